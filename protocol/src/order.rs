@@ -1,0 +1,97 @@
+//! Customer orders as they arrive from the order system, and their CSV form.
+
+use serde::{Deserialize, Serialize};
+
+/// One order: lines to pick into one tote, due at a delivery cut-off.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Order {
+    /// Order number.
+    pub id: String,
+    /// Name of the delivery cut-off the order was placed for (for example `11:00`).
+    pub cutoff: String,
+    /// Lines in pick order.
+    pub lines: Vec<OrderLine>,
+}
+
+/// One order line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderLine {
+    /// SKU code.
+    pub sku: String,
+    /// Units ordered.
+    pub qty: u32,
+    /// Pick face holding the SKU.
+    pub location: String,
+}
+
+/// Header of the order CSV.
+pub const CSV_HEADER: &str = "order,cutoff,sku,qty,location";
+
+/// Reads orders from CSV text with the header [`CSV_HEADER`], one line per order line; lines of
+/// one order are consecutive. Every bad line is reported, with its number.
+pub fn parse_csv(text: &str) -> Result<Vec<Order>, Vec<String>> {
+    let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+    let mut problems = Vec::new();
+    match lines.next() {
+        Some((_, h)) if h.trim() == CSV_HEADER => {}
+        _ => return Err(vec![format!("line 1: the header must be `{CSV_HEADER}`")]),
+    }
+    let mut orders: Vec<Order> = Vec::new();
+    for (n, line) in lines {
+        let f: Vec<&str> = line.split(',').map(str::trim).collect();
+        let [id, cutoff, sku, qty, location] = f[..] else {
+            problems.push(format!("line {}: expected 5 fields ({CSV_HEADER}), found {}", n + 1, f.len()));
+            continue;
+        };
+        if [id, cutoff, sku, location].iter().any(|s| s.is_empty()) {
+            problems.push(format!("line {}: order, cutoff, sku and location must not be empty", n + 1));
+            continue;
+        }
+        let Ok(qty) = qty.parse::<u32>() else {
+            problems.push(format!("line {}: qty `{qty}` is not a whole number", n + 1));
+            continue;
+        };
+        if qty == 0 {
+            problems.push(format!("line {}: qty must be at least 1", n + 1));
+            continue;
+        }
+        let line = OrderLine { sku: sku.into(), qty, location: location.into() };
+        match orders.last_mut() {
+            Some(o) if o.id == id => {
+                if o.cutoff != cutoff {
+                    problems.push(format!("line {}: order {id} has two cut-offs", n + 1));
+                }
+                o.lines.push(line);
+            }
+            _ => {
+                if orders.iter().any(|o| o.id == id) {
+                    problems.push(format!("line {}: the lines of order {id} are not consecutive", n + 1));
+                }
+                orders.push(Order { id: id.into(), cutoff: cutoff.into(), lines: vec![line] });
+            }
+        }
+    }
+    if problems.is_empty() { Ok(orders) } else { Err(problems) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn consecutive_lines_make_one_order() {
+        let csv = "order,cutoff,sku,qty,location\nA1,11:00,S1,2,L-01\nA1,11:00,S2,1,L-02\nB1,17:00,S1,1,L-01\n";
+        let orders = parse_csv(csv).unwrap();
+        assert_eq!(orders.len(), 2);
+        assert_eq!(orders[0].lines.len(), 2);
+        assert_eq!(orders[1].cutoff, "17:00");
+    }
+
+    #[test]
+    fn every_bad_line_is_reported() {
+        let csv = "order,cutoff,sku,qty,location\nA1,11:00,S1,x,L-01\nA2,11:00,S1,1\nA3,11:00,S1,0,L\n";
+        let problems = parse_csv(csv).unwrap_err();
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(problems[0].starts_with("line 2"));
+    }
+}

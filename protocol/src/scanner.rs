@@ -1,0 +1,222 @@
+//! The handheld scanner protocol over MQTT.
+//!
+//! Topics: `floorctl/{site}/scanners/{scanner}/up/{kind}` for what a handheld sends and
+//! `floorctl/{site}/scanners/{scanner}/down/{kind}` for what the controller sends. Payloads are
+//! JSON objects carrying the schema version `v` and a message id `id`.
+
+use serde::{Deserialize, Serialize};
+
+/// Schema version of every payload.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Largest payload the controller accepts from a handheld.
+pub const MAX_PAYLOAD_BYTES: usize = 4096;
+
+/// Topic a handheld publishes `kind` messages on.
+pub fn up_topic(site: &str, scanner: &str, kind: &str) -> String {
+    format!("floorctl/{site}/scanners/{scanner}/up/{kind}")
+}
+
+/// Topic the controller publishes `kind` messages to a handheld on.
+pub fn down_topic(site: &str, scanner: &str, kind: &str) -> String {
+    format!("floorctl/{site}/scanners/{scanner}/down/{kind}")
+}
+
+/// Filter matching every handheld's `up` messages of a site.
+pub fn up_filter(site: &str) -> String {
+    format!("floorctl/{site}/scanners/+/up/#")
+}
+
+/// Splits an `up` topic into (scanner id, message kind).
+pub fn parse_up_topic<'a>(site: &str, topic: &'a str) -> Option<(&'a str, &'a str)> {
+    let rest = topic.strip_prefix("floorctl/")?.strip_prefix(site)?.strip_prefix("/scanners/")?;
+    let (scanner, rest) = rest.split_once('/')?;
+    let kind = rest.strip_prefix("up/")?;
+    (!scanner.is_empty() && !kind.is_empty() && !kind.contains('/')).then_some((scanner, kind))
+}
+
+/// What a handheld sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Up {
+    /// Schema version.
+    pub v: u32,
+    /// Message id, unique per handheld; a repeated id is a duplicate delivery.
+    pub id: String,
+    /// The message body, by kind.
+    #[serde(flatten)]
+    pub body: UpBody,
+}
+
+/// The body of a handheld message; the `kind` field names it and matches the topic's last level.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum UpBody {
+    /// The picker logged in (or the handheld reconnected) and wants work.
+    Login {
+        /// Picker's badge.
+        picker: String,
+    },
+    /// One order line picked into the tote.
+    Pick {
+        /// Order.
+        order: String,
+        /// Line number within the order (0-based).
+        line: u32,
+        /// Quantity put in the tote.
+        qty: u32,
+        /// Tote picked into.
+        tote: u32,
+    },
+    /// The tote is closed and ready for the conveyor.
+    ToteClosed {
+        /// Tote.
+        tote: u32,
+    },
+}
+
+impl UpBody {
+    /// The topic level this body is sent under.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            UpBody::Login { .. } => "login",
+            UpBody::Pick { .. } => "pick",
+            UpBody::ToteClosed { .. } => "tote_closed",
+        }
+    }
+}
+
+/// Why a handheld message was refused before it reached the controller's state.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    /// Larger than [`MAX_PAYLOAD_BYTES`].
+    #[error("payload of {0} bytes is larger than {MAX_PAYLOAD_BYTES}")]
+    TooLarge(usize),
+    /// Not UTF-8 JSON of the expected shape.
+    #[error("malformed payload: {0}")]
+    Malformed(String),
+    /// A schema version this controller does not speak.
+    #[error("schema version {0} is not supported (expected {SCHEMA_VERSION})")]
+    Version(u32),
+    /// The body's kind differs from the topic's.
+    #[error("message kind `{body}` sent on topic kind `{topic}`")]
+    KindMismatch {
+        /// Kind from the topic.
+        topic: String,
+        /// Kind from the body.
+        body: String,
+    },
+}
+
+impl Up {
+    /// Decodes a handheld payload received on a topic of `kind`.
+    pub fn decode(kind: &str, payload: &[u8]) -> Result<Up, DecodeError> {
+        if payload.len() > MAX_PAYLOAD_BYTES {
+            return Err(DecodeError::TooLarge(payload.len()));
+        }
+        let up: Up = serde_json::from_slice(payload).map_err(|e| DecodeError::Malformed(e.to_string()))?;
+        if up.v != SCHEMA_VERSION {
+            return Err(DecodeError::Version(up.v));
+        }
+        if up.body.kind() != kind {
+            return Err(DecodeError::KindMismatch { topic: kind.into(), body: up.body.kind().into() });
+        }
+        Ok(up)
+    }
+}
+
+/// A direction to a handheld (topic kind `direction`). A handheld shows the newest; `id` changes
+/// only when the direction does, so a repeated one can be ignored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Direction {
+    /// Schema version.
+    pub v: u32,
+    /// Direction id.
+    pub id: String,
+    /// What to do.
+    #[serde(flatten)]
+    pub task: Task,
+}
+
+/// What the handheld is told to do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Task {
+    /// Go to `location`, pick `qty` of `sku` into `tote`.
+    Pick {
+        /// Order.
+        order: String,
+        /// Line number.
+        line: u32,
+        /// Pick face.
+        location: String,
+        /// SKU code.
+        sku: String,
+        /// Quantity.
+        qty: u32,
+        /// Tote to pick into.
+        tote: u32,
+        /// Lines left in the order after this one.
+        lines_left: u32,
+    },
+    /// All lines picked: close the tote.
+    CloseTote {
+        /// Tote.
+        tote: u32,
+    },
+    /// Tote complete: put it on this conveyor.
+    ToteComplete {
+        /// Tote.
+        tote: u32,
+        /// Conveyor id.
+        conveyor: String,
+    },
+    /// No work for now.
+    Wait,
+}
+
+/// An error sent to a handheld (topic kind `error`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorReply {
+    /// Schema version.
+    pub v: u32,
+    /// Id of the message refused, when it could be read.
+    pub reply_to: Option<String>,
+    /// Reason the handheld can show.
+    pub reason: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn up_topics_round_trip() {
+        let t = up_topic("fw1", "h7", "pick");
+        assert_eq!(parse_up_topic("fw1", &t), Some(("h7", "pick")));
+        assert_eq!(parse_up_topic("fw2", &t), None);
+        assert_eq!(parse_up_topic("fw1", "floorctl/fw1/scanners/h7/down/pick"), None);
+        assert_eq!(parse_up_topic("fw1", "floorctl/fw1/scanners/h7/up/a/b"), None);
+    }
+
+    #[test]
+    fn a_pick_confirmation_decodes() {
+        let p = br#"{"v":1,"id":"m1","kind":"pick","order":"o1","line":0,"qty":2,"tote":5}"#;
+        let up = Up::decode("pick", p).unwrap();
+        assert_eq!(up.body, UpBody::Pick { order: "o1".into(), line: 0, qty: 2, tote: 5 });
+    }
+
+    #[test]
+    fn bad_payloads_are_refused_with_a_reason() {
+        assert!(matches!(Up::decode("pick", b"\xff\xfe"), Err(DecodeError::Malformed(_))));
+        assert!(matches!(Up::decode("pick", br#"{"v":1,"id":"m1","kind":"pick"}"#), Err(DecodeError::Malformed(_))));
+        assert!(matches!(
+            Up::decode("pick", br#"{"v":2,"id":"m","kind":"tote_closed","tote":1}"#),
+            Err(DecodeError::Version(2))
+        ));
+        assert!(matches!(
+            Up::decode("pick", br#"{"v":1,"id":"m","kind":"tote_closed","tote":1}"#),
+            Err(DecodeError::KindMismatch { .. })
+        ));
+        assert!(matches!(Up::decode("pick", &vec![b' '; 5000]), Err(DecodeError::TooLarge(5000))));
+    }
+}
