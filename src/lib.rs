@@ -1,0 +1,3 @@
+//! floorctl: a warehouse floor controller for forward warehouses.
+
+pub mod core;

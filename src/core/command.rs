@@ -1,0 +1,127 @@
+//! What the shell must do after an event.
+
+use floorctl_protocol::scanner::{Direction, ErrorReply};
+use serde::Serialize;
+
+/// An action for the shell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Send a direction to a handheld.
+    Direct {
+        /// Handheld id.
+        scanner: String,
+        /// Direction.
+        direction: Direction,
+    },
+    /// Tell a handheld its message was refused.
+    Reject {
+        /// Handheld id.
+        scanner: String,
+        /// Reason.
+        reply: ErrorReply,
+    },
+    /// Divert a tote at the sorter.
+    Divert {
+        /// Sorter id.
+        sorter: String,
+        /// Tote.
+        tote: u32,
+        /// Chute.
+        chute: u16,
+    },
+    /// Run or stop every zone of a conveyor.
+    RunConveyor {
+        /// Conveyor id.
+        conveyor: String,
+        /// Run (true) or stop.
+        run: bool,
+    },
+    /// Raise an alarm for supervisors.
+    Alarm {
+        /// Equipment, handheld or order the alarm is about.
+        source: String,
+        /// What happened.
+        text: String,
+    },
+    /// Persist the current state of an order or tote.
+    Record(Record),
+}
+
+/// A row of the orders or totes table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Record {
+    /// An order's state.
+    Order {
+        /// Order number.
+        id: String,
+        /// Cut-off.
+        cutoff: String,
+        /// Status.
+        status: OrderStatus,
+        /// Tote it is picked into.
+        tote: Option<u32>,
+    },
+    /// A tote's state.
+    Tote {
+        /// Tote.
+        id: u32,
+        /// Order it carries.
+        order: String,
+        /// Status.
+        status: ToteStatus,
+        /// Chute, once sorted.
+        chute: Option<u16>,
+    },
+}
+
+/// Where an order is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    /// Waiting for a picker.
+    Released,
+    /// A picker is on it.
+    Picking,
+    /// All lines picked and the tote closed.
+    Picked,
+    /// Its tote is in its dispatch lane.
+    Sorted,
+}
+
+/// Where a tote is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ToteStatus {
+    /// Being picked into.
+    Picking,
+    /// Closed, on its way to the conveyor.
+    Closed,
+    /// On the conveyor or circulating on the sorter.
+    Conveying,
+    /// In a chute.
+    Sorted,
+}
+
+impl OrderStatus {
+    /// The name stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::Released => "released",
+            OrderStatus::Picking => "picking",
+            OrderStatus::Picked => "picked",
+            OrderStatus::Sorted => "sorted",
+        }
+    }
+}
+
+impl ToteStatus {
+    /// The name stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ToteStatus::Picking => "picking",
+            ToteStatus::Closed => "closed",
+            ToteStatus::Conveying => "conveying",
+            ToteStatus::Sorted => "sorted",
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! The floor layout the core decides with, and the chute assignment rule.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Dispatch lanes, cut-offs and equipment ids, as configured for the site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    /// Cut-offs in the order they fall in the day, each with the lane its totes go to.
+    pub cutoffs: Vec<(String, String)>,
+    /// Chutes of each dispatch lane, in order of preference.
+    pub lanes: BTreeMap<String, Vec<u16>>,
+    /// Chute for totes the sorter must not send to a lane (unknown tote, no lane).
+    pub exception_chute: u16,
+    /// Conveyor pickers put closed totes on.
+    pub pick_conveyor: String,
+}
+
+impl Layout {
+    /// Position of a cut-off in the day, or `None` when it is not configured.
+    pub fn cutoff_rank(&self, cutoff: &str) -> Option<usize> {
+        self.cutoffs.iter().position(|(c, _)| c == cutoff)
+    }
+
+    /// The chute for a tote of an order due at `cutoff`: the first chute of the cut-off's lane
+    /// that is not full. `None` when every chute of the lane is full (the tote recirculates).
+    pub fn chute_for(&self, cutoff: &str, full: &BTreeSet<u16>) -> ChuteChoice {
+        let Some((_, lane)) = self.cutoffs.iter().find(|(c, _)| c == cutoff) else {
+            return ChuteChoice::Exception;
+        };
+        let chutes = self.lanes.get(lane).map(Vec::as_slice).unwrap_or_default();
+        match chutes.iter().find(|c| !full.contains(c)) {
+            Some(&c) => ChuteChoice::Lane(c),
+            None => ChuteChoice::LaneFull,
+        }
+    }
+
+    /// Whether `chute` belongs to the lane of `cutoff`.
+    pub fn in_lane(&self, cutoff: &str, chute: u16) -> bool {
+        self.cutoffs
+            .iter()
+            .find(|(c, _)| c == cutoff)
+            .and_then(|(_, lane)| self.lanes.get(lane))
+            .is_some_and(|chutes| chutes.contains(&chute))
+    }
+}
+
+/// Where a tote should go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChuteChoice {
+    /// A chute of its lane.
+    Lane(u16),
+    /// Every chute of its lane is full.
+    LaneFull,
+    /// It has no lane: the exception chute.
+    Exception,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layout() -> Layout {
+        Layout {
+            cutoffs: vec![("11:00".into(), "PM".into()), ("17:00".into(), "AM".into())],
+            lanes: BTreeMap::from([("PM".into(), vec![1, 2]), ("AM".into(), vec![3])]),
+            exception_chute: 8,
+            pick_conveyor: "cv1".into(),
+        }
+    }
+
+    #[test]
+    fn a_tote_goes_to_the_first_free_chute_of_its_cutoffs_lane() {
+        let l = layout();
+        assert_eq!(l.chute_for("11:00", &BTreeSet::new()), ChuteChoice::Lane(1));
+        assert_eq!(l.chute_for("11:00", &BTreeSet::from([1])), ChuteChoice::Lane(2));
+        assert_eq!(l.chute_for("17:00", &BTreeSet::from([1])), ChuteChoice::Lane(3));
+    }
+
+    #[test]
+    fn a_full_lane_recirculates_and_an_unknown_cutoff_goes_to_exceptions() {
+        let l = layout();
+        assert_eq!(l.chute_for("17:00", &BTreeSet::from([3])), ChuteChoice::LaneFull);
+        assert_eq!(l.chute_for("09:00", &BTreeSet::new()), ChuteChoice::Exception);
+    }
+}

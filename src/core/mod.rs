@@ -1,0 +1,227 @@
+//! Pure decision logic: the warehouse state and `handle(event, now) -> commands`.
+//!
+//! No sockets, no clock reads, no database. The same events in the same order give the same
+//! commands, which is what makes replay after a restart and deterministic tests possible.
+
+mod command;
+mod event;
+mod layout;
+mod picking;
+mod sorting;
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+pub use command::{Command, OrderStatus, Record, ToteStatus};
+pub use event::{Event, SortOutcome};
+pub use layout::{ChuteChoice, Layout};
+
+use floorctl_protocol::order::Order;
+use floorctl_protocol::scanner::Direction;
+
+/// Milliseconds since the Unix epoch, as read by the shell.
+pub type Millis = u64;
+
+/// How many message ids per handheld are remembered to recognise re-deliveries.
+const SEEN_IDS_PER_SCANNER: usize = 256;
+
+/// An order and its progress.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct OrderState {
+    order: Order,
+    status: OrderStatus,
+    tote: Option<u32>,
+}
+
+/// A tote and its progress.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ToteState {
+    order: String,
+    status: ToteStatus,
+    chute: Option<u16>,
+    recirculations: u32,
+}
+
+/// What a handheld is doing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Work {
+    /// Picking `order` into `tote`; `line` is the next line to pick.
+    Picking { order: String, tote: u32, line: u32 },
+    /// All lines picked; waiting for the tote to be closed.
+    Closing { order: String, tote: u32 },
+    /// Carrying the closed tote to the conveyor; done when the conveyor sees it.
+    Delivering { tote: u32 },
+}
+
+/// One handheld.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct ScannerState {
+    picker: String,
+    work: Option<Work>,
+    /// The last direction sent, re-sent on reconnect and on a duplicate message.
+    direction: Option<Direction>,
+    seen: VecDeque<String>,
+}
+
+/// Counts shown as progress.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Orders received.
+    pub orders: usize,
+    /// Orders whose tote is closed or further.
+    pub picked: usize,
+    /// Orders whose tote is in a chute.
+    pub sorted: usize,
+    /// Totes sorted, per chute.
+    pub per_chute: BTreeMap<u16, usize>,
+    /// Totes sent round the sorter again.
+    pub recirculations: u32,
+    /// Alarms raised.
+    pub alarms: usize,
+}
+
+/// The warehouse state.
+#[derive(Debug, Clone)]
+pub struct Core {
+    layout: Layout,
+    orders: BTreeMap<String, OrderState>,
+    /// Orders waiting for a picker, by (cut-off rank, arrival).
+    queue: BTreeMap<(usize, u64), String>,
+    arrivals: u64,
+    totes: BTreeMap<u32, ToteState>,
+    next_tote: u32,
+    scanners: BTreeMap<String, ScannerState>,
+    next_direction: u64,
+    /// Last sequence number acted on, per (PLC, channel).
+    plc_seqs: BTreeMap<(String, &'static str), u16>,
+    full_chutes: BTreeSet<u16>,
+    alarms: usize,
+}
+
+impl Core {
+    /// An empty floor with this layout.
+    pub fn new(layout: Layout) -> Core {
+        Core {
+            layout,
+            orders: BTreeMap::new(),
+            queue: BTreeMap::new(),
+            arrivals: 0,
+            totes: BTreeMap::new(),
+            next_tote: 1,
+            scanners: BTreeMap::new(),
+            next_direction: 1,
+            plc_seqs: BTreeMap::new(),
+            full_chutes: BTreeSet::new(),
+            alarms: 0,
+        }
+    }
+
+    /// Applies one event and returns what the shell must do.
+    pub fn handle(&mut self, event: &Event, _now: Millis) -> Vec<Command> {
+        let mut out = Vec::new();
+        match event {
+            Event::OrderReceived { order } => self.order_received(order, &mut out),
+            Event::Scanner { scanner, msg } => self.scanner_message(scanner, msg, &mut out),
+            Event::ToteEntered { conveyor, tote, seq } => {
+                if self.fresh_seq(conveyor, "entry", *seq) {
+                    self.tote_entered(conveyor, *tote, &mut out);
+                }
+            }
+            Event::ToteInducted { sorter, tote, seq } => {
+                if self.fresh_seq(sorter, "induct", *seq) {
+                    self.tote_inducted(sorter, *tote, &mut out);
+                }
+            }
+            Event::SortConfirmed { sorter, tote, chute, outcome, seq } => {
+                if self.fresh_seq(sorter, "confirm", *seq) {
+                    self.sort_confirmed(sorter, *tote, *chute, *outcome, &mut out);
+                }
+            }
+            Event::ChuteFull { chute, full, .. } => {
+                if *full {
+                    self.full_chutes.insert(*chute);
+                } else {
+                    self.full_chutes.remove(chute);
+                }
+            }
+            Event::PlcLink { plc, up, reason } => {
+                if *up {
+                    if *plc == self.layout.pick_conveyor {
+                        out.push(Command::RunConveyor { conveyor: plc.clone(), run: true });
+                    }
+                } else {
+                    let text = format!("link down: {}", reason.as_deref().unwrap_or("no reason given"));
+                    self.alarm(plc, text, &mut out);
+                }
+            }
+        }
+        out
+    }
+
+    /// Commands that restore the outside world after a restart: every handheld's current
+    /// direction again (handhelds ignore a direction id they already have).
+    pub fn resume(&self) -> Vec<Command> {
+        self.scanners
+            .iter()
+            .filter_map(|(id, s)| {
+                s.direction.clone().map(|direction| Command::Direct { scanner: id.clone(), direction })
+            })
+            .collect()
+    }
+
+    /// Progress counts.
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary { orders: self.orders.len(), alarms: self.alarms, ..Summary::default() };
+        for o in self.orders.values() {
+            if matches!(o.status, OrderStatus::Picked | OrderStatus::Sorted) {
+                s.picked += 1;
+            }
+            if o.status == OrderStatus::Sorted {
+                s.sorted += 1;
+            }
+        }
+        for t in self.totes.values() {
+            s.recirculations += t.recirculations;
+            if let (ToteStatus::Sorted, Some(c)) = (t.status, t.chute) {
+                *s.per_chute.entry(c).or_default() += 1;
+            }
+        }
+        s
+    }
+
+    /// True when the PLC sequence number differs from the last one acted on for this channel;
+    /// a replayed read of the same number is ignored.
+    fn fresh_seq(&mut self, plc: &str, channel: &'static str, seq: u16) -> bool {
+        let last = self.plc_seqs.insert((plc.to_string(), channel), seq);
+        last != Some(seq)
+    }
+
+    fn alarm(&mut self, source: &str, text: String, out: &mut Vec<Command>) {
+        self.alarms += 1;
+        out.push(Command::Alarm { source: source.to_string(), text });
+    }
+
+    fn record_order(&self, id: &str, out: &mut Vec<Command>) {
+        if let Some(o) = self.orders.get(id) {
+            out.push(Command::Record(Record::Order {
+                id: id.to_string(),
+                cutoff: o.order.cutoff.clone(),
+                status: o.status,
+                tote: o.tote,
+            }));
+        }
+    }
+
+    fn record_tote(&self, id: u32, out: &mut Vec<Command>) {
+        if let Some(t) = self.totes.get(&id) {
+            out.push(Command::Record(Record::Tote {
+                id,
+                order: t.order.clone(),
+                status: t.status,
+                chute: t.chute,
+            }));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
