@@ -1,1 +1,123 @@
-fn main(){}
+//! The `floorctl` command.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use floorctl::config::Config;
+use floorctl::controller::Controller;
+use floorctl::demo::{self, DemoOptions};
+use floorctl_protocol::map::PlcMap;
+
+/// Warehouse floor controller: PLCs over Modbus TCP, handhelds over MQTT.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Run controller, embedded broker, SQLite and simulator together on an order book.
+    Demo {
+        /// Orders in the order book.
+        #[arg(long, default_value_t = 60)]
+        orders: usize,
+        /// Virtual pickers.
+        #[arg(long, default_value_t = 6)]
+        pickers: usize,
+        /// Seed of the order book.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Folder for the database (default: a new folder under the system temp folder).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Address of the embedded broker (another free port is used when it is taken).
+        #[arg(long, default_value = floorctl::config::DEFAULT_EMBEDDED_LISTEN)]
+        broker: std::net::SocketAddr,
+    },
+    /// Run the controller against the PLCs and broker of a site file.
+    Run {
+        /// Site configuration file (see floorctl.example.toml).
+        #[arg(long)]
+        config: PathBuf,
+        /// Orders to load at start, as CSV (order,cutoff,sku,qty,location); known orders are skipped.
+        #[arg(long)]
+        orders: Option<PathBuf>,
+    },
+    /// Check PLC map files and list every problem found.
+    CheckMap {
+        /// Map files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,floorctl=info,rumqttd=error")),
+        )
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(err) => {
+            eprintln!("error: cannot start the runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(execute(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn execute(cmd: Cmd) -> anyhow::Result<()> {
+    match cmd {
+        Cmd::Demo { orders, pickers, seed, dir, broker } => {
+            let dir = dir.unwrap_or_else(|| std::env::temp_dir().join(format!("floorctl-demo-{}", std::process::id())));
+            demo::run(DemoOptions { orders, pickers, seed, dir, broker }).await
+        }
+        Cmd::Run { config, orders } => {
+            let config = Config::load(&config)?;
+            let orders = match orders {
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+                    floorctl_protocol::order::parse_csv(&text).map_err(|problems| {
+                        anyhow::anyhow!("{} has {} problem(s):\n  - {}", path.display(), problems.len(), problems.join("\n  - "))
+                    })?
+                }
+                None => Vec::new(),
+            };
+            let controller = Controller::start(config).await?;
+            for order in orders {
+                controller.submit(order).await;
+            }
+            floorctl::shutdown::signal().await;
+            controller.shutdown(Duration::from_secs(5)).await;
+            Ok(())
+        }
+        Cmd::CheckMap { files } => {
+            let mut failed = 0;
+            for f in &files {
+                match PlcMap::load(f) {
+                    Ok(map) => println!("{}: ok ({} {}, {} signals)", f.display(), map.kind, map.model, map.signals.len()),
+                    Err(err) => {
+                        failed += 1;
+                        eprintln!("{err}");
+                    }
+                }
+            }
+            anyhow::ensure!(failed == 0, "{failed} of {} map(s) have problems", files.len());
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,294 @@
+//! Site configuration: a TOML file, typed, every problem reported at once with how to fix it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use floorctl_protocol::map::{EquipmentKind, PlcMap};
+use serde::Deserialize;
+
+use crate::core::Layout;
+
+/// The site file as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteFile {
+    /// Site id; appears in MQTT topics.
+    pub site: String,
+    /// SQLite database file holding the journal, orders and totes.
+    pub database: PathBuf,
+    /// MQTT settings.
+    #[serde(default)]
+    pub mqtt: MqttFile,
+    /// PLCs of the site.
+    #[serde(default)]
+    pub plc: Vec<PlcFile>,
+    /// Dispatch lanes: lane id to its chutes, in order of preference.
+    #[serde(default)]
+    pub lanes: BTreeMap<String, Vec<u16>>,
+    /// Delivery cut-offs in the order they fall in the day.
+    #[serde(default)]
+    pub cutoff: Vec<CutoffFile>,
+    /// Sorter chute for totes that cannot go to a lane.
+    pub exception_chute: u16,
+}
+
+/// MQTT settings.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MqttFile {
+    /// External broker as `host:port`. When absent, floorctl starts its embedded broker.
+    pub broker: Option<String>,
+    /// Where the embedded broker listens (default 127.0.0.1:11883, clear of a system broker on 1883).
+    pub embedded_listen: Option<SocketAddr>,
+}
+
+/// One PLC.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlcFile {
+    /// Equipment id used in logs, alarms and the dashboard.
+    pub id: String,
+    /// Modbus TCP address `host:port`.
+    pub address: SocketAddr,
+    /// Modbus unit id (1 to 247).
+    #[serde(default = "default_unit")]
+    pub unit: u8,
+    /// Register map file, relative to the site file.
+    pub map: PathBuf,
+    /// Poll interval overriding the map's.
+    pub poll_interval_ms: Option<u64>,
+}
+
+fn default_unit() -> u8 {
+    1
+}
+
+/// One delivery cut-off.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CutoffFile {
+    /// Name orders carry, for example `11:00`.
+    pub name: String,
+    /// Lane its totes are sorted to.
+    pub lane: String,
+}
+
+/// Default embedded broker address.
+pub const DEFAULT_EMBEDDED_LISTEN: &str = "127.0.0.1:11883";
+
+/// Where the controller's MQTT client connects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Broker {
+    /// Start the embedded broker on this address and connect to it.
+    Embedded(SocketAddr),
+    /// Connect to an external broker.
+    External {
+        /// Host.
+        host: String,
+        /// Port.
+        port: u16,
+    },
+}
+
+/// A PLC ready to connect to.
+#[derive(Debug, Clone)]
+pub struct PlcSpec {
+    /// Equipment id.
+    pub id: String,
+    /// Address.
+    pub address: SocketAddr,
+    /// Unit id.
+    pub unit: u8,
+    /// Its map.
+    pub map: PlcMap,
+    /// Poll interval.
+    pub poll_interval_ms: u64,
+}
+
+/// A validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Site id.
+    pub site: String,
+    /// Database file.
+    pub database: PathBuf,
+    /// MQTT broker.
+    pub broker: Broker,
+    /// PLCs.
+    pub plcs: Vec<PlcSpec>,
+    /// Floor layout for the core.
+    pub layout: Layout,
+}
+
+/// A refused configuration: every problem, each with how to fix it.
+#[derive(Debug, thiserror::Error)]
+#[error("{} has {} problem(s):\n  - {}", path, problems.len(), problems.join("\n  - "))]
+pub struct ConfigError {
+    /// The file.
+    pub path: String,
+    /// One line per problem.
+    pub problems: Vec<String>,
+}
+
+impl Config {
+    /// Reads and validates a site file; map paths are relative to the file's folder.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let err = |problems| ConfigError { path: path.display().to_string(), problems };
+        let text = std::fs::read_to_string(path).map_err(|e| err(vec![format!("cannot read the file: {e}")]))?;
+        let file: SiteFile = toml::from_str(&text).map_err(|e| err(vec![e.to_string()]))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        Config::from_file(file, |p| PlcMap::load(&base.join(p)).map_err(|e| e.to_string())).map_err(err)
+    }
+
+    /// Validates a parsed site file, loading maps with `load_map`.
+    pub fn from_file(
+        file: SiteFile,
+        load_map: impl Fn(&Path) -> Result<PlcMap, String>,
+    ) -> Result<Config, Vec<String>> {
+        let mut problems = Vec::new();
+        if file.site.is_empty() || file.site.contains(['/', '+', '#']) {
+            problems.push(format!("site `{}` must be non-empty and free of / + #: it is an MQTT topic level", file.site));
+        }
+        let broker = match (&file.mqtt.broker, file.mqtt.embedded_listen) {
+            (Some(b), _) => match b.rsplit_once(':').map(|(h, p)| (h, p.parse::<u16>())) {
+                Some((host, Ok(port))) if !host.is_empty() => Broker::External { host: host.into(), port },
+                _ => {
+                    problems.push(format!("mqtt.broker `{b}` must be host:port, for example 127.0.0.1:1883"));
+                    Broker::Embedded(DEFAULT_EMBEDDED_LISTEN.parse().expect("valid default"))
+                }
+            },
+            (None, listen) => {
+                Broker::Embedded(listen.unwrap_or_else(|| DEFAULT_EMBEDDED_LISTEN.parse().expect("valid default")))
+            }
+        };
+        let mut plcs = Vec::new();
+        let mut ids = BTreeSet::new();
+        let mut conveyors = Vec::new();
+        let mut sorter_chutes = None;
+        for p in &file.plc {
+            if !ids.insert(p.id.clone()) {
+                problems.push(format!("plc id `{}` is used twice; give each PLC its own id", p.id));
+            }
+            if p.unit == 0 || p.unit > 247 {
+                problems.push(format!("plc `{}`: unit {} is outside 1..=247", p.id, p.unit));
+            }
+            if p.poll_interval_ms == Some(0) {
+                problems.push(format!("plc `{}`: poll_interval_ms must be at least 1", p.id));
+            }
+            match load_map(&p.map) {
+                Ok(map) => {
+                    match map.kind {
+                        EquipmentKind::Conveyor => conveyors.push(p.id.clone()),
+                        EquipmentKind::Sorter => {
+                            if sorter_chutes.is_some() {
+                                problems.push(format!("plc `{}`: a second sorter; one sorter per site is supported", p.id));
+                            }
+                            sorter_chutes = map.signal("chute_full").map(|s| s.count);
+                        }
+                    }
+                    plcs.push(PlcSpec {
+                        id: p.id.clone(),
+                        address: p.address,
+                        unit: p.unit,
+                        poll_interval_ms: p.poll_interval_ms.unwrap_or(map.poll_interval_ms),
+                        map,
+                    });
+                }
+                Err(e) => problems.push(format!("plc `{}`: map {}: {e}", p.id, p.map.display())),
+            }
+        }
+        if conveyors.len() != 1 {
+            problems.push(format!(
+                "exactly one conveyor PLC is needed for closed totes, found {}; add a [[plc]] whose map is of kind conveyor",
+                conveyors.len()
+            ));
+        }
+        let chutes = sorter_chutes.unwrap_or_else(|| {
+            problems.push("no sorter PLC: add a [[plc]] whose map is of kind sorter".into());
+            0
+        });
+        let chute_ok = |c: u16| (1..=chutes).contains(&c);
+        if chutes > 0 && !chute_ok(file.exception_chute) {
+            problems.push(format!("exception_chute {} is not a chute of the sorter (1..={chutes})", file.exception_chute));
+        }
+        for (lane, cs) in &file.lanes {
+            if cs.is_empty() {
+                problems.push(format!("lane `{lane}` has no chutes; list at least one"));
+            }
+            for c in cs {
+                if chutes > 0 && !chute_ok(*c) {
+                    problems.push(format!("lane `{lane}`: chute {c} is not a chute of the sorter (1..={chutes})"));
+                }
+            }
+        }
+        if file.cutoff.is_empty() {
+            problems.push("no [[cutoff]]: add at least one, for example name = \"11:00\", lane = \"PM\"".into());
+        }
+        let mut names = BTreeSet::new();
+        for c in &file.cutoff {
+            if !names.insert(&c.name) {
+                problems.push(format!("cut-off `{}` is listed twice", c.name));
+            }
+            if !file.lanes.contains_key(&c.lane) {
+                problems.push(format!("cut-off `{}` names lane `{}`, which is not under [lanes]", c.name, c.lane));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(Config {
+            site: file.site,
+            database: file.database,
+            broker,
+            layout: Layout {
+                cutoffs: file.cutoff.into_iter().map(|c| (c.name, c.lane)).collect(),
+                lanes: file.lanes,
+                exception_chute: file.exception_chute,
+                pick_conveyor: conveyors.remove(0),
+            },
+            plcs,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn example() -> String {
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/floorctl.example.toml")).unwrap()
+    }
+
+    #[test]
+    fn the_example_config_is_valid() {
+        let c = Config::load(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/floorctl.example.toml")))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.plcs.len(), 2);
+        assert_eq!(c.layout.pick_conveyor, "cv1");
+        assert!(matches!(c.broker, Broker::Embedded(_)));
+    }
+
+    #[test]
+    fn every_problem_is_listed_with_how_to_fix_it() {
+        let text = example()
+            .replace("lane = \"AM\"", "lane = \"NIGHT\"")
+            .replace("exception_chute = 8", "exception_chute = 12")
+            .replace("unit = 1", "unit = 0");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("site.toml");
+        std::fs::write(&path, text.replace("../plc-maps", "/nonexistent")).unwrap();
+        let err = Config::load(&path).unwrap_err();
+        let all = err.problems.join("\n");
+        assert!(all.contains("lane `NIGHT`"), "{all}");
+        assert!(all.contains("unit 0"), "{all}");
+        assert!(all.contains("cannot read"), "{all}");
+        assert!(err.problems.len() >= 4, "{all}");
+    }
+
+    #[test]
+    fn an_unknown_key_is_refused() {
+        let file = example().replace("exception_chute = 8", "exception_chute = 8\nexeption = 1");
+        assert!(toml::from_str::<SiteFile>(&file).unwrap_err().to_string().contains("exeption"));
+    }
+}

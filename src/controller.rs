@@ -1,0 +1,196 @@
+//! The controller: one task owns the core, journals each event, then acts on its commands
+//! through the PLC and scanner adapters.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use floorctl_protocol::order::Order;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{Broker, Config};
+use crate::core::{Command, Core, Event, Millis, Record, Summary};
+use crate::plc::{self, PlcCommand};
+use crate::scanners::{self, Outgoing};
+use crate::store::{Store, StoreError};
+
+/// An event on its way to the core, with an optional receipt fired once it is journalled.
+#[derive(Debug)]
+pub struct Inbound {
+    event: Event,
+    journalled: Option<oneshot::Sender<()>>,
+}
+
+impl Inbound {
+    /// An event nobody waits on.
+    pub fn new(event: Event) -> Inbound {
+        Inbound { event, journalled: None }
+    }
+
+    /// An event and the receipt that fires once it is durable.
+    pub fn with_receipt(event: Event) -> (Inbound, oneshot::Receiver<()>) {
+        let (tx, rx) = oneshot::channel();
+        (Inbound { event, journalled: Some(tx) }, rx)
+    }
+}
+
+/// The controller could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The database.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The embedded broker.
+    #[error(transparent)]
+    Broker(#[from] scanners::BrokerError),
+}
+
+/// A running controller.
+#[derive(Debug)]
+pub struct Controller {
+    inbound: mpsc::Sender<Inbound>,
+    summary: watch::Receiver<Summary>,
+    cancel: CancellationToken,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// Milliseconds since the Unix epoch.
+fn now_ms() -> Millis {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as Millis)
+}
+
+impl Controller {
+    /// Opens the store, rebuilds state from the journal, starts the adapters and the core task.
+    pub async fn start(config: Config) -> Result<Controller, StartError> {
+        let store = Store::open(&config.database).await?;
+        let mut core = Core::new(config.layout.clone());
+        let journal = store.journal().await?;
+        for entry in &journal {
+            core.handle(&entry.event, entry.at);
+        }
+        tracing::info!(events = journal.len(), "state rebuilt from the journal");
+        let (host, port) = match &config.broker {
+            Broker::Embedded(addr) => {
+                scanners::start_embedded(*addr)?;
+                (addr.ip().to_string(), addr.port())
+            }
+            Broker::External { host, port } => (host.clone(), *port),
+        };
+        let cancel = CancellationToken::new();
+        let (tx, rx) = mpsc::channel(1024);
+        let (scanner_tx, mut tasks) = scanners::spawn(&config.site, &host, port, tx.clone(), cancel.clone());
+        let mut plcs = BTreeMap::new();
+        for spec in &config.plcs {
+            let (cmd_tx, handle) = plc::spawn(spec.clone(), tx.clone(), cancel.clone());
+            plcs.insert(spec.id.clone(), cmd_tx);
+            tasks.push(handle);
+        }
+        let (summary_tx, summary) = watch::channel(core.summary());
+        let shell = Shell { store, scanners: scanner_tx, plcs };
+        shell.act(core.resume());
+        tasks.push(tokio::spawn(run_core(core, shell, rx, summary_tx, cancel.clone())));
+        Ok(Controller { inbound: tx, summary, cancel, tasks })
+    }
+
+    /// Hands an order to the controller. Orders already known are ignored.
+    pub async fn submit(&self, order: Order) -> bool {
+        self.inbound.send(Inbound::new(Event::OrderReceived { order })).await.is_ok()
+    }
+
+    /// Progress, updated after every event.
+    pub fn summary(&self) -> watch::Receiver<Summary> {
+        self.summary.clone()
+    }
+
+    /// Stops every task; an event being journalled is finished first. Gives up after `deadline`.
+    pub async fn shutdown(self, deadline: Duration) {
+        self.cancel.cancel();
+        let all = futures_join(self.tasks);
+        if tokio::time::timeout(deadline, all).await.is_err() {
+            tracing::warn!("controller tasks did not stop within {deadline:?}");
+        }
+    }
+}
+
+async fn futures_join(tasks: Vec<JoinHandle<()>>) {
+    for t in tasks {
+        let _ = t.await;
+    }
+}
+
+/// Where commands go.
+struct Shell {
+    store: Store,
+    scanners: mpsc::UnboundedSender<Outgoing>,
+    plcs: BTreeMap<String, mpsc::UnboundedSender<PlcCommand>>,
+}
+
+impl Shell {
+    fn act(&self, commands: Vec<Command>) {
+        for cmd in commands {
+            match cmd {
+                Command::Direct { scanner, direction } => {
+                    let _ = self.scanners.send(Outgoing::Direction { scanner, direction });
+                }
+                Command::Reject { scanner, reply } => {
+                    tracing::info!(%scanner, reason = %reply.reason, "handheld message refused");
+                    let _ = self.scanners.send(Outgoing::Error { scanner, reply });
+                }
+                Command::Divert { sorter, tote, chute } => self.to_plc(&sorter, PlcCommand::Divert { tote, chute }),
+                Command::RunConveyor { conveyor, run } => self.to_plc(&conveyor, PlcCommand::RunZones(run)),
+                Command::Alarm { source, text } => tracing::warn!(%source, alarm = %text, "alarm"),
+                Command::Record(_) => {}
+            }
+        }
+    }
+
+    fn to_plc(&self, id: &str, cmd: PlcCommand) {
+        match self.plcs.get(id) {
+            Some(tx) => {
+                let _ = tx.send(cmd);
+            }
+            None => tracing::error!(plc = id, ?cmd, "command for a PLC that is not configured"),
+        }
+    }
+}
+
+async fn run_core(
+    mut core: Core,
+    shell: Shell,
+    mut rx: mpsc::Receiver<Inbound>,
+    summary: watch::Sender<Summary>,
+    cancel: CancellationToken,
+) {
+    loop {
+        let inbound = tokio::select! {
+            () = cancel.cancelled() => break,
+            m = rx.recv() => match m { Some(m) => m, None => break },
+        };
+        let now = now_ms();
+        let commands = core.handle(&inbound.event, now);
+        let records: Vec<&Record> = commands
+            .iter()
+            .filter_map(|c| match c {
+                Command::Record(r) => Some(r),
+                _ => None,
+            })
+            .collect();
+        // Nothing leaves the controller before the event is durable: retry until it is.
+        let mut wait = Duration::from_millis(50);
+        while let Err(err) = shell.store.append(now, &inbound.event, &records).await {
+            tracing::error!(%err, retry_in = ?wait, "cannot journal an event; holding until the database answers");
+            tokio::select! {
+                () = cancel.cancelled() => return,
+                () = tokio::time::sleep(wait) => {}
+            }
+            wait = (wait * 2).min(Duration::from_secs(5));
+        }
+        if let Some(receipt) = inbound.journalled {
+            let _ = receipt.send(());
+        }
+        shell.act(commands);
+        summary.send_replace(core.summary());
+    }
+    shell.store.close().await;
+}

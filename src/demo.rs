@@ -1,0 +1,140 @@
+//! `floorctl demo`: controller, embedded broker, SQLite and simulator in one process.
+
+use std::collections::BTreeMap;
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use floorctl_protocol::map::PlcMap;
+use floorsim::floor::FloorTiming;
+use floorsim::{PickersConfig, SimConfig, Simulator};
+
+use crate::config::{Broker, Config, PlcSpec};
+use crate::controller::Controller;
+use crate::core::{Layout, Summary};
+
+/// The conveyor map, as shipped in `plc-maps/`.
+pub const CONVEYOR_MAP: &str = include_str!("../plc-maps/conveyor-cv4.toml");
+/// The sorter map, as shipped in `plc-maps/`.
+pub const SORTER_MAP: &str = include_str!("../plc-maps/sorter-ts8.toml");
+
+/// Demo settings.
+#[derive(Debug, Clone)]
+pub struct DemoOptions {
+    /// Orders in the order book.
+    pub orders: usize,
+    /// Virtual pickers.
+    pub pickers: usize,
+    /// Seed of the order book.
+    pub seed: u64,
+    /// Folder for the database.
+    pub dir: PathBuf,
+    /// Embedded broker address (port 0: any free port).
+    pub broker: SocketAddr,
+}
+
+/// The demo layout: two cut-offs, each with its lane of chutes.
+pub fn layout() -> Layout {
+    Layout {
+        cutoffs: vec![("11:00".into(), "PM".into()), ("17:00".into(), "AM".into())],
+        lanes: BTreeMap::from([("PM".into(), vec![1, 2, 3]), ("AM".into(), vec![4, 5, 6])]),
+        exception_chute: 8,
+        pick_conveyor: "cv1".into(),
+    }
+}
+
+/// Parses a shipped map; they are checked by the tests, so failure is a build defect.
+pub fn shipped_map(text: &str) -> PlcMap {
+    PlcMap::parse(text).unwrap_or_else(|p| panic!("shipped PLC map is invalid: {p:?}"))
+}
+
+/// A free TCP port on 127.0.0.1, or `preferred` when it is free.
+pub fn free_addr(preferred: SocketAddr) -> std::io::Result<SocketAddr> {
+    match TcpListener::bind(preferred) {
+        Ok(l) => l.local_addr(),
+        Err(_) => TcpListener::bind("127.0.0.1:0")?.local_addr(),
+    }
+}
+
+fn line(s: &Summary) -> String {
+    let chutes: Vec<String> = s.per_chute.iter().map(|(c, n)| format!("{c}:{n}")).collect();
+    format!(
+        "orders picked {}/{}, sorted {}/{}; totes per chute [{}]; recirculations {}; alarms {}",
+        s.picked,
+        s.orders,
+        s.sorted,
+        s.orders,
+        chutes.join(" "),
+        s.recirculations,
+        s.alarms
+    )
+}
+
+/// Runs the demo until every order is sorted or the process is told to stop.
+pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&opts.dir)?;
+    let database = opts.dir.join("floorctl.db");
+    println!("database: {}", database.display());
+    let conveyor_map = shipped_map(CONVEYOR_MAP);
+    let sorter_map = shipped_map(SORTER_MAP);
+    let mut sim = Simulator::start(SimConfig {
+        conveyor_map: conveyor_map.clone(),
+        sorter_map: sorter_map.clone(),
+        conveyor_listen: "127.0.0.1:0".parse()?,
+        sorter_listen: "127.0.0.1:0".parse()?,
+        timing: FloorTiming::default(),
+    })
+    .await?;
+    println!("simulated PLCs: conveyor cv1 on {}, sorter sorter1 on {}", sim.conveyor_addr, sim.sorter_addr);
+    let broker = free_addr(opts.broker)?;
+    let plc = |id: &str, address, map: PlcMap| PlcSpec {
+        id: id.into(),
+        address,
+        unit: 1,
+        poll_interval_ms: map.poll_interval_ms,
+        map,
+    };
+    let config = Config {
+        site: "demo".into(),
+        database,
+        broker: Broker::Embedded(broker),
+        plcs: vec![plc("cv1", sim.conveyor_addr, conveyor_map), plc("sorter1", sim.sorter_addr, sorter_map)],
+        layout: layout(),
+    };
+    let controller = Controller::start(config).await?;
+    println!("embedded MQTT broker on {broker}; {} virtual pickers", opts.pickers);
+    sim.start_pickers(&PickersConfig {
+        site: "demo".into(),
+        host: broker.ip().to_string(),
+        port: broker.port(),
+        count: opts.pickers,
+        pick_ms: 300,
+        deliver_ms: 400,
+    });
+    let cutoffs: Vec<String> = layout().cutoffs.into_iter().map(|(c, _)| c).collect();
+    for order in floorsim::orders::generate(opts.seed, opts.orders, &cutoffs) {
+        controller.submit(order).await;
+    }
+    let mut summary = controller.summary();
+    let mut tick = tokio::time::interval(Duration::from_secs(2));
+    let stop = crate::shutdown::signal();
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            () = &mut stop => { println!("stopping"); break; }
+            _ = tick.tick() => println!("{}", line(&summary.borrow())),
+            changed = summary.changed() => {
+                if changed.is_err() { break; }
+                let s = summary.borrow().clone();
+                if s.orders >= opts.orders && s.sorted >= s.orders {
+                    println!("{}", line(&s));
+                    println!("all {} orders sorted", s.orders);
+                    break;
+                }
+            }
+        }
+    }
+    controller.shutdown(Duration::from_secs(5)).await;
+    sim.shutdown().await;
+    Ok(())
+}

@@ -1,0 +1,170 @@
+//! The controller's MQTT client: one task drives the connection, one publishes, one acknowledges
+//! each handheld message once its event is journalled.
+
+use std::time::Duration;
+
+use floorctl_protocol::scanner::{self, Direction, ErrorReply, Up, SCHEMA_VERSION};
+use rumqttc::{AsyncClient, Event as MqttEvent, MqttOptions, Packet, Publish, QoS};
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use crate::controller::Inbound;
+use crate::core::Event;
+
+/// A message for a handheld.
+#[derive(Debug, Clone)]
+pub enum Outgoing {
+    /// A direction.
+    Direction {
+        /// Handheld id.
+        scanner: String,
+        /// Direction.
+        direction: Direction,
+    },
+    /// An error reply.
+    Error {
+        /// Handheld id.
+        scanner: String,
+        /// Reply.
+        reply: ErrorReply,
+    },
+}
+
+/// Connects to the broker and starts the scanner tasks. Returns the sender for outgoing messages.
+pub fn spawn(
+    site: &str,
+    host: &str,
+    port: u16,
+    events: mpsc::Sender<Inbound>,
+    cancel: CancellationToken,
+) -> (mpsc::UnboundedSender<Outgoing>, Vec<tokio::task::JoinHandle<()>>) {
+    let mut opts = MqttOptions::new(format!("floorctl-{site}"), host, port);
+    opts.set_clean_session(false).set_manual_acks(true).set_keep_alive(Duration::from_secs(5));
+    let (client, eventloop) = AsyncClient::new(opts, 256);
+    let (out_tx, out_rx) = mpsc::unbounded_channel();
+    let (ack_tx, ack_rx) = mpsc::unbounded_channel();
+    let span = tracing::info_span!("mqtt", broker = %format!("{host}:{port}"));
+    let handles = vec![
+        tokio::spawn(
+            poll(site.to_string(), client.clone(), eventloop, events, ack_tx, out_tx.clone(), cancel.clone()).instrument(span.clone()),
+        ),
+        tokio::spawn(publish(site.to_string(), client.clone(), out_rx, cancel.clone()).instrument(span.clone())),
+        tokio::spawn(acknowledge(client, ack_rx, cancel).instrument(span)),
+    ];
+    (out_tx, handles)
+}
+
+/// Drives the connection: subscribes on every (re)connect, decodes handheld messages, backs off
+/// when the broker is away. Never awaits the client's request channel.
+async fn poll(
+    site: String,
+    client: AsyncClient,
+    mut eventloop: rumqttc::EventLoop,
+    events: mpsc::Sender<Inbound>,
+    acks: mpsc::UnboundedSender<(Publish, Option<oneshot::Receiver<()>>)>,
+    out: mpsc::UnboundedSender<Outgoing>,
+    cancel: CancellationToken,
+) {
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        let event = tokio::select! {
+            () = cancel.cancelled() => return,
+            e = eventloop.poll() => e,
+        };
+        match event {
+            Ok(MqttEvent::Incoming(Packet::ConnAck(_))) => {
+                tracing::info!("connected to MQTT broker");
+                backoff = Duration::from_millis(100);
+                if let Err(err) = client.try_subscribe(scanner::up_filter(&site), QoS::AtLeastOnce) {
+                    tracing::error!(%err, "cannot subscribe to handheld topics");
+                }
+            }
+            Ok(MqttEvent::Incoming(Packet::Publish(p))) => {
+                let receipt = match decode(&site, &p) {
+                    Ok(event) => {
+                        let (inbound, receipt) = Inbound::with_receipt(event);
+                        if events.send(inbound).await.is_err() {
+                            return;
+                        }
+                        Some(receipt)
+                    }
+                    Err(Some((scanner, reason))) => {
+                        tracing::warn!(%scanner, topic = %p.topic, %reason, "handheld message refused");
+                        let reply = ErrorReply { v: SCHEMA_VERSION, reply_to: None, reason };
+                        let _ = out.send(Outgoing::Error { scanner, reply });
+                        None
+                    }
+                    Err(None) => None,
+                };
+                let _ = acks.send((p, receipt));
+            }
+            Ok(_) => {}
+            Err(err) => {
+                tracing::warn!(%err, retry_in = ?backoff, "MQTT connection lost");
+                tokio::select! {
+                    () = cancel.cancelled() => return,
+                    () = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+}
+
+/// A handheld message as an event; or the handheld and the reason it was refused (`None` when the
+/// topic names no handheld, such as a presence message, which is not an order of work).
+fn decode(site: &str, p: &Publish) -> Result<Event, Option<(String, String)>> {
+    let Some((scanner, kind)) = scanner::parse_up_topic(site, &p.topic) else {
+        return Err(None);
+    };
+    if kind == "presence" {
+        return Err(None);
+    }
+    match Up::decode(kind, &p.payload) {
+        Ok(msg) => Ok(Event::Scanner { scanner: scanner.to_string(), msg }),
+        Err(e) => Err(Some((scanner.to_string(), e.to_string()))),
+    }
+}
+
+async fn publish(site: String, client: AsyncClient, mut rx: mpsc::UnboundedReceiver<Outgoing>, cancel: CancellationToken) {
+    loop {
+        let msg = tokio::select! {
+            () = cancel.cancelled() => return,
+            m = rx.recv() => match m { Some(m) => m, None => return },
+        };
+        let (topic, payload) = match &msg {
+            Outgoing::Direction { scanner, direction } => {
+                (scanner::down_topic(&site, scanner, "direction"), serde_json::to_vec(direction))
+            }
+            Outgoing::Error { scanner, reply } => (scanner::down_topic(&site, scanner, "error"), serde_json::to_vec(reply)),
+        };
+        let payload = payload.expect("messages serialise");
+        if let Err(err) = client.publish(topic, QoS::AtLeastOnce, false, payload).await {
+            tracing::error!(%err, "cannot queue a message for a handheld");
+        }
+    }
+}
+
+/// Acknowledges handheld messages in arrival order, each once its event is journalled.
+async fn acknowledge(
+    client: AsyncClient,
+    mut rx: mpsc::UnboundedReceiver<(Publish, Option<oneshot::Receiver<()>>)>,
+    cancel: CancellationToken,
+) {
+    loop {
+        let (publish, receipt) = tokio::select! {
+            () = cancel.cancelled() => return,
+            m = rx.recv() => match m { Some(m) => m, None => return },
+        };
+        if let Some(receipt) = receipt {
+            // Not journalled (controller stopping): leave it unacknowledged for redelivery.
+            if receipt.await.is_err() {
+                return;
+            }
+        }
+        if let Err(err) = client.ack(&publish).await {
+            tracing::warn!(%err, "cannot acknowledge a handheld message");
+        }
+    }
+}

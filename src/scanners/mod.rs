@@ -1,0 +1,7 @@
+//! MQTT adapter: handheld messages in, directions and errors out; the embedded broker.
+
+mod broker;
+mod client;
+
+pub use broker::{start_embedded, BrokerError};
+pub use client::{spawn, Outgoing};
