@@ -134,11 +134,18 @@ pub struct ConfigError {
 impl Config {
     /// Reads and validates a site file; map paths are relative to the file's folder.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let err = |problems| ConfigError { path: path.display().to_string(), problems };
-        let text = std::fs::read_to_string(path).map_err(|e| err(vec![format!("cannot read the file: {e}")]))?;
+        let err = |problems| ConfigError {
+            path: path.display().to_string(),
+            problems,
+        };
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| err(vec![format!("cannot read the file: {e}")]))?;
         let file: SiteFile = toml::from_str(&text).map_err(|e| err(vec![e.to_string()]))?;
         let base = path.parent().unwrap_or(Path::new("."));
-        Config::from_file(file, |p| PlcMap::load(&base.join(p)).map_err(|e| e.to_string())).map_err(err)
+        Config::from_file(file, |p| {
+            PlcMap::load(&base.join(p)).map_err(|e| e.to_string())
+        })
+        .map_err(err)
     }
 
     /// Validates a parsed site file, loading maps with `load_map`.
@@ -148,19 +155,27 @@ impl Config {
     ) -> Result<Config, Vec<String>> {
         let mut problems = Vec::new();
         if file.site.is_empty() || file.site.contains(['/', '+', '#']) {
-            problems.push(format!("site `{}` must be non-empty and free of / + #: it is an MQTT topic level", file.site));
+            problems.push(format!(
+                "site `{}` must be non-empty and free of / + #: it is an MQTT topic level",
+                file.site
+            ));
         }
         let broker = match (&file.mqtt.broker, file.mqtt.embedded_listen) {
             (Some(b), _) => match b.rsplit_once(':').map(|(h, p)| (h, p.parse::<u16>())) {
-                Some((host, Ok(port))) if !host.is_empty() => Broker::External { host: host.into(), port },
+                Some((host, Ok(port))) if !host.is_empty() => Broker::External {
+                    host: host.into(),
+                    port,
+                },
                 _ => {
-                    problems.push(format!("mqtt.broker `{b}` must be host:port, for example 127.0.0.1:1883"));
+                    problems.push(format!(
+                        "mqtt.broker `{b}` must be host:port, for example 127.0.0.1:1883"
+                    ));
                     Broker::Embedded(DEFAULT_EMBEDDED_LISTEN.parse().expect("valid default"))
                 }
             },
-            (None, listen) => {
-                Broker::Embedded(listen.unwrap_or_else(|| DEFAULT_EMBEDDED_LISTEN.parse().expect("valid default")))
-            }
+            (None, listen) => Broker::Embedded(
+                listen.unwrap_or_else(|| DEFAULT_EMBEDDED_LISTEN.parse().expect("valid default")),
+            ),
         };
         let mut plcs = Vec::new();
         let mut ids = BTreeSet::new();
@@ -168,13 +183,22 @@ impl Config {
         let mut sorter_chutes = None;
         for p in &file.plc {
             if !ids.insert(p.id.clone()) {
-                problems.push(format!("plc id `{}` is used twice; give each PLC its own id", p.id));
+                problems.push(format!(
+                    "plc id `{}` is used twice; give each PLC its own id",
+                    p.id
+                ));
             }
             if p.unit == 0 || p.unit > 247 {
-                problems.push(format!("plc `{}`: unit {} is outside 1..=247", p.id, p.unit));
+                problems.push(format!(
+                    "plc `{}`: unit {} is outside 1..=247",
+                    p.id, p.unit
+                ));
             }
             if p.poll_interval_ms == Some(0) {
-                problems.push(format!("plc `{}`: poll_interval_ms must be at least 1", p.id));
+                problems.push(format!(
+                    "plc `{}`: poll_interval_ms must be at least 1",
+                    p.id
+                ));
             }
             match load_map(&p.map) {
                 Ok(map) => {
@@ -182,7 +206,10 @@ impl Config {
                         EquipmentKind::Conveyor => conveyors.push(p.id.clone()),
                         EquipmentKind::Sorter => {
                             if sorter_chutes.is_some() {
-                                problems.push(format!("plc `{}`: a second sorter; one sorter per site is supported", p.id));
+                                problems.push(format!(
+                                    "plc `{}`: a second sorter; one sorter per site is supported",
+                                    p.id
+                                ));
                             }
                             sorter_chutes = map.signal("chute_full").map(|s| s.count);
                         }
@@ -210,7 +237,10 @@ impl Config {
         });
         let chute_ok = |c: u16| (1..=chutes).contains(&c);
         if chutes > 0 && !chute_ok(file.exception_chute) {
-            problems.push(format!("exception_chute {} is not a chute of the sorter (1..={chutes})", file.exception_chute));
+            problems.push(format!(
+                "exception_chute {} is not a chute of the sorter (1..={chutes})",
+                file.exception_chute
+            ));
         }
         for (lane, cs) in &file.lanes {
             if cs.is_empty() {
@@ -218,12 +248,17 @@ impl Config {
             }
             for c in cs {
                 if chutes > 0 && !chute_ok(*c) {
-                    problems.push(format!("lane `{lane}`: chute {c} is not a chute of the sorter (1..={chutes})"));
+                    problems.push(format!(
+                        "lane `{lane}`: chute {c} is not a chute of the sorter (1..={chutes})"
+                    ));
                 }
             }
         }
         if file.cutoff.is_empty() {
-            problems.push("no [[cutoff]]: add at least one, for example name = \"11:00\", lane = \"PM\"".into());
+            problems.push(
+                "no [[cutoff]]: add at least one, for example name = \"11:00\", lane = \"PM\""
+                    .into(),
+            );
         }
         let mut names = BTreeSet::new();
         for c in &file.cutoff {
@@ -231,7 +266,10 @@ impl Config {
                 problems.push(format!("cut-off `{}` is listed twice", c.name));
             }
             if !file.lanes.contains_key(&c.lane) {
-                problems.push(format!("cut-off `{}` names lane `{}`, which is not under [lanes]", c.name, c.lane));
+                problems.push(format!(
+                    "cut-off `{}` names lane `{}`, which is not under [lanes]",
+                    c.name, c.lane
+                ));
             }
         }
         if !problems.is_empty() {
@@ -257,13 +295,20 @@ mod tests {
     use super::*;
 
     fn example() -> String {
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/floorctl.example.toml")).unwrap()
+        std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/floorctl.example.toml"
+        ))
+        .unwrap()
     }
 
     #[test]
     fn the_example_config_is_valid() {
-        let c = Config::load(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/floorctl.example.toml")))
-            .unwrap_or_else(|e| panic!("{e}"));
+        let c = Config::load(Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/floorctl.example.toml"
+        )))
+        .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(c.plcs.len(), 2);
         assert_eq!(c.layout.pick_conveyor, "cv1");
         assert!(matches!(c.broker, Broker::Embedded(_)));
@@ -289,6 +334,9 @@ mod tests {
     #[test]
     fn an_unknown_key_is_refused() {
         let file = example().replace("exception_chute = 8", "exception_chute = 8\nexeption = 1");
-        assert!(toml::from_str::<SiteFile>(&file).unwrap_err().to_string().contains("exeption"));
+        assert!(toml::from_str::<SiteFile>(&file)
+            .unwrap_err()
+            .to_string()
+            .contains("exeption"));
     }
 }

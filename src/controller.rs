@@ -25,13 +25,22 @@ pub struct Inbound {
 impl Inbound {
     /// An event nobody waits on.
     pub fn new(event: Event) -> Inbound {
-        Inbound { event, journalled: None }
+        Inbound {
+            event,
+            journalled: None,
+        }
     }
 
     /// An event and the receipt that fires once it is durable.
     pub fn with_receipt(event: Event) -> (Inbound, oneshot::Receiver<()>) {
         let (tx, rx) = oneshot::channel();
-        (Inbound { event, journalled: Some(tx) }, rx)
+        (
+            Inbound {
+                event,
+                journalled: Some(tx),
+            },
+            rx,
+        )
     }
 }
 
@@ -57,7 +66,9 @@ pub struct Controller {
 
 /// Milliseconds since the Unix epoch.
 fn now_ms() -> Millis {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as Millis)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as Millis)
 }
 
 impl Controller {
@@ -79,7 +90,8 @@ impl Controller {
         };
         let cancel = CancellationToken::new();
         let (tx, rx) = mpsc::channel(1024);
-        let (scanner_tx, mut tasks) = scanners::spawn(&config.site, &host, port, tx.clone(), cancel.clone());
+        let (scanner_tx, mut tasks) =
+            scanners::spawn(&config.site, &host, port, tx.clone(), cancel.clone());
         let mut plcs = BTreeMap::new();
         for spec in &config.plcs {
             let (cmd_tx, handle) = plc::spawn(spec.clone(), tx.clone(), cancel.clone());
@@ -87,15 +99,33 @@ impl Controller {
             tasks.push(handle);
         }
         let (summary_tx, summary) = watch::channel(core.summary());
-        let shell = Shell { store, scanners: scanner_tx, plcs };
+        let shell = Shell {
+            store,
+            scanners: scanner_tx,
+            plcs,
+        };
         shell.act(core.resume());
-        tasks.push(tokio::spawn(run_core(core, shell, rx, summary_tx, cancel.clone())));
-        Ok(Controller { inbound: tx, summary, cancel, tasks })
+        tasks.push(tokio::spawn(run_core(
+            core,
+            shell,
+            rx,
+            summary_tx,
+            cancel.clone(),
+        )));
+        Ok(Controller {
+            inbound: tx,
+            summary,
+            cancel,
+            tasks,
+        })
     }
 
     /// Hands an order to the controller. Orders already known are ignored.
     pub async fn submit(&self, order: Order) -> bool {
-        self.inbound.send(Inbound::new(Event::OrderReceived { order })).await.is_ok()
+        self.inbound
+            .send(Inbound::new(Event::OrderReceived { order }))
+            .await
+            .is_ok()
     }
 
     /// Progress, updated after every event.
@@ -131,14 +161,22 @@ impl Shell {
         for cmd in commands {
             match cmd {
                 Command::Direct { scanner, direction } => {
-                    let _ = self.scanners.send(Outgoing::Direction { scanner, direction });
+                    let _ = self
+                        .scanners
+                        .send(Outgoing::Direction { scanner, direction });
                 }
                 Command::Reject { scanner, reply } => {
                     tracing::info!(%scanner, reason = %reply.reason, "handheld message refused");
                     let _ = self.scanners.send(Outgoing::Error { scanner, reply });
                 }
-                Command::Divert { sorter, tote, chute } => self.to_plc(&sorter, PlcCommand::Divert { tote, chute }),
-                Command::RunConveyor { conveyor, run } => self.to_plc(&conveyor, PlcCommand::RunZones(run)),
+                Command::Divert {
+                    sorter,
+                    tote,
+                    chute,
+                } => self.to_plc(&sorter, PlcCommand::Divert { tote, chute }),
+                Command::RunConveyor { conveyor, run } => {
+                    self.to_plc(&conveyor, PlcCommand::RunZones(run))
+                }
                 Command::Alarm { source, text } => tracing::warn!(%source, alarm = %text, "alarm"),
                 Command::Record(_) => {}
             }

@@ -57,7 +57,11 @@ pub fn free_addr(preferred: SocketAddr) -> std::io::Result<SocketAddr> {
 }
 
 fn line(s: &Summary) -> String {
-    let chutes: Vec<String> = s.per_chute.iter().map(|(c, n)| format!("{c}:{n}")).collect();
+    let chutes: Vec<String> = s
+        .per_chute
+        .iter()
+        .map(|(c, n)| format!("{c}:{n}"))
+        .collect();
     format!(
         "orders picked {}/{}, sorted {}/{}; totes per chute [{}]; recirculations {}; alarms {}",
         s.picked,
@@ -85,7 +89,10 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
         timing: FloorTiming::default(),
     })
     .await?;
-    println!("simulated PLCs: conveyor cv1 on {}, sorter sorter1 on {}", sim.conveyor_addr, sim.sorter_addr);
+    println!(
+        "simulated PLCs: conveyor cv1 on {}, sorter sorter1 on {}",
+        sim.conveyor_addr, sim.sorter_addr
+    );
     let broker = free_addr(opts.broker)?;
     let plc = |id: &str, address, map: PlcMap| PlcSpec {
         id: id.into(),
@@ -98,11 +105,17 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
         site: "demo".into(),
         database,
         broker: Broker::Embedded(broker),
-        plcs: vec![plc("cv1", sim.conveyor_addr, conveyor_map), plc("sorter1", sim.sorter_addr, sorter_map)],
+        plcs: vec![
+            plc("cv1", sim.conveyor_addr, conveyor_map),
+            plc("sorter1", sim.sorter_addr, sorter_map),
+        ],
         layout: layout(),
     };
     let controller = Controller::start(config).await?;
-    println!("embedded MQTT broker on {broker}; {} virtual pickers", opts.pickers);
+    println!(
+        "embedded MQTT broker on {broker}; {} virtual pickers",
+        opts.pickers
+    );
     sim.start_pickers(&PickersConfig {
         site: "demo".into(),
         host: broker.ip().to_string(),
@@ -117,6 +130,7 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
     }
     let mut summary = controller.summary();
     let mut tick = tokio::time::interval(Duration::from_secs(2));
+    tick.tick().await;
     let stop = crate::shutdown::signal();
     tokio::pin!(stop);
     loop {

@@ -3,8 +3,8 @@
 pub mod config;
 pub mod controller;
 pub mod core;
+pub mod demo;
 pub mod plc;
 pub mod scanners;
-pub mod store;
-pub mod demo;
 pub mod shutdown;
+pub mod store;

@@ -59,8 +59,9 @@ enum Cmd {
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,floorctl=info,rumqttd=error")),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new("warn,floorctl=info,rumqttd=off")
+            }),
         )
         .init();
     let cli = Cli::parse();
@@ -82,17 +83,38 @@ fn main() -> ExitCode {
 
 async fn execute(cmd: Cmd) -> anyhow::Result<()> {
     match cmd {
-        Cmd::Demo { orders, pickers, seed, dir, broker } => {
-            let dir = dir.unwrap_or_else(|| std::env::temp_dir().join(format!("floorctl-demo-{}", std::process::id())));
-            demo::run(DemoOptions { orders, pickers, seed, dir, broker }).await
+        Cmd::Demo {
+            orders,
+            pickers,
+            seed,
+            dir,
+            broker,
+        } => {
+            let dir = dir.unwrap_or_else(|| {
+                std::env::temp_dir().join(format!("floorctl-demo-{}", std::process::id()))
+            });
+            demo::run(DemoOptions {
+                orders,
+                pickers,
+                seed,
+                dir,
+                broker,
+            })
+            .await
         }
         Cmd::Run { config, orders } => {
             let config = Config::load(&config)?;
             let orders = match orders {
                 Some(path) => {
-                    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+                    let text = std::fs::read_to_string(&path)
+                        .with_context(|| format!("reading {}", path.display()))?;
                     floorctl_protocol::order::parse_csv(&text).map_err(|problems| {
-                        anyhow::anyhow!("{} has {} problem(s):\n  - {}", path.display(), problems.len(), problems.join("\n  - "))
+                        anyhow::anyhow!(
+                            "{} has {} problem(s):\n  - {}",
+                            path.display(),
+                            problems.len(),
+                            problems.join("\n  - ")
+                        )
                     })?
                 }
                 None => Vec::new(),
@@ -109,14 +131,24 @@ async fn execute(cmd: Cmd) -> anyhow::Result<()> {
             let mut failed = 0;
             for f in &files {
                 match PlcMap::load(f) {
-                    Ok(map) => println!("{}: ok ({} {}, {} signals)", f.display(), map.kind, map.model, map.signals.len()),
+                    Ok(map) => println!(
+                        "{}: ok ({} {}, {} signals)",
+                        f.display(),
+                        map.kind,
+                        map.model,
+                        map.signals.len()
+                    ),
                     Err(err) => {
                         failed += 1;
                         eprintln!("{err}");
                     }
                 }
             }
-            anyhow::ensure!(failed == 0, "{failed} of {} map(s) have problems", files.len());
+            anyhow::ensure!(
+                failed == 0,
+                "{failed} of {} map(s) have problems",
+                files.len()
+            );
             Ok(())
         }
     }

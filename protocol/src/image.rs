@@ -44,10 +44,19 @@ impl Image {
         }
     }
 
-    fn range(len: usize, table: Table, start: u16, count: u16) -> Result<std::ops::Range<usize>, OutOfRange> {
+    fn range(
+        len: usize,
+        table: Table,
+        start: u16,
+        count: u16,
+    ) -> Result<std::ops::Range<usize>, OutOfRange> {
         let (s, e) = (usize::from(start), usize::from(start) + usize::from(count));
         if e > len || count == 0 {
-            return Err(OutOfRange { table, start: u32::from(start), end: e as u32 });
+            return Err(OutOfRange {
+                table,
+                start: u32::from(start),
+                end: e as u32,
+            });
         }
         Ok(s..e)
     }
@@ -65,7 +74,12 @@ impl Image {
     }
 
     /// Overwrites bits of a bit table.
-    pub fn set_bits(&mut self, table: Table, start: u16, values: &[bool]) -> Result<(), OutOfRange> {
+    pub fn set_bits(
+        &mut self,
+        table: Table,
+        start: u16,
+        values: &[bool],
+    ) -> Result<(), OutOfRange> {
         let v = self.bit_table_mut(table);
         let r = Self::range(v.len(), table, start, values.len() as u16)?;
         v[r].copy_from_slice(values);
@@ -73,7 +87,12 @@ impl Image {
     }
 
     /// Overwrites words of a register table.
-    pub fn set_words(&mut self, table: Table, start: u16, values: &[u16]) -> Result<(), OutOfRange> {
+    pub fn set_words(
+        &mut self,
+        table: Table,
+        start: u16,
+        values: &[u16],
+    ) -> Result<(), OutOfRange> {
         let v = self.word_table_mut(table);
         let r = Self::range(v.len(), table, start, values.len() as u16)?;
         v[r].copy_from_slice(values);
@@ -81,19 +100,35 @@ impl Image {
     }
 
     fn bit_table(&self, table: Table) -> &Vec<bool> {
-        if table == Table::Coil { &self.coils } else { &self.discrete_inputs }
+        if table == Table::Coil {
+            &self.coils
+        } else {
+            &self.discrete_inputs
+        }
     }
 
     fn bit_table_mut(&mut self, table: Table) -> &mut Vec<bool> {
-        if table == Table::Coil { &mut self.coils } else { &mut self.discrete_inputs }
+        if table == Table::Coil {
+            &mut self.coils
+        } else {
+            &mut self.discrete_inputs
+        }
     }
 
     fn word_table(&self, table: Table) -> &Vec<u16> {
-        if table == Table::HoldingRegister { &self.holding } else { &self.input }
+        if table == Table::HoldingRegister {
+            &self.holding
+        } else {
+            &self.input
+        }
     }
 
     fn word_table_mut(&mut self, table: Table) -> &mut Vec<u16> {
-        if table == Table::HoldingRegister { &mut self.holding } else { &mut self.input }
+        if table == Table::HoldingRegister {
+            &mut self.holding
+        } else {
+            &mut self.input
+        }
     }
 
     /// Element `index` of a signal as an unsigned number (bools read as 0 or 1).
@@ -138,13 +173,23 @@ mod tests {
     use crate::map::Access;
 
     fn sig(table: Table, address: u16, ty: SignalType, count: u16) -> Signal {
-        Signal { table, address, ty, count, access: Access::Read, description: String::new() }
+        Signal {
+            table,
+            address,
+            ty,
+            count,
+            access: Access::Read,
+            description: String::new(),
+        }
     }
 
     #[test]
     fn u32_values_are_stored_high_word_first() {
         let s = sig(Table::InputRegister, 2, SignalType::U32, 1);
-        let mut img = Image { input: vec![0; 4], ..Image::default() };
+        let mut img = Image {
+            input: vec![0; 4],
+            ..Image::default()
+        };
         img.set(&s, 0, 0x0001_0002);
         assert_eq!(img.words(Table::InputRegister, 2, 2).unwrap(), &[1, 2]);
         assert_eq!(img.get(&s, 0), 0x0001_0002);
@@ -153,7 +198,10 @@ mod tests {
 
     #[test]
     fn reads_outside_the_image_are_refused() {
-        let img = Image { holding: vec![0; 4], ..Image::default() };
+        let img = Image {
+            holding: vec![0; 4],
+            ..Image::default()
+        };
         assert!(img.words(Table::HoldingRegister, 3, 2).is_err());
         assert!(img.words(Table::HoldingRegister, 0, 4).is_ok());
         assert!(img.bits(Table::Coil, 0, 1).is_err());

@@ -256,7 +256,10 @@ impl PlcMap {
     fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
         if self.poll_interval_ms == 0 {
-            problems.push("poll_interval_ms is 0: give the poll period in milliseconds, for example 100".into());
+            problems.push(
+                "poll_interval_ms is 0: give the poll period in milliseconds, for example 100"
+                    .into(),
+            );
         }
         if self.max_registers_per_request == 0 || self.max_registers_per_request > 125 {
             problems.push(format!(
@@ -332,10 +335,17 @@ impl PlcMap {
         spans.sort();
         let mut plan: Vec<ReadRange> = Vec::new();
         for (table, start, end) in spans {
-            let limit = if table.is_bits() { 2000 } else { u32::from(self.max_registers_per_request) };
+            let limit = if table.is_bits() {
+                2000
+            } else {
+                u32::from(self.max_registers_per_request)
+            };
             if let Some(last) = plan.last_mut() {
                 let last_end = u32::from(last.start) + u32::from(last.count);
-                if last.table == table && u32::from(start) <= last_end && end.max(last_end) - u32::from(last.start) <= limit {
+                if last.table == table
+                    && u32::from(start) <= last_end
+                    && end.max(last_end) - u32::from(last.start) <= limit
+                {
                     last.count = (end.max(last_end) - u32::from(last.start)) as u16;
                     continue;
                 }
@@ -343,7 +353,11 @@ impl PlcMap {
             let mut s = u32::from(start);
             while s < end {
                 let n = (end - s).min(limit);
-                plan.push(ReadRange { table, start: s as u16, count: n as u16 });
+                plan.push(ReadRange {
+                    table,
+                    start: s as u16,
+                    count: n as u16,
+                });
                 s += n;
             }
         }
@@ -367,13 +381,19 @@ mod tests {
     use super::*;
 
     fn conveyor() -> String {
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../plc-maps/conveyor-cv4.toml")).unwrap()
+        std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../plc-maps/conveyor-cv4.toml"
+        ))
+        .unwrap()
     }
 
     #[test]
     fn shipped_maps_are_valid() {
         for f in ["conveyor-cv4.toml", "sorter-ts8.toml"] {
-            let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../plc-maps").join(f);
+            let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../plc-maps")
+                .join(f);
             PlcMap::load(&p).unwrap_or_else(|e| panic!("{e}"));
         }
     }
@@ -384,31 +404,53 @@ mod tests {
             .replace("[signals.entry_seq]", "[signals.entry_sequence]")
             .replace("poll_interval_ms = 100", "poll_interval_ms = 0");
         let problems = PlcMap::parse(&text).unwrap_err();
-        assert!(problems.iter().any(|p| p.contains("`entry_seq` is missing")), "{problems:?}");
-        assert!(problems.iter().any(|p| p.contains("poll_interval_ms is 0")), "{problems:?}");
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("`entry_seq` is missing")),
+            "{problems:?}"
+        );
+        assert!(
+            problems.iter().any(|p| p.contains("poll_interval_ms is 0")),
+            "{problems:?}"
+        );
     }
 
     #[test]
     fn overlapping_signals_are_refused() {
         let text = conveyor() + "\n[signals.extra]\ntable = \"input_register\"\naddress = 1\ntype = \"u16\"\naccess = \"read\"\n";
         let problems = PlcMap::parse(&text).unwrap_err();
-        assert!(problems.iter().any(|p| p.contains("overlap")), "{problems:?}");
+        assert!(
+            problems.iter().any(|p| p.contains("overlap")),
+            "{problems:?}"
+        );
     }
 
     #[test]
     fn a_word_type_in_a_bit_table_is_refused() {
         let text = conveyor().replacen("type = \"bool\"", "type = \"u16\"", 1);
         let problems = PlcMap::parse(&text).unwrap_err();
-        assert!(problems.iter().any(|p| p.contains("does not fit table")), "{problems:?}");
+        assert!(
+            problems.iter().any(|p| p.contains("does not fit table")),
+            "{problems:?}"
+        );
     }
 
     #[test]
     fn read_plan_merges_adjacent_signals_and_respects_the_limit() {
         let mut map = PlcMap::parse(&conveyor()).unwrap();
-        let ir: Vec<_> = map.read_plan().into_iter().filter(|r| r.table == Table::InputRegister).collect();
+        let ir: Vec<_> = map
+            .read_plan()
+            .into_iter()
+            .filter(|r| r.table == Table::InputRegister)
+            .collect();
         assert_eq!(ir.len(), 1, "{ir:?}");
         map.max_registers_per_request = 2;
-        let ir: Vec<_> = map.read_plan().into_iter().filter(|r| r.table == Table::InputRegister).collect();
+        let ir: Vec<_> = map
+            .read_plan()
+            .into_iter()
+            .filter(|r| r.table == Table::InputRegister)
+            .collect();
         assert!(ir.len() > 1 && ir.iter().all(|r| r.count <= 2), "{ir:?}");
     }
 }

@@ -30,7 +30,10 @@ pub const CSV_HEADER: &str = "order,cutoff,sku,qty,location";
 /// Reads orders from CSV text with the header [`CSV_HEADER`], one line per order line; lines of
 /// one order are consecutive. Every bad line is reported, with its number.
 pub fn parse_csv(text: &str) -> Result<Vec<Order>, Vec<String>> {
-    let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
     let mut problems = Vec::new();
     match lines.next() {
         Some((_, h)) if h.trim() == CSV_HEADER => {}
@@ -40,11 +43,18 @@ pub fn parse_csv(text: &str) -> Result<Vec<Order>, Vec<String>> {
     for (n, line) in lines {
         let f: Vec<&str> = line.split(',').map(str::trim).collect();
         let [id, cutoff, sku, qty, location] = f[..] else {
-            problems.push(format!("line {}: expected 5 fields ({CSV_HEADER}), found {}", n + 1, f.len()));
+            problems.push(format!(
+                "line {}: expected 5 fields ({CSV_HEADER}), found {}",
+                n + 1,
+                f.len()
+            ));
             continue;
         };
         if [id, cutoff, sku, location].iter().any(|s| s.is_empty()) {
-            problems.push(format!("line {}: order, cutoff, sku and location must not be empty", n + 1));
+            problems.push(format!(
+                "line {}: order, cutoff, sku and location must not be empty",
+                n + 1
+            ));
             continue;
         }
         let Ok(qty) = qty.parse::<u32>() else {
@@ -55,7 +65,11 @@ pub fn parse_csv(text: &str) -> Result<Vec<Order>, Vec<String>> {
             problems.push(format!("line {}: qty must be at least 1", n + 1));
             continue;
         }
-        let line = OrderLine { sku: sku.into(), qty, location: location.into() };
+        let line = OrderLine {
+            sku: sku.into(),
+            qty,
+            location: location.into(),
+        };
         match orders.last_mut() {
             Some(o) if o.id == id => {
                 if o.cutoff != cutoff {
@@ -65,13 +79,24 @@ pub fn parse_csv(text: &str) -> Result<Vec<Order>, Vec<String>> {
             }
             _ => {
                 if orders.iter().any(|o| o.id == id) {
-                    problems.push(format!("line {}: the lines of order {id} are not consecutive", n + 1));
+                    problems.push(format!(
+                        "line {}: the lines of order {id} are not consecutive",
+                        n + 1
+                    ));
                 }
-                orders.push(Order { id: id.into(), cutoff: cutoff.into(), lines: vec![line] });
+                orders.push(Order {
+                    id: id.into(),
+                    cutoff: cutoff.into(),
+                    lines: vec![line],
+                });
             }
         }
     }
-    if problems.is_empty() { Ok(orders) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(orders)
+    } else {
+        Err(problems)
+    }
 }
 
 #[cfg(test)]
@@ -89,7 +114,8 @@ mod tests {
 
     #[test]
     fn every_bad_line_is_reported() {
-        let csv = "order,cutoff,sku,qty,location\nA1,11:00,S1,x,L-01\nA2,11:00,S1,1\nA3,11:00,S1,0,L\n";
+        let csv =
+            "order,cutoff,sku,qty,location\nA1,11:00,S1,x,L-01\nA2,11:00,S1,1\nA3,11:00,S1,0,L\n";
         let problems = parse_csv(csv).unwrap_err();
         assert_eq!(problems.len(), 3, "{problems:?}");
         assert!(problems[0].starts_with("line 2"));

@@ -29,7 +29,10 @@ pub fn up_filter(site: &str) -> String {
 
 /// Splits an `up` topic into (scanner id, message kind).
 pub fn parse_up_topic<'a>(site: &str, topic: &'a str) -> Option<(&'a str, &'a str)> {
-    let rest = topic.strip_prefix("floorctl/")?.strip_prefix(site)?.strip_prefix("/scanners/")?;
+    let rest = topic
+        .strip_prefix("floorctl/")?
+        .strip_prefix(site)?
+        .strip_prefix("/scanners/")?;
     let (scanner, rest) = rest.split_once('/')?;
     let kind = rest.strip_prefix("up/")?;
     (!scanner.is_empty() && !kind.is_empty() && !kind.contains('/')).then_some((scanner, kind))
@@ -113,12 +116,16 @@ impl Up {
         if payload.len() > MAX_PAYLOAD_BYTES {
             return Err(DecodeError::TooLarge(payload.len()));
         }
-        let up: Up = serde_json::from_slice(payload).map_err(|e| DecodeError::Malformed(e.to_string()))?;
+        let up: Up =
+            serde_json::from_slice(payload).map_err(|e| DecodeError::Malformed(e.to_string()))?;
         if up.v != SCHEMA_VERSION {
             return Err(DecodeError::Version(up.v));
         }
         if up.body.kind() != kind {
-            return Err(DecodeError::KindMismatch { topic: kind.into(), body: up.body.kind().into() });
+            return Err(DecodeError::KindMismatch {
+                topic: kind.into(),
+                body: up.body.kind().into(),
+            });
         }
         Ok(up)
     }
@@ -194,21 +201,41 @@ mod tests {
         let t = up_topic("fw1", "h7", "pick");
         assert_eq!(parse_up_topic("fw1", &t), Some(("h7", "pick")));
         assert_eq!(parse_up_topic("fw2", &t), None);
-        assert_eq!(parse_up_topic("fw1", "floorctl/fw1/scanners/h7/down/pick"), None);
-        assert_eq!(parse_up_topic("fw1", "floorctl/fw1/scanners/h7/up/a/b"), None);
+        assert_eq!(
+            parse_up_topic("fw1", "floorctl/fw1/scanners/h7/down/pick"),
+            None
+        );
+        assert_eq!(
+            parse_up_topic("fw1", "floorctl/fw1/scanners/h7/up/a/b"),
+            None
+        );
     }
 
     #[test]
     fn a_pick_confirmation_decodes() {
         let p = br#"{"v":1,"id":"m1","kind":"pick","order":"o1","line":0,"qty":2,"tote":5}"#;
         let up = Up::decode("pick", p).unwrap();
-        assert_eq!(up.body, UpBody::Pick { order: "o1".into(), line: 0, qty: 2, tote: 5 });
+        assert_eq!(
+            up.body,
+            UpBody::Pick {
+                order: "o1".into(),
+                line: 0,
+                qty: 2,
+                tote: 5
+            }
+        );
     }
 
     #[test]
     fn bad_payloads_are_refused_with_a_reason() {
-        assert!(matches!(Up::decode("pick", b"\xff\xfe"), Err(DecodeError::Malformed(_))));
-        assert!(matches!(Up::decode("pick", br#"{"v":1,"id":"m1","kind":"pick"}"#), Err(DecodeError::Malformed(_))));
+        assert!(matches!(
+            Up::decode("pick", b"\xff\xfe"),
+            Err(DecodeError::Malformed(_))
+        ));
+        assert!(matches!(
+            Up::decode("pick", br#"{"v":1,"id":"m1","kind":"pick"}"#),
+            Err(DecodeError::Malformed(_))
+        ));
         assert!(matches!(
             Up::decode("pick", br#"{"v":2,"id":"m","kind":"tote_closed","tote":1}"#),
             Err(DecodeError::Version(2))
@@ -217,6 +244,9 @@ mod tests {
             Up::decode("pick", br#"{"v":1,"id":"m","kind":"tote_closed","tote":1}"#),
             Err(DecodeError::KindMismatch { .. })
         ));
-        assert!(matches!(Up::decode("pick", &vec![b' '; 5000]), Err(DecodeError::TooLarge(5000))));
+        assert!(matches!(
+            Up::decode("pick", &vec![b' '; 5000]),
+            Err(DecodeError::TooLarge(5000))
+        ));
     }
 }

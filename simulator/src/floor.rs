@@ -18,13 +18,21 @@ pub struct FloorTiming {
     pub divert_window_ms: u64,
     /// Time a recirculated tote takes to come back to the induct.
     pub recirculation_ms: u64,
+    /// Least time between two totes read at the induct.
+    pub induct_gap_ms: u64,
     /// Totes a chute holds before its full signal is set.
     pub chute_capacity: usize,
 }
 
 impl Default for FloorTiming {
     fn default() -> Self {
-        FloorTiming { zone_ms: 400, divert_window_ms: 1500, recirculation_ms: 3000, chute_capacity: 10_000 }
+        FloorTiming {
+            zone_ms: 400,
+            divert_window_ms: 1500,
+            recirculation_ms: 3000,
+            induct_gap_ms: 300,
+            chute_capacity: 10_000,
+        }
     }
 }
 
@@ -65,7 +73,8 @@ pub struct FloorSnapshot {
 
 /// A signal looked up once, by name, in a validated map.
 fn sig<'m>(map: &'m PlcMap, name: &str) -> &'m Signal {
-    map.signal(name).unwrap_or_else(|| panic!("validated {} map lacks `{name}`", map.kind))
+    map.signal(name)
+        .unwrap_or_else(|| panic!("validated {} map lacks `{name}`", map.kind))
 }
 
 /// Tracks a counter the other side must keep changing.
@@ -102,7 +111,9 @@ pub struct Floor {
     entry_seq: u16,
     induct_queue: VecDeque<u32>,
     recirculating: Vec<(u64, u32)>,
-    at_induct: Option<AtInduct>,
+    /// Totes read at the induct and travelling to the divert point, oldest first.
+    on_sorter: VecDeque<AtInduct>,
+    last_induct_at: Option<u64>,
     induct_seq: u16,
     last_divert_seq: u32,
     confirms: VecDeque<Confirm>,
@@ -129,7 +140,8 @@ impl Floor {
             entry_seq: 0,
             induct_queue: VecDeque::new(),
             recirculating: Vec::new(),
-            at_induct: None,
+            on_sorter: VecDeque::new(),
+            last_induct_at: None,
             induct_seq: 0,
             last_divert_seq: 0,
             confirms: VecDeque::new(),
@@ -185,10 +197,14 @@ impl Floor {
     fn step_conveyor(&mut self, now: u64, alive: bool, img: &mut Image) {
         let map = &self.conveyor_map;
         let n = self.zones.len();
-        let running: Vec<bool> = (0..n as u16).map(|z| alive && img.get(sig(map, "zone_run"), z) != 0).collect();
+        let running: Vec<bool> = (0..n as u16)
+            .map(|z| alive && img.get(sig(map, "zone_run"), z) != 0)
+            .collect();
         // Last zone hands over to the sorter induct, then each zone to the next, back to front.
         for z in (0..n).rev() {
-            let Some((tote, since)) = self.zones[z] else { continue };
+            let Some((tote, since)) = self.zones[z] else {
+                continue;
+            };
             if !running[z] || now.saturating_sub(since) < self.timing.zone_ms {
                 continue;
             }
@@ -208,18 +224,21 @@ impl Floor {
                 img.set(sig(map, "entry_seq"), 0, u32::from(self.entry_seq));
             }
         }
-        for z in 0..n {
-            let blocked = self.zones[z].is_some_and(|(_, since)| now.saturating_sub(since) >= self.timing.zone_ms);
-            img.set(sig(map, "zone_running"), z as u16, u32::from(running[z]));
-            img.set(sig(map, "zone_photo_eye"), z as u16, u32::from(blocked));
-            img.set(sig(map, "zone_fault"), z as u16, 0);
+        for (z, (zone, run)) in self.zones.iter().zip(&running).enumerate() {
+            let blocked =
+                zone.is_some_and(|(_, since)| now.saturating_sub(since) >= self.timing.zone_ms);
+            let z = z as u16;
+            img.set(sig(map, "zone_running"), z, u32::from(*run));
+            img.set(sig(map, "zone_photo_eye"), z, u32::from(blocked));
+            img.set(sig(map, "zone_fault"), z, 0);
         }
     }
 
     fn step_sorter(&mut self, now: u64, alive: bool, img: &mut Image) {
         let map = &self.sorter_map;
         // Recirculated totes come back to the induct.
-        let (back, still): (Vec<_>, Vec<_>) = self.recirculating.iter().partition(|(due, _)| *due <= now);
+        let (back, still): (Vec<_>, Vec<_>) =
+            self.recirculating.iter().partition(|(due, _)| *due <= now);
         self.recirculating = still;
         self.induct_queue.extend(back.into_iter().map(|(_, t)| t));
 
@@ -230,14 +249,15 @@ impl Floor {
             img.set(sig(map, "divert_ack_seq"), 0, seq);
             let tote = img.get(sig(map, "divert_tote"), 0);
             let chute = img.get(sig(map, "divert_chute"), 0) as u16;
-            if let Some(at) = self.at_induct.as_mut().filter(|a| a.tote == tote) {
+            if let Some(at) = self.on_sorter.iter_mut().find(|a| a.tote == tote) {
                 at.chute = Some(chute);
             }
         }
 
-        // The tote at the divert point goes into its chute or round again.
-        if let Some(at) = self.at_induct.take_if(|a| now >= a.divert_at) {
-            let full = |c: u16| self.chutes.get(&c).map_or(0, Vec::len) >= self.timing.chute_capacity;
+        // Totes at the divert point go into their chute or round again.
+        while let Some(at) = self.on_sorter.pop_front_if(|a| now >= a.divert_at) {
+            let full =
+                |c: u16| self.chutes.get(&c).map_or(0, Vec::len) >= self.timing.chute_capacity;
             let (chute, outcome) = match at.chute {
                 Some(c) if full(c) => (0, CHUTE_FULL),
                 Some(c) => (c, SORTED),
@@ -247,19 +267,33 @@ impl Floor {
                 self.chutes.entry(chute).or_default().push(at.tote);
             } else {
                 self.recirculations += 1;
-                self.recirculating.push((now + self.timing.recirculation_ms, at.tote));
+                self.recirculating
+                    .push((now + self.timing.recirculation_ms, at.tote));
             }
             self.confirm_seq = next_seq(self.confirm_seq);
-            self.confirms.push_back(Confirm { tote: at.tote, chute, outcome, seq: self.confirm_seq });
+            self.confirms.push_back(Confirm {
+                tote: at.tote,
+                chute,
+                outcome,
+                seq: self.confirm_seq,
+            });
         }
 
         // The next tote is read at the induct while the controller's heartbeat is alive.
-        if alive && self.at_induct.is_none() {
+        let gap_passed = self
+            .last_induct_at
+            .is_none_or(|t| now.saturating_sub(t) >= self.timing.induct_gap_ms);
+        if alive && gap_passed {
             if let Some(tote) = self.induct_queue.pop_front() {
                 self.induct_seq = next_seq(self.induct_seq);
+                self.last_induct_at = Some(now);
                 img.set(sig(map, "induct_tote"), 0, tote);
                 img.set(sig(map, "induct_seq"), 0, u32::from(self.induct_seq));
-                self.at_induct = Some(AtInduct { tote, divert_at: now + self.timing.divert_window_ms, chute: None });
+                self.on_sorter.push_back(AtInduct {
+                    tote,
+                    divert_at: now + self.timing.divert_window_ms,
+                    chute: None,
+                });
             }
         }
 
@@ -278,7 +312,11 @@ impl Floor {
         let chutes = sig(map, "chute_full").count;
         for c in 0..chutes {
             let count = self.chutes.get(&(c + 1)).map_or(0, Vec::len);
-            img.set(sig(map, "chute_full"), c, u32::from(count >= self.timing.chute_capacity));
+            img.set(
+                sig(map, "chute_full"),
+                c,
+                u32::from(count >= self.timing.chute_capacity),
+            );
         }
     }
 }

@@ -75,7 +75,11 @@ impl Simulator {
         let sorter_addr = sorter_l.local_addr()?;
         let conveyor: SharedImage = Arc::new(Mutex::new(Image::for_map(&cfg.conveyor_map)));
         let sorter: SharedImage = Arc::new(Mutex::new(Image::for_map(&cfg.sorter_map)));
-        let floor = Arc::new(Mutex::new(Floor::new(cfg.conveyor_map, cfg.sorter_map, cfg.timing)));
+        let floor = Arc::new(Mutex::new(Floor::new(
+            cfg.conveyor_map,
+            cfg.sorter_map,
+            cfg.timing,
+        )));
         let cancel = CancellationToken::new();
         let mut tasks = JoinSet::new();
         for (listener, image) in [(conveyor_l, conveyor.clone()), (sorter_l, sorter.clone())] {
@@ -102,7 +106,13 @@ impl Simulator {
                 floor.step(now, &mut cv, &mut so);
             }
         });
-        Ok(Simulator { conveyor_addr, sorter_addr, floor, cancel, tasks })
+        Ok(Simulator {
+            conveyor_addr,
+            sorter_addr,
+            floor,
+            cancel,
+            tasks,
+        })
     }
 
     /// Starts the virtual pickers against an MQTT broker.
@@ -117,13 +127,17 @@ impl Simulator {
                 deliver_ms: cfg.deliver_ms,
                 resync_ms: 5000,
             };
-            self.tasks.spawn(picker::run(p, self.floor.clone(), self.cancel.clone()));
+            self.tasks
+                .spawn(picker::run(p, self.floor.clone(), self.cancel.clone()));
         }
     }
 
     /// What is where on the floor now.
     pub fn snapshot(&self) -> FloorSnapshot {
-        self.floor.lock().unwrap_or_else(|p| p.into_inner()).snapshot()
+        self.floor
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .snapshot()
     }
 
     /// Stops every server and picker and waits for them.

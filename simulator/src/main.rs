@@ -40,7 +40,9 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .init();
     let args = Args::parse();
     let load = |p: &PathBuf| PlcMap::load(p).with_context(|| format!("loading {}", p.display()));
     let mut sim = Simulator::start(SimConfig {
@@ -52,7 +54,10 @@ async fn main() -> anyhow::Result<()> {
     })
     .await
     .context("starting the simulated PLCs")?;
-    println!("conveyor PLC on {}, sorter PLC on {}", sim.conveyor_addr, sim.sorter_addr);
+    println!(
+        "conveyor PLC on {}, sorter PLC on {}",
+        sim.conveyor_addr, sim.sorter_addr
+    );
     sim.start_pickers(&PickersConfig {
         site: args.site,
         host: args.broker_host,
@@ -61,7 +66,9 @@ async fn main() -> anyhow::Result<()> {
         pick_ms: 800,
         deliver_ms: 1000,
     });
-    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
     println!("stopping; chutes: {:?}", sim.snapshot().chutes);
     sim.shutdown().await;
     Ok(())

@@ -19,7 +19,11 @@ pub fn generate(seed: u64, count: usize, cutoffs: &[String]) -> Vec<Order> {
                     }
                 })
                 .collect();
-            Order { id: format!("ORD{:05}", i + 1), cutoff: cutoffs[i % cutoffs.len()].clone(), lines }
+            Order {
+                id: format!("ORD{:05}", i + 1),
+                cutoff: cutoffs[i % cutoffs.len()].clone(),
+                lines,
+            }
         })
         .collect()
 }
@@ -33,6 +37,12 @@ mod tests {
         let c = vec!["11:00".to_string(), "17:00".to_string()];
         assert_eq!(generate(7, 20, &c), generate(7, 20, &c));
         assert_ne!(generate(7, 20, &c), generate(8, 20, &c));
-        assert_eq!(generate(7, 20, &c).iter().filter(|o| o.cutoff == "17:00").count(), 10);
+        assert_eq!(
+            generate(7, 20, &c)
+                .iter()
+                .filter(|o| o.cutoff == "17:00")
+                .count(),
+            10
+        );
     }
 }

@@ -5,7 +5,9 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use floorctl_protocol::scanner::{down_topic, up_topic, Direction, Task, Up, UpBody, SCHEMA_VERSION};
+use floorctl_protocol::scanner::{
+    down_topic, up_topic, Direction, Task, Up, UpBody, SCHEMA_VERSION,
+};
 use rumqttc::{AsyncClient, Event, LastWill, MqttOptions, Packet, QoS};
 use tokio::sync::mpsc;
 use tokio::time::{sleep_until, Instant};
@@ -45,12 +47,14 @@ enum Action {
 /// Runs one picker until `cancel` fires.
 pub async fn run(cfg: PickerConfig, floor: Arc<Mutex<Floor>>, cancel: CancellationToken) {
     let mut opts = MqttOptions::new(&cfg.scanner, &cfg.host, cfg.port);
-    opts.set_clean_session(false).set_keep_alive(Duration::from_secs(5)).set_last_will(LastWill::new(
-        up_topic(&cfg.site, &cfg.scanner, "presence"),
-        r#"{"v":1,"online":false}"#,
-        QoS::AtLeastOnce,
-        true,
-    ));
+    opts.set_clean_session(false)
+        .set_keep_alive(Duration::from_secs(5))
+        .set_last_will(LastWill::new(
+            up_topic(&cfg.site, &cfg.scanner, "presence"),
+            r#"{"v":1,"online":false}"#,
+            QoS::AtLeastOnce,
+            true,
+        ));
     let (client, eventloop) = AsyncClient::new(opts, 64);
     let (tx, rx) = mpsc::channel(64);
     let poller = tokio::spawn(poll(eventloop, tx, cancel.clone(), cfg.scanner.clone()));
@@ -60,7 +64,12 @@ pub async fn run(cfg: PickerConfig, floor: Arc<Mutex<Floor>>, cancel: Cancellati
 }
 
 /// Drives the MQTT connection and forwards what arrives; reconnects with doubling backoff.
-async fn poll(mut eventloop: rumqttc::EventLoop, tx: mpsc::Sender<Inbound>, cancel: CancellationToken, scanner: String) {
+async fn poll(
+    mut eventloop: rumqttc::EventLoop,
+    tx: mpsc::Sender<Inbound>,
+    cancel: CancellationToken,
+    scanner: String,
+) {
     let mut backoff = Duration::from_millis(100);
     loop {
         let event = tokio::select! {
@@ -72,10 +81,12 @@ async fn poll(mut eventloop: rumqttc::EventLoop, tx: mpsc::Sender<Inbound>, canc
                 backoff = Duration::from_millis(100);
                 Some(Inbound::Connected)
             }
-            Ok(Event::Incoming(Packet::Publish(p))) => match serde_json::from_slice::<Direction>(&p.payload) {
-                Ok(d) => Some(Inbound::Direction(d)),
-                Err(_) => None, // error replies and anything else are shown, not acted on
-            },
+            Ok(Event::Incoming(Packet::Publish(p))) => {
+                match serde_json::from_slice::<Direction>(&p.payload) {
+                    Ok(d) => Some(Inbound::Direction(d)),
+                    Err(_) => None, // error replies and anything else are shown, not acted on
+                }
+            }
             Ok(_) => None,
             Err(err) => {
                 tracing::debug!(%scanner, %err, "handheld connection lost");
@@ -114,15 +125,27 @@ async fn work(
     let far = Duration::from_secs(3600);
     let send = |body: UpBody, sent: &mut u64| {
         *sent += 1;
-        let msg = Up { v: SCHEMA_VERSION, id: format!("{}-{session:08x}-{sent}", cfg.scanner), body };
+        let msg = Up {
+            v: SCHEMA_VERSION,
+            id: format!("{}-{session:08x}-{sent}", cfg.scanner),
+            body,
+        };
         let topic = up_topic(&cfg.site, &cfg.scanner, msg.body.kind());
         let payload = serde_json::to_vec(&msg).expect("messages serialise");
-        async move { client.publish(topic, QoS::AtLeastOnce, false, payload).await }
+        async move {
+            client
+                .publish(topic, QoS::AtLeastOnce, false, payload)
+                .await
+        }
     };
-    let login = || UpBody::Login { picker: format!("picker-{}", cfg.scanner) };
+    let login = || UpBody::Login {
+        picker: format!("picker-{}", cfg.scanner),
+    };
     loop {
         let due = pending.as_ref().map_or(Instant::now() + far, |(d, _)| *d);
-        let resync = waiting_since.map_or(Instant::now() + far, |w| w + Duration::from_millis(cfg.resync_ms));
+        let resync = waiting_since.map_or(Instant::now() + far, |w| {
+            w + Duration::from_millis(cfg.resync_ms)
+        });
         tokio::select! {
             () = cancel.cancelled() => return,
             inbound = rx.recv() => match inbound {
@@ -152,11 +175,10 @@ async fn work(
             () = sleep_until(due), if pending.is_some() => {
                 match pending.take().map(|(_, a)| a) {
                     Some(Action::Send(body)) => { let _ = send(body, &mut sent).await; }
-                    Some(Action::Place(tote)) => {
-                        if placed.insert(tote) {
-                            floor.lock().unwrap_or_else(|p| p.into_inner()).place_tote(tote);
-                        }
+                    Some(Action::Place(tote)) if placed.insert(tote) => {
+                        floor.lock().unwrap_or_else(|p| p.into_inner()).place_tote(tote);
                     }
+                    Some(Action::Place(_)) => {}
                     None => {}
                 }
                 waiting_since = Some(Instant::now());

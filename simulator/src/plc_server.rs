@@ -30,16 +30,20 @@ impl PlcService {
         let mut img = self.image.lock().unwrap_or_else(|p| p.into_inner());
         let bad = |_| ExceptionCode::IllegalDataAddress;
         match req {
-            Request::ReadCoils(a, n) => Ok(Response::ReadCoils(img.bits(Table::Coil, a, n).map_err(bad)?.to_vec())),
-            Request::ReadDiscreteInputs(a, n) => {
-                Ok(Response::ReadDiscreteInputs(img.bits(Table::DiscreteInput, a, n).map_err(bad)?.to_vec()))
-            }
-            Request::ReadHoldingRegisters(a, n) => {
-                Ok(Response::ReadHoldingRegisters(img.words(Table::HoldingRegister, a, n).map_err(bad)?.to_vec()))
-            }
-            Request::ReadInputRegisters(a, n) => {
-                Ok(Response::ReadInputRegisters(img.words(Table::InputRegister, a, n).map_err(bad)?.to_vec()))
-            }
+            Request::ReadCoils(a, n) => Ok(Response::ReadCoils(
+                img.bits(Table::Coil, a, n).map_err(bad)?.to_vec(),
+            )),
+            Request::ReadDiscreteInputs(a, n) => Ok(Response::ReadDiscreteInputs(
+                img.bits(Table::DiscreteInput, a, n).map_err(bad)?.to_vec(),
+            )),
+            Request::ReadHoldingRegisters(a, n) => Ok(Response::ReadHoldingRegisters(
+                img.words(Table::HoldingRegister, a, n)
+                    .map_err(bad)?
+                    .to_vec(),
+            )),
+            Request::ReadInputRegisters(a, n) => Ok(Response::ReadInputRegisters(
+                img.words(Table::InputRegister, a, n).map_err(bad)?.to_vec(),
+            )),
             Request::WriteSingleCoil(a, v) => {
                 img.set_bits(Table::Coil, a, &[v]).map_err(bad)?;
                 Ok(Response::WriteSingleCoil(a, v))
@@ -49,7 +53,8 @@ impl PlcService {
                 Ok(Response::WriteMultipleCoils(a, v.len() as u16))
             }
             Request::WriteSingleRegister(a, v) => {
-                img.set_words(Table::HoldingRegister, a, &[v]).map_err(bad)?;
+                img.set_words(Table::HoldingRegister, a, &[v])
+                    .map_err(bad)?;
                 Ok(Response::WriteSingleRegister(a, v))
             }
             Request::WriteMultipleRegisters(a, v) => {
@@ -84,6 +89,8 @@ pub async fn serve(
         async move { accept_tcp_connection(stream, addr, move |_| Ok(Some(service.clone()))) }
     };
     let on_error = |err| tracing::debug!(%err, "modbus connection ended");
-    Server::new(listener).serve_until(&on_connected, on_error, stop).await?;
+    Server::new(listener)
+        .serve_until(&on_connected, on_error, stop)
+        .await?;
     Ok(())
 }

@@ -72,14 +72,26 @@ mod tests {
     fn a_tote_goes_to_the_first_free_chute_of_its_cutoffs_lane() {
         let l = layout();
         assert_eq!(l.chute_for("11:00", &BTreeSet::new()), ChuteChoice::Lane(1));
-        assert_eq!(l.chute_for("11:00", &BTreeSet::from([1])), ChuteChoice::Lane(2));
-        assert_eq!(l.chute_for("17:00", &BTreeSet::from([1])), ChuteChoice::Lane(3));
+        assert_eq!(
+            l.chute_for("11:00", &BTreeSet::from([1])),
+            ChuteChoice::Lane(2)
+        );
+        assert_eq!(
+            l.chute_for("17:00", &BTreeSet::from([1])),
+            ChuteChoice::Lane(3)
+        );
     }
 
     #[test]
     fn a_full_lane_recirculates_and_an_unknown_cutoff_goes_to_exceptions() {
         let l = layout();
-        assert_eq!(l.chute_for("17:00", &BTreeSet::from([3])), ChuteChoice::LaneFull);
-        assert_eq!(l.chute_for("09:00", &BTreeSet::new()), ChuteChoice::Exception);
+        assert_eq!(
+            l.chute_for("17:00", &BTreeSet::from([3])),
+            ChuteChoice::LaneFull
+        );
+        assert_eq!(
+            l.chute_for("09:00", &BTreeSet::new()),
+            ChuteChoice::Exception
+        );
     }
 }

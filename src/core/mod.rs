@@ -121,7 +121,11 @@ impl Core {
         match event {
             Event::OrderReceived { order } => self.order_received(order, &mut out),
             Event::Scanner { scanner, msg } => self.scanner_message(scanner, msg, &mut out),
-            Event::ToteEntered { conveyor, tote, seq } => {
+            Event::ToteEntered {
+                conveyor,
+                tote,
+                seq,
+            } => {
                 if self.fresh_seq(conveyor, "entry", *seq) {
                     self.tote_entered(conveyor, *tote, &mut out);
                 }
@@ -131,7 +135,13 @@ impl Core {
                     self.tote_inducted(sorter, *tote, &mut out);
                 }
             }
-            Event::SortConfirmed { sorter, tote, chute, outcome, seq } => {
+            Event::SortConfirmed {
+                sorter,
+                tote,
+                chute,
+                outcome,
+                seq,
+            } => {
                 if self.fresh_seq(sorter, "confirm", *seq) {
                     self.sort_confirmed(sorter, *tote, *chute, *outcome, &mut out);
                 }
@@ -146,10 +156,16 @@ impl Core {
             Event::PlcLink { plc, up, reason } => {
                 if *up {
                     if *plc == self.layout.pick_conveyor {
-                        out.push(Command::RunConveyor { conveyor: plc.clone(), run: true });
+                        out.push(Command::RunConveyor {
+                            conveyor: plc.clone(),
+                            run: true,
+                        });
                     }
                 } else {
-                    let text = format!("link down: {}", reason.as_deref().unwrap_or("no reason given"));
+                    let text = format!(
+                        "link down: {}",
+                        reason.as_deref().unwrap_or("no reason given")
+                    );
                     self.alarm(plc, text, &mut out);
                 }
             }
@@ -163,14 +179,21 @@ impl Core {
         self.scanners
             .iter()
             .filter_map(|(id, s)| {
-                s.direction.clone().map(|direction| Command::Direct { scanner: id.clone(), direction })
+                s.direction.clone().map(|direction| Command::Direct {
+                    scanner: id.clone(),
+                    direction,
+                })
             })
             .collect()
     }
 
     /// Progress counts.
     pub fn summary(&self) -> Summary {
-        let mut s = Summary { orders: self.orders.len(), alarms: self.alarms, ..Summary::default() };
+        let mut s = Summary {
+            orders: self.orders.len(),
+            alarms: self.alarms,
+            ..Summary::default()
+        };
         for o in self.orders.values() {
             if matches!(o.status, OrderStatus::Picked | OrderStatus::Sorted) {
                 s.picked += 1;
@@ -197,7 +220,10 @@ impl Core {
 
     fn alarm(&mut self, source: &str, text: String, out: &mut Vec<Command>) {
         self.alarms += 1;
-        out.push(Command::Alarm { source: source.to_string(), text });
+        out.push(Command::Alarm {
+            source: source.to_string(),
+            text,
+        });
     }
 
     fn record_order(&self, id: &str, out: &mut Vec<Command>) {

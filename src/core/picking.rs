@@ -3,7 +3,10 @@
 use floorctl_protocol::order::Order;
 use floorctl_protocol::scanner::{Direction, ErrorReply, Task, Up, UpBody, SCHEMA_VERSION};
 
-use super::{Command, Core, OrderState, OrderStatus, ScannerState, ToteState, ToteStatus, Work, SEEN_IDS_PER_SCANNER};
+use super::{
+    Command, Core, OrderState, OrderStatus, ScannerState, ToteState, ToteStatus, Work,
+    SEEN_IDS_PER_SCANNER,
+};
 
 impl Core {
     pub(super) fn order_received(&mut self, order: &Order, out: &mut Vec<Command>) {
@@ -19,7 +22,11 @@ impl Core {
         };
         self.orders.insert(
             order.id.clone(),
-            OrderState { order: order.clone(), status: OrderStatus::Released, tote: None },
+            OrderState {
+                order: order.clone(),
+                status: OrderStatus::Released,
+                tote: None,
+            },
         );
         self.queue.insert((rank, self.arrivals), order.id.clone());
         self.arrivals += 1;
@@ -40,7 +47,10 @@ impl Core {
         if state.seen.contains(&msg.id) {
             // A re-delivery: change nothing, answer as before.
             if let Some(direction) = state.direction.clone() {
-                out.push(Command::Direct { scanner: scanner.to_string(), direction });
+                out.push(Command::Direct {
+                    scanner: scanner.to_string(),
+                    direction,
+                });
             }
             return;
         }
@@ -53,7 +63,10 @@ impl Core {
                 state.picker = picker.clone();
                 match state.direction.clone() {
                     Some(direction) => {
-                        out.push(Command::Direct { scanner: scanner.to_string(), direction });
+                        out.push(Command::Direct {
+                            scanner: scanner.to_string(),
+                            direction,
+                        });
                         Ok(())
                     }
                     None => {
@@ -62,32 +75,65 @@ impl Core {
                     }
                 }
             }
-            UpBody::Pick { order, line, qty, tote } => self.pick(scanner, order, *line, *qty, *tote, out),
+            UpBody::Pick {
+                order,
+                line,
+                qty,
+                tote,
+            } => self.pick(scanner, order, *line, *qty, *tote, out),
             UpBody::ToteClosed { tote } => self.tote_closed(scanner, *tote, out),
         };
         if let Err(reason) = result {
             out.push(Command::Reject {
                 scanner: scanner.to_string(),
-                reply: ErrorReply { v: SCHEMA_VERSION, reply_to: Some(msg.id.clone()), reason },
+                reply: ErrorReply {
+                    v: SCHEMA_VERSION,
+                    reply_to: Some(msg.id.clone()),
+                    reason,
+                },
             });
         }
     }
 
-    fn pick(&mut self, scanner: &str, order: &str, line: u32, qty: u32, tote: u32, out: &mut Vec<Command>) -> Result<(), String> {
-        let state = self.scanners.get_mut(scanner).expect("scanner state exists");
-        let Some(Work::Picking { order: o, tote: t, line: l }) = &state.work else {
+    fn pick(
+        &mut self,
+        scanner: &str,
+        order: &str,
+        line: u32,
+        qty: u32,
+        tote: u32,
+        out: &mut Vec<Command>,
+    ) -> Result<(), String> {
+        let state = self
+            .scanners
+            .get_mut(scanner)
+            .expect("scanner state exists");
+        let Some(Work::Picking {
+            order: o,
+            tote: t,
+            line: l,
+        }) = &state.work
+        else {
             return Err("no pick is directed to this handheld now".into());
         };
         if o != order || *l != line || *t != tote {
-            return Err(format!("this pick is not the one directed: expected order {o} line {l} into tote {t}"));
+            return Err(format!(
+                "this pick is not the one directed: expected order {o} line {l} into tote {t}"
+            ));
         }
         let expected = self.orders[o].order.lines[*l as usize].qty;
         if qty != expected {
-            return Err(format!("quantity {qty} differs from the {expected} directed; pick {expected}"));
+            return Err(format!(
+                "quantity {qty} differs from the {expected} directed; pick {expected}"
+            ));
         }
         let (o, t, next) = (o.clone(), *t, l + 1);
         state.work = if (next as usize) < self.orders[&o].order.lines.len() {
-            Some(Work::Picking { order: o, tote: t, line: next })
+            Some(Work::Picking {
+                order: o,
+                tote: t,
+                line: next,
+            })
         } else {
             Some(Work::Closing { order: o, tote: t })
         };
@@ -95,13 +141,23 @@ impl Core {
         Ok(())
     }
 
-    fn tote_closed(&mut self, scanner: &str, tote: u32, out: &mut Vec<Command>) -> Result<(), String> {
-        let state = self.scanners.get_mut(scanner).expect("scanner state exists");
+    fn tote_closed(
+        &mut self,
+        scanner: &str,
+        tote: u32,
+        out: &mut Vec<Command>,
+    ) -> Result<(), String> {
+        let state = self
+            .scanners
+            .get_mut(scanner)
+            .expect("scanner state exists");
         let Some(Work::Closing { order, tote: t }) = &state.work else {
             return Err("no tote is waiting to be closed on this handheld".into());
         };
         if *t != tote {
-            return Err(format!("tote {tote} is not the tote of this order; close tote {t}"));
+            return Err(format!(
+                "tote {tote} is not the tote of this order; close tote {t}"
+            ));
         }
         let order = order.clone();
         state.work = Some(Work::Delivering { tote });
@@ -125,10 +181,19 @@ impl Core {
             Some((_, order)) => {
                 let tote = self.next_tote;
                 self.next_tote += 1;
-                state.work = Some(Work::Picking { order: order.clone(), tote, line: 0 });
+                state.work = Some(Work::Picking {
+                    order: order.clone(),
+                    tote,
+                    line: 0,
+                });
                 self.totes.insert(
                     tote,
-                    ToteState { order: order.clone(), status: ToteStatus::Picking, chute: None, recirculations: 0 },
+                    ToteState {
+                        order: order.clone(),
+                        status: ToteStatus::Picking,
+                        chute: None,
+                        recirculations: 0,
+                    },
                 );
                 if let Some(o) = self.orders.get_mut(&order) {
                     o.status = OrderStatus::Picking;
@@ -144,7 +209,9 @@ impl Core {
 
     /// Sends the handheld the direction for its current work.
     fn direct(&mut self, scanner: &str, out: &mut Vec<Command>) {
-        let Some(state) = self.scanners.get(scanner) else { return };
+        let Some(state) = self.scanners.get(scanner) else {
+            return;
+        };
         let task = match &state.work {
             None => Task::Wait,
             Some(Work::Picking { order, tote, line }) => {
@@ -161,14 +228,22 @@ impl Core {
                 }
             }
             Some(Work::Closing { tote, .. }) => Task::CloseTote { tote: *tote },
-            Some(Work::Delivering { tote }) => {
-                Task::ToteComplete { tote: *tote, conveyor: self.layout.pick_conveyor.clone() }
-            }
+            Some(Work::Delivering { tote }) => Task::ToteComplete {
+                tote: *tote,
+                conveyor: self.layout.pick_conveyor.clone(),
+            },
         };
-        let direction = Direction { v: SCHEMA_VERSION, id: format!("{scanner}:{}", self.next_direction), task };
+        let direction = Direction {
+            v: SCHEMA_VERSION,
+            id: format!("{scanner}:{}", self.next_direction),
+            task,
+        };
         self.next_direction += 1;
         let state: &mut ScannerState = self.scanners.get_mut(scanner).expect("checked above");
         state.direction = Some(direction.clone());
-        out.push(Command::Direct { scanner: scanner.to_string(), direction });
+        out.push(Command::Direct {
+            scanner: scanner.to_string(),
+            direction,
+        });
     }
 }

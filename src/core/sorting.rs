@@ -5,11 +5,19 @@ use super::{ChuteChoice, Command, Core, OrderStatus, SortOutcome, ToteStatus, Wo
 impl Core {
     pub(super) fn tote_entered(&mut self, conveyor: &str, tote: u32, out: &mut Vec<Command>) {
         let Some(t) = self.totes.get_mut(&tote) else {
-            self.alarm(conveyor, format!("unknown tote {tote} entered the conveyor"), out);
+            self.alarm(
+                conveyor,
+                format!("unknown tote {tote} entered the conveyor"),
+                out,
+            );
             return;
         };
         if t.status == ToteStatus::Sorted {
-            self.alarm(conveyor, format!("tote {tote} entered the conveyor again after it was sorted"), out);
+            self.alarm(
+                conveyor,
+                format!("tote {tote} entered the conveyor again after it was sorted"),
+                out,
+            );
             return;
         }
         t.status = ToteStatus::Conveying;
@@ -28,6 +36,14 @@ impl Core {
         if tote == 0 {
             return; // a no-read: the sorter recirculates it and reports the outcome
         }
+        if self
+            .totes
+            .get(&tote)
+            .is_some_and(|t| t.status == ToteStatus::Closed)
+        {
+            // Its entry scan was missed (the link was down): the induct read proves it is conveyed.
+            self.tote_entered(sorter, tote, out);
+        }
         let cutoff = self
             .totes
             .get(&tote)
@@ -43,17 +59,36 @@ impl Core {
                 }
             },
             None => {
-                self.alarm(sorter, format!("unknown tote {tote} at the induct; sent to the exception chute"), out);
+                self.alarm(
+                    sorter,
+                    format!("unknown tote {tote} at the induct; sent to the exception chute"),
+                    out,
+                );
                 self.layout.exception_chute
             }
         };
-        out.push(Command::Divert { sorter: sorter.to_string(), tote, chute });
+        out.push(Command::Divert {
+            sorter: sorter.to_string(),
+            tote,
+            chute,
+        });
     }
 
-    pub(super) fn sort_confirmed(&mut self, sorter: &str, tote: u32, chute: u16, outcome: SortOutcome, out: &mut Vec<Command>) {
+    pub(super) fn sort_confirmed(
+        &mut self,
+        sorter: &str,
+        tote: u32,
+        chute: u16,
+        outcome: SortOutcome,
+        out: &mut Vec<Command>,
+    ) {
         let Some(t) = self.totes.get_mut(&tote) else {
             if outcome == SortOutcome::Sorted {
-                self.alarm(sorter, format!("unknown tote {tote} sorted to chute {chute}"), out);
+                self.alarm(
+                    sorter,
+                    format!("unknown tote {tote} sorted to chute {chute}"),
+                    out,
+                );
             }
             return;
         };
@@ -69,9 +104,17 @@ impl Core {
         t.status = ToteStatus::Sorted;
         t.chute = Some(chute);
         let order = t.order.clone();
-        let cutoff = self.orders.get(&order).map(|o| o.order.cutoff.clone()).unwrap_or_default();
+        let cutoff = self
+            .orders
+            .get(&order)
+            .map(|o| o.order.cutoff.clone())
+            .unwrap_or_default();
         if !self.layout.in_lane(&cutoff, chute) {
-            self.alarm(sorter, format!("tote {tote} of order {order} went to chute {chute}, outside its lane"), out);
+            self.alarm(
+                sorter,
+                format!("tote {tote} of order {order} went to chute {chute}, outside its lane"),
+                out,
+            );
         }
         if let Some(o) = self.orders.get_mut(&order) {
             o.status = OrderStatus::Sorted;

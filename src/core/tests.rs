@@ -20,14 +20,25 @@ fn order(id: &str, cutoff: &str, lines: u32) -> Event {
             id: id.into(),
             cutoff: cutoff.into(),
             lines: (0..lines)
-                .map(|i| OrderLine { sku: format!("S{i}"), qty: i + 1, location: format!("A-{i:02}") })
+                .map(|i| OrderLine {
+                    sku: format!("S{i}"),
+                    qty: i + 1,
+                    location: format!("A-{i:02}"),
+                })
                 .collect(),
         },
     }
 }
 
 fn up(scanner: &str, id: &str, body: UpBody) -> Event {
-    Event::Scanner { scanner: scanner.into(), msg: Up { v: SCHEMA_VERSION, id: id.into(), body } }
+    Event::Scanner {
+        scanner: scanner.into(),
+        msg: Up {
+            v: SCHEMA_VERSION,
+            id: id.into(),
+            body,
+        },
+    }
 }
 
 fn directions(cmds: &[Command]) -> Vec<Task> {
@@ -49,7 +60,16 @@ fn rejects(cmds: &[Command]) -> Vec<String> {
 }
 
 fn login(core: &mut Core, scanner: &str) -> Vec<Command> {
-    core.handle(&up(scanner, "login", UpBody::Login { picker: "p1".into() }), 0)
+    core.handle(
+        &up(
+            scanner,
+            "login",
+            UpBody::Login {
+                picker: "p1".into(),
+            },
+        ),
+        0,
+    )
 }
 
 #[test]
@@ -57,22 +77,89 @@ fn one_order_goes_from_handheld_to_its_cutoffs_chute() {
     let mut core = Core::new(layout());
     core.handle(&order("o1", "17:00", 2), 0);
     let d = directions(&login(&mut core, "h1"));
-    assert!(matches!(&d[..], [Task::Pick { order, line: 0, qty: 1, tote: 1, lines_left: 1, .. }] if order == "o1"));
+    assert!(
+        matches!(&d[..], [Task::Pick { order, line: 0, qty: 1, tote: 1, lines_left: 1, .. }] if order == "o1")
+    );
 
-    let d = directions(&core.handle(&up("h1", "m1", UpBody::Pick { order: "o1".into(), line: 0, qty: 1, tote: 1 }), 1));
-    assert!(matches!(&d[..], [Task::Pick { line: 1, qty: 2, lines_left: 0, .. }]));
-    let d = directions(&core.handle(&up("h1", "m2", UpBody::Pick { order: "o1".into(), line: 1, qty: 2, tote: 1 }), 2));
+    let d = directions(&core.handle(
+        &up(
+            "h1",
+            "m1",
+            UpBody::Pick {
+                order: "o1".into(),
+                line: 0,
+                qty: 1,
+                tote: 1,
+            },
+        ),
+        1,
+    ));
+    assert!(matches!(
+        &d[..],
+        [Task::Pick {
+            line: 1,
+            qty: 2,
+            lines_left: 0,
+            ..
+        }]
+    ));
+    let d = directions(&core.handle(
+        &up(
+            "h1",
+            "m2",
+            UpBody::Pick {
+                order: "o1".into(),
+                line: 1,
+                qty: 2,
+                tote: 1,
+            },
+        ),
+        2,
+    ));
     assert_eq!(d, vec![Task::CloseTote { tote: 1 }]);
     let d = directions(&core.handle(&up("h1", "m3", UpBody::ToteClosed { tote: 1 }), 3));
-    assert_eq!(d, vec![Task::ToteComplete { tote: 1, conveyor: "cv1".into() }]);
+    assert_eq!(
+        d,
+        vec![Task::ToteComplete {
+            tote: 1,
+            conveyor: "cv1".into()
+        }]
+    );
 
-    let d = directions(&core.handle(&Event::ToteEntered { conveyor: "cv1".into(), tote: 1, seq: 1 }, 4));
+    let d = directions(&core.handle(
+        &Event::ToteEntered {
+            conveyor: "cv1".into(),
+            tote: 1,
+            seq: 1,
+        },
+        4,
+    ));
     assert_eq!(d, vec![Task::Wait], "no more orders: the picker waits");
 
-    let cmds = core.handle(&Event::ToteInducted { sorter: "s1".into(), tote: 1, seq: 1 }, 5);
-    assert_eq!(cmds, vec![Command::Divert { sorter: "s1".into(), tote: 1, chute: 3 }]);
+    let cmds = core.handle(
+        &Event::ToteInducted {
+            sorter: "s1".into(),
+            tote: 1,
+            seq: 1,
+        },
+        5,
+    );
+    assert_eq!(
+        cmds,
+        vec![Command::Divert {
+            sorter: "s1".into(),
+            tote: 1,
+            chute: 3
+        }]
+    );
     core.handle(
-        &Event::SortConfirmed { sorter: "s1".into(), tote: 1, chute: 3, outcome: SortOutcome::Sorted, seq: 1 },
+        &Event::SortConfirmed {
+            sorter: "s1".into(),
+            tote: 1,
+            chute: 3,
+            outcome: SortOutcome::Sorted,
+            seq: 1,
+        },
         6,
     );
     let s = core.summary();
@@ -94,7 +181,16 @@ fn a_redelivered_message_changes_nothing_and_gets_the_same_answer() {
     let mut core = Core::new(layout());
     core.handle(&order("o1", "11:00", 2), 0);
     login(&mut core, "h1");
-    let pick = up("h1", "m1", UpBody::Pick { order: "o1".into(), line: 0, qty: 1, tote: 1 });
+    let pick = up(
+        "h1",
+        "m1",
+        UpBody::Pick {
+            order: "o1".into(),
+            line: 0,
+            qty: 1,
+            tote: 1,
+        },
+    );
     let first = core.handle(&pick, 1);
     let again = core.handle(&pick, 2);
     assert_eq!(directions(&first), directions(&again));
@@ -107,15 +203,51 @@ fn a_pick_that_was_not_directed_is_refused_and_changes_nothing() {
     core.handle(&order("o1", "11:00", 2), 0);
     login(&mut core, "h1");
     let before = core.summary();
-    let cmds = core.handle(&up("h1", "m1", UpBody::Pick { order: "o1".into(), line: 1, qty: 2, tote: 1 }), 1);
+    let cmds = core.handle(
+        &up(
+            "h1",
+            "m1",
+            UpBody::Pick {
+                order: "o1".into(),
+                line: 1,
+                qty: 2,
+                tote: 1,
+            },
+        ),
+        1,
+    );
     assert_eq!(rejects(&cmds).len(), 1, "{cmds:?}");
-    let cmds = core.handle(&up("h1", "m2", UpBody::Pick { order: "o1".into(), line: 0, qty: 5, tote: 1 }), 1);
+    let cmds = core.handle(
+        &up(
+            "h1",
+            "m2",
+            UpBody::Pick {
+                order: "o1".into(),
+                line: 0,
+                qty: 5,
+                tote: 1,
+            },
+        ),
+        1,
+    );
     assert!(rejects(&cmds)[0].contains("quantity 5"), "{cmds:?}");
     let cmds = core.handle(&up("h1", "m3", UpBody::ToteClosed { tote: 1 }), 1);
     assert_eq!(rejects(&cmds).len(), 1);
     assert_eq!(core.summary(), before);
     // The directed pick still goes through.
-    let d = directions(&core.handle(&up("h1", "m4", UpBody::Pick { order: "o1".into(), line: 0, qty: 1, tote: 1 }), 2));
+    let d = directions(&core.handle(
+        &up(
+            "h1",
+            "m4",
+            UpBody::Pick {
+                order: "o1".into(),
+                line: 0,
+                qty: 1,
+                tote: 1,
+            },
+        ),
+        2,
+    ));
     assert!(matches!(&d[..], [Task::Pick { line: 1, .. }]));
 }
 
@@ -124,7 +256,11 @@ fn a_replayed_plc_read_is_acted_on_once() {
     let mut core = Core::new(layout());
     core.handle(&order("o1", "11:00", 1), 0);
     login(&mut core, "h1");
-    let induct = Event::ToteInducted { sorter: "s1".into(), tote: 1, seq: 7 };
+    let induct = Event::ToteInducted {
+        sorter: "s1".into(),
+        tote: 1,
+        seq: 7,
+    };
     assert_eq!(core.handle(&induct, 1).len(), 1);
     assert!(core.handle(&induct, 2).is_empty());
 }
@@ -134,9 +270,30 @@ fn a_full_chute_sends_totes_to_the_next_chute_of_the_lane() {
     let mut core = Core::new(layout());
     core.handle(&order("o1", "11:00", 1), 0);
     login(&mut core, "h1");
-    core.handle(&Event::ChuteFull { sorter: "s1".into(), chute: 1, full: true }, 0);
-    let cmds = core.handle(&Event::ToteInducted { sorter: "s1".into(), tote: 1, seq: 1 }, 1);
-    assert_eq!(cmds, vec![Command::Divert { sorter: "s1".into(), tote: 1, chute: 2 }]);
+    core.handle(
+        &Event::ChuteFull {
+            sorter: "s1".into(),
+            chute: 1,
+            full: true,
+        },
+        0,
+    );
+    let cmds = core.handle(
+        &Event::ToteInducted {
+            sorter: "s1".into(),
+            tote: 1,
+            seq: 1,
+        },
+        1,
+    );
+    assert_eq!(
+        cmds,
+        vec![Command::Divert {
+            sorter: "s1".into(),
+            tote: 1,
+            chute: 2
+        }]
+    );
 }
 
 #[test]
@@ -144,7 +301,13 @@ fn a_tote_reported_sorted_twice_raises_an_alarm_and_counts_once() {
     let mut core = Core::new(layout());
     core.handle(&order("o1", "11:00", 1), 0);
     login(&mut core, "h1");
-    let sorted = |seq| Event::SortConfirmed { sorter: "s1".into(), tote: 1, chute: 1, outcome: SortOutcome::Sorted, seq };
+    let sorted = |seq| Event::SortConfirmed {
+        sorter: "s1".into(),
+        tote: 1,
+        chute: 1,
+        outcome: SortOutcome::Sorted,
+        seq,
+    };
     core.handle(&sorted(1), 1);
     let cmds = core.handle(&sorted(2), 2);
     assert!(matches!(&cmds[..], [Command::Alarm { .. }]));
@@ -156,12 +319,32 @@ fn a_recirculated_tote_is_diverted_again_on_its_next_pass() {
     let mut core = Core::new(layout());
     core.handle(&order("o1", "11:00", 1), 0);
     login(&mut core, "h1");
-    core.handle(&Event::ToteInducted { sorter: "s1".into(), tote: 1, seq: 1 }, 1);
     core.handle(
-        &Event::SortConfirmed { sorter: "s1".into(), tote: 1, chute: 0, outcome: SortOutcome::WindowMissed, seq: 1 },
+        &Event::ToteInducted {
+            sorter: "s1".into(),
+            tote: 1,
+            seq: 1,
+        },
+        1,
+    );
+    core.handle(
+        &Event::SortConfirmed {
+            sorter: "s1".into(),
+            tote: 1,
+            chute: 0,
+            outcome: SortOutcome::WindowMissed,
+            seq: 1,
+        },
         2,
     );
-    let cmds = core.handle(&Event::ToteInducted { sorter: "s1".into(), tote: 1, seq: 2 }, 3);
+    let cmds = core.handle(
+        &Event::ToteInducted {
+            sorter: "s1".into(),
+            tote: 1,
+            seq: 2,
+        },
+        3,
+    );
     assert_eq!(cmds.len(), 1);
     assert_eq!(core.summary().recirculations, 1);
 }
@@ -171,7 +354,16 @@ fn replaying_the_same_events_rebuilds_the_same_state_and_resumes_directions() {
     let events = vec![
         order("o1", "11:00", 2),
         up("h1", "login", UpBody::Login { picker: "p".into() }),
-        up("h1", "m1", UpBody::Pick { order: "o1".into(), line: 0, qty: 1, tote: 1 }),
+        up(
+            "h1",
+            "m1",
+            UpBody::Pick {
+                order: "o1".into(),
+                line: 0,
+                qty: 1,
+                tote: 1,
+            },
+        ),
     ];
     let mut a = Core::new(layout());
     let mut last = Vec::new();
@@ -189,8 +381,67 @@ fn replaying_the_same_events_rebuilds_the_same_state_and_resumes_directions() {
 #[test]
 fn a_conveyor_coming_online_is_started_and_a_lost_link_raises_an_alarm() {
     let mut core = Core::new(layout());
-    let up = core.handle(&Event::PlcLink { plc: "cv1".into(), up: true, reason: None }, 0);
-    assert_eq!(up, vec![Command::RunConveyor { conveyor: "cv1".into(), run: true }]);
-    let down = core.handle(&Event::PlcLink { plc: "cv1".into(), up: false, reason: Some("timeout".into()) }, 0);
+    let up = core.handle(
+        &Event::PlcLink {
+            plc: "cv1".into(),
+            up: true,
+            reason: None,
+        },
+        0,
+    );
+    assert_eq!(
+        up,
+        vec![Command::RunConveyor {
+            conveyor: "cv1".into(),
+            run: true
+        }]
+    );
+    let down = core.handle(
+        &Event::PlcLink {
+            plc: "cv1".into(),
+            up: false,
+            reason: Some("timeout".into()),
+        },
+        0,
+    );
     assert!(matches!(&down[..], [Command::Alarm { .. }]));
+}
+
+#[test]
+fn a_tote_read_at_the_induct_without_an_entry_scan_frees_its_picker() {
+    let mut core = Core::new(layout());
+    core.handle(&order("o1", "11:00", 1), 0);
+    core.handle(&order("o2", "11:00", 1), 0);
+    login(&mut core, "h1");
+    core.handle(
+        &up(
+            "h1",
+            "m1",
+            UpBody::Pick {
+                order: "o1".into(),
+                line: 0,
+                qty: 1,
+                tote: 1,
+            },
+        ),
+        1,
+    );
+    core.handle(&up("h1", "m2", UpBody::ToteClosed { tote: 1 }), 2);
+    let cmds = core.handle(
+        &Event::ToteInducted {
+            sorter: "s1".into(),
+            tote: 1,
+            seq: 1,
+        },
+        3,
+    );
+    assert!(
+        matches!(&directions(&cmds)[..], [Task::Pick { order, .. }] if order == "o2"),
+        "{cmds:?}"
+    );
+    assert!(cmds.contains(&Command::Divert {
+        sorter: "s1".into(),
+        tote: 1,
+        chute: 1
+    }));
 }

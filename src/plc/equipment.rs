@@ -40,13 +40,21 @@ impl Seen {
             EquipmentKind::Conveyor => {
                 let seq = get("entry_seq", 0);
                 if changed(&mut self.entry_seq, seq) {
-                    out.events.push(Event::ToteEntered { conveyor: id.into(), tote: get("entry_tote", 0), seq: seq as u16 });
+                    out.events.push(Event::ToteEntered {
+                        conveyor: id.into(),
+                        tote: get("entry_tote", 0),
+                        seq: seq as u16,
+                    });
                 }
             }
             EquipmentKind::Sorter => {
                 let seq = get("induct_seq", 0);
                 if changed(&mut self.induct_seq, seq) {
-                    out.events.push(Event::ToteInducted { sorter: id.into(), tote: get("induct_tote", 0), seq: seq as u16 });
+                    out.events.push(Event::ToteInducted {
+                        sorter: id.into(),
+                        tote: get("induct_tote", 0),
+                        seq: seq as u16,
+                    });
                 }
                 let seq = get("confirm_seq", 0);
                 if changed(&mut self.confirm_seq, seq) {
@@ -68,7 +76,11 @@ impl Seen {
                     let full = get("chute_full", c) != 0;
                     let chute = c + 1;
                     if self.chute_full.insert(chute, full) != Some(full) {
-                        out.events.push(Event::ChuteFull { sorter: id.into(), chute, full });
+                        out.events.push(Event::ChuteFull {
+                            sorter: id.into(),
+                            chute,
+                            full,
+                        });
                     }
                 }
             }

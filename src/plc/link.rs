@@ -40,7 +40,10 @@ enum LinkError {
     #[error("transport error: {0}")]
     Transport(tokio_modbus::Error),
     #[error("PLC refused {what} with exception {code:?}")]
-    Exception { what: &'static str, code: ExceptionCode },
+    Exception {
+        what: &'static str,
+        code: ExceptionCode,
+    },
     #[error("PLC heartbeat unchanged for {0} ms")]
     HeartbeatStale(u64),
     #[error("controller stopped")]
@@ -57,14 +60,22 @@ pub fn spawn(
     spec: PlcSpec,
     events: mpsc::Sender<Inbound>,
     cancel: CancellationToken,
-) -> (mpsc::UnboundedSender<PlcCommand>, tokio::task::JoinHandle<()>) {
+) -> (
+    mpsc::UnboundedSender<PlcCommand>,
+    tokio::task::JoinHandle<()>,
+) {
     let (tx, rx) = mpsc::unbounded_channel();
     let span = tracing::info_span!("plc", id = %spec.id, addr = %spec.address);
     let handle = tokio::spawn(run(spec, events, rx, cancel).instrument(span));
     (tx, handle)
 }
 
-async fn run(spec: PlcSpec, events: mpsc::Sender<Inbound>, mut commands: mpsc::UnboundedReceiver<PlcCommand>, cancel: CancellationToken) {
+async fn run(
+    spec: PlcSpec,
+    events: mpsc::Sender<Inbound>,
+    mut commands: mpsc::UnboundedReceiver<PlcCommand>,
+    cancel: CancellationToken,
+) {
     let mut backoff = Duration::from_millis(100);
     let mut was_up = false;
     let mut session = Session::new(&spec);
@@ -80,13 +91,21 @@ async fn run(spec: PlcSpec, events: mpsc::Sender<Inbound>, mut commands: mpsc::U
         if was_up {
             tracing::warn!(error = %err, "PLC link lost");
             let reason = Some(err.to_string());
-            let _ = events.send(Inbound::new(Event::PlcLink { plc: spec.id.clone(), up: false, reason })).await;
+            let _ = events
+                .send(Inbound::new(Event::PlcLink {
+                    plc: spec.id.clone(),
+                    up: false,
+                    reason,
+                }))
+                .await;
             was_up = false;
         } else {
             tracing::debug!(error = %err, "PLC not reachable");
         }
         session = Session::new(&spec);
-        let jitter = Duration::from_millis(u64::from(std::process::id() % 50) + (backoff.as_millis() as u64 % 37));
+        let jitter = Duration::from_millis(
+            u64::from(std::process::id() % 50) + (backoff.as_millis() as u64 % 37),
+        );
         tokio::select! {
             () = cancel.cancelled() => return,
             () = tokio::time::sleep(backoff + jitter) => {}
@@ -129,23 +148,36 @@ impl Session {
         backoff: &mut Duration,
     ) -> Result<(), LinkError> {
         let io_timeout = Duration::from_millis(spec.poll_interval_ms.max(250) * 4);
-        let mut ctx = timeout(io_timeout, tcp::connect_slave(spec.address, Slave(spec.unit)))
-            .await
-            .map_err(|_| LinkError::Timeout(io_timeout))?
-            .map_err(LinkError::Connect)?;
+        let mut ctx = timeout(
+            io_timeout,
+            tcp::connect_slave(spec.address, Slave(spec.unit)),
+        )
+        .await
+        .map_err(|_| LinkError::Timeout(io_timeout))?
+        .map_err(LinkError::Connect)?;
         let map = &spec.map;
-        let mut link = Link { ctx: &mut ctx, timeout: io_timeout };
+        let mut link = Link {
+            ctx: &mut ctx,
+            timeout: io_timeout,
+        };
         self.poll(&mut link).await?;
         if map.kind == EquipmentKind::Sorter {
             // Continue the divert numbering from what the PLC holds, so no number is reused.
             self.divert_seq = self.image.get(sig(map, "divert_seq"), 0) as u16;
         }
-        self.plc_heartbeat = (self.image.get(sig(map, &map.handshakes.heartbeat.plc), 0), Instant::now());
+        self.plc_heartbeat = (
+            self.image.get(sig(map, &map.handshakes.heartbeat.plc), 0),
+            Instant::now(),
+        );
         tracing::info!("PLC link up");
         *was_up = true;
         *backoff = Duration::from_millis(100);
         events
-            .send(Inbound::new(Event::PlcLink { plc: spec.id.clone(), up: true, reason: None }))
+            .send(Inbound::new(Event::PlcLink {
+                plc: spec.id.clone(),
+                up: true,
+                reason: None,
+            }))
             .await
             .map_err(|_| LinkError::Shutdown)?;
 
@@ -202,12 +234,17 @@ impl Session {
 
     /// Writes the pending divert: tote and chute first, the sequence number last.
     async fn write_divert(&mut self, link: &mut Link<'_>, map: &PlcMap) -> Result<(), LinkError> {
-        let Some((seq, tote, chute, _)) = self.pending_divert else { return Ok(()) };
+        let Some((seq, tote, chute, _)) = self.pending_divert else {
+            return Ok(());
+        };
         let t = sig(map, "divert_tote");
-        link.write_registers(t.address, &Image::encode(t, tote)).await?;
+        link.write_registers(t.address, &Image::encode(t, tote))
+            .await?;
         let c = sig(map, "divert_chute");
-        link.write_registers(c.address, &Image::encode(c, u32::from(chute))).await?;
-        link.write_register(sig(map, "divert_seq").address, seq).await
+        link.write_registers(c.address, &Image::encode(c, u32::from(chute)))
+            .await?;
+        link.write_register(sig(map, "divert_seq").address, seq)
+            .await
     }
 
     /// Reads every mapped range into the image.
@@ -216,11 +253,15 @@ impl Session {
             match r.table {
                 Table::Coil | Table::DiscreteInput => {
                     let bits = link.read_bits(r).await?;
-                    self.image.set_bits(r.table, r.start, &bits).expect("plan fits the image");
+                    self.image
+                        .set_bits(r.table, r.start, &bits)
+                        .expect("plan fits the image");
                 }
                 Table::HoldingRegister | Table::InputRegister => {
                     let words = link.read_words(r).await?;
-                    self.image.set_words(r.table, r.start, &words).expect("plan fits the image");
+                    self.image
+                        .set_words(r.table, r.start, &words)
+                        .expect("plan fits the image");
                 }
             }
         }
@@ -244,7 +285,8 @@ impl Session {
 
 /// A signal of a validated map.
 fn sig<'m>(map: &'m PlcMap, name: &str) -> &'m Signal {
-    map.signal(name).unwrap_or_else(|| panic!("validated {} map lacks `{name}`", map.kind))
+    map.signal(name)
+        .unwrap_or_else(|| panic!("validated {} map lacks `{name}`", map.kind))
 }
 
 /// Requests with a timeout; any timeout or transport error ends the session (the context is then
@@ -284,7 +326,11 @@ impl Link<'_> {
         };
         let mut bits = timeout_call(self.timeout, "read", fut).await?;
         if bits.len() < usize::from(r.count) {
-            return Err(short_read(format!("asked for {} bits, got {}", r.count, bits.len())));
+            return Err(short_read(format!(
+                "asked for {} bits, got {}",
+                r.count,
+                bits.len()
+            )));
         }
         bits.truncate(usize::from(r.count));
         Ok(bits)
@@ -301,20 +347,39 @@ impl Link<'_> {
         };
         let words = timeout_call(self.timeout, "read", fut).await?;
         if words.len() != usize::from(r.count) {
-            return Err(short_read(format!("asked for {} registers, got {}", r.count, words.len())));
+            return Err(short_read(format!(
+                "asked for {} registers, got {}",
+                r.count,
+                words.len()
+            )));
         }
         Ok(words)
     }
 
     async fn write_register(&mut self, addr: u16, value: u16) -> Result<(), LinkError> {
-        timeout_call(self.timeout, "write", self.ctx.write_single_register(addr, value)).await
+        timeout_call(
+            self.timeout,
+            "write",
+            self.ctx.write_single_register(addr, value),
+        )
+        .await
     }
 
     async fn write_registers(&mut self, addr: u16, values: &[u16]) -> Result<(), LinkError> {
-        timeout_call(self.timeout, "write", self.ctx.write_multiple_registers(addr, values)).await
+        timeout_call(
+            self.timeout,
+            "write",
+            self.ctx.write_multiple_registers(addr, values),
+        )
+        .await
     }
 
     async fn write_coils(&mut self, addr: u16, values: &[bool]) -> Result<(), LinkError> {
-        timeout_call(self.timeout, "write", self.ctx.write_multiple_coils(addr, values)).await
+        timeout_call(
+            self.timeout,
+            "write",
+            self.ctx.write_multiple_coils(addr, values),
+        )
+        .await
     }
 }

@@ -22,7 +22,10 @@ pub enum BrokerError {
 /// (rumqttd has no shutdown).
 pub fn start_embedded(listen: SocketAddr) -> Result<(), BrokerError> {
     // rumqttd binds inside its own thread and reports nothing back, so check the address first.
-    std::net::TcpListener::bind(listen).map_err(|source| BrokerError::Listen { addr: listen, source })?;
+    std::net::TcpListener::bind(listen).map_err(|source| BrokerError::Listen {
+        addr: listen,
+        source,
+    })?;
     let server = ServerSettings {
         name: "floorctl-v4".into(),
         listen,
@@ -57,6 +60,9 @@ pub fn start_embedded(listen: SocketAddr) -> Result<(), BrokerError> {
                 tracing::error!(%err, "embedded MQTT broker stopped");
             }
         })
-        .map_err(|source| BrokerError::Listen { addr: listen, source })?;
+        .map_err(|source| BrokerError::Listen {
+            addr: listen,
+            source,
+        })?;
     Ok(())
 }

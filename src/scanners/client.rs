@@ -38,18 +38,35 @@ pub fn spawn(
     port: u16,
     events: mpsc::Sender<Inbound>,
     cancel: CancellationToken,
-) -> (mpsc::UnboundedSender<Outgoing>, Vec<tokio::task::JoinHandle<()>>) {
+) -> (
+    mpsc::UnboundedSender<Outgoing>,
+    Vec<tokio::task::JoinHandle<()>>,
+) {
     let mut opts = MqttOptions::new(format!("floorctl-{site}"), host, port);
-    opts.set_clean_session(false).set_manual_acks(true).set_keep_alive(Duration::from_secs(5));
+    opts.set_clean_session(false)
+        .set_manual_acks(true)
+        .set_keep_alive(Duration::from_secs(5));
     let (client, eventloop) = AsyncClient::new(opts, 256);
     let (out_tx, out_rx) = mpsc::unbounded_channel();
     let (ack_tx, ack_rx) = mpsc::unbounded_channel();
     let span = tracing::info_span!("mqtt", broker = %format!("{host}:{port}"));
     let handles = vec![
         tokio::spawn(
-            poll(site.to_string(), client.clone(), eventloop, events, ack_tx, out_tx.clone(), cancel.clone()).instrument(span.clone()),
+            poll(
+                site.to_string(),
+                client.clone(),
+                eventloop,
+                events,
+                ack_tx,
+                out_tx.clone(),
+                cancel.clone(),
+            )
+            .instrument(span.clone()),
         ),
-        tokio::spawn(publish(site.to_string(), client.clone(), out_rx, cancel.clone()).instrument(span.clone())),
+        tokio::spawn(
+            publish(site.to_string(), client.clone(), out_rx, cancel.clone())
+                .instrument(span.clone()),
+        ),
         tokio::spawn(acknowledge(client, ack_rx, cancel).instrument(span)),
     ];
     (out_tx, handles)
@@ -76,7 +93,8 @@ async fn poll(
             Ok(MqttEvent::Incoming(Packet::ConnAck(_))) => {
                 tracing::info!("connected to MQTT broker");
                 backoff = Duration::from_millis(100);
-                if let Err(err) = client.try_subscribe(scanner::up_filter(&site), QoS::AtLeastOnce) {
+                if let Err(err) = client.try_subscribe(scanner::up_filter(&site), QoS::AtLeastOnce)
+                {
                     tracing::error!(%err, "cannot subscribe to handheld topics");
                 }
             }
@@ -91,7 +109,11 @@ async fn poll(
                     }
                     Err(Some((scanner, reason))) => {
                         tracing::warn!(%scanner, topic = %p.topic, %reason, "handheld message refused");
-                        let reply = ErrorReply { v: SCHEMA_VERSION, reply_to: None, reason };
+                        let reply = ErrorReply {
+                            v: SCHEMA_VERSION,
+                            reply_to: None,
+                            reason,
+                        };
                         let _ = out.send(Outgoing::Error { scanner, reply });
                         None
                     }
@@ -122,25 +144,40 @@ fn decode(site: &str, p: &Publish) -> Result<Event, Option<(String, String)>> {
         return Err(None);
     }
     match Up::decode(kind, &p.payload) {
-        Ok(msg) => Ok(Event::Scanner { scanner: scanner.to_string(), msg }),
+        Ok(msg) => Ok(Event::Scanner {
+            scanner: scanner.to_string(),
+            msg,
+        }),
         Err(e) => Err(Some((scanner.to_string(), e.to_string()))),
     }
 }
 
-async fn publish(site: String, client: AsyncClient, mut rx: mpsc::UnboundedReceiver<Outgoing>, cancel: CancellationToken) {
+async fn publish(
+    site: String,
+    client: AsyncClient,
+    mut rx: mpsc::UnboundedReceiver<Outgoing>,
+    cancel: CancellationToken,
+) {
     loop {
         let msg = tokio::select! {
             () = cancel.cancelled() => return,
             m = rx.recv() => match m { Some(m) => m, None => return },
         };
         let (topic, payload) = match &msg {
-            Outgoing::Direction { scanner, direction } => {
-                (scanner::down_topic(&site, scanner, "direction"), serde_json::to_vec(direction))
-            }
-            Outgoing::Error { scanner, reply } => (scanner::down_topic(&site, scanner, "error"), serde_json::to_vec(reply)),
+            Outgoing::Direction { scanner, direction } => (
+                scanner::down_topic(&site, scanner, "direction"),
+                serde_json::to_vec(direction),
+            ),
+            Outgoing::Error { scanner, reply } => (
+                scanner::down_topic(&site, scanner, "error"),
+                serde_json::to_vec(reply),
+            ),
         };
         let payload = payload.expect("messages serialise");
-        if let Err(err) = client.publish(topic, QoS::AtLeastOnce, false, payload).await {
+        if let Err(err) = client
+            .publish(topic, QoS::AtLeastOnce, false, payload)
+            .await
+        {
             tracing::error!(%err, "cannot queue a message for a handheld");
         }
     }

@@ -58,20 +58,32 @@ pub struct Store {
 impl Store {
     /// Opens (creating if needed) the SQLite database at `path` and applies migrations.
     pub async fn open(path: &Path) -> Result<Store, StoreError> {
-        let open_err = |source| StoreError::Open { path: path.display().to_string(), source };
+        let open_err = |source| StoreError::Open {
+            path: path.display().to_string(),
+            source,
+        };
         let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))
             .map_err(open_err)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(std::time::Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new().max_connections(2).connect_with(options).await.map_err(open_err)?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(2)
+            .connect_with(options)
+            .await
+            .map_err(open_err)?;
         sqlx::migrate!("./migrations").run(&pool).await?;
         Ok(Store { pool })
     }
 
     /// Writes an event and the rows it changes in one transaction; returns its journal position.
-    pub async fn append(&self, at: Millis, event: &Event, records: &[&Record]) -> Result<i64, StoreError> {
+    pub async fn append(
+        &self,
+        at: Millis,
+        event: &Event,
+        records: &[&Record],
+    ) -> Result<i64, StoreError> {
         let body = serde_json::to_string(event).expect("events always serialise");
         let mut tx = self.pool.begin().await?;
         let seq = sqlx::query("INSERT INTO journal (at_ms, kind, body) VALUES (?, ?, ?)")
@@ -83,7 +95,12 @@ impl Store {
             .last_insert_rowid();
         for record in records {
             match record {
-                Record::Order { id, cutoff, status, tote } => {
+                Record::Order {
+                    id,
+                    cutoff,
+                    status,
+                    tote,
+                } => {
                     sqlx::query(
                         "INSERT INTO orders (id, cutoff, status, tote, updated_ms) VALUES (?, ?, ?, ?, ?)
                          ON CONFLICT(id) DO UPDATE SET status = excluded.status, tote = excluded.tote,
@@ -97,7 +114,12 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
                 }
-                Record::Tote { id, order, status, chute } => {
+                Record::Tote {
+                    id,
+                    order,
+                    status,
+                    chute,
+                } => {
                     sqlx::query(
                         "INSERT INTO totes (id, order_id, status, chute, updated_ms) VALUES (?, ?, ?, ?, ?)
                          ON CONFLICT(id) DO UPDATE SET status = excluded.status, chute = excluded.chute,
@@ -119,20 +141,29 @@ impl Store {
 
     /// The whole journal, oldest first.
     pub async fn journal(&self) -> Result<Vec<Entry>, StoreError> {
-        let rows = sqlx::query("SELECT seq, at_ms, body FROM journal ORDER BY seq").fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT seq, at_ms, body FROM journal ORDER BY seq")
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter()
             .map(|row| {
                 let seq: i64 = row.get("seq");
                 let body: String = row.get("body");
-                let event = serde_json::from_str(&body).map_err(|source| StoreError::Corrupt { seq, source })?;
-                Ok(Entry { seq, at: row.get::<i64, _>("at_ms") as Millis, event })
+                let event = serde_json::from_str(&body)
+                    .map_err(|source| StoreError::Corrupt { seq, source })?;
+                Ok(Entry {
+                    seq,
+                    at: row.get::<i64, _>("at_ms") as Millis,
+                    event,
+                })
             })
             .collect()
     }
 
     /// Totes by status, as (tote, order, status, chute).
     pub async fn totes(&self) -> Result<Vec<(u32, String, String, Option<u16>)>, StoreError> {
-        let rows = sqlx::query("SELECT id, order_id, status, chute FROM totes ORDER BY id").fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT id, order_id, status, chute FROM totes ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
         Ok(rows
             .iter()
             .map(|r| {
@@ -163,7 +194,11 @@ mod tests {
             order: Order {
                 id: id.into(),
                 cutoff: "11:00".into(),
-                lines: vec![OrderLine { sku: "S".into(), qty: 1, location: "A".into() }],
+                lines: vec![OrderLine {
+                    sku: "S".into(),
+                    qty: 1,
+                    location: "A".into(),
+                }],
             },
         }
     }
@@ -173,10 +208,23 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("floor.db");
         let store = Store::open(&path).await.unwrap();
-        let rec = Record::Order { id: "o1".into(), cutoff: "11:00".into(), status: OrderStatus::Released, tote: None };
+        let rec = Record::Order {
+            id: "o1".into(),
+            cutoff: "11:00".into(),
+            status: OrderStatus::Released,
+            tote: None,
+        };
         store.append(10, &order_event("o1"), &[&rec]).await.unwrap();
-        let tote = Record::Tote { id: 4, order: "o1".into(), status: ToteStatus::Sorted, chute: Some(2) };
-        store.append(20, &order_event("o2"), &[&tote]).await.unwrap();
+        let tote = Record::Tote {
+            id: 4,
+            order: "o1".into(),
+            status: ToteStatus::Sorted,
+            chute: Some(2),
+        };
+        store
+            .append(20, &order_event("o2"), &[&tote])
+            .await
+            .unwrap();
         store.close().await;
 
         let store = Store::open(&path).await.unwrap();
@@ -184,12 +232,20 @@ mod tests {
         assert_eq!(journal.len(), 2);
         assert_eq!(journal[0].event, order_event("o1"));
         assert_eq!(journal[1].at, 20);
-        assert_eq!(store.totes().await.unwrap(), vec![(4, "o1".into(), "sorted".into(), Some(2))]);
+        assert_eq!(
+            store.totes().await.unwrap(),
+            vec![(4, "o1".into(), "sorted".into(), Some(2))]
+        );
     }
 
     #[tokio::test]
     async fn a_directory_that_does_not_exist_is_a_clear_error() {
-        let err = Store::open(Path::new("/nonexistent/dir/floor.db")).await.unwrap_err();
-        assert!(err.to_string().contains("/nonexistent/dir/floor.db"), "{err}");
+        let err = Store::open(Path::new("/nonexistent/dir/floor.db"))
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("/nonexistent/dir/floor.db"),
+            "{err}"
+        );
     }
 }
