@@ -14,7 +14,7 @@ use floorctl::store::Store;
 use floorctl_protocol::order::Order;
 use floorctl_protocol::scanner::UpBody;
 use floorsim::floor::FloorTiming;
-use floorsim::{PickersConfig, SimConfig, Simulator};
+use floorsim::{PickersConfig, SimConfig, SimPlc, Simulator};
 
 const ORDERS: usize = 50;
 const SITE: &str = "e2e";
@@ -250,5 +250,42 @@ async fn a_controller_stopped_mid_run_resumes_from_its_database_and_finishes() {
     wait_sorted(&second, ORDERS, Duration::from_secs(120)).await;
     second.shutdown(Duration::from_secs(5)).await;
     assert_every_order_accounted_for(&f, &db).await;
+    f.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sorter_plc_that_drops_off_the_network_is_reconnected_and_nothing_is_lost() {
+    let mut f = floor(13).await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("floorctl.db");
+    let controller = Controller::start(config(&f, &db)).await.unwrap();
+    for o in &f.orders {
+        controller.submit(o.clone()).await;
+    }
+    wait_sorted(&controller, ORDERS / 4, Duration::from_secs(120)).await;
+    f.sim
+        .cut(SimPlc::Sorter, Duration::from_secs(2))
+        .await
+        .unwrap();
+    wait_sorted(&controller, ORDERS, Duration::from_secs(120)).await;
+    controller.shutdown(Duration::from_secs(5)).await;
+    assert_every_order_accounted_for(&f, &db).await;
+
+    let store = Store::open(&db).await.unwrap();
+    let links: Vec<bool> = store
+        .journal()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|e| match e.event {
+            Event::PlcLink { plc, up, .. } if plc == "sorter1" => Some(up),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        links,
+        vec![true, false, true],
+        "link up, lost during the outage, up again"
+    );
     f.sim.shutdown().await;
 }

@@ -62,8 +62,37 @@ pub struct Simulator {
     /// Address of the sorter PLC.
     pub sorter_addr: SocketAddr,
     floor: Arc<Mutex<Floor>>,
+    servers: Vec<PlcServer>,
     cancel: CancellationToken,
     tasks: JoinSet<()>,
+}
+
+/// One of the simulated PLCs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SimPlc {
+    /// The conveyor PLC.
+    Conveyor,
+    /// The sorter PLC.
+    Sorter,
+}
+
+#[derive(Debug)]
+struct PlcServer {
+    image: SharedImage,
+    stop: CancellationToken,
+}
+
+fn spawn_server(
+    tasks: &mut JoinSet<()>,
+    listener: TcpListener,
+    image: SharedImage,
+    stop: CancellationToken,
+) {
+    tasks.spawn(async move {
+        if let Err(err) = plc_server::serve(listener, image, stop.cancelled_owned()).await {
+            tracing::error!(%err, "simulated PLC server stopped");
+        }
+    });
 }
 
 impl Simulator {
@@ -82,12 +111,13 @@ impl Simulator {
         )));
         let cancel = CancellationToken::new();
         let mut tasks = JoinSet::new();
+        let mut servers = Vec::new();
         for (listener, image) in [(conveyor_l, conveyor.clone()), (sorter_l, sorter.clone())] {
-            let stop = cancel.clone().cancelled_owned();
-            tasks.spawn(async move {
-                if let Err(err) = plc_server::serve(listener, image, stop).await {
-                    tracing::error!(%err, "simulated PLC server stopped");
-                }
+            let server = cancel.child_token();
+            spawn_server(&mut tasks, listener, image.clone(), server.clone());
+            servers.push(PlcServer {
+                image,
+                stop: server,
             });
         }
         let (f, c) = (floor.clone(), cancel.clone());
@@ -110,9 +140,31 @@ impl Simulator {
             conveyor_addr,
             sorter_addr,
             floor,
+            servers,
             cancel,
             tasks,
         })
+    }
+
+    /// Takes a PLC off the network for `outage`: its server closes every connection and stops
+    /// listening, then listens again on the same address. The PLC logic keeps running.
+    pub async fn cut(&mut self, plc: SimPlc, outage: Duration) -> std::io::Result<()> {
+        let (i, addr) = match plc {
+            SimPlc::Conveyor => (0, self.conveyor_addr),
+            SimPlc::Sorter => (1, self.sorter_addr),
+        };
+        self.servers[i].stop.cancel();
+        tokio::time::sleep(outage).await;
+        let listener = TcpListener::bind(addr).await?;
+        let stop = self.cancel.child_token();
+        spawn_server(
+            &mut self.tasks,
+            listener,
+            self.servers[i].image.clone(),
+            stop.clone(),
+        );
+        self.servers[i].stop = stop;
+        Ok(())
     }
 
     /// Starts the virtual pickers against an MQTT broker.
