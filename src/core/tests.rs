@@ -41,6 +41,45 @@ fn up(scanner: &str, id: &str, body: UpBody) -> Event {
     }
 }
 
+fn pick(id: &str, order: &str, line: u32, qty: u32, tote: u32) -> Event {
+    up(
+        "h1",
+        id,
+        UpBody::Pick {
+            order: order.into(),
+            line,
+            qty,
+            tote,
+        },
+    )
+}
+
+fn induct(tote: u32, seq: u16) -> Event {
+    Event::ToteInducted {
+        sorter: "s1".into(),
+        tote,
+        seq,
+    }
+}
+
+fn confirm(tote: u32, chute: u16, outcome: SortOutcome, seq: u16) -> Event {
+    Event::SortConfirmed {
+        sorter: "s1".into(),
+        tote,
+        chute,
+        outcome,
+        seq,
+    }
+}
+
+fn divert(tote: u32, chute: u16) -> Command {
+    Command::Divert {
+        sorter: "s1".into(),
+        tote,
+        chute,
+    }
+}
+
 fn directions(cmds: &[Command]) -> Vec<Task> {
     cmds.iter()
         .filter_map(|c| match c {
@@ -81,19 +120,7 @@ fn one_order_goes_from_handheld_to_its_cutoffs_chute() {
         matches!(&d[..], [Task::Pick { order, line: 0, qty: 1, tote: 1, lines_left: 1, .. }] if order == "o1")
     );
 
-    let d = directions(&core.handle(
-        &up(
-            "h1",
-            "m1",
-            UpBody::Pick {
-                order: "o1".into(),
-                line: 0,
-                qty: 1,
-                tote: 1,
-            },
-        ),
-        1,
-    ));
+    let d = directions(&core.handle(&pick("m1", "o1", 0, 1, 1), 1));
     assert!(matches!(
         &d[..],
         [Task::Pick {
@@ -103,19 +130,7 @@ fn one_order_goes_from_handheld_to_its_cutoffs_chute() {
             ..
         }]
     ));
-    let d = directions(&core.handle(
-        &up(
-            "h1",
-            "m2",
-            UpBody::Pick {
-                order: "o1".into(),
-                line: 1,
-                qty: 2,
-                tote: 1,
-            },
-        ),
-        2,
-    ));
+    let d = directions(&core.handle(&pick("m2", "o1", 1, 2, 1), 2));
     assert_eq!(d, vec![Task::CloseTote { tote: 1 }]);
     let d = directions(&core.handle(&up("h1", "m3", UpBody::ToteClosed { tote: 1 }), 3));
     assert_eq!(
@@ -136,32 +151,9 @@ fn one_order_goes_from_handheld_to_its_cutoffs_chute() {
     ));
     assert_eq!(d, vec![Task::Wait], "no more orders: the picker waits");
 
-    let cmds = core.handle(
-        &Event::ToteInducted {
-            sorter: "s1".into(),
-            tote: 1,
-            seq: 1,
-        },
-        5,
-    );
-    assert_eq!(
-        cmds,
-        vec![Command::Divert {
-            sorter: "s1".into(),
-            tote: 1,
-            chute: 3
-        }]
-    );
-    core.handle(
-        &Event::SortConfirmed {
-            sorter: "s1".into(),
-            tote: 1,
-            chute: 3,
-            outcome: SortOutcome::Sorted,
-            seq: 1,
-        },
-        6,
-    );
+    let cmds = core.handle(&induct(1, 1), 5);
+    assert_eq!(cmds, vec![divert(1, 3)]);
+    core.handle(&confirm(1, 3, SortOutcome::Sorted, 1), 6);
     let s = core.summary();
     assert_eq!((s.orders, s.picked, s.sorted, s.alarms), (1, 1, 1, 0));
     assert_eq!(s.per_chute, BTreeMap::from([(3, 1)]));
@@ -181,16 +173,7 @@ fn a_redelivered_message_changes_nothing_and_gets_the_same_answer() {
     let mut core = Core::new(layout());
     core.handle(&order("o1", "11:00", 2), 0);
     login(&mut core, "h1");
-    let pick = up(
-        "h1",
-        "m1",
-        UpBody::Pick {
-            order: "o1".into(),
-            line: 0,
-            qty: 1,
-            tote: 1,
-        },
-    );
+    let pick = pick("m1", "o1", 0, 1, 1);
     let first = core.handle(&pick, 1);
     let again = core.handle(&pick, 2);
     assert_eq!(directions(&first), directions(&again));
@@ -203,51 +186,15 @@ fn a_pick_that_was_not_directed_is_refused_and_changes_nothing() {
     core.handle(&order("o1", "11:00", 2), 0);
     login(&mut core, "h1");
     let before = core.summary();
-    let cmds = core.handle(
-        &up(
-            "h1",
-            "m1",
-            UpBody::Pick {
-                order: "o1".into(),
-                line: 1,
-                qty: 2,
-                tote: 1,
-            },
-        ),
-        1,
-    );
+    let cmds = core.handle(&pick("m1", "o1", 1, 2, 1), 1);
     assert_eq!(rejects(&cmds).len(), 1, "{cmds:?}");
-    let cmds = core.handle(
-        &up(
-            "h1",
-            "m2",
-            UpBody::Pick {
-                order: "o1".into(),
-                line: 0,
-                qty: 5,
-                tote: 1,
-            },
-        ),
-        1,
-    );
+    let cmds = core.handle(&pick("m2", "o1", 0, 5, 1), 1);
     assert!(rejects(&cmds)[0].contains("quantity 5"), "{cmds:?}");
     let cmds = core.handle(&up("h1", "m3", UpBody::ToteClosed { tote: 1 }), 1);
     assert_eq!(rejects(&cmds).len(), 1);
     assert_eq!(core.summary(), before);
     // The directed pick still goes through.
-    let d = directions(&core.handle(
-        &up(
-            "h1",
-            "m4",
-            UpBody::Pick {
-                order: "o1".into(),
-                line: 0,
-                qty: 1,
-                tote: 1,
-            },
-        ),
-        2,
-    ));
+    let d = directions(&core.handle(&pick("m4", "o1", 0, 1, 1), 2));
     assert!(matches!(&d[..], [Task::Pick { line: 1, .. }]));
 }
 
@@ -256,11 +203,7 @@ fn a_replayed_plc_read_is_acted_on_once() {
     let mut core = Core::new(layout());
     core.handle(&order("o1", "11:00", 1), 0);
     login(&mut core, "h1");
-    let induct = Event::ToteInducted {
-        sorter: "s1".into(),
-        tote: 1,
-        seq: 7,
-    };
+    let induct = induct(1, 7);
     assert_eq!(core.handle(&induct, 1).len(), 1);
     assert!(core.handle(&induct, 2).is_empty());
 }
@@ -278,22 +221,8 @@ fn a_full_chute_sends_totes_to_the_next_chute_of_the_lane() {
         },
         0,
     );
-    let cmds = core.handle(
-        &Event::ToteInducted {
-            sorter: "s1".into(),
-            tote: 1,
-            seq: 1,
-        },
-        1,
-    );
-    assert_eq!(
-        cmds,
-        vec![Command::Divert {
-            sorter: "s1".into(),
-            tote: 1,
-            chute: 2
-        }]
-    );
+    let cmds = core.handle(&induct(1, 1), 1);
+    assert_eq!(cmds, vec![divert(1, 2)]);
 }
 
 #[test]
@@ -301,13 +230,7 @@ fn a_tote_reported_sorted_twice_raises_an_alarm_and_counts_once() {
     let mut core = Core::new(layout());
     core.handle(&order("o1", "11:00", 1), 0);
     login(&mut core, "h1");
-    let sorted = |seq| Event::SortConfirmed {
-        sorter: "s1".into(),
-        tote: 1,
-        chute: 1,
-        outcome: SortOutcome::Sorted,
-        seq,
-    };
+    let sorted = |seq| confirm(1, 1, SortOutcome::Sorted, seq);
     core.handle(&sorted(1), 1);
     let cmds = core.handle(&sorted(2), 2);
     assert!(matches!(&cmds[..], [Command::Alarm { .. }]));
@@ -319,32 +242,9 @@ fn a_recirculated_tote_is_diverted_again_on_its_next_pass() {
     let mut core = Core::new(layout());
     core.handle(&order("o1", "11:00", 1), 0);
     login(&mut core, "h1");
-    core.handle(
-        &Event::ToteInducted {
-            sorter: "s1".into(),
-            tote: 1,
-            seq: 1,
-        },
-        1,
-    );
-    core.handle(
-        &Event::SortConfirmed {
-            sorter: "s1".into(),
-            tote: 1,
-            chute: 0,
-            outcome: SortOutcome::WindowMissed,
-            seq: 1,
-        },
-        2,
-    );
-    let cmds = core.handle(
-        &Event::ToteInducted {
-            sorter: "s1".into(),
-            tote: 1,
-            seq: 2,
-        },
-        3,
-    );
+    core.handle(&induct(1, 1), 1);
+    core.handle(&confirm(1, 0, SortOutcome::WindowMissed, 1), 2);
+    let cmds = core.handle(&induct(1, 2), 3);
     assert_eq!(cmds.len(), 1);
     assert_eq!(core.summary().recirculations, 1);
 }
@@ -354,16 +254,7 @@ fn replaying_the_same_events_rebuilds_the_same_state_and_resumes_directions() {
     let events = vec![
         order("o1", "11:00", 2),
         up("h1", "login", UpBody::Login { picker: "p".into() }),
-        up(
-            "h1",
-            "m1",
-            UpBody::Pick {
-                order: "o1".into(),
-                line: 0,
-                qty: 1,
-                tote: 1,
-            },
-        ),
+        pick("m1", "o1", 0, 1, 1),
     ];
     let mut a = Core::new(layout());
     let mut last = Vec::new();
@@ -413,35 +304,12 @@ fn a_tote_read_at_the_induct_without_an_entry_scan_frees_its_picker() {
     core.handle(&order("o1", "11:00", 1), 0);
     core.handle(&order("o2", "11:00", 1), 0);
     login(&mut core, "h1");
-    core.handle(
-        &up(
-            "h1",
-            "m1",
-            UpBody::Pick {
-                order: "o1".into(),
-                line: 0,
-                qty: 1,
-                tote: 1,
-            },
-        ),
-        1,
-    );
+    core.handle(&pick("m1", "o1", 0, 1, 1), 1);
     core.handle(&up("h1", "m2", UpBody::ToteClosed { tote: 1 }), 2);
-    let cmds = core.handle(
-        &Event::ToteInducted {
-            sorter: "s1".into(),
-            tote: 1,
-            seq: 1,
-        },
-        3,
-    );
+    let cmds = core.handle(&induct(1, 1), 3);
     assert!(
         matches!(&directions(&cmds)[..], [Task::Pick { order, .. }] if order == "o2"),
         "{cmds:?}"
     );
-    assert!(cmds.contains(&Command::Divert {
-        sorter: "s1".into(),
-        tote: 1,
-        chute: 1
-    }));
+    assert!(cmds.contains(&divert(1, 1)));
 }
