@@ -231,11 +231,14 @@ async fn a_controller_stopped_mid_run_resumes_from_its_database_and_finishes() {
     first.shutdown(Duration::from_secs(5)).await;
 
     // The floor goes on without it: pickers publish, totes queue, the PLCs' watchdogs stop the line.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert!(
-        f.sim.snapshot().stopped_by_watchdog,
-        "the PLCs stop the line when the controller's heartbeat goes stale"
-    );
+    let stale_since = std::time::Instant::now();
+    while !f.sim.snapshot().stopped_by_watchdog {
+        assert!(
+            stale_since.elapsed() < Duration::from_secs(10),
+            "the PLCs stop the line when the controller's heartbeat goes stale"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 
     let second = Controller::start(config(&f, &db)).await.unwrap();
     let resumed = second.summary().borrow().clone();
