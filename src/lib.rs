@@ -5,6 +5,7 @@ pub mod controller;
 pub mod core;
 pub mod demo;
 pub mod plc;
+pub mod retry;
 pub mod scanners;
 pub mod shutdown;
 pub mod store;

@@ -15,6 +15,7 @@ use super::equipment::Seen;
 use crate::config::PlcSpec;
 use crate::controller::Inbound;
 use crate::core::Event;
+use crate::retry::{self, Backoff};
 
 /// A command for one PLC.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +51,8 @@ enum LinkError {
     Shutdown,
 }
 
+/// First wait before reconnecting.
+const MIN_BACKOFF: Duration = Duration::from_millis(100);
 /// Largest wait between reconnect attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// Cycles a divert may stay unacknowledged before it is written again.
@@ -76,41 +79,34 @@ async fn run(
     mut commands: mpsc::UnboundedReceiver<PlcCommand>,
     cancel: CancellationToken,
 ) {
-    let mut backoff = Duration::from_millis(100);
-    let mut was_up = false;
-    let mut session = Session::new(&spec);
+    let mut backoff = Backoff::new(MIN_BACKOFF, MAX_BACKOFF, retry::seed(&spec.id));
     loop {
-        let result = tokio::select! {
-            () = cancel.cancelled() => Err(LinkError::Shutdown),
-            r = session.run(&spec, &events, &mut commands, &cancel, &mut was_up, &mut backoff) => r,
+        let mut session = Session::new(&spec);
+        let err = tokio::select! {
+            () = cancel.cancelled() => return,
+            e = session.run(&spec, &events, &mut commands, &mut backoff) => e,
         };
-        let err = match result {
-            Err(LinkError::Shutdown) | Ok(()) => return,
-            Err(e) => e,
-        };
-        if was_up {
+        if let LinkError::Shutdown = err {
+            return;
+        }
+        if session.announced {
             tracing::warn!(error = %err, "PLC link lost");
             let reason = Some(err.to_string());
-            let _ = events
-                .send(Inbound::new(Event::PlcLink {
-                    plc: spec.id.clone(),
-                    up: false,
-                    reason,
-                }))
-                .await;
-            was_up = false;
+            let down = Event::PlcLink {
+                plc: spec.id.clone(),
+                up: false,
+                reason,
+            };
+            if events.send(Inbound::new(down)).await.is_err() {
+                return;
+            }
         } else {
             tracing::debug!(error = %err, "PLC not reachable");
         }
-        session = Session::new(&spec);
-        let jitter = Duration::from_millis(
-            u64::from(std::process::id() % 50) + (backoff.as_millis() as u64 % 37),
-        );
         tokio::select! {
             () = cancel.cancelled() => return,
-            () = tokio::time::sleep(backoff + jitter) => {}
+            () = tokio::time::sleep(backoff.next_delay()) => {}
         }
-        backoff = (backoff * 2).min(MAX_BACKOFF);
     }
 }
 
@@ -123,6 +119,8 @@ struct Session {
     plc_heartbeat: (u32, Instant),
     divert_seq: u16,
     pending_divert: Option<(u16, u32, u16, u32)>,
+    /// Whether the core was told the link is up (and so must be told when it goes down).
+    announced: bool,
 }
 
 impl Session {
@@ -135,17 +133,30 @@ impl Session {
             plc_heartbeat: (0, Instant::now()),
             divert_seq: 0,
             pending_divert: None,
+            announced: false,
         }
     }
 
+    /// Connects and serves the PLC until the link fails; returns why.
     async fn run(
         &mut self,
         spec: &PlcSpec,
         events: &mpsc::Sender<Inbound>,
         commands: &mut mpsc::UnboundedReceiver<PlcCommand>,
-        cancel: &CancellationToken,
-        was_up: &mut bool,
-        backoff: &mut Duration,
+        backoff: &mut Backoff,
+    ) -> LinkError {
+        match self.serve(spec, events, commands, backoff).await {
+            Ok(()) => LinkError::Shutdown,
+            Err(e) => e,
+        }
+    }
+
+    async fn serve(
+        &mut self,
+        spec: &PlcSpec,
+        events: &mpsc::Sender<Inbound>,
+        commands: &mut mpsc::UnboundedReceiver<PlcCommand>,
+        backoff: &mut Backoff,
     ) -> Result<(), LinkError> {
         let io_timeout = Duration::from_millis(spec.poll_interval_ms.max(250) * 4);
         let mut ctx = timeout(
@@ -170,8 +181,7 @@ impl Session {
             Instant::now(),
         );
         tracing::info!("PLC link up");
-        *was_up = true;
-        *backoff = Duration::from_millis(100);
+        backoff.reset();
         events
             .send(Inbound::new(Event::PlcLink {
                 plc: spec.id.clone(),
@@ -180,13 +190,13 @@ impl Session {
             }))
             .await
             .map_err(|_| LinkError::Shutdown)?;
+        self.announced = true;
 
         let mut tick = tokio::time::interval(Duration::from_millis(spec.poll_interval_ms));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut cycle: u32 = 0;
         loop {
             tokio::select! {
-                () = cancel.cancelled() => return Err(LinkError::Shutdown),
                 cmd = commands.recv() => match cmd {
                     None => return Ok(()),
                     Some(PlcCommand::Divert { tote, chute }) => {

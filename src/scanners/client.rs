@@ -11,6 +11,7 @@ use tracing::Instrument;
 
 use crate::controller::Inbound;
 use crate::core::Event;
+use crate::retry::{self, Backoff};
 
 /// A message for a handheld.
 #[derive(Debug, Clone)]
@@ -83,7 +84,11 @@ async fn poll(
     out: mpsc::UnboundedSender<Outgoing>,
     cancel: CancellationToken,
 ) {
-    let mut backoff = Duration::from_millis(100);
+    let mut backoff = Backoff::new(
+        Duration::from_millis(100),
+        Duration::from_secs(5),
+        retry::seed(&site),
+    );
     loop {
         let event = tokio::select! {
             () = cancel.cancelled() => return,
@@ -92,7 +97,7 @@ async fn poll(
         match event {
             Ok(MqttEvent::Incoming(Packet::ConnAck(_))) => {
                 tracing::info!("connected to MQTT broker");
-                backoff = Duration::from_millis(100);
+                backoff.reset();
                 if let Err(err) = client.try_subscribe(scanner::up_filter(&site), QoS::AtLeastOnce)
                 {
                     tracing::error!(%err, "cannot subscribe to handheld topics");
@@ -123,12 +128,12 @@ async fn poll(
             }
             Ok(_) => {}
             Err(err) => {
-                tracing::warn!(%err, retry_in = ?backoff, "MQTT connection lost");
+                let delay = backoff.next_delay();
+                tracing::warn!(%err, retry_in = ?delay, "MQTT connection lost");
                 tokio::select! {
                     () = cancel.cancelled() => return,
-                    () = tokio::time::sleep(backoff) => {}
+                    () = tokio::time::sleep(delay) => {}
                 }
-                backoff = (backoff * 2).min(Duration::from_secs(5));
             }
         }
     }
