@@ -320,3 +320,189 @@ impl Floor {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CONVEYOR: &str = include_str!("../../plc-maps/conveyor-cv4.toml");
+    const SORTER: &str = include_str!("../../plc-maps/sorter-ts8.toml");
+
+    /// The floor with its two process images and a controller that keeps its heartbeats alive.
+    struct Rig {
+        floor: Floor,
+        cv: Image,
+        so: Image,
+        cmap: PlcMap,
+        smap: PlcMap,
+        now: u64,
+    }
+
+    impl Rig {
+        fn new() -> Rig {
+            let cmap = PlcMap::parse(CONVEYOR).unwrap();
+            let smap = PlcMap::parse(SORTER).unwrap();
+            let timing = FloorTiming {
+                zone_ms: 100,
+                divert_window_ms: 300,
+                recirculation_ms: 500,
+                induct_gap_ms: 50,
+                chute_capacity: 2,
+            };
+            let mut rig = Rig {
+                floor: Floor::new(cmap.clone(), smap.clone(), timing),
+                cv: Image::for_map(&cmap),
+                so: Image::for_map(&smap),
+                cmap,
+                smap,
+                now: 0,
+            };
+            for z in 0..4 {
+                rig.cv.set(rig.cmap.signal("zone_run").unwrap(), z, 1);
+            }
+            rig
+        }
+
+        /// Advances `ms` in 10 ms steps, the controller's heartbeats ticking when `alive`.
+        fn run(&mut self, ms: u64, alive: bool) {
+            for _ in 0..ms / 10 {
+                self.now += 10;
+                if alive {
+                    let hb = (self.now / 10) as u32;
+                    self.cv
+                        .set(self.cmap.signal("ctl_heartbeat").unwrap(), 0, hb);
+                    self.so
+                        .set(self.smap.signal("ctl_heartbeat").unwrap(), 0, hb);
+                }
+                self.floor.step(self.now, &mut self.cv, &mut self.so);
+            }
+        }
+
+        fn so(&self, name: &str) -> u32 {
+            self.so.get(self.smap.signal(name).unwrap(), 0)
+        }
+
+        fn divert(&mut self, tote: u32, chute: u32, seq: u32) {
+            self.so
+                .set(self.smap.signal("divert_tote").unwrap(), 0, tote);
+            self.so
+                .set(self.smap.signal("divert_chute").unwrap(), 0, chute);
+            self.so.set(self.smap.signal("divert_seq").unwrap(), 0, seq);
+        }
+
+        fn ack_confirm(&mut self) {
+            let seq = self.so("confirm_seq");
+            self.so
+                .set(self.smap.signal("confirm_ack_seq").unwrap(), 0, seq);
+        }
+    }
+
+    #[test]
+    fn a_placed_tote_is_scanned_at_the_entry_and_read_at_the_induct() {
+        let mut rig = Rig::new();
+        rig.run(20, true);
+        rig.floor.place_tote(42);
+        rig.run(20, true);
+        assert_eq!(rig.cv.get(rig.cmap.signal("entry_tote").unwrap(), 0), 42);
+        assert_eq!(rig.cv.get(rig.cmap.signal("entry_seq").unwrap(), 0), 1);
+        rig.run(500, true);
+        assert_eq!((rig.so("induct_tote"), rig.so("induct_seq")), (42, 1));
+    }
+
+    #[test]
+    fn a_divert_in_time_sorts_the_tote_into_the_commanded_chute_once() {
+        let mut rig = Rig::new();
+        rig.floor.place_tote(7);
+        rig.run(500, true);
+        rig.divert(7, 3, 1);
+        rig.run(20, true);
+        assert_eq!(rig.so("divert_ack_seq"), 1);
+        rig.run(400, true);
+        assert_eq!(rig.floor.snapshot().chutes, BTreeMap::from([(3, vec![7])]));
+        assert_eq!(
+            (
+                rig.so("confirm_tote"),
+                rig.so("confirm_chute"),
+                rig.so("confirm_outcome")
+            ),
+            (7, 3, SORTED)
+        );
+        // The same sequence number written again is not applied again.
+        rig.divert(7, 3, 1);
+        rig.run(400, true);
+        assert_eq!(rig.floor.snapshot().chutes[&3], vec![7]);
+    }
+
+    #[test]
+    fn a_tote_without_a_divert_recirculates_and_comes_back() {
+        let mut rig = Rig::new();
+        rig.floor.place_tote(9);
+        rig.run(900, true);
+        assert_eq!(
+            (rig.so("confirm_tote"), rig.so("confirm_outcome")),
+            (9, WINDOW_MISSED)
+        );
+        assert_eq!(rig.floor.snapshot().recirculations, 1);
+        rig.run(600, true);
+        assert_eq!(
+            (rig.so("induct_tote"), rig.so("induct_seq")),
+            (9, 2),
+            "read again on its next pass"
+        );
+    }
+
+    #[test]
+    fn sort_results_are_shown_one_at_a_time_until_acknowledged() {
+        let mut rig = Rig::new();
+        rig.floor.place_tote(1);
+        rig.floor.place_tote(2);
+        rig.run(1200, true);
+        assert_eq!(
+            (rig.so("confirm_tote"), rig.so("confirm_seq")),
+            (1, 1),
+            "the oldest result stays until acknowledged"
+        );
+        rig.ack_confirm();
+        rig.run(20, true);
+        assert_eq!((rig.so("confirm_tote"), rig.so("confirm_seq")), (2, 2));
+    }
+
+    #[test]
+    fn a_full_chute_sets_its_bit_and_turns_totes_away() {
+        let mut rig = Rig::new();
+        for (i, tote) in [11, 12, 13].into_iter().enumerate() {
+            rig.floor.place_tote(tote);
+            rig.run(500, true);
+            rig.divert(tote, 2, i as u32 + 1);
+            rig.run(400, true);
+            rig.ack_confirm();
+            rig.run(20, true);
+        }
+        assert_eq!(rig.floor.snapshot().chutes[&2], vec![11, 12]);
+        assert_eq!(
+            rig.so.get(rig.smap.signal("chute_full").unwrap(), 1),
+            1,
+            "chute 2's bit"
+        );
+        assert_eq!(rig.floor.snapshot().recirculations, 1);
+    }
+
+    #[test]
+    fn a_stale_controller_heartbeat_stops_the_line() {
+        let mut rig = Rig::new();
+        rig.run(100, true);
+        rig.run(1200, false);
+        assert!(rig.floor.snapshot().stopped_by_watchdog);
+        rig.floor.place_tote(5);
+        rig.run(600, false);
+        assert_eq!(rig.so("induct_seq"), 0, "nothing inducted while stopped");
+        assert_eq!(rig.cv.get(rig.cmap.signal("zone_running").unwrap(), 0), 0);
+        rig.run(600, true);
+        assert!(!rig.floor.snapshot().stopped_by_watchdog);
+        assert_eq!(
+            rig.so("induct_tote"),
+            5,
+            "the line runs again once the heartbeat is back"
+        );
+    }
+}
