@@ -106,6 +106,56 @@ async fn poll(
     }
 }
 
+/// The handheld's outgoing side: message ids unique across restarts, and the last message kept
+/// so that it can be sent again, under the same id, when no answer comes.
+struct Handheld<'a> {
+    cfg: &'a PickerConfig,
+    client: &'a AsyncClient,
+    session: u32,
+    sent: u64,
+    last: Option<Up>,
+}
+
+impl Handheld<'_> {
+    async fn send(&mut self, body: UpBody) {
+        self.sent += 1;
+        let id = format!("{}-{:08x}-{}", self.cfg.scanner, self.session, self.sent);
+        let msg = Up {
+            v: SCHEMA_VERSION,
+            id,
+            body,
+        };
+        self.publish(&msg).await;
+        self.last = Some(msg);
+    }
+
+    async fn login(&mut self) {
+        let picker = format!("picker-{}", self.cfg.scanner);
+        self.send(UpBody::Login { picker }).await;
+    }
+
+    /// No answer: send the last message again under its id (the controller answers a duplicate
+    /// with the current direction), or log in when there was none.
+    async fn resend(&mut self) {
+        match self.last.clone() {
+            Some(msg) => self.publish(&msg).await,
+            None => self.login().await,
+        }
+    }
+
+    async fn publish(&self, msg: &Up) {
+        let topic = up_topic(&self.cfg.site, &self.cfg.scanner, msg.body.kind());
+        let payload = serde_json::to_vec(msg).expect("messages serialise");
+        if let Err(err) = self
+            .client
+            .publish(topic, QoS::AtLeastOnce, false, payload)
+            .await
+        {
+            tracing::warn!(scanner = %self.cfg.scanner, %err, "handheld cannot queue a message");
+        }
+    }
+}
+
 async fn work(
     cfg: &PickerConfig,
     client: &AsyncClient,
@@ -117,30 +167,18 @@ async fn work(
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos())
         ^ std::process::id();
-    let mut sent = 0u64;
+    let mut handheld = Handheld {
+        cfg,
+        client,
+        session,
+        sent: 0,
+        last: None,
+    };
     let mut current: Option<String> = None;
     let mut pending: Option<(Instant, Action)> = None;
     let mut placed = HashSet::new();
     let mut waiting_since: Option<Instant> = None;
     let far = Duration::from_secs(3600);
-    let send = |body: UpBody, sent: &mut u64| {
-        *sent += 1;
-        let msg = Up {
-            v: SCHEMA_VERSION,
-            id: format!("{}-{session:08x}-{sent}", cfg.scanner),
-            body,
-        };
-        let topic = up_topic(&cfg.site, &cfg.scanner, msg.body.kind());
-        let payload = serde_json::to_vec(&msg).expect("messages serialise");
-        async move {
-            client
-                .publish(topic, QoS::AtLeastOnce, false, payload)
-                .await
-        }
-    };
-    let login = || UpBody::Login {
-        picker: format!("picker-{}", cfg.scanner),
-    };
     loop {
         let due = pending.as_ref().map_or(Instant::now() + far, |(d, _)| *d);
         let resync = waiting_since.map_or(Instant::now() + far, |w| {
@@ -152,7 +190,7 @@ async fn work(
                 None => return,
                 Some(Inbound::Connected) => {
                     let _ = client.subscribe(down_topic(&cfg.site, &cfg.scanner, "#"), QoS::AtLeastOnce).await;
-                    let _ = send(login(), &mut sent).await;
+                    handheld.login().await;
                     waiting_since = Some(Instant::now());
                 }
                 Some(Inbound::Direction(d)) => {
@@ -174,17 +212,16 @@ async fn work(
             },
             () = sleep_until(due), if pending.is_some() => {
                 match pending.take().map(|(_, a)| a) {
-                    Some(Action::Send(body)) => { let _ = send(body, &mut sent).await; }
+                    Some(Action::Send(body)) => handheld.send(body).await,
                     Some(Action::Place(tote)) if placed.insert(tote) => {
                         floor.lock().unwrap_or_else(|p| p.into_inner()).place_tote(tote);
                     }
-                    Some(Action::Place(_)) => {}
-                    None => {}
+                    Some(Action::Place(_)) | None => {}
                 }
                 waiting_since = Some(Instant::now());
             }
             () = sleep_until(resync), if waiting_since.is_some() => {
-                let _ = send(login(), &mut sent).await;
+                handheld.resend().await;
                 waiting_since = Some(Instant::now());
             }
         }

@@ -1,10 +1,13 @@
-//! A handheld's malformed or undirected messages, over a real MQTT broker.
+//! Handhelds over a real MQTT broker: bad messages, and messages sent while the controller is down.
 
+use std::net::SocketAddr;
+use std::path::Path;
 use std::time::Duration;
 
 use floorctl::config::{Broker, Config};
 use floorctl::controller::Controller;
 use floorctl::demo;
+use floorctl_protocol::order::{Order, OrderLine};
 use floorctl_protocol::scanner::{down_topic, up_topic, Direction, ErrorReply, Task};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use tokio::sync::mpsc;
@@ -37,6 +40,46 @@ async fn handheld(
     (client, rx)
 }
 
+/// Logs in, repeating until the controller is subscribed and answers; returns the direction.
+async fn log_in(
+    client: &AsyncClient,
+    rx: &mut mpsc::UnboundedReceiver<(String, Vec<u8>)>,
+    id: &str,
+) -> Direction {
+    let login = br#"{"v":1,"id":"l1","kind":"login","picker":"p9"}"#.to_vec();
+    for _ in 0..40 {
+        client
+            .publish(
+                up_topic(SITE, id, "login"),
+                QoS::AtLeastOnce,
+                false,
+                login.clone(),
+            )
+            .await
+            .unwrap();
+        if let Ok(Some((kind, body))) =
+            tokio::time::timeout(Duration::from_millis(500), rx.recv()).await
+        {
+            assert_eq!(kind, "direction");
+            return serde_json::from_slice(&body).unwrap();
+        }
+    }
+    panic!("no answer to a login within 20 s");
+}
+
+fn site_config(broker: SocketAddr, database: &Path) -> Config {
+    Config {
+        site: SITE.into(),
+        database: database.to_path_buf(),
+        broker: Broker::External {
+            host: "127.0.0.1".into(),
+            port: broker.port(),
+        },
+        plcs: vec![],
+        layout: demo::layout(),
+    }
+}
+
 async fn next(rx: &mut mpsc::UnboundedReceiver<(String, Vec<u8>)>) -> (String, Vec<u8>) {
     tokio::time::timeout(Duration::from_secs(10), rx.recv())
         .await
@@ -49,16 +92,7 @@ async fn malformed_and_undirected_messages_get_an_error_and_change_nothing() {
     let broker = demo::free_addr("127.0.0.1:0".parse().unwrap()).unwrap();
     floorctl::scanners::start_embedded(broker).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let config = Config {
-        site: SITE.into(),
-        database: dir.path().join("floorctl.db"),
-        broker: Broker::External {
-            host: "127.0.0.1".into(),
-            port: broker.port(),
-        },
-        plcs: vec![],
-        layout: demo::layout(),
-    };
+    let config = site_config(broker, &dir.path().join("floorctl.db"));
     let controller = Controller::start(config).await.unwrap();
     let (client, mut rx) = handheld(broker.port(), "h9").await;
     // Wait until the controller is subscribed: a login is answered with a direction.
@@ -123,4 +157,59 @@ async fn malformed_and_undirected_messages_get_an_error_and_change_nothing() {
 
     assert_eq!(*controller.summary().borrow(), before, "nothing changed");
     controller.shutdown(Duration::from_secs(5)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pick_confirmed_while_the_controller_is_down_is_acted_on_when_it_returns() {
+    let broker = demo::free_addr("127.0.0.1:0".parse().unwrap()).unwrap();
+    floorctl::scanners::start_embedded(broker).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("floorctl.db");
+    let first = Controller::start(site_config(broker, &db)).await.unwrap();
+    let order = Order {
+        id: "O1".into(),
+        cutoff: "11:00".into(),
+        lines: vec![OrderLine {
+            sku: "S1".into(),
+            qty: 2,
+            location: "A01-01".into(),
+        }],
+    };
+    first.submit(order).await;
+    let (client, mut rx) = handheld(broker.port(), "h9").await;
+    let d = log_in(&client, &mut rx, "h9").await;
+    let Task::Pick { tote, .. } = d.task else {
+        panic!("expected a pick, got {d:?}")
+    };
+    first.shutdown(Duration::from_secs(5)).await;
+
+    let pick =
+        format!(r#"{{"v":1,"id":"m1","kind":"pick","order":"O1","line":0,"qty":2,"tote":{tote}}}"#);
+    client
+        .publish(
+            up_topic(SITE, "h9", "pick"),
+            QoS::AtLeastOnce,
+            false,
+            pick.into_bytes(),
+        )
+        .await
+        .unwrap();
+    // Give the broker the message before the controller is back, so it must hold it for the
+    // controller's session (the outcome asserted does not depend on this pause, only what it proves).
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let _second = Controller::start(site_config(broker, &db)).await.unwrap();
+    loop {
+        let (kind, body) = next(&mut rx).await;
+        assert_eq!(kind, "direction");
+        let d: Direction = serde_json::from_slice(&body).unwrap();
+        match d.task {
+            Task::Pick { .. } => continue, // the direction re-sent at start
+            Task::CloseTote { tote: t } => {
+                assert_eq!(t, tote);
+                break;
+            }
+            other => panic!("unexpected direction {other:?}"),
+        }
+    }
 }
