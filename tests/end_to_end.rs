@@ -40,6 +40,24 @@ struct Floor {
     sim: Simulator,
     broker: SocketAddr,
     orders: Vec<Order>,
+    _dir: tempfile::TempDir,
+    db: std::path::PathBuf,
+}
+
+impl Floor {
+    /// A controller on this floor's database.
+    async fn controller(&self) -> Controller {
+        Controller::start(config(self, &self.db)).await.unwrap()
+    }
+
+    /// A controller on this floor's database, handed the order book.
+    async fn controller_with_orders(&self) -> Controller {
+        let c = self.controller().await;
+        for o in &self.orders {
+            c.submit(o.clone()).await;
+        }
+        c
+    }
 }
 
 async fn floor(seed: u64) -> Floor {
@@ -63,10 +81,14 @@ async fn floor(seed: u64) -> Floor {
     });
     let cutoffs: Vec<String> = demo::layout().cutoffs.into_iter().map(|(c, _)| c).collect();
     let orders = floorsim::orders::generate(seed, ORDERS, &cutoffs);
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("floorctl.db");
     Floor {
         sim,
         broker,
         orders,
+        _dir: dir,
+        db,
     }
 }
 
@@ -112,8 +134,8 @@ async fn wait_sorted(c: &Controller, sorted: usize, limit: Duration) {
 
 /// Every order's tote is in exactly one chute, of its cut-off's lane, on the floor and in the
 /// database; the journal holds every event that got it there.
-async fn assert_every_order_accounted_for(f: &Floor, database: &Path) {
-    let store = Store::open(database).await.unwrap();
+async fn assert_every_order_accounted_for(f: &Floor) {
+    let store = Store::open(&f.db).await.unwrap();
     let totes = store.totes().await.unwrap();
     let journal = store.journal().await.unwrap();
     store.close().await;
@@ -206,27 +228,17 @@ async fn assert_every_order_accounted_for(f: &Floor, database: &Path) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_orders_over_two_cutoffs_each_reach_their_lane_once() {
     let f = floor(11).await;
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("floorctl.db");
-    let controller = Controller::start(config(&f, &db)).await.unwrap();
-    for o in &f.orders {
-        controller.submit(o.clone()).await;
-    }
+    let controller = f.controller_with_orders().await;
     wait_sorted(&controller, ORDERS, Duration::from_secs(120)).await;
     controller.shutdown(Duration::from_secs(5)).await;
-    assert_every_order_accounted_for(&f, &db).await;
+    assert_every_order_accounted_for(&f).await;
     f.sim.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_controller_stopped_mid_run_resumes_from_its_database_and_finishes() {
     let f = floor(12).await;
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("floorctl.db");
-    let first = Controller::start(config(&f, &db)).await.unwrap();
-    for o in &f.orders {
-        first.submit(o.clone()).await;
-    }
+    let first = f.controller_with_orders().await;
     wait_sorted(&first, ORDERS / 3, Duration::from_secs(120)).await;
     first.shutdown(Duration::from_secs(5)).await;
 
@@ -240,7 +252,7 @@ async fn a_controller_stopped_mid_run_resumes_from_its_database_and_finishes() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
-    let second = Controller::start(config(&f, &db)).await.unwrap();
+    let second = f.controller().await;
     let resumed = second.summary().borrow().clone();
     assert_eq!(
         resumed.orders, ORDERS,
@@ -252,19 +264,14 @@ async fn a_controller_stopped_mid_run_resumes_from_its_database_and_finishes() {
     );
     wait_sorted(&second, ORDERS, Duration::from_secs(120)).await;
     second.shutdown(Duration::from_secs(5)).await;
-    assert_every_order_accounted_for(&f, &db).await;
+    assert_every_order_accounted_for(&f).await;
     f.sim.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sorter_plc_that_drops_off_the_network_is_reconnected_and_nothing_is_lost() {
     let mut f = floor(13).await;
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("floorctl.db");
-    let controller = Controller::start(config(&f, &db)).await.unwrap();
-    for o in &f.orders {
-        controller.submit(o.clone()).await;
-    }
+    let controller = f.controller_with_orders().await;
     wait_sorted(&controller, ORDERS / 4, Duration::from_secs(120)).await;
     f.sim
         .cut(SimPlc::Sorter, Duration::from_secs(2))
@@ -272,9 +279,9 @@ async fn a_sorter_plc_that_drops_off_the_network_is_reconnected_and_nothing_is_l
         .unwrap();
     wait_sorted(&controller, ORDERS, Duration::from_secs(120)).await;
     controller.shutdown(Duration::from_secs(5)).await;
-    assert_every_order_accounted_for(&f, &db).await;
+    assert_every_order_accounted_for(&f).await;
 
-    let store = Store::open(&db).await.unwrap();
+    let store = Store::open(&f.db).await.unwrap();
     let links: Vec<bool> = store
         .journal()
         .await
