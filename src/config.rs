@@ -15,7 +15,7 @@ use crate::core::Layout;
 pub struct SiteFile {
     /// Site id; appears in MQTT topics.
     pub site: String,
-    /// SQLite database file holding the journal, orders and totes.
+    /// SQLite database file holding the journal, orders and totes, relative to the site file.
     pub database: PathBuf,
     /// MQTT settings.
     #[serde(default)]
@@ -142,10 +142,12 @@ impl Config {
             .map_err(|e| err(vec![format!("cannot read the file: {e}")]))?;
         let file: SiteFile = toml::from_str(&text).map_err(|e| err(vec![e.to_string()]))?;
         let base = path.parent().unwrap_or(Path::new("."));
-        Config::from_file(file, |p| {
+        let mut config = Config::from_file(file, |p| {
             PlcMap::load(&base.join(p)).map_err(|e| e.to_string())
         })
-        .map_err(err)
+        .map_err(err)?;
+        config.database = base.join(&config.database);
+        Ok(config)
     }
 
     /// Validates a parsed site file, loading maps with `load_map`.
@@ -312,6 +314,11 @@ mod tests {
         assert_eq!(c.plcs.len(), 2);
         assert_eq!(c.layout.pick_conveyor, "cv1");
         assert!(matches!(c.broker, Broker::Embedded(_)));
+        assert_eq!(
+            c.database,
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("floorctl.db"),
+            "relative to the site file"
+        );
     }
 
     #[test]

@@ -94,7 +94,8 @@ pub struct Core {
     /// Last sequence number acted on, per (PLC, channel).
     plc_seqs: BTreeMap<(String, &'static str), u16>,
     full_chutes: BTreeSet<u16>,
-    alarms: usize,
+    /// Progress counts, kept up to date by every change so reading them costs nothing.
+    summary: Summary,
 }
 
 impl Core {
@@ -111,7 +112,7 @@ impl Core {
             next_direction: 1,
             plc_seqs: BTreeMap::new(),
             full_chutes: BTreeSet::new(),
-            alarms: 0,
+            summary: Summary::default(),
         }
     }
 
@@ -189,18 +190,20 @@ impl Core {
 
     /// Progress counts.
     pub fn summary(&self) -> Summary {
+        self.summary.clone()
+    }
+
+    /// Progress counts recomputed from the state, to check the maintained ones.
+    #[cfg(test)]
+    fn recount(&self) -> Summary {
         let mut s = Summary {
             orders: self.orders.len(),
-            alarms: self.alarms,
+            alarms: self.summary.alarms,
             ..Summary::default()
         };
         for o in self.orders.values() {
-            if matches!(o.status, OrderStatus::Picked | OrderStatus::Sorted) {
-                s.picked += 1;
-            }
-            if o.status == OrderStatus::Sorted {
-                s.sorted += 1;
-            }
+            s.picked += usize::from(is_picked(o.status));
+            s.sorted += usize::from(o.status == OrderStatus::Sorted);
         }
         for t in self.totes.values() {
             s.recirculations += t.recirculations;
@@ -211,6 +214,18 @@ impl Core {
         s
     }
 
+    /// Moves an order to `status`, keeping the counts.
+    fn set_order_status(&mut self, id: &str, status: OrderStatus) {
+        let Some(o) = self.orders.get_mut(id) else {
+            return;
+        };
+        let old = std::mem::replace(&mut o.status, status);
+        let s = &mut self.summary;
+        s.picked = s.picked + usize::from(is_picked(status)) - usize::from(is_picked(old));
+        s.sorted = s.sorted + usize::from(status == OrderStatus::Sorted)
+            - usize::from(old == OrderStatus::Sorted);
+    }
+
     /// True when the PLC sequence number differs from the last one acted on for this channel;
     /// a replayed read of the same number is ignored.
     fn fresh_seq(&mut self, plc: &str, channel: &'static str, seq: u16) -> bool {
@@ -219,7 +234,7 @@ impl Core {
     }
 
     fn alarm(&mut self, source: &str, text: String, out: &mut Vec<Command>) {
-        self.alarms += 1;
+        self.summary.alarms += 1;
         out.push(Command::Alarm {
             source: source.to_string(),
             text,
@@ -247,6 +262,11 @@ impl Core {
             }));
         }
     }
+}
+
+/// Whether an order counts as picked: its tote is closed.
+fn is_picked(status: OrderStatus) -> bool {
+    matches!(status, OrderStatus::Picked | OrderStatus::Sorted)
 }
 
 #[cfg(test)]

@@ -29,6 +29,7 @@ impl Core {
             },
         );
         self.queue.insert((rank, self.arrivals), order.id.clone());
+        self.summary.orders += 1;
         self.arrivals += 1;
         self.record_order(&order.id, out);
         let idle: Vec<String> = self
@@ -161,9 +162,7 @@ impl Core {
         }
         let order = order.clone();
         state.work = Some(Work::Delivering { tote });
-        if let Some(o) = self.orders.get_mut(&order) {
-            o.status = OrderStatus::Picked;
-        }
+        self.set_order_status(&order, OrderStatus::Picked);
         if let Some(t) = self.totes.get_mut(&tote) {
             t.status = ToteStatus::Closed;
         }
@@ -196,9 +195,9 @@ impl Core {
                     },
                 );
                 if let Some(o) = self.orders.get_mut(&order) {
-                    o.status = OrderStatus::Picking;
                     o.tote = Some(tote);
                 }
+                self.set_order_status(&order, OrderStatus::Picking);
                 self.record_order(&order, out);
                 self.record_tote(tote, out);
             }

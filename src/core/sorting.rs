@@ -94,6 +94,7 @@ impl Core {
         };
         if outcome != SortOutcome::Sorted {
             t.recirculations += 1;
+            self.summary.recirculations += 1;
             return;
         }
         if t.status == ToteStatus::Sorted {
@@ -116,9 +117,8 @@ impl Core {
                 out,
             );
         }
-        if let Some(o) = self.orders.get_mut(&order) {
-            o.status = OrderStatus::Sorted;
-        }
+        *self.summary.per_chute.entry(chute).or_default() += 1;
+        self.set_order_status(&order, OrderStatus::Sorted);
         self.record_tote(tote, out);
         self.record_order(&order, out);
     }

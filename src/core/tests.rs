@@ -157,6 +157,11 @@ fn one_order_goes_from_handheld_to_its_cutoffs_chute() {
     let s = core.summary();
     assert_eq!((s.orders, s.picked, s.sorted, s.alarms), (1, 1, 1, 0));
     assert_eq!(s.per_chute, BTreeMap::from([(3, 1)]));
+    assert_eq!(
+        core.summary(),
+        core.recount(),
+        "maintained counts match the state"
+    );
 }
 
 #[test]
@@ -166,6 +171,11 @@ fn earlier_cutoffs_are_picked_first() {
     core.handle(&order("early", "11:00", 1), 0);
     let d = directions(&login(&mut core, "h1"));
     assert!(matches!(&d[..], [Task::Pick { order, .. }] if order == "early"));
+    assert_eq!(
+        core.summary(),
+        core.recount(),
+        "maintained counts match the state"
+    );
 }
 
 #[test]
@@ -178,6 +188,11 @@ fn a_redelivered_message_changes_nothing_and_gets_the_same_answer() {
     let again = core.handle(&pick, 2);
     assert_eq!(directions(&first), directions(&again));
     assert!(rejects(&again).is_empty());
+    assert_eq!(
+        core.summary(),
+        core.recount(),
+        "maintained counts match the state"
+    );
 }
 
 #[test]
@@ -196,6 +211,11 @@ fn a_pick_that_was_not_directed_is_refused_and_changes_nothing() {
     // The directed pick still goes through.
     let d = directions(&core.handle(&pick("m4", "o1", 0, 1, 1), 2));
     assert!(matches!(&d[..], [Task::Pick { line: 1, .. }]));
+    assert_eq!(
+        core.summary(),
+        core.recount(),
+        "maintained counts match the state"
+    );
 }
 
 #[test]
@@ -206,6 +226,11 @@ fn a_replayed_plc_read_is_acted_on_once() {
     let induct = induct(1, 7);
     assert_eq!(core.handle(&induct, 1).len(), 1);
     assert!(core.handle(&induct, 2).is_empty());
+    assert_eq!(
+        core.summary(),
+        core.recount(),
+        "maintained counts match the state"
+    );
 }
 
 #[test]
@@ -223,6 +248,11 @@ fn a_full_chute_sends_totes_to_the_next_chute_of_the_lane() {
     );
     let cmds = core.handle(&induct(1, 1), 1);
     assert_eq!(cmds, vec![divert(1, 2)]);
+    assert_eq!(
+        core.summary(),
+        core.recount(),
+        "maintained counts match the state"
+    );
 }
 
 #[test]
@@ -235,6 +265,11 @@ fn a_tote_reported_sorted_twice_raises_an_alarm_and_counts_once() {
     let cmds = core.handle(&sorted(2), 2);
     assert!(matches!(&cmds[..], [Command::Alarm { .. }]));
     assert_eq!(core.summary().per_chute, BTreeMap::from([(1, 1)]));
+    assert_eq!(
+        core.summary(),
+        core.recount(),
+        "maintained counts match the state"
+    );
 }
 
 #[test]
@@ -247,6 +282,11 @@ fn a_recirculated_tote_is_diverted_again_on_its_next_pass() {
     let cmds = core.handle(&induct(1, 2), 3);
     assert_eq!(cmds.len(), 1);
     assert_eq!(core.summary().recirculations, 1);
+    assert_eq!(
+        core.summary(),
+        core.recount(),
+        "maintained counts match the state"
+    );
 }
 
 #[test]
@@ -267,6 +307,11 @@ fn replaying_the_same_events_rebuilds_the_same_state_and_resumes_directions() {
     }
     assert_eq!(a.summary(), b.summary());
     assert_eq!(directions(&b.resume()), directions(&last));
+    assert_eq!(
+        b.summary(),
+        b.recount(),
+        "maintained counts match the state"
+    );
 }
 
 #[test]
@@ -296,6 +341,11 @@ fn a_conveyor_coming_online_is_started_and_a_lost_link_raises_an_alarm() {
         0,
     );
     assert!(matches!(&down[..], [Command::Alarm { .. }]));
+    assert_eq!(
+        core.summary(),
+        core.recount(),
+        "maintained counts match the state"
+    );
 }
 
 #[test]
@@ -312,4 +362,9 @@ fn a_tote_read_at_the_induct_without_an_entry_scan_frees_its_picker() {
         "{cmds:?}"
     );
     assert!(cmds.contains(&divert(1, 1)));
+    assert_eq!(
+        core.summary(),
+        core.recount(),
+        "maintained counts match the state"
+    );
 }
