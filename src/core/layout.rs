@@ -55,17 +55,23 @@ pub enum ChuteChoice {
     Exception,
 }
 
+/// A small layout for tests: cut-off 11:00 to lane PM (chutes 1, 2), 17:00 to AM (chute 3).
+#[cfg(test)]
+pub(super) fn test_layout() -> Layout {
+    Layout {
+        cutoffs: vec![("11:00".into(), "PM".into()), ("17:00".into(), "AM".into())],
+        lanes: BTreeMap::from([("PM".into(), vec![1, 2]), ("AM".into(), vec![3])]),
+        exception_chute: 8,
+        pick_conveyor: "cv1".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn layout() -> Layout {
-        Layout {
-            cutoffs: vec![("11:00".into(), "PM".into()), ("17:00".into(), "AM".into())],
-            lanes: BTreeMap::from([("PM".into(), vec![1, 2]), ("AM".into(), vec![3])]),
-            exception_chute: 8,
-            pick_conveyor: "cv1".into(),
-        }
+        test_layout()
     }
 
     #[test]

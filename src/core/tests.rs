@@ -6,12 +6,7 @@ use floorctl_protocol::scanner::{Task, Up, UpBody, SCHEMA_VERSION};
 use super::*;
 
 fn layout() -> Layout {
-    Layout {
-        cutoffs: vec![("11:00".into(), "PM".into()), ("17:00".into(), "AM".into())],
-        lanes: BTreeMap::from([("PM".into(), vec![1, 2]), ("AM".into(), vec![3])]),
-        exception_chute: 8,
-        pick_conveyor: "cv1".into(),
-    }
+    layout::test_layout()
 }
 
 fn order(id: &str, cutoff: &str, lines: u32) -> Event {
