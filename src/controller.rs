@@ -83,7 +83,7 @@ impl Controller {
         tracing::info!(events = journal.len(), "state rebuilt from the journal");
         let (host, port) = match &config.broker {
             Broker::Embedded(addr) => {
-                scanners::start_embedded(*addr)?;
+                scanners::start_embedded(*addr).await?;
                 (addr.ip().to_string(), addr.port())
             }
             Broker::External { host, port } => (host.clone(), *port),

@@ -30,9 +30,9 @@ fn fast_floor() -> FloorTiming {
 }
 
 /// A broker of the test's own, outliving controller restarts.
-fn broker() -> SocketAddr {
+async fn broker() -> SocketAddr {
     let addr = demo::free_addr("127.0.0.1:0".parse().unwrap()).unwrap();
-    floorctl::scanners::start_embedded(addr).unwrap();
+    floorctl::scanners::start_embedded(addr).await.unwrap();
     addr
 }
 
@@ -61,7 +61,7 @@ impl Floor {
 }
 
 async fn floor(seed: u64) -> Floor {
-    let broker = broker();
+    let broker = broker().await;
     let mut sim = Simulator::start(SimConfig {
         conveyor_map: shipped_map(CONVEYOR_MAP),
         sorter_map: shipped_map(SORTER_MAP),

@@ -18,9 +18,9 @@ pub enum BrokerError {
     },
 }
 
-/// Starts the embedded broker on `listen`. It runs on its own thread for the life of the process
-/// (rumqttd has no shutdown).
-pub fn start_embedded(listen: SocketAddr) -> Result<(), BrokerError> {
+/// Starts the embedded broker on `listen` and returns once it accepts connections. It runs on its
+/// own thread for the life of the process (rumqttd has no shutdown).
+pub async fn start_embedded(listen: SocketAddr) -> Result<(), BrokerError> {
     // rumqttd binds inside its own thread and reports nothing back, so check the address first.
     std::net::TcpListener::bind(listen).map_err(|source| BrokerError::Listen {
         addr: listen,
