@@ -136,16 +136,14 @@ impl Controller {
     /// Stops every task; an event being journalled is finished first. Gives up after `deadline`.
     pub async fn shutdown(self, deadline: Duration) {
         self.cancel.cancel();
-        let all = futures_join(self.tasks);
+        let all = async {
+            for t in self.tasks {
+                let _ = t.await;
+            }
+        };
         if tokio::time::timeout(deadline, all).await.is_err() {
             tracing::warn!("controller tasks did not stop within {deadline:?}");
         }
-    }
-}
-
-async fn futures_join(tasks: Vec<JoinHandle<()>>) {
-    for t in tasks {
-        let _ = t.await;
     }
 }
 

@@ -84,11 +84,11 @@ async fn run(
         let mut session = Session::new(&spec);
         let err = tokio::select! {
             () = cancel.cancelled() => return,
-            e = session.run(&spec, &events, &mut commands, &mut backoff) => e,
+            r = session.serve(&spec, &events, &mut commands, &mut backoff) => match r {
+                Ok(()) | Err(LinkError::Shutdown) => return,
+                Err(e) => e,
+            },
         };
-        if let LinkError::Shutdown = err {
-            return;
-        }
         if session.announced {
             tracing::warn!(error = %err, "PLC link lost");
             let reason = Some(err.to_string());
@@ -110,6 +110,16 @@ async fn run(
     }
 }
 
+/// A divert written to the PLC and not yet acknowledged.
+#[derive(Debug, Clone, Copy)]
+struct PendingDivert {
+    seq: u16,
+    tote: u32,
+    chute: u16,
+    /// Poll cycle it was last written in.
+    written_at: u32,
+}
+
 /// One connected session: the image read last, the handshake counters and the pending divert.
 struct Session {
     image: Image,
@@ -118,7 +128,7 @@ struct Session {
     heartbeat: u16,
     plc_heartbeat: (u32, Instant),
     divert_seq: u16,
-    pending_divert: Option<(u16, u32, u16, u32)>,
+    pending_divert: Option<PendingDivert>,
     /// Whether the core was told the link is up (and so must be told when it goes down).
     announced: bool,
 }
@@ -137,20 +147,7 @@ impl Session {
         }
     }
 
-    /// Connects and serves the PLC until the link fails; returns why.
-    async fn run(
-        &mut self,
-        spec: &PlcSpec,
-        events: &mpsc::Sender<Inbound>,
-        commands: &mut mpsc::UnboundedReceiver<PlcCommand>,
-        backoff: &mut Backoff,
-    ) -> LinkError {
-        match self.serve(spec, events, commands, backoff).await {
-            Ok(()) => LinkError::Shutdown,
-            Err(e) => e,
-        }
-    }
-
+    /// Connects and serves the PLC until the link fails (an error) or the command channel closes.
     async fn serve(
         &mut self,
         spec: &PlcSpec,
@@ -201,7 +198,7 @@ impl Session {
                     None => return Ok(()),
                     Some(PlcCommand::Divert { tote, chute }) => {
                         self.divert_seq = self.divert_seq.checked_add(1).unwrap_or(1);
-                        self.pending_divert = Some((self.divert_seq, tote, chute, cycle));
+                        self.pending_divert = Some(PendingDivert { seq: self.divert_seq, tote, chute, written_at: cycle });
                         self.write_divert(&mut link, map).await?;
                     }
                     Some(PlcCommand::RunZones(run)) => {
@@ -227,24 +224,41 @@ impl Session {
                     if let Some(seq) = changes.confirm_to_ack {
                         link.write_register(sig(map, "confirm_ack_seq").address, seq).await?;
                     }
-                    if let Some((seq, _, _, at)) = self.pending_divert {
-                        let acked = self.image.get(sig(map, "divert_ack_seq"), 0) as u16;
-                        if acked == seq {
-                            self.pending_divert = None;
-                        } else if cycle.wrapping_sub(at) >= DIVERT_RETRY_CYCLES {
-                            tracing::warn!(seq, "divert not acknowledged; writing it again");
-                            if let Some(p) = self.pending_divert.as_mut() { p.3 = cycle; }
-                            self.write_divert(&mut link, map).await?;
-                        }
-                    }
+                    self.retry_divert(&mut link, map, cycle).await?;
                 }
             }
         }
     }
 
+    /// Clears the pending divert once the PLC has acknowledged it; writes it again, under the same
+    /// sequence number, when it has gone unacknowledged for too many cycles.
+    async fn retry_divert(
+        &mut self,
+        link: &mut Link<'_>,
+        map: &PlcMap,
+        cycle: u32,
+    ) -> Result<(), LinkError> {
+        let Some(p) = self.pending_divert.as_mut() else {
+            return Ok(());
+        };
+        if self.image.get(sig(map, "divert_ack_seq"), 0) as u16 == p.seq {
+            self.pending_divert = None;
+            return Ok(());
+        }
+        if cycle.wrapping_sub(p.written_at) < DIVERT_RETRY_CYCLES {
+            return Ok(());
+        }
+        tracing::warn!(seq = p.seq, "divert not acknowledged; writing it again");
+        p.written_at = cycle;
+        self.write_divert(link, map).await
+    }
+
     /// Writes the pending divert: tote and chute first, the sequence number last.
     async fn write_divert(&mut self, link: &mut Link<'_>, map: &PlcMap) -> Result<(), LinkError> {
-        let Some((seq, tote, chute, _)) = self.pending_divert else {
+        let Some(PendingDivert {
+            seq, tote, chute, ..
+        }) = self.pending_divert
+        else {
             return Ok(());
         };
         let t = sig(map, "divert_tote");
@@ -259,7 +273,7 @@ impl Session {
 
     /// Reads every mapped range into the image.
     async fn poll(&mut self, link: &mut Link<'_>) -> Result<(), LinkError> {
-        for r in self.plan.clone() {
+        for &r in &self.plan {
             match r.table {
                 Table::Coil | Table::DiscreteInput => {
                     let bits = link.read_bits(r).await?;
