@@ -3,6 +3,7 @@
 //! The simulator serves its image over Modbus; the controller fills one from its poll reads.
 
 use crate::map::{PlcMap, Signal, SignalType, Table};
+use crate::value::{self, Value, ValueError};
 
 /// The four tables, each sized to cover every signal of a map.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -131,38 +132,114 @@ impl Image {
         }
     }
 
-    /// Element `index` of a signal as an unsigned number (bools read as 0 or 1).
+    /// Register address of element `index` (all elements of a `bit` signal share one register).
+    fn element(signal: &Signal, index: u16) -> usize {
+        if signal.ty == SignalType::Bit {
+            usize::from(signal.address)
+        } else {
+            usize::from(signal.address) + usize::from(index) * usize::from(signal.ty.width())
+        }
+    }
+
+    /// Element `index` of a signal as its raw unsigned pattern: bits as 0 or 1, 16-bit values
+    /// zero-extended, 32-bit values joined in the signal's word order (text reads as 0).
     pub fn get(&self, signal: &Signal, index: u16) -> u32 {
-        let addr = signal.address + index * signal.ty.width();
+        let addr = Self::element(signal, index);
         match signal.ty {
-            SignalType::Bool => u32::from(self.bit_table(signal.table)[usize::from(addr)]),
-            SignalType::U16 => u32::from(self.word_table(signal.table)[usize::from(addr)]),
-            SignalType::U32 => {
+            SignalType::Bool => u32::from(self.bit_table(signal.table)[addr]),
+            SignalType::Bit => {
+                let w = signal.order().word_in(self.word_table(signal.table)[addr]);
+                let bit = u32::from(signal.bit.unwrap_or(0)) + u32::from(index);
+                (u32::from(w) >> bit) & 1
+            }
+            SignalType::String(_) => 0,
+            ty => {
                 let w = self.word_table(signal.table);
-                (u32::from(w[usize::from(addr)]) << 16) | u32::from(w[usize::from(addr) + 1])
+                let n = usize::from(ty.width());
+                value::decode_raw(ty, signal.order(), &w[addr..addr + n])
             }
         }
     }
 
-    /// Sets element `index` of a signal (bools: non-zero is true; u16 keeps the low 16 bits).
-    pub fn set(&mut self, signal: &Signal, index: u16, value: u32) {
-        let addr = usize::from(signal.address + index * signal.ty.width());
+    /// Sets element `index` of a signal from its raw pattern (bools and bits: non-zero is true;
+    /// 16-bit types keep the low 16 bits; text is left alone).
+    pub fn set(&mut self, signal: &Signal, index: u16, raw: u32) {
+        let addr = Self::element(signal, index);
         match signal.ty {
-            SignalType::Bool => self.bit_table_mut(signal.table)[addr] = value != 0,
-            SignalType::U16 => self.word_table_mut(signal.table)[addr] = value as u16,
-            SignalType::U32 => {
+            SignalType::Bool => self.bit_table_mut(signal.table)[addr] = raw != 0,
+            SignalType::Bit => {
+                let o = signal.order();
+                let w = &mut self.word_table_mut(signal.table)[addr];
+                let bit = u32::from(signal.bit.unwrap_or(0)) + u32::from(index);
+                let v = o.word_in(*w);
+                let v = if raw != 0 { v | (1 << bit) } else { v & !(1 << bit) };
+                *w = o.word_in(v);
+            }
+            SignalType::String(_) => {}
+            _ => {
+                let words = Self::encode(signal, raw);
                 let w = self.word_table_mut(signal.table);
-                w[addr] = (value >> 16) as u16;
-                w[addr + 1] = value as u16;
+                w[addr..addr + words.len()].copy_from_slice(&words);
             }
         }
     }
 
-    /// The register words that encode `value` for a signal element, for a write request.
-    pub fn encode(signal: &Signal, value: u32) -> Vec<u16> {
+    /// Element `index` of a signal as an engineering value.
+    pub fn value(&self, signal: &Signal, index: u16) -> Value {
         match signal.ty {
-            SignalType::Bool | SignalType::U16 => vec![value as u16],
-            SignalType::U32 => vec![(value >> 16) as u16, value as u16],
+            SignalType::Bool | SignalType::Bit => Value::Bool(self.get(signal, index) != 0),
+            SignalType::String(n) => {
+                let addr = Self::element(signal, index);
+                let w = self.word_table(signal.table);
+                Value::Text(value::to_text(signal.order(), &w[addr..addr + usize::from(n.div_ceil(2))]))
+            }
+            ty => Value::Number(value::to_number(
+                ty,
+                self.get(signal, index),
+                signal.scale(),
+                signal.offset(),
+            )),
+        }
+    }
+
+    /// Sets element `index` of a signal to an engineering value, or says why it does not fit
+    /// (and changes nothing).
+    pub fn set_value(&mut self, signal: &Signal, index: u16, v: &Value) -> Result<(), ValueError> {
+        let words = Self::encode_value(signal, v)?;
+        match signal.ty {
+            SignalType::Bool | SignalType::Bit => self.set(signal, index, u32::from(words[0])),
+            _ => {
+                let addr = Self::element(signal, index);
+                let w = self.word_table_mut(signal.table);
+                w[addr..addr + words.len()].copy_from_slice(&words);
+            }
+        }
+        Ok(())
+    }
+
+    /// The register words that encode a raw pattern for a numeric signal element (bits: 0 or 1).
+    pub fn encode(signal: &Signal, raw: u32) -> Vec<u16> {
+        let o = signal.order();
+        match signal.ty {
+            SignalType::Bool | SignalType::Bit => vec![u16::from(raw != 0)],
+            SignalType::U16 | SignalType::I16 => vec![o.word_in(raw as u16)],
+            SignalType::String(n) => vec![0; usize::from(n.div_ceil(2))],
+            _ => o.split(raw).to_vec(),
+        }
+    }
+
+    /// The register words (or one 0/1 word for bits) that encode an engineering value.
+    pub fn encode_value(signal: &Signal, v: &Value) -> Result<Vec<u16>, ValueError> {
+        let ty = signal.ty;
+        match (ty, v) {
+            (SignalType::Bool | SignalType::Bit, Value::Bool(b)) => Ok(vec![u16::from(*b)]),
+            (SignalType::String(n), Value::Text(t)) => value::from_text(signal.order(), n, t),
+            (_, Value::Number(x)) => Ok(Self::encode(
+                signal,
+                value::from_number(ty, *x, signal.scale(), signal.offset())?,
+            )),
+            (_, Value::Bool(_)) => Err(ValueError::WrongKind { given: "bool", ty }),
+            (_, Value::Text(_)) => Err(ValueError::WrongKind { given: "text", ty }),
         }
     }
 }
@@ -177,8 +254,13 @@ mod tests {
             table,
             address,
             ty,
+            bit: None,
             count,
             access: Access::Read,
+            word_order: None,
+            scale: None,
+            offset: None,
+            unit: String::new(),
             description: String::new(),
         }
     }
@@ -205,5 +287,38 @@ mod tests {
         assert!(img.words(Table::HoldingRegister, 3, 2).is_err());
         assert!(img.words(Table::HoldingRegister, 0, 4).is_ok());
         assert!(img.bits(Table::Coil, 0, 1).is_err());
+    }
+
+    #[test]
+    fn typed_values_follow_word_order_scale_and_bit_position() {
+        let mut img = Image {
+            input: vec![0; 8],
+            ..Image::default()
+        };
+        let mut f = sig(Table::InputRegister, 0, SignalType::F32, 1);
+        f.word_order = Some(crate::value::WordOrder::CDAB);
+        img.set_value(&f, 0, &Value::Number(-2.5)).unwrap();
+        let bits = (-2.5f32).to_bits();
+        assert_eq!(img.words(Table::InputRegister, 0, 2).unwrap(), &[bits as u16, (bits >> 16) as u16]);
+        assert_eq!(img.value(&f, 0), Value::Number(-2.5));
+
+        let mut t = sig(Table::InputRegister, 2, SignalType::I16, 1);
+        t.scale = Some(0.1);
+        t.offset = Some(0.0);
+        img.set_value(&t, 0, &Value::Number(-4.2)).unwrap();
+        assert_eq!(img.words(Table::InputRegister, 2, 1).unwrap(), &[(-42i16) as u16]);
+        assert!(img.set_value(&t, 0, &Value::Number(4000.0)).is_err(), "beyond i16 once scaled");
+        assert_eq!(img.words(Table::InputRegister, 2, 1).unwrap(), &[(-42i16) as u16], "unchanged");
+
+        let mut b = sig(Table::InputRegister, 3, SignalType::Bit, 3);
+        b.bit = Some(4);
+        img.set(&b, 1, 1);
+        img.set(&b, 2, 1);
+        assert_eq!(img.words(Table::InputRegister, 3, 1).unwrap(), &[0b110_0000]);
+        assert_eq!((img.get(&b, 0), img.get(&b, 1)), (0, 1));
+
+        let s = sig(Table::InputRegister, 4, SignalType::String(6), 1);
+        img.set_value(&s, 0, &Value::Text("TS8".into())).unwrap();
+        assert_eq!(img.value(&s, 0), Value::Text("TS8".into()));
     }
 }

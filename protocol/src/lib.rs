@@ -4,4 +4,6 @@
 pub mod image;
 pub mod map;
 pub mod order;
+pub mod packml;
 pub mod scanner;
+pub mod value;
