@@ -4,7 +4,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use floorctl_protocol::map::{EquipmentKind, PlcMap};
+use floorctl_protocol::image::Image;
+use floorctl_protocol::map::{Access, EquipmentKind, PlcMap};
+use floorctl_protocol::value::Value;
 use serde::Deserialize;
 
 use crate::core::Layout;
@@ -31,7 +33,24 @@ pub struct SiteFile {
     pub cutoff: Vec<CutoffFile>,
     /// Sorter chute for totes that cannot go to a lane.
     pub exception_chute: u16,
+    /// Times a tote may go round the sorter before it goes to the exception chute.
+    #[serde(default = "default_max_recirculations")]
+    pub max_recirculations: u32,
+    /// Bring stopped equipment to Execute (Reset, then Start) unless a supervisor stopped it.
+    #[serde(default = "yes")]
+    pub auto_start: bool,
 }
+
+fn default_max_recirculations() -> u32 {
+    3
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Default idle time after which a conveyor zone sleeps.
+pub const DEFAULT_ZONE_SLEEP_MS: u64 = 10_000;
 
 /// MQTT settings.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -58,6 +77,12 @@ pub struct PlcFile {
     pub map: PathBuf,
     /// Poll interval overriding the map's.
     pub poll_interval_ms: Option<u64>,
+    /// Setpoints written after every connect and read back: signal name = engineering value.
+    #[serde(default)]
+    pub setpoints: BTreeMap<String, f64>,
+    /// Conveyors: a zone with nothing to carry for this long sleeps until its upstream
+    /// photo-eye wakes it (0: never sleep).
+    pub zone_sleep_after_ms: Option<u64>,
 }
 
 fn default_unit() -> u8 {
@@ -104,6 +129,25 @@ pub struct PlcSpec {
     pub map: PlcMap,
     /// Poll interval.
     pub poll_interval_ms: u64,
+    /// Setpoints to write and verify after each connect.
+    pub setpoints: BTreeMap<String, f64>,
+    /// Idle time after which a conveyor zone sleeps (0: never).
+    pub zone_sleep_after_ms: u64,
+}
+
+impl PlcSpec {
+    /// A PLC with unit 1, the map's poll interval, no setpoints and the default zone sleep.
+    pub fn new(id: &str, address: SocketAddr, map: PlcMap) -> PlcSpec {
+        PlcSpec {
+            id: id.to_string(),
+            address,
+            unit: 1,
+            poll_interval_ms: map.poll_interval_ms,
+            setpoints: BTreeMap::new(),
+            zone_sleep_after_ms: DEFAULT_ZONE_SLEEP_MS,
+            map,
+        }
+    }
 }
 
 /// A validated configuration.
@@ -204,6 +248,7 @@ impl Config {
             }
             match load_map(&p.map) {
                 Ok(map) => {
+                    problems.extend(setpoint_problems(&p.id, &map, &p.setpoints));
                     match map.kind {
                         EquipmentKind::Conveyor => conveyors.push(p.id.clone()),
                         EquipmentKind::Sorter => {
@@ -221,6 +266,8 @@ impl Config {
                         address: p.address,
                         unit: p.unit,
                         poll_interval_ms: p.poll_interval_ms.unwrap_or(map.poll_interval_ms),
+                        setpoints: p.setpoints.clone(),
+                        zone_sleep_after_ms: p.zone_sleep_after_ms.unwrap_or(DEFAULT_ZONE_SLEEP_MS),
                         map,
                     });
                 }
@@ -286,10 +333,37 @@ impl Config {
                 lanes: file.lanes,
                 exception_chute: file.exception_chute,
                 pick_conveyor: conveyors.remove(0),
+                max_recirculations: file.max_recirculations,
+                auto_start: file.auto_start,
             },
             plcs,
         })
     }
+}
+
+/// Setpoints must name writable numeric signals and hold values their registers can carry.
+fn setpoint_problems(plc: &str, map: &PlcMap, setpoints: &BTreeMap<String, f64>) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (name, value) in setpoints {
+        let Some(s) = map.signal(name) else {
+            problems.push(format!(
+                "plc `{plc}`: setpoint `{name}` is not a signal of map {}",
+                map.model
+            ));
+            continue;
+        };
+        if s.access != Access::ReadWrite || !s.ty.is_numeric() {
+            problems.push(format!(
+                "plc `{plc}`: setpoint `{name}` must be a numeric read-write signal; it is a {} with access {:?}",
+                s.ty, s.access
+            ));
+            continue;
+        }
+        if let Err(e) = Image::encode_value(s, &Value::Number(*value)) {
+            problems.push(format!("plc `{plc}`: setpoint `{name}` = {value}: {e}"));
+        }
+    }
+    problems
 }
 
 #[cfg(test)]

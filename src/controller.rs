@@ -5,21 +5,26 @@ use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use floorctl_protocol::order::Order;
+use floorctl_protocol::packml::Command as PackCommand;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Broker, Config};
 use crate::core::{Command, Core, Event, Millis, Record, Summary};
-use crate::plc::{self, PlcCommand};
+use crate::plc::{self, PlcCommand, PlcStatus, StatusBoard};
 use crate::scanners::{self, Outgoing};
 use crate::store::{Store, StoreError};
+
+/// What the core made of an event: `Err(reason)` when it refused it (a supervisor's command
+/// not allowed in the machine's state, say). Either way the event is journalled.
+pub type Outcome = Result<(), String>;
 
 /// An event on its way to the core, with an optional receipt fired once it is journalled.
 #[derive(Debug)]
 pub struct Inbound {
     event: Event,
-    journalled: Option<oneshot::Sender<()>>,
+    journalled: Option<oneshot::Sender<Outcome>>,
 }
 
 impl Inbound {
@@ -32,7 +37,7 @@ impl Inbound {
     }
 
     /// An event and the receipt that fires once it is durable.
-    pub fn with_receipt(event: Event) -> (Inbound, oneshot::Receiver<()>) {
+    pub fn with_receipt(event: Event) -> (Inbound, oneshot::Receiver<Outcome>) {
         let (tx, rx) = oneshot::channel();
         (
             Inbound {
@@ -55,11 +60,23 @@ pub enum StartError {
     Broker(#[from] scanners::BrokerError),
 }
 
+/// A supervisor's command did not go out.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// Refused by the rules (PackML transitions, link down, unknown machine).
+    #[error("{0}")]
+    Refused(String),
+    /// The controller is stopping.
+    #[error("the controller is stopping")]
+    Stopping,
+}
+
 /// A running controller.
 #[derive(Debug)]
 pub struct Controller {
     inbound: mpsc::Sender<Inbound>,
     summary: watch::Receiver<Summary>,
+    plcs: StatusBoard,
     cancel: CancellationToken,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -93,8 +110,10 @@ impl Controller {
         let (scanner_tx, mut tasks) =
             scanners::spawn(&config.site, &host, port, tx.clone(), cancel.clone());
         let mut plcs = BTreeMap::new();
+        let board = StatusBoard::default();
         for spec in &config.plcs {
-            let (cmd_tx, handle) = plc::spawn(spec.clone(), tx.clone(), cancel.clone());
+            let (cmd_tx, handle) =
+                plc::spawn(spec.clone(), tx.clone(), board.clone(), cancel.clone());
             plcs.insert(spec.id.clone(), cmd_tx);
             tasks.push(handle);
         }
@@ -115,6 +134,7 @@ impl Controller {
         Ok(Controller {
             inbound: tx,
             summary,
+            plcs: board,
             cancel,
             tasks,
         })
@@ -126,6 +146,35 @@ impl Controller {
             .send(Inbound::new(Event::OrderReceived { order }))
             .await
             .is_ok()
+    }
+
+    /// Sends a PackML command to a machine on behalf of `by`, once the PackML rules allow it in
+    /// the machine's current state; the command and its outcome are journalled either way.
+    pub async fn equipment_command(
+        &self,
+        plc: &str,
+        command: PackCommand,
+        by: &str,
+    ) -> Result<(), CommandError> {
+        let (inbound, outcome) = Inbound::with_receipt(Event::EquipmentCommand {
+            plc: plc.to_string(),
+            command,
+            by: by.to_string(),
+        });
+        self.inbound
+            .send(inbound)
+            .await
+            .map_err(|_| CommandError::Stopping)?;
+        match outcome.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(reason)) => Err(CommandError::Refused(reason)),
+            Err(_) => Err(CommandError::Stopping),
+        }
+    }
+
+    /// The live status of every PLC link.
+    pub fn plc_status(&self) -> BTreeMap<String, PlcStatus> {
+        self.plcs.snapshot()
     }
 
     /// Progress, updated after every event.
@@ -172,10 +221,14 @@ impl Shell {
                     tote,
                     chute,
                 } => self.to_plc(&sorter, PlcCommand::Divert { tote, chute }),
-                Command::RunConveyor { conveyor, run } => {
-                    self.to_plc(&conveyor, PlcCommand::RunZones(run))
+                Command::Packml { plc, command } => self.to_plc(&plc, PlcCommand::Packml(command)),
+                Command::Refuse { plc, reason } => {
+                    tracing::info!(%plc, %reason, "supervisor command refused")
                 }
                 Command::Alarm { source, text } => tracing::warn!(%source, alarm = %text, "alarm"),
+                Command::AlarmCleared { source, text } => {
+                    tracing::info!(%source, alarm = %text, "alarm cleared")
+                }
                 Command::Record(_) => {}
             }
         }
@@ -223,7 +276,11 @@ async fn run_core(
             wait = (wait * 2).min(Duration::from_secs(5));
         }
         if let Some(receipt) = inbound.journalled {
-            let _ = receipt.send(());
+            let refusal = commands.iter().find_map(|c| match c {
+                Command::Refuse { reason, .. } => Some(reason.clone()),
+                _ => None,
+            });
+            let _ = receipt.send(refusal.map_or(Ok(()), Err));
         }
         shell.act(commands);
         summary.send_replace(core.summary());

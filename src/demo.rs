@@ -40,6 +40,8 @@ pub fn layout() -> Layout {
         lanes: BTreeMap::from([("PM".into(), vec![1, 2, 3]), ("AM".into(), vec![4, 5, 6])]),
         exception_chute: 8,
         pick_conveyor: "cv1".into(),
+        max_recirculations: 3,
+        auto_start: true,
     }
 }
 
@@ -94,12 +96,12 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
         sim.conveyor_addr, sim.sorter_addr
     );
     let broker = free_addr(opts.broker)?;
-    let plc = |id: &str, address, map: PlcMap| PlcSpec {
-        id: id.into(),
-        address,
-        unit: 1,
-        poll_interval_ms: map.poll_interval_ms,
-        map,
+    let plc = |id: &str, address, map: PlcMap| {
+        let mut spec = PlcSpec::new(id, address, map);
+        if spec.map.signal("speed_setpoint").is_some() {
+            spec.setpoints.insert("speed_setpoint".into(), 2.5);
+        }
+        spec
     };
     let config = Config {
         site: "demo".into(),

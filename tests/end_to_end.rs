@@ -26,6 +26,7 @@ fn fast_floor() -> FloorTiming {
         recirculation_ms: 1000,
         induct_gap_ms: 150,
         chute_capacity: 1000,
+        ..FloorTiming::default()
     }
 }
 
@@ -93,16 +94,7 @@ async fn floor(seed: u64) -> Floor {
 }
 
 fn config(f: &Floor, database: &Path) -> Config {
-    let plc = |id: &str, address, text| {
-        let map = shipped_map(text);
-        PlcSpec {
-            id: id.into(),
-            address,
-            unit: 1,
-            poll_interval_ms: map.poll_interval_ms,
-            map,
-        }
-    };
+    let plc = |id: &str, address, text| PlcSpec::new(id, address, shipped_map(text));
     Config {
         site: SITE.into(),
         database: database.to_path_buf(),

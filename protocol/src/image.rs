@@ -172,7 +172,11 @@ impl Image {
                 let w = &mut self.word_table_mut(signal.table)[addr];
                 let bit = u32::from(signal.bit.unwrap_or(0)) + u32::from(index);
                 let v = o.word_in(*w);
-                let v = if raw != 0 { v | (1 << bit) } else { v & !(1 << bit) };
+                let v = if raw != 0 {
+                    v | (1 << bit)
+                } else {
+                    v & !(1 << bit)
+                };
                 *w = o.word_in(v);
             }
             SignalType::String(_) => {}
@@ -191,7 +195,10 @@ impl Image {
             SignalType::String(n) => {
                 let addr = Self::element(signal, index);
                 let w = self.word_table(signal.table);
-                Value::Text(value::to_text(signal.order(), &w[addr..addr + usize::from(n.div_ceil(2))]))
+                Value::Text(value::to_text(
+                    signal.order(),
+                    &w[addr..addr + usize::from(n.div_ceil(2))],
+                ))
             }
             ty => Value::Number(value::to_number(
                 ty,
@@ -299,22 +306,38 @@ mod tests {
         f.word_order = Some(crate::value::WordOrder::CDAB);
         img.set_value(&f, 0, &Value::Number(-2.5)).unwrap();
         let bits = (-2.5f32).to_bits();
-        assert_eq!(img.words(Table::InputRegister, 0, 2).unwrap(), &[bits as u16, (bits >> 16) as u16]);
+        assert_eq!(
+            img.words(Table::InputRegister, 0, 2).unwrap(),
+            &[bits as u16, (bits >> 16) as u16]
+        );
         assert_eq!(img.value(&f, 0), Value::Number(-2.5));
 
         let mut t = sig(Table::InputRegister, 2, SignalType::I16, 1);
         t.scale = Some(0.1);
         t.offset = Some(0.0);
         img.set_value(&t, 0, &Value::Number(-4.2)).unwrap();
-        assert_eq!(img.words(Table::InputRegister, 2, 1).unwrap(), &[(-42i16) as u16]);
-        assert!(img.set_value(&t, 0, &Value::Number(4000.0)).is_err(), "beyond i16 once scaled");
-        assert_eq!(img.words(Table::InputRegister, 2, 1).unwrap(), &[(-42i16) as u16], "unchanged");
+        assert_eq!(
+            img.words(Table::InputRegister, 2, 1).unwrap(),
+            &[(-42i16) as u16]
+        );
+        assert!(
+            img.set_value(&t, 0, &Value::Number(4000.0)).is_err(),
+            "beyond i16 once scaled"
+        );
+        assert_eq!(
+            img.words(Table::InputRegister, 2, 1).unwrap(),
+            &[(-42i16) as u16],
+            "unchanged"
+        );
 
         let mut b = sig(Table::InputRegister, 3, SignalType::Bit, 3);
         b.bit = Some(4);
         img.set(&b, 1, 1);
         img.set(&b, 2, 1);
-        assert_eq!(img.words(Table::InputRegister, 3, 1).unwrap(), &[0b110_0000]);
+        assert_eq!(
+            img.words(Table::InputRegister, 3, 1).unwrap(),
+            &[0b110_0000]
+        );
         assert_eq!((img.get(&b, 0), img.get(&b, 1)), (0, 1));
 
         let s = sig(Table::InputRegister, 4, SignalType::String(6), 1);

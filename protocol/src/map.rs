@@ -178,8 +178,8 @@ impl Signal {
     }
 
     fn overlaps(&self, other: &Signal) -> bool {
-        let disjoint_words = self.end() <= u32::from(other.address)
-            || other.end() <= u32::from(self.address);
+        let disjoint_words =
+            self.end() <= u32::from(other.address) || other.end() <= u32::from(self.address);
         if self.table != other.table || disjoint_words {
             return false;
         }
@@ -471,17 +471,26 @@ impl PlcMap {
             ));
         }
         match (s.ty, s.bit) {
-            (SignalType::Bit, None) => c.signal(name, "type bit needs `bit = N` (0 to 15): which bit of the register".into()),
+            (SignalType::Bit, None) => c.signal(
+                name,
+                "type bit needs `bit = N` (0 to 15): which bit of the register".into(),
+            ),
             (SignalType::Bit, Some(b)) if u32::from(b) + u32::from(s.count) > 16 => c.signal(
                 name,
-                format!("bits {b}..{} do not fit one 16-bit register; lower `bit` or `count`", u32::from(b) + u32::from(s.count)),
+                format!(
+                    "bits {b}..{} do not fit one 16-bit register; lower `bit` or `count`",
+                    u32::from(b) + u32::from(s.count)
+                ),
             ),
             (SignalType::Bit, Some(_)) => {
                 if s.access == Access::ReadWrite {
                     c.signal(name, "a bit inside a register cannot be written without rewriting its neighbours; make it access = \"read\" or give it its own coil".into());
                 }
             }
-            (_, Some(_)) => c.signal(name, format!("`bit` only applies to type bit, not {}; remove it", s.ty)),
+            (_, Some(_)) => c.signal(
+                name,
+                format!("`bit` only applies to type bit, not {}; remove it", s.ty),
+            ),
             (_, None) => {}
         }
         if s.access == Access::ReadWrite && !s.table.is_writable() {
@@ -491,27 +500,42 @@ impl PlcMap {
             ));
         }
         if (s.scale.is_some() || s.offset.is_some()) && !s.ty.is_numeric() {
-            c.signal(name, format!("scale and offset apply to numbers, not to type {}; remove them", s.ty));
+            c.signal(
+                name,
+                format!(
+                    "scale and offset apply to numbers, not to type {}; remove them",
+                    s.ty
+                ),
+            );
         }
         if let Some(k) = s.scale {
             if k == 0.0 || !k.is_finite() {
-                c.signal(name, format!("scale {k} cannot be inverted; give a non-zero finite number"));
+                c.signal(
+                    name,
+                    format!("scale {k} cannot be inverted; give a non-zero finite number"),
+                );
             }
         }
         if s.offset.is_some_and(|o| !o.is_finite()) {
             c.signal(name, "offset must be a finite number".into());
         }
         if s.address < self.address_base {
-            c.signal(name, format!(
-                "address {} is below address_base {}: this file counts addresses from {}",
-                s.address, self.address_base, self.address_base
-            ));
+            c.signal(
+                name,
+                format!(
+                    "address {} is below address_base {}: this file counts addresses from {}",
+                    s.address, self.address_base, self.address_base
+                ),
+            );
         } else if s.end() - u32::from(self.address_base) > 65536 {
-            c.signal(name, format!(
-                "ends past the last Modbus address (it needs {} from address {})",
-                s.span(),
-                s.address
-            ));
+            c.signal(
+                name,
+                format!(
+                    "ends past the last Modbus address (it needs {} from address {})",
+                    s.span(),
+                    s.address
+                ),
+            );
         }
     }
 
@@ -526,33 +550,72 @@ impl PlcMap {
         if hb.stale_after_ms == 0 {
             c.section("handshakes", "handshakes.heartbeat.stale_after_ms is 0: give the PLC's watchdog time, for example 1000".into());
         }
-        self.check_ref(c, "handshakes", "handshakes.heartbeat.controller", &hb.controller, Want::Command);
-        self.check_ref(c, "handshakes", "handshakes.heartbeat.plc", &hb.plc, Want::Counter);
+        self.check_ref(
+            c,
+            "handshakes",
+            "handshakes.heartbeat.controller",
+            &hb.controller,
+            Want::Command,
+        );
+        self.check_ref(
+            c,
+            "handshakes",
+            "handshakes.heartbeat.plc",
+            &hb.plc,
+            Want::Counter,
+        );
     }
 
     fn check_packml(&self, p: &Packml, c: &mut Check<'_>) {
         self.check_ref(c, "packml", "packml.state", &p.state, Want::Counter);
         self.check_ref(c, "packml", "packml.command", &p.command, Want::Command);
-        self.check_ref(c, "packml", "packml.command_seq", &p.command_seq, Want::Command);
-        self.check_ref(c, "packml", "packml.command_ack_seq", &p.command_ack_seq, Want::Counter);
+        self.check_ref(
+            c,
+            "packml",
+            "packml.command_seq",
+            &p.command_seq,
+            Want::Command,
+        );
+        self.check_ref(
+            c,
+            "packml",
+            "packml.command_ack_seq",
+            &p.command_ack_seq,
+            Want::Counter,
+        );
         let mut seen = BTreeMap::new();
         for (name, v) in &p.states {
             if State::from_name(name).is_none() {
                 let all: Vec<&str> = State::ALL.iter().map(|s| s.name()).collect();
-                c.section("packml", format!("packml.states: `{name}` is not a PackML state; use one of {}", all.join(", ")));
+                c.section(
+                    "packml",
+                    format!(
+                        "packml.states: `{name}` is not a PackML state; use one of {}",
+                        all.join(", ")
+                    ),
+                );
             }
             if let Some(other) = seen.insert(*v, name) {
                 c.section("packml", format!("packml.states: `{other}` and `{name}` both have number {v}; each state needs its own"));
             }
         }
         if p.states.is_empty() {
-            c.section("packml", "packml.states is empty: map each state the PLC reports to its number".into());
+            c.section(
+                "packml",
+                "packml.states is empty: map each state the PLC reports to its number".into(),
+            );
         }
         let mut seen = BTreeMap::new();
         for (name, v) in &p.commands {
             if PackCommand::from_name(name).is_none() {
                 let all: Vec<&str> = PackCommand::ALL.iter().map(|s| s.name()).collect();
-                c.section("packml", format!("packml.commands: `{name}` is not a PackML command; use one of {}", all.join(", ")));
+                c.section(
+                    "packml",
+                    format!(
+                        "packml.commands: `{name}` is not a PackML command; use one of {}",
+                        all.join(", ")
+                    ),
+                );
             }
             if *v == 0 {
                 c.section("packml", format!("packml.commands: `{name}` has number 0, which means \"no command\"; give it another"));
@@ -571,7 +634,9 @@ impl PlcMap {
         };
         let ok = match want {
             Want::Command => {
-                s.table == Table::HoldingRegister && s.ty == SignalType::U16 && s.access == Access::ReadWrite
+                s.table == Table::HoldingRegister
+                    && s.ty == SignalType::U16
+                    && s.access == Access::ReadWrite
             }
             Want::Counter => !s.table.is_bits() && s.ty == SignalType::U16,
         };
@@ -580,7 +645,10 @@ impl PlcMap {
                 Want::Command => "a u16 holding_register with access = \"read-write\"",
                 Want::Counter => "a u16 input_register or holding_register",
             };
-            c.section(section, format!("{key} names `{name}`, which must be {need}"));
+            c.section(
+                section,
+                format!("{key} names `{name}`, which must be {need}"),
+            );
         }
     }
 
@@ -738,12 +806,17 @@ mod tests {
             path: "m.toml".into(),
             problems: p,
         };
-        assert!(err.to_string().contains(&format!("m.toml:{line}: signal `extra`")), "{err}");
+        assert!(
+            err.to_string()
+                .contains(&format!("m.toml:{line}: signal `extra`")),
+            "{err}"
+        );
     }
 
     #[test]
     fn a_syntax_error_names_its_line() {
-        let p = PlcMap::parse("model = \"x\"\nkind = \"conveyor\"\npoll_interval_ms = \n").unwrap_err();
+        let p =
+            PlcMap::parse("model = \"x\"\nkind = \"conveyor\"\npoll_interval_ms = \n").unwrap_err();
         assert_eq!(p[0].line, Some(3), "{:?}", p);
     }
 
@@ -780,9 +853,14 @@ mod tests {
 
     fn shift_addresses(text: &str, by: u16) -> String {
         text.lines()
-            .map(|l| match l.strip_prefix("address = ").and_then(|n| n.parse::<u16>().ok()) {
-                Some(n) => format!("address = {}", n + by),
-                None => l.to_string(),
+            .map(|l| {
+                match l
+                    .strip_prefix("address = ")
+                    .and_then(|n| n.parse::<u16>().ok())
+                {
+                    Some(n) => format!("address = {}", n + by),
+                    None => l.to_string(),
+                }
             })
             .collect::<Vec<_>>()
             .join("\n")
@@ -790,7 +868,9 @@ mod tests {
 
     #[test]
     fn packml_states_and_commands_are_checked_by_name() {
-        let text = conveyor().replace("Execute = ", "Running = ").replace("Hold = 4", "Hold = 2");
+        let text = conveyor()
+            .replace("Execute = ", "Running = ")
+            .replace("Hold = 4", "Hold = 2");
         let p = problems(&text);
         assert!(has(&p, "`Running` is not a PackML state"), "{p:?}");
         assert!(has(&p, "both have number 2"), "{p:?}");
@@ -820,6 +900,9 @@ mod tests {
         assert_eq!(ir(&map).len(), 1, "{:?}", ir(&map));
         map.max_registers_per_request = 2;
         let plan = ir(&map);
-        assert!(plan.len() > 1 && plan.iter().all(|r| r.count <= 2), "{plan:?}");
+        assert!(
+            plan.len() > 1 && plan.iter().all(|r| r.count <= 2),
+            "{plan:?}"
+        );
     }
 }

@@ -6,9 +6,12 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 /// A PackML machine state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub enum State {
     /// Powered, not running; waiting for Reset.
+    #[default]
     Stopped,
     /// Reset done; waiting for Start.
     Idle,
@@ -166,7 +169,11 @@ impl State {
             } else {
                 format!("it accepts {}", accepted.join(", "))
             };
-            format!("{} is not allowed in state {}: {hint}", cmd.name(), self.name())
+            format!(
+                "{} is not allowed in state {}: {hint}",
+                cmd.name(),
+                self.name()
+            )
         })
     }
 }
@@ -239,7 +246,13 @@ mod tests {
     #[test]
     fn the_normal_cycle_runs_stopped_idle_execute_and_back() {
         let mut s = State::Stopped;
-        for cmd in [Command::Reset, Command::Start, Command::Hold, Command::Unhold, Command::Stop] {
+        for cmd in [
+            Command::Reset,
+            Command::Start,
+            Command::Hold,
+            Command::Unhold,
+            Command::Stop,
+        ] {
             s = completes_to(s.accept(cmd).unwrap());
         }
         assert_eq!(s, State::Stopped);
@@ -248,7 +261,10 @@ mod tests {
     #[test]
     fn illegal_commands_are_refused_with_what_is_accepted() {
         let err = State::Stopped.accept(Command::Start).unwrap_err();
-        assert!(err.contains("Start is not allowed in state Stopped"), "{err}");
+        assert!(
+            err.contains("Start is not allowed in state Stopped"),
+            "{err}"
+        );
         assert!(err.contains("Reset") && err.contains("Abort"), "{err}");
         assert!(State::Held.accept(Command::Start).is_err());
         assert!(State::Aborted.accept(Command::Reset).is_err());

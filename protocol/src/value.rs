@@ -139,7 +139,11 @@ impl WordOrder {
     /// A 32-bit pattern to the two registers that carry it.
     pub fn split(self, v: u32) -> [u16; 2] {
         let (hi, lo) = ((v >> 16) as u16, v as u16);
-        let pair = if self.swaps_words() { [lo, hi] } else { [hi, lo] };
+        let pair = if self.swaps_words() {
+            [lo, hi]
+        } else {
+            [hi, lo]
+        };
         pair.map(|x| self.word_in(x))
     }
 }
@@ -215,7 +219,12 @@ pub(crate) fn to_number(ty: SignalType, raw: u32, scale: f64, offset: f64) -> f6
 }
 
 /// The raw pattern for an engineering value, or why it does not fit.
-pub(crate) fn from_number(ty: SignalType, value: f64, scale: f64, offset: f64) -> Result<u32, ValueError> {
+pub(crate) fn from_number(
+    ty: SignalType,
+    value: f64,
+    scale: f64,
+    offset: f64,
+) -> Result<u32, ValueError> {
     let raw = (value - offset) / scale;
     let (min, max) = match ty {
         SignalType::U16 => (0.0, f64::from(u16::MAX)),
@@ -253,7 +262,9 @@ pub(crate) fn to_text(order: WordOrder, words: &[u16]) -> String {
         .flat_map(|w| order.word_in(*w).to_be_bytes())
         .collect();
     let end = bytes.iter().position(|b| *b == 0).unwrap_or(bytes.len());
-    String::from_utf8_lossy(&bytes[..end]).trim_end().to_string()
+    String::from_utf8_lossy(&bytes[..end])
+        .trim_end()
+        .to_string()
 }
 
 /// String registers for text, NUL-padded.
@@ -280,7 +291,12 @@ mod tests {
         assert_eq!(WordOrder::CDAB.split(v), [0x3344, 0x1122]);
         assert_eq!(WordOrder::BADC.split(v), [0x2211, 0x4433]);
         assert_eq!(WordOrder::DCBA.split(v), [0x4433, 0x2211]);
-        for o in [WordOrder::ABCD, WordOrder::CDAB, WordOrder::BADC, WordOrder::DCBA] {
+        for o in [
+            WordOrder::ABCD,
+            WordOrder::CDAB,
+            WordOrder::BADC,
+            WordOrder::DCBA,
+        ] {
             assert_eq!(o.join(o.split(v)), v, "{o:?}");
         }
     }
@@ -312,7 +328,10 @@ mod tests {
 
     #[test]
     fn types_are_read_from_their_names() {
-        assert_eq!(SignalType::try_from("string(12)".to_string()), Ok(SignalType::String(12)));
+        assert_eq!(
+            SignalType::try_from("string(12)".to_string()),
+            Ok(SignalType::String(12))
+        );
         assert_eq!(SignalType::String(5).width(), 3);
         assert!(SignalType::try_from("u64".to_string()).is_err());
         assert!(SignalType::try_from("string(0)".to_string()).is_err());

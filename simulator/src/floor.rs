@@ -8,6 +8,12 @@ use std::collections::{BTreeMap, VecDeque};
 
 use floorctl_protocol::image::Image;
 use floorctl_protocol::map::{PlcMap, Signal};
+use floorctl_protocol::value::Value;
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+
+use crate::machine::Machine;
+use floorctl_protocol::packml::State;
 
 /// Timing and capacity of the simulated equipment.
 #[derive(Debug, Clone)]
@@ -22,6 +28,22 @@ pub struct FloorTiming {
     pub induct_gap_ms: u64,
     /// Totes a chute holds before its full signal is set.
     pub chute_capacity: usize,
+    /// Time an operator takes to empty a full chute (`None`: chutes are never emptied).
+    pub chute_empty_ms: Option<u64>,
+    /// Time a PackML acting state (Starting, Resetting, Holding, ...) takes.
+    pub acting_ms: u64,
+    /// Share of induct reads that fail (0 to 1).
+    pub no_read_rate: f64,
+    /// Chance that a tote jams a zone as it enters it (0 to 1).
+    pub jam_rate: f64,
+    /// Power a zone motor draws while running.
+    pub zone_power_w: f64,
+    /// Zone length: with a speed setpoint, a zone takes length / speed to cross.
+    pub zone_length_m: f64,
+    /// Fastest belt speed the PLC accepts; a higher setpoint is clamped to it.
+    pub max_speed_mps: f64,
+    /// Seed of the random faults.
+    pub seed: u64,
 }
 
 impl Default for FloorTiming {
@@ -32,6 +54,14 @@ impl Default for FloorTiming {
             recirculation_ms: 3000,
             induct_gap_ms: 300,
             chute_capacity: 10_000,
+            chute_empty_ms: None,
+            acting_ms: 100,
+            no_read_rate: 0.0,
+            jam_rate: 0.0,
+            zone_power_w: 40.0,
+            zone_length_m: 1.0,
+            max_speed_mps: 3.0,
+            seed: 1,
         }
     }
 }
@@ -40,11 +70,16 @@ impl Default for FloorTiming {
 const SORTED: u32 = 1;
 const WINDOW_MISSED: u32 = 2;
 const CHUTE_FULL: u32 = 3;
+const NO_READ: u32 = 4;
+const CHUTE_DISABLED: u32 = 5;
+const LOST: u32 = 6;
 
 /// A tote on the sorter, read at the induct and travelling to the divert point.
 #[derive(Debug, Clone)]
 struct AtInduct {
     tote: u32,
+    /// Whether the induct scanner read it.
+    read: bool,
     divert_at: u64,
     chute: Option<u16>,
 }
@@ -59,7 +94,7 @@ struct Confirm {
 }
 
 /// What is where on the floor, for tests and progress lines.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct FloorSnapshot {
     /// Totes in each chute, in arrival order.
     pub chutes: BTreeMap<u16, Vec<u32>>,
@@ -67,8 +102,16 @@ pub struct FloorSnapshot {
     pub placed: usize,
     /// Times a tote went round the sorter again.
     pub recirculations: usize,
-    /// Whether the conveyor and sorter are stopped for a stale controller heartbeat.
+    /// Whether a watchdog has stopped the conveyor or the sorter for a stale controller heartbeat.
     pub stopped_by_watchdog: bool,
+    /// PackML state of the conveyor and of the sorter.
+    pub states: (State, State),
+    /// Energy drawn per conveyor zone, kWh.
+    pub zone_energy_kwh: Vec<f64>,
+    /// Totes lost on the sorter.
+    pub lost: Vec<u32>,
+    /// Times an operator emptied a full chute.
+    pub chutes_emptied: usize,
 }
 
 /// A signal looked up once, by name, in a validated map.
@@ -125,13 +168,39 @@ pub struct Floor {
     conveyor_watchdog: Watchdog,
     sorter_watchdog: Watchdog,
     stopped: bool,
+    conveyor_machine: Machine,
+    sorter_machine: Machine,
+    /// Zones jammed (fault bit set) until cleared.
+    jams: Vec<bool>,
+    /// Totes in each chute now (operators empty full ones); `chutes` keeps every arrival.
+    chute_load: BTreeMap<u16, (usize, Option<u64>)>,
+    disabled: Vec<bool>,
+    lose_next: bool,
+    lost: Vec<u32>,
+    chutes_emptied: usize,
+    energy_j: Vec<f64>,
+    last_step: Option<u64>,
+    rng: SmallRng,
 }
 
 impl Floor {
     /// A floor with empty conveyor and sorter.
     pub fn new(conveyor_map: PlcMap, sorter_map: PlcMap, timing: FloorTiming) -> Floor {
         let zones = sig(&conveyor_map, "zone_run").count as usize;
+        let chutes = sig(&sorter_map, "chute_full").count as usize;
+        let rng = SmallRng::seed_from_u64(timing.seed);
         Floor {
+            conveyor_machine: Machine::new(),
+            sorter_machine: Machine::new(),
+            jams: vec![false; zones],
+            chute_load: BTreeMap::new(),
+            disabled: vec![false; chutes],
+            lose_next: false,
+            lost: Vec::new(),
+            chutes_emptied: 0,
+            energy_j: vec![0.0; zones],
+            last_step: None,
+            rng,
             conveyor_map,
             sorter_map,
             timing,
@@ -169,7 +238,37 @@ impl Floor {
             placed: self.placed,
             recirculations: self.recirculations,
             stopped_by_watchdog: self.stopped,
+            states: (self.conveyor_machine.state(), self.sorter_machine.state()),
+            zone_energy_kwh: self.energy_j.iter().map(|j| j / 3.6e6).collect(),
+            lost: self.lost.clone(),
+            chutes_emptied: self.chutes_emptied,
         }
+    }
+
+    /// Jams a zone (its fault bit is set; the conveyor holds) until [`Floor::clear_jam`].
+    pub fn jam(&mut self, zone: usize) {
+        if let Some(j) = self.jams.get_mut(zone) {
+            *j = true;
+        }
+    }
+
+    /// An operator clears a jammed zone.
+    pub fn clear_jam(&mut self, zone: usize) {
+        if let Some(j) = self.jams.get_mut(zone) {
+            *j = false;
+        }
+    }
+
+    /// An operator takes a chute out of service (or back in).
+    pub fn disable_chute(&mut self, chute: u16, disabled: bool) {
+        if let Some(d) = self.disabled.get_mut(usize::from(chute).wrapping_sub(1)) {
+            *d = disabled;
+        }
+    }
+
+    /// The next tote to reach the divert point falls off the sorter.
+    pub fn lose_next_tote(&mut self) {
+        self.lose_next = true;
     }
 
     /// Advances the floor to `now`, reading commands from and writing status to the images.
@@ -189,23 +288,36 @@ impl Floor {
             now,
             sm.handshakes.heartbeat.stale_after_ms,
         );
-        self.stopped = !(conveyor_alive && sorter_alive);
-        self.step_conveyor(now, conveyor_alive, conveyor);
-        self.step_sorter(now, sorter_alive, sorter);
+        if !(conveyor_alive && sorter_alive) && now > cm.handshakes.heartbeat.stale_after_ms {
+            self.stopped = true;
+        }
+        let jammed = self.jams.iter().any(|j| *j);
+        let acting = self.timing.acting_ms;
+        self.conveyor_machine
+            .step(cm, conveyor, now, acting, !conveyor_alive, jammed);
+        self.sorter_machine
+            .step(sm, sorter, now, acting, !sorter_alive, false);
+        let dt = now.saturating_sub(self.last_step.unwrap_or(now));
+        self.last_step = Some(now);
+        let conveyor_runs = conveyor_alive && self.conveyor_machine.executing();
+        let sorter_runs = sorter_alive && self.sorter_machine.executing();
+        self.step_conveyor(now, dt, conveyor_runs, conveyor);
+        self.step_sorter(now, sorter_runs, sorter);
     }
 
-    fn step_conveyor(&mut self, now: u64, alive: bool, img: &mut Image) {
+    fn step_conveyor(&mut self, now: u64, dt: u64, alive: bool, img: &mut Image) {
         let map = &self.conveyor_map;
         let n = self.zones.len();
         let running: Vec<bool> = (0..n as u16)
             .map(|z| alive && img.get(sig(map, "zone_run"), z) != 0)
             .collect();
+        let zone_ms = self.zone_ms(img);
         // Last zone hands over to the sorter induct, then each zone to the next, back to front.
         for z in (0..n).rev() {
             let Some((tote, since)) = self.zones[z] else {
                 continue;
             };
-            if !running[z] || now.saturating_sub(since) < self.timing.zone_ms {
+            if !running[z] || now.saturating_sub(since) < zone_ms {
                 continue;
             }
             if z + 1 == n {
@@ -214,6 +326,9 @@ impl Floor {
             } else if self.zones[z + 1].is_none() && running[z + 1] {
                 self.zones[z + 1] = Some((tote, now));
                 self.zones[z] = None;
+                if self.timing.jam_rate > 0.0 && self.rng.gen_bool(self.timing.jam_rate.min(1.0)) {
+                    self.jams[z + 1] = true;
+                }
             }
         }
         if self.zones[0].is_none() && running[0] {
@@ -225,13 +340,45 @@ impl Floor {
             }
         }
         for (z, (zone, run)) in self.zones.iter().zip(&running).enumerate() {
-            let blocked =
-                zone.is_some_and(|(_, since)| now.saturating_sub(since) >= self.timing.zone_ms);
-            let z = z as u16;
-            img.set(sig(map, "zone_running"), z, u32::from(*run));
-            img.set(sig(map, "zone_photo_eye"), z, u32::from(blocked));
-            img.set(sig(map, "zone_fault"), z, 0);
+            let blocked = zone.is_some_and(|(_, since)| now.saturating_sub(since) >= zone_ms);
+            if *run {
+                self.energy_j[z] += self.timing.zone_power_w * dt as f64 / 1000.0;
+            }
+            let z16 = z as u16;
+            img.set(sig(map, "zone_running"), z16, u32::from(*run));
+            img.set(sig(map, "zone_photo_eye"), z16, u32::from(blocked));
+            img.set(sig(map, "zone_fault"), z16, u32::from(self.jams[z]));
+            if let Some(e) = map.signal("zone_energy") {
+                img.set(e, z16, self.energy_j[z] as u32);
+            }
         }
+        if let Some(s) = map.signal("entry_present") {
+            img.set(s, 0, u32::from(!self.entry.is_empty()));
+        }
+    }
+
+    /// Time to cross a zone: from the speed setpoint when one is set (clamped to the PLC's
+    /// limit, which the PLC writes back), otherwise the configured time.
+    fn zone_ms(&self, img: &mut Image) -> u64 {
+        let map = &self.conveyor_map;
+        let Some(sp) = map.signal("speed_setpoint") else {
+            return self.timing.zone_ms;
+        };
+        let speed = match img.value(sp, 0) {
+            Value::Number(v) if v > 0.0 => v,
+            _ => return self.timing.zone_ms,
+        };
+        let speed = if speed > self.timing.max_speed_mps {
+            let limit = Value::Number(self.timing.max_speed_mps);
+            let _ = img.set_value(sp, 0, &limit);
+            self.timing.max_speed_mps
+        } else {
+            speed
+        };
+        if let Some(actual) = map.signal("speed_actual") {
+            let _ = img.set_value(actual, 0, &Value::Number(speed));
+        }
+        (self.timing.zone_length_m / speed * 1000.0) as u64
     }
 
     fn step_sorter(&mut self, now: u64, alive: bool, img: &mut Image) {
@@ -257,14 +404,22 @@ impl Floor {
         // Totes at the divert point go into their chute or round again.
         while let Some(at) = self.on_sorter.pop_front_if(|a| now >= a.divert_at) {
             let full =
-                |c: u16| self.chutes.get(&c).map_or(0, Vec::len) >= self.timing.chute_capacity;
+                |c: u16| self.chute_load.get(&c).map_or(0, |l| l.0) >= self.timing.chute_capacity;
+            let disabled =
+                |c: u16| self.disabled.get(usize::from(c).wrapping_sub(1)) == Some(&true);
             let (chute, outcome) = match at.chute {
+                _ if std::mem::take(&mut self.lose_next) => (0, LOST),
+                _ if !at.read => (0, NO_READ),
+                Some(c) if disabled(c) => (0, CHUTE_DISABLED),
                 Some(c) if full(c) => (0, CHUTE_FULL),
                 Some(c) => (c, SORTED),
                 None => (0, WINDOW_MISSED),
             };
             if outcome == SORTED {
                 self.chutes.entry(chute).or_default().push(at.tote);
+                self.chute_load.entry(chute).or_default().0 += 1;
+            } else if outcome == LOST {
+                self.lost.push(at.tote);
             } else {
                 self.recirculations += 1;
                 self.recirculating
@@ -287,10 +442,13 @@ impl Floor {
             if let Some(tote) = self.induct_queue.pop_front() {
                 self.induct_seq = next_seq(self.induct_seq);
                 self.last_induct_at = Some(now);
-                img.set(sig(map, "induct_tote"), 0, tote);
+                let read = !(self.timing.no_read_rate > 0.0
+                    && self.rng.gen_bool(self.timing.no_read_rate.min(1.0)));
+                img.set(sig(map, "induct_tote"), 0, if read { tote } else { 0 });
                 img.set(sig(map, "induct_seq"), 0, u32::from(self.induct_seq));
                 self.on_sorter.push_back(AtInduct {
                     tote,
+                    read,
                     divert_at: now + self.timing.divert_window_ms,
                     chute: None,
                 });
@@ -309,14 +467,35 @@ impl Floor {
             img.set(sig(map, "confirm_seq"), 0, u32::from(c.seq));
         }
 
+        // Operators empty a full chute after a while.
+        for (&c, (load, full_since)) in self.chute_load.iter_mut() {
+            let _ = c;
+            if *load < self.timing.chute_capacity {
+                *full_since = None;
+                continue;
+            }
+            let since = *full_since.get_or_insert(now);
+            if self
+                .timing
+                .chute_empty_ms
+                .is_some_and(|ms| now.saturating_sub(since) >= ms)
+            {
+                *load = 0;
+                *full_since = None;
+                self.chutes_emptied += 1;
+            }
+        }
         let chutes = sig(map, "chute_full").count;
         for c in 0..chutes {
-            let count = self.chutes.get(&(c + 1)).map_or(0, Vec::len);
+            let load = self.chute_load.get(&(c + 1)).map_or(0, |l| l.0);
             img.set(
                 sig(map, "chute_full"),
                 c,
-                u32::from(count >= self.timing.chute_capacity),
+                u32::from(load >= self.timing.chute_capacity),
             );
+            if let Some(d) = map.signal("chute_disabled") {
+                img.set(d, c, u32::from(self.disabled[usize::from(c)]));
+            }
         }
     }
 }
@@ -324,6 +503,7 @@ impl Floor {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use floorctl_protocol::packml::Command;
 
     const CONVEYOR: &str = include_str!("../../plc-maps/conveyor-cv4.toml");
     const SORTER: &str = include_str!("../../plc-maps/sorter-ts8.toml");
@@ -348,6 +528,8 @@ mod tests {
                 recirculation_ms: 500,
                 induct_gap_ms: 50,
                 chute_capacity: 2,
+                acting_ms: 20,
+                ..FloorTiming::default()
             };
             let mut rig = Rig {
                 floor: Floor::new(cmap.clone(), smap.clone(), timing),
@@ -360,7 +542,26 @@ mod tests {
             for z in 0..4 {
                 rig.cv.set(rig.cmap.signal("zone_run").unwrap(), z, 1);
             }
+            rig.start();
             rig
+        }
+
+        /// Resets and starts both machines, as the controller does.
+        fn start(&mut self) {
+            for cmd in [Command::Reset, Command::Start] {
+                for (map, img) in [(&self.cmap, &mut self.cv), (&self.smap, &mut self.so)] {
+                    let p = map.packml.as_ref().unwrap();
+                    let seq = map.signal(&p.command_seq).unwrap();
+                    let next = img.get(seq, 0) + 1;
+                    img.set(
+                        map.signal(&p.command).unwrap(),
+                        0,
+                        u32::from(p.command_value(cmd).unwrap()),
+                    );
+                    img.set(seq, 0, next);
+                }
+                self.run(50, true);
+            }
         }
 
         /// Advances `ms` in 10 ms steps, the controller's heartbeats ticking when `alive`.
@@ -497,12 +698,17 @@ mod tests {
         rig.run(600, false);
         assert_eq!(rig.so("induct_seq"), 0, "nothing inducted while stopped");
         assert_eq!(rig.cv.get(rig.cmap.signal("zone_running").unwrap(), 0), 0);
+        assert_eq!(
+            rig.floor.snapshot().states,
+            (State::Stopped, State::Stopped)
+        );
+        rig.run(100, true);
+        rig.start();
         rig.run(600, true);
-        assert!(!rig.floor.snapshot().stopped_by_watchdog);
         assert_eq!(
             rig.so("induct_tote"),
             5,
-            "the line runs again once the heartbeat is back"
+            "the line runs again once reset and started"
         );
     }
 }

@@ -2,6 +2,7 @@
 //! register maps the controller reads, and its pickers are real MQTT clients.
 
 pub mod floor;
+pub mod machine;
 pub mod orders;
 pub mod picker;
 pub mod plc_server;
@@ -182,6 +183,24 @@ impl Simulator {
             self.tasks
                 .spawn(picker::run(p, self.floor.clone(), self.cancel.clone()));
         }
+    }
+
+    /// Runs `f` on the floor model, to inject faults (jams, disabled chutes, a lost tote).
+    pub fn with_floor<T>(&self, f: impl FnOnce(&mut Floor) -> T) -> T {
+        f(&mut self.floor.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// A copy of a PLC's process image, as its Modbus server serves it.
+    pub fn image(&self, plc: SimPlc) -> Image {
+        let i = match plc {
+            SimPlc::Conveyor => 0,
+            SimPlc::Sorter => 1,
+        };
+        self.servers[i]
+            .image
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// What is where on the floor now.

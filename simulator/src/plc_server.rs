@@ -8,11 +8,14 @@ use std::sync::{Arc, Mutex};
 use floorctl_protocol::image::Image;
 use floorctl_protocol::map::Table;
 use tokio::net::TcpListener;
-use tokio_modbus::prelude::{ExceptionCode, Request, Response};
+use tokio_modbus::prelude::{ExceptionCode, Request, Response, SlaveRequest};
 use tokio_modbus::server::tcp::{accept_tcp_connection, Server};
 
 /// A process image shared by the PLC's logic and its Modbus server.
 pub type SharedImage = Arc<Mutex<Image>>;
+
+/// The unit id the simulated PLCs answer to.
+pub const UNIT: u8 = 1;
 
 /// The Modbus service of one simulated PLC.
 #[derive(Debug, Clone)]
@@ -26,7 +29,13 @@ impl PlcService {
         PlcService { image }
     }
 
-    fn answer(&self, req: Request<'static>) -> Result<Response, ExceptionCode> {
+    fn answer(&self, req: SlaveRequest<'static>) -> Result<Response, ExceptionCode> {
+        // The TCP server does no unit-id filtering; a PLC behind a gateway address would not
+        // answer for another unit, so neither does this one.
+        if req.slave != UNIT {
+            return Err(ExceptionCode::GatewayTargetDevice);
+        }
+        let req = req.request;
         let mut img = self.image.lock().unwrap_or_else(|p| p.into_inner());
         let bad = |_| ExceptionCode::IllegalDataAddress;
         match req {
@@ -67,7 +76,7 @@ impl PlcService {
 }
 
 impl tokio_modbus::server::Service for PlcService {
-    type Request = Request<'static>;
+    type Request = SlaveRequest<'static>;
     type Response = Response;
     type Exception = ExceptionCode;
     type Future = std::future::Ready<Result<Response, ExceptionCode>>;

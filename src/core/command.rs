@@ -1,5 +1,6 @@
 //! What the shell must do after an event.
 
+use floorctl_protocol::packml::Command as PackCommand;
 use floorctl_protocol::scanner::{Direction, ErrorReply};
 use serde::Serialize;
 
@@ -29,18 +30,32 @@ pub enum Command {
         /// Chute.
         chute: u16,
     },
-    /// Run or stop every zone of a conveyor.
-    RunConveyor {
-        /// Conveyor id.
-        conveyor: String,
-        /// Run (true) or stop.
-        run: bool,
+    /// Send a PackML command to a machine.
+    Packml {
+        /// PLC id.
+        plc: String,
+        /// Command.
+        command: PackCommand,
+    },
+    /// A supervisor's command was refused; nothing was sent.
+    Refuse {
+        /// PLC id.
+        plc: String,
+        /// Why.
+        reason: String,
     },
     /// Raise an alarm for supervisors.
     Alarm {
         /// Equipment, handheld or order the alarm is about.
         source: String,
         /// What happened.
+        text: String,
+    },
+    /// A standing alarm's condition is gone.
+    AlarmCleared {
+        /// Source of the alarm.
+        source: String,
+        /// Its text.
         text: String,
     },
     /// Persist the current state of an order or tote.
@@ -100,6 +115,8 @@ pub enum ToteStatus {
     Conveying,
     /// In a chute.
     Sorted,
+    /// The sorter lost track of it; someone must find it.
+    Lost,
 }
 
 impl OrderStatus {
@@ -122,6 +139,7 @@ impl ToteStatus {
             ToteStatus::Closed => "closed",
             ToteStatus::Conveying => "conveying",
             ToteStatus::Sorted => "sorted",
+            ToteStatus::Lost => "lost",
         }
     }
 }

@@ -1,11 +1,12 @@
 //! Facts from outside the core. Every event is journalled before its commands are acted on.
 
 use floorctl_protocol::order::Order;
+use floorctl_protocol::packml::{Command as PackCommand, State};
 use floorctl_protocol::scanner::Up;
 use serde::{Deserialize, Serialize};
 
 /// How a tote left the sorter's divert point, as the sorter PLC reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SortOutcome {
     /// Diverted into the reported chute.
@@ -16,6 +17,10 @@ pub enum SortOutcome {
     ChuteFull,
     /// The induct scanner could not read the tote: the tote recirculates.
     NoRead,
+    /// The commanded chute is disabled: the tote recirculates.
+    ChuteDisabled,
+    /// The sorter lost track of the tote (it left the sorter unseen).
+    Lost,
 }
 
 impl SortOutcome {
@@ -26,6 +31,8 @@ impl SortOutcome {
             2 => Some(SortOutcome::WindowMissed),
             3 => Some(SortOutcome::ChuteFull),
             4 => Some(SortOutcome::NoRead),
+            5 => Some(SortOutcome::ChuteDisabled),
+            6 => Some(SortOutcome::Lost),
             _ => None,
         }
     }
@@ -37,7 +44,24 @@ impl SortOutcome {
             SortOutcome::WindowMissed => 2,
             SortOutcome::ChuteFull => 3,
             SortOutcome::NoRead => 4,
+            SortOutcome::ChuteDisabled => 5,
+            SortOutcome::Lost => 6,
         }
+    }
+
+    /// Every outcome.
+    pub const ALL: [SortOutcome; 6] = [
+        SortOutcome::Sorted,
+        SortOutcome::WindowMissed,
+        SortOutcome::ChuteFull,
+        SortOutcome::NoRead,
+        SortOutcome::ChuteDisabled,
+        SortOutcome::Lost,
+    ];
+
+    /// Whether the tote goes round the sorter again.
+    pub fn recirculates(self) -> bool {
+        !matches!(self, SortOutcome::Sorted | SortOutcome::Lost)
     }
 }
 
@@ -97,6 +121,50 @@ pub enum Event {
         /// Whether it is full now.
         full: bool,
     },
+    /// A chute's disabled signal changed (an operator took it out of service).
+    ChuteDisabled {
+        /// Sorter id.
+        sorter: String,
+        /// Chute.
+        chute: u16,
+        /// Whether it is disabled now.
+        disabled: bool,
+    },
+    /// A conveyor zone's fault (jam, motor trip) came or went.
+    ZoneFault {
+        /// Conveyor id.
+        conveyor: String,
+        /// Zone, from 0 at the entry.
+        zone: u16,
+        /// Whether it is faulted now.
+        fault: bool,
+    },
+    /// A PLC's PackML state changed. `state` is `None` for a number its map does not define.
+    EquipmentState {
+        /// PLC id.
+        plc: String,
+        /// The state.
+        state: Option<State>,
+        /// The number the PLC reported.
+        raw: u16,
+    },
+    /// A PLC answers, but not as it should (exception responses, a setpoint that does not
+    /// stick, an impossible value): `Some(text)` while it lasts, `None` once it is gone.
+    PlcFault {
+        /// PLC id.
+        plc: String,
+        /// What is wrong.
+        fault: Option<String>,
+    },
+    /// A supervisor commands a machine.
+    EquipmentCommand {
+        /// PLC id.
+        plc: String,
+        /// PackML command.
+        command: PackCommand,
+        /// Who.
+        by: String,
+    },
     /// The link to a PLC came up or went down.
     PlcLink {
         /// PLC id.
@@ -118,6 +186,11 @@ impl Event {
             Event::ToteInducted { .. } => "tote_inducted",
             Event::SortConfirmed { .. } => "sort_confirmed",
             Event::ChuteFull { .. } => "chute_full",
+            Event::ChuteDisabled { .. } => "chute_disabled",
+            Event::ZoneFault { .. } => "zone_fault",
+            Event::EquipmentState { .. } => "equipment_state",
+            Event::PlcFault { .. } => "plc_fault",
+            Event::EquipmentCommand { .. } => "equipment_command",
             Event::PlcLink { .. } => "plc_link",
         }
     }

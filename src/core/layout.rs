@@ -13,6 +13,11 @@ pub struct Layout {
     pub exception_chute: u16,
     /// Conveyor pickers put closed totes on.
     pub pick_conveyor: String,
+    /// Times a tote may go round the sorter before it is sent to the exception chute.
+    pub max_recirculations: u32,
+    /// Whether the controller brings stopped equipment to Execute by itself (Reset, then Start)
+    /// unless a supervisor stopped it.
+    pub auto_start: bool,
 }
 
 impl Layout {
@@ -32,6 +37,11 @@ impl Layout {
             Some(&c) => ChuteChoice::Lane(c),
             None => ChuteChoice::LaneFull,
         }
+    }
+
+    /// Whether `chute` is a chute of some lane or the exception chute.
+    pub fn knows_chute(&self, chute: u16) -> bool {
+        chute == self.exception_chute || self.lanes.values().any(|l| l.contains(&chute))
     }
 
     /// Whether `chute` belongs to the lane of `cutoff`.
@@ -63,6 +73,8 @@ pub(super) fn test_layout() -> Layout {
         lanes: BTreeMap::from([("PM".into(), vec![1, 2]), ("AM".into(), vec![3])]),
         exception_chute: 8,
         pick_conveyor: "cv1".into(),
+        max_recirculations: 2,
+        auto_start: true,
     }
 }
 

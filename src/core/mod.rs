@@ -4,6 +4,7 @@
 //! commands, which is what makes replay after a restart and deterministic tests possible.
 
 mod command;
+mod equipment;
 mod event;
 mod layout;
 mod picking;
@@ -12,6 +13,7 @@ mod sorting;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 pub use command::{Command, OrderStatus, Record, ToteStatus};
+pub use equipment::Equipment;
 pub use event::{Event, SortOutcome};
 pub use layout::{ChuteChoice, Layout};
 
@@ -38,6 +40,8 @@ struct ToteState {
     order: String,
     status: ToteStatus,
     chute: Option<u16>,
+    /// Chute the last divert asked for.
+    target: Option<u16>,
     recirculations: u32,
 }
 
@@ -75,8 +79,16 @@ pub struct Summary {
     pub per_chute: BTreeMap<u16, usize>,
     /// Totes sent round the sorter again.
     pub recirculations: u32,
+    /// Sort results by outcome.
+    pub outcomes: BTreeMap<SortOutcome, u32>,
+    /// Sort results by the chute the divert asked for (0: none) and outcome.
+    pub chute_outcomes: BTreeMap<(u16, SortOutcome), u32>,
     /// Alarms raised.
     pub alarms: usize,
+    /// Alarms whose condition still holds, by (source, condition), with their text.
+    pub active_alarms: BTreeMap<(String, String), String>,
+    /// Conveyors and sorters.
+    pub equipment: BTreeMap<String, Equipment>,
 }
 
 /// The warehouse state.
@@ -91,9 +103,12 @@ pub struct Core {
     next_tote: u32,
     scanners: BTreeMap<String, ScannerState>,
     next_direction: u64,
+    /// Conveyors and sorters by PLC id.
+    equipment: BTreeMap<String, Equipment>,
     /// Last sequence number acted on, per (PLC, channel).
     plc_seqs: BTreeMap<(String, &'static str), u16>,
     full_chutes: BTreeSet<u16>,
+    disabled_chutes: BTreeSet<u16>,
     /// Progress counts, kept up to date by every change so reading them costs nothing.
     summary: Summary,
 }
@@ -111,7 +126,9 @@ impl Core {
             scanners: BTreeMap::new(),
             next_direction: 1,
             plc_seqs: BTreeMap::new(),
+            equipment: BTreeMap::new(),
             full_chutes: BTreeSet::new(),
+            disabled_chutes: BTreeSet::new(),
             summary: Summary::default(),
         }
     }
@@ -154,21 +171,29 @@ impl Core {
                     self.full_chutes.remove(chute);
                 }
             }
-            Event::PlcLink { plc, up, reason } => {
-                if *up {
-                    if *plc == self.layout.pick_conveyor {
-                        out.push(Command::RunConveyor {
-                            conveyor: plc.clone(),
-                            run: true,
-                        });
-                    }
+            Event::ChuteDisabled {
+                chute, disabled, ..
+            } => {
+                if *disabled {
+                    self.disabled_chutes.insert(*chute);
                 } else {
-                    let text = format!(
-                        "link down: {}",
-                        reason.as_deref().unwrap_or("no reason given")
-                    );
-                    self.alarm(plc, text, &mut out);
+                    self.disabled_chutes.remove(chute);
                 }
+            }
+            Event::ZoneFault {
+                conveyor,
+                zone,
+                fault,
+            } => self.zone_fault(conveyor, *zone, *fault, &mut out),
+            Event::EquipmentState { plc, state, raw } => {
+                self.state_changed(plc, *state, *raw, &mut out)
+            }
+            Event::PlcFault { plc, fault } => self.plc_fault(plc, fault.as_deref(), &mut out),
+            Event::EquipmentCommand { plc, command, by } => {
+                self.supervisor_command(plc, *command, by, &mut out)
+            }
+            Event::PlcLink { plc, up, reason } => {
+                self.link_changed(plc, *up, reason.as_deref(), &mut out)
             }
         }
         out
@@ -190,7 +215,9 @@ impl Core {
 
     /// Progress counts.
     pub fn summary(&self) -> Summary {
-        self.summary.clone()
+        let mut s = self.summary.clone();
+        s.equipment = self.equipment.clone();
+        s
     }
 
     /// Progress counts recomputed from the state, to check the maintained ones.
@@ -199,6 +226,10 @@ impl Core {
         let mut s = Summary {
             orders: self.orders.len(),
             alarms: self.summary.alarms,
+            outcomes: self.summary.outcomes.clone(),
+            chute_outcomes: self.summary.chute_outcomes.clone(),
+            active_alarms: self.summary.active_alarms.clone(),
+            equipment: self.equipment.clone(),
             ..Summary::default()
         };
         for o in self.orders.values() {
@@ -241,6 +272,27 @@ impl Core {
         });
     }
 
+    /// Raises a standing alarm for a condition of `source`, once while the condition lasts.
+    fn raise_alarm(&mut self, source: &str, condition: &str, text: String, out: &mut Vec<Command>) {
+        let key = (source.to_string(), condition.to_string());
+        if self.summary.active_alarms.get(&key) == Some(&text) {
+            return;
+        }
+        self.summary.active_alarms.insert(key, text.clone());
+        self.alarm(source, text, out);
+    }
+
+    /// Clears a standing alarm when its condition is gone.
+    fn clear_alarm(&mut self, source: &str, condition: &str, out: &mut Vec<Command>) {
+        let key = (source.to_string(), condition.to_string());
+        if let Some(text) = self.summary.active_alarms.remove(&key) {
+            out.push(Command::AlarmCleared {
+                source: source.to_string(),
+                text,
+            });
+        }
+    }
+
     fn record_order(&self, id: &str, out: &mut Vec<Command>) {
         if let Some(o) = self.orders.get(id) {
             out.push(Command::Record(Record::Order {
@@ -271,3 +323,5 @@ fn is_picked(status: OrderStatus) -> bool {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_equipment;

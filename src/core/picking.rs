@@ -191,6 +191,7 @@ impl Core {
                         order: order.clone(),
                         status: ToteStatus::Picking,
                         chute: None,
+                        target: None,
                         recirculations: 0,
                     },
                 );

@@ -1,5 +1,7 @@
 //! Conveyor and sorter: totes tracked from the pick area to their dispatch chute.
 
+use std::collections::BTreeSet;
+
 use super::{ChuteChoice, Command, Core, OrderStatus, SortOutcome, ToteStatus, Work};
 
 impl Core {
@@ -44,34 +46,62 @@ impl Core {
             // Its entry scan was missed (the link was down): the induct read proves it is conveyed.
             self.tote_entered(sorter, tote, out);
         }
-        let cutoff = self
-            .totes
-            .get(&tote)
-            .and_then(|t| self.orders.get(&t.order))
-            .map(|o| o.order.cutoff.clone());
-        let chute = match cutoff {
-            Some(c) => match self.layout.chute_for(&c, &self.full_chutes) {
-                ChuteChoice::Lane(chute) => chute,
-                ChuteChoice::Exception => self.layout.exception_chute,
-                ChuteChoice::LaneFull => {
-                    self.alarm(sorter, format!("every chute of the lane for cut-off {c} is full; tote {tote} recirculates"), out);
-                    return;
-                }
-            },
-            None => {
-                self.alarm(
-                    sorter,
-                    format!("unknown tote {tote} at the induct; sent to the exception chute"),
-                    out,
-                );
-                self.layout.exception_chute
-            }
+        let chute = self.chute_for_tote(sorter, tote, out);
+        if let Some(t) = self.totes.get_mut(&tote) {
+            t.target = chute;
+        }
+        if let Some(chute) = chute {
+            out.push(Command::Divert {
+                sorter: sorter.to_string(),
+                tote,
+                chute,
+            });
+        }
+    }
+
+    /// Where a tote read at the induct goes: a chute of its cut-off's lane that is neither full
+    /// nor disabled; the exception chute when it is unknown, has no lane or has gone round too
+    /// often; `None` (recirculate) when its whole lane is unavailable.
+    fn chute_for_tote(&mut self, sorter: &str, tote: u32, out: &mut Vec<Command>) -> Option<u16> {
+        let exception = self.layout.exception_chute;
+        let Some(t) = self.totes.get(&tote) else {
+            let text = format!("unknown tote {tote} at the induct; sent to the exception chute");
+            self.alarm(sorter, text, out);
+            return Some(exception);
         };
-        out.push(Command::Divert {
-            sorter: sorter.to_string(),
-            tote,
-            chute,
-        });
+        if t.recirculations >= self.layout.max_recirculations {
+            let text = format!(
+                "tote {tote} went round the sorter {} times; sent to the exception chute",
+                t.recirculations
+            );
+            self.alarm(sorter, text, out);
+            return Some(exception);
+        }
+        let cutoff = self
+            .orders
+            .get(&t.order)
+            .map(|o| o.order.cutoff.clone())
+            .unwrap_or_default();
+        let unavailable: BTreeSet<u16> = self
+            .full_chutes
+            .union(&self.disabled_chutes)
+            .copied()
+            .collect();
+        match self.layout.chute_for(&cutoff, &unavailable) {
+            ChuteChoice::Lane(chute) => Some(chute),
+            ChuteChoice::Exception => {
+                let text = format!(
+                    "tote {tote}: cut-off {cutoff:?} has no lane; sent to the exception chute"
+                );
+                self.alarm(sorter, text, out);
+                Some(exception)
+            }
+            ChuteChoice::LaneFull => {
+                let text = format!("every chute of the lane for cut-off {cutoff} is full or disabled; tote {tote} recirculates");
+                self.alarm(sorter, text, out);
+                None
+            }
+        }
     }
 
     pub(super) fn sort_confirmed(
@@ -82,6 +112,35 @@ impl Core {
         outcome: SortOutcome,
         out: &mut Vec<Command>,
     ) {
+        let target = self.totes.get(&tote).and_then(|t| t.target).unwrap_or(0);
+        *self.summary.outcomes.entry(outcome).or_default() += 1;
+        *self
+            .summary
+            .chute_outcomes
+            .entry((
+                if outcome == SortOutcome::Sorted {
+                    chute
+                } else {
+                    target
+                },
+                outcome,
+            ))
+            .or_default() += 1;
+        match outcome {
+            // The sorter found the chute unavailable before its sensor said so: choose another
+            // chute of the lane next time round.
+            SortOutcome::ChuteFull if target != 0 => {
+                self.full_chutes.insert(target);
+            }
+            SortOutcome::ChuteDisabled if target != 0 => {
+                self.disabled_chutes.insert(target);
+            }
+            _ => {}
+        }
+        if outcome == SortOutcome::Sorted && !self.layout.knows_chute(chute) {
+            let text = format!("sorter reports tote {tote} sorted to chute {chute}, which the layout does not have");
+            self.alarm(sorter, text, out);
+        }
         let Some(t) = self.totes.get_mut(&tote) else {
             if outcome == SortOutcome::Sorted {
                 self.alarm(
@@ -92,7 +151,7 @@ impl Core {
             }
             return;
         };
-        if outcome != SortOutcome::Sorted {
+        if outcome.recirculates() {
             t.recirculations += 1;
             self.summary.recirculations += 1;
             return;
@@ -102,15 +161,24 @@ impl Core {
             self.alarm(sorter, text, out);
             return;
         }
+        let order = t.order.clone();
+        if outcome == SortOutcome::Lost {
+            t.status = ToteStatus::Lost;
+            self.record_tote(tote, out);
+            let text = format!(
+                "tote {tote} of order {order} lost on the sorter: find it and induct it again"
+            );
+            self.alarm(sorter, text, out);
+            return;
+        }
         t.status = ToteStatus::Sorted;
         t.chute = Some(chute);
-        let order = t.order.clone();
         let cutoff = self
             .orders
             .get(&order)
             .map(|o| o.order.cutoff.clone())
             .unwrap_or_default();
-        if !self.layout.in_lane(&cutoff, chute) {
+        if !self.layout.in_lane(&cutoff, chute) && chute != self.layout.exception_chute {
             self.alarm(
                 sorter,
                 format!("tote {tote} of order {order} went to chute {chute}, outside its lane"),

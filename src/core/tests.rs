@@ -5,11 +5,11 @@ use floorctl_protocol::scanner::{Task, Up, UpBody, SCHEMA_VERSION};
 
 use super::*;
 
-fn layout() -> Layout {
+pub(super) fn layout() -> Layout {
     layout::test_layout()
 }
 
-fn order(id: &str, cutoff: &str, lines: u32) -> Event {
+pub(super) fn order(id: &str, cutoff: &str, lines: u32) -> Event {
     Event::OrderReceived {
         order: Order {
             id: id.into(),
@@ -25,7 +25,7 @@ fn order(id: &str, cutoff: &str, lines: u32) -> Event {
     }
 }
 
-fn up(scanner: &str, id: &str, body: UpBody) -> Event {
+pub(super) fn up(scanner: &str, id: &str, body: UpBody) -> Event {
     Event::Scanner {
         scanner: scanner.into(),
         msg: Up {
@@ -36,7 +36,7 @@ fn up(scanner: &str, id: &str, body: UpBody) -> Event {
     }
 }
 
-fn pick(id: &str, order: &str, line: u32, qty: u32, tote: u32) -> Event {
+pub(super) fn pick(id: &str, order: &str, line: u32, qty: u32, tote: u32) -> Event {
     up(
         "h1",
         id,
@@ -49,7 +49,7 @@ fn pick(id: &str, order: &str, line: u32, qty: u32, tote: u32) -> Event {
     )
 }
 
-fn induct(tote: u32, seq: u16) -> Event {
+pub(super) fn induct(tote: u32, seq: u16) -> Event {
     Event::ToteInducted {
         sorter: "s1".into(),
         tote,
@@ -57,7 +57,7 @@ fn induct(tote: u32, seq: u16) -> Event {
     }
 }
 
-fn confirm(tote: u32, chute: u16, outcome: SortOutcome, seq: u16) -> Event {
+pub(super) fn confirm(tote: u32, chute: u16, outcome: SortOutcome, seq: u16) -> Event {
     Event::SortConfirmed {
         sorter: "s1".into(),
         tote,
@@ -67,7 +67,7 @@ fn confirm(tote: u32, chute: u16, outcome: SortOutcome, seq: u16) -> Event {
     }
 }
 
-fn divert(tote: u32, chute: u16) -> Command {
+pub(super) fn divert(tote: u32, chute: u16) -> Command {
     Command::Divert {
         sorter: "s1".into(),
         tote,
@@ -93,7 +93,7 @@ fn rejects(cmds: &[Command]) -> Vec<String> {
         .collect()
 }
 
-fn login(core: &mut Core, scanner: &str) -> Vec<Command> {
+pub(super) fn login(core: &mut Core, scanner: &str) -> Vec<Command> {
     core.handle(
         &up(
             scanner,
@@ -305,40 +305,6 @@ fn replaying_the_same_events_rebuilds_the_same_state_and_resumes_directions() {
     assert_eq!(
         b.summary(),
         b.recount(),
-        "maintained counts match the state"
-    );
-}
-
-#[test]
-fn a_conveyor_coming_online_is_started_and_a_lost_link_raises_an_alarm() {
-    let mut core = Core::new(layout());
-    let up = core.handle(
-        &Event::PlcLink {
-            plc: "cv1".into(),
-            up: true,
-            reason: None,
-        },
-        0,
-    );
-    assert_eq!(
-        up,
-        vec![Command::RunConveyor {
-            conveyor: "cv1".into(),
-            run: true
-        }]
-    );
-    let down = core.handle(
-        &Event::PlcLink {
-            plc: "cv1".into(),
-            up: false,
-            reason: Some("timeout".into()),
-        },
-        0,
-    );
-    assert!(matches!(&down[..], [Command::Alarm { .. }]));
-    assert_eq!(
-        core.summary(),
-        core.recount(),
         "maintained counts match the state"
     );
 }

@@ -24,6 +24,9 @@ pub(super) struct Seen {
     induct_seq: Option<u32>,
     confirm_seq: Option<u32>,
     chute_full: BTreeMap<u16, bool>,
+    chute_disabled: BTreeMap<u16, bool>,
+    zone_fault: BTreeMap<u16, bool>,
+    state: Option<u16>,
 }
 
 impl Seen {
@@ -36,8 +39,30 @@ impl Seen {
             fresh
         };
         let mut out = Changes::default();
+        if let Some(p) = &map.packml {
+            let raw = get(&p.state, 0) as u16;
+            if self.state.replace(raw) != Some(raw) {
+                out.events.push(Event::EquipmentState {
+                    plc: id.into(),
+                    state: p.state_of(raw),
+                    raw,
+                });
+            }
+        }
         match map.kind {
             EquipmentKind::Conveyor => {
+                bit_changes(
+                    map,
+                    img,
+                    "zone_fault",
+                    &mut self.zone_fault,
+                    &mut out.events,
+                    |zone, fault| Event::ZoneFault {
+                        conveyor: id.into(),
+                        zone,
+                        fault,
+                    },
+                );
                 let seq = get("entry_seq", 0);
                 if changed(&mut self.entry_seq, seq) {
                     out.events.push(Event::ToteEntered {
@@ -71,20 +96,52 @@ impl Seen {
                     }
                     out.confirm_to_ack = Some(seq as u16);
                 }
-                let chutes = map.signal("chute_full").map_or(0, |s| s.count);
-                for c in 0..chutes {
-                    let full = get("chute_full", c) != 0;
-                    let chute = c + 1;
-                    if self.chute_full.insert(chute, full) != Some(full) {
-                        out.events.push(Event::ChuteFull {
-                            sorter: id.into(),
-                            chute,
-                            full,
-                        });
-                    }
-                }
+                bit_changes(
+                    map,
+                    img,
+                    "chute_full",
+                    &mut self.chute_full,
+                    &mut out.events,
+                    |c, full| Event::ChuteFull {
+                        sorter: id.into(),
+                        chute: c + 1,
+                        full,
+                    },
+                );
+                bit_changes(
+                    map,
+                    img,
+                    "chute_disabled",
+                    &mut self.chute_disabled,
+                    &mut out.events,
+                    |c, disabled| Event::ChuteDisabled {
+                        sorter: id.into(),
+                        chute: c + 1,
+                        disabled,
+                    },
+                );
             }
         }
         out
+    }
+}
+
+/// One event per element of a bit signal whose value differs from the one seen before.
+fn bit_changes(
+    map: &PlcMap,
+    img: &Image,
+    name: &str,
+    seen: &mut BTreeMap<u16, bool>,
+    events: &mut Vec<Event>,
+    make: impl Fn(u16, bool) -> Event,
+) {
+    let Some(s) = map.signal(name) else {
+        return;
+    };
+    for i in 0..s.count {
+        let on = img.get(s, i) != 0;
+        if seen.insert(i, on) != Some(on) {
+            events.push(make(i, on));
+        }
     }
 }

@@ -1,17 +1,24 @@
 //! The connection to one PLC: connect, poll, write, watch the heartbeat, back off and reconnect.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use floorctl_protocol::image::Image;
 use floorctl_protocol::map::{EquipmentKind, PlcMap, ReadRange, Signal, Table};
+use floorctl_protocol::packml::Command as PackCommand;
+use floorctl_protocol::value::Value;
 use tokio::sync::mpsc;
 use tokio::time::{timeout, Instant};
-use tokio_modbus::client::{tcp, Context, Reader, Writer};
-use tokio_modbus::{ExceptionCode, Slave};
+use tokio_modbus::client::tcp;
+use tokio_modbus::Slave;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::equipment::Seen;
+use super::handshake::{Pending, SeqChannel};
+use super::modbus::{Link, LinkError, RequestError};
+use super::sleep::ZoneSleep;
+use super::status::{PlcStatus, StatusBoard};
 use crate::config::PlcSpec;
 use crate::controller::Inbound;
 use crate::core::Event;
@@ -27,41 +34,21 @@ pub enum PlcCommand {
         /// Chute.
         chute: u16,
     },
-    /// Run or stop every zone (conveyor).
-    RunZones(bool),
-}
-
-/// Why a session with the PLC ended.
-#[derive(Debug, thiserror::Error)]
-enum LinkError {
-    #[error("connect failed: {0}")]
-    Connect(std::io::Error),
-    #[error("no answer within {0:?}")]
-    Timeout(Duration),
-    #[error("transport error: {0}")]
-    Transport(tokio_modbus::Error),
-    #[error("PLC refused {what} with exception {code:?}")]
-    Exception {
-        what: &'static str,
-        code: ExceptionCode,
-    },
-    #[error("PLC heartbeat unchanged for {0} ms")]
-    HeartbeatStale(u64),
-    #[error("controller stopped")]
-    Shutdown,
+    /// A PackML command.
+    Packml(PackCommand),
 }
 
 /// First wait before reconnecting.
 const MIN_BACKOFF: Duration = Duration::from_millis(100);
 /// Largest wait between reconnect attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
-/// Cycles a divert may stay unacknowledged before it is written again.
-const DIVERT_RETRY_CYCLES: u32 = 3;
 
-/// Starts the task for one PLC. Events go to `events`; commands arrive on the returned sender.
+/// Starts the task for one PLC. Events go to `events`; commands arrive on the returned sender;
+/// the PLC's live status is kept on `board`.
 pub fn spawn(
     spec: PlcSpec,
     events: mpsc::Sender<Inbound>,
+    board: StatusBoard,
     cancel: CancellationToken,
 ) -> (
     mpsc::UnboundedSender<PlcCommand>,
@@ -69,33 +56,60 @@ pub fn spawn(
 ) {
     let (tx, rx) = mpsc::unbounded_channel();
     let span = tracing::info_span!("plc", id = %spec.id, addr = %spec.address);
-    let handle = tokio::spawn(run(spec, events, rx, cancel).instrument(span));
+    let handle = tokio::spawn(run(spec, events, rx, board, cancel).instrument(span));
     (tx, handle)
+}
+
+/// What outlives a session: commands not yet acknowledged, and the live status.
+struct Outbox {
+    diverts: Option<SeqChannel>,
+    packml: Option<SeqChannel>,
+    status: Arc<Mutex<PlcStatus>>,
 }
 
 async fn run(
     spec: PlcSpec,
     events: mpsc::Sender<Inbound>,
     mut commands: mpsc::UnboundedReceiver<PlcCommand>,
+    board: StatusBoard,
     cancel: CancellationToken,
 ) {
+    let map = &spec.map;
+    let channel = |seq: &str, ack: &str| match (map.signal(seq), map.signal(ack)) {
+        (Some(s), Some(a)) => Some(SeqChannel::new(s, a)),
+        _ => None,
+    };
+    let mut outbox = Outbox {
+        diverts: (map.kind == EquipmentKind::Sorter)
+            .then(|| channel("divert_seq", "divert_ack_seq"))
+            .flatten(),
+        packml: map
+            .packml
+            .as_ref()
+            .and_then(|p| channel(&p.command_seq, &p.command_ack_seq)),
+        status: board.register(&spec.id),
+    };
     let mut backoff = Backoff::new(MIN_BACKOFF, MAX_BACKOFF, retry::seed(&spec.id));
     loop {
         let mut session = Session::new(&spec);
         let err = tokio::select! {
             () = cancel.cancelled() => return,
-            r = session.serve(&spec, &events, &mut commands, &mut backoff) => match r {
+            r = session.serve(&spec, &events, &mut commands, &mut outbox, &mut backoff) => match r {
                 Ok(()) | Err(LinkError::Shutdown) => return,
                 Err(e) => e,
             },
         };
+        outbox
+            .status
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .link_lost();
         if session.announced {
             tracing::warn!(error = %err, "PLC link lost");
-            let reason = Some(err.to_string());
             let down = Event::PlcLink {
                 plc: spec.id.clone(),
                 up: false,
-                reason,
+                reason: Some(err.to_string()),
             };
             if events.send(Inbound::new(down)).await.is_err() {
                 return;
@@ -110,39 +124,42 @@ async fn run(
     }
 }
 
-/// A divert written to the PLC and not yet acknowledged.
-#[derive(Debug, Clone, Copy)]
-struct PendingDivert {
-    seq: u16,
-    tote: u32,
-    chute: u16,
-    /// Poll cycle it was last written in.
-    written_at: u32,
-}
-
-/// One connected session: the image read last, the handshake counters and the pending divert.
+/// One connected session: the image read last and the handshake counters.
 struct Session {
     image: Image,
     plan: Vec<ReadRange>,
     seen: Seen,
     heartbeat: u16,
-    plc_heartbeat: (u32, Instant),
-    divert_seq: u16,
-    pending_divert: Option<PendingDivert>,
+    /// The PLC's heartbeat and how many fresh polls in a row it has not changed.
+    plc_heartbeat: (u32, u32),
+    /// The exception that makes the current values stale, while it lasts.
+    refusing: Option<String>,
+    sleep: Option<ZoneSleep>,
+    zone_run: Vec<bool>,
+    cycle: u32,
+    started: Instant,
     /// Whether the core was told the link is up (and so must be told when it goes down).
     announced: bool,
 }
 
 impl Session {
     fn new(spec: &PlcSpec) -> Session {
+        let zones = spec
+            .map
+            .signal("zone_run")
+            .map_or(0, |s| usize::from(s.count));
         Session {
             image: Image::for_map(&spec.map),
             plan: spec.map.read_plan(),
             seen: Seen::default(),
             heartbeat: 0,
-            plc_heartbeat: (0, Instant::now()),
-            divert_seq: 0,
-            pending_divert: None,
+            plc_heartbeat: (0, 0),
+            refusing: None,
+            sleep: (spec.map.kind == EquipmentKind::Conveyor)
+                .then(|| ZoneSleep::new(zones, spec.zone_sleep_after_ms, 0)),
+            zone_run: Vec::new(),
+            cycle: 0,
+            started: Instant::now(),
             announced: false,
         }
     }
@@ -153,6 +170,7 @@ impl Session {
         spec: &PlcSpec,
         events: &mpsc::Sender<Inbound>,
         commands: &mut mpsc::UnboundedReceiver<PlcCommand>,
+        outbox: &mut Outbox,
         backoff: &mut Backoff,
     ) -> Result<(), LinkError> {
         let io_timeout = Duration::from_millis(spec.poll_interval_ms.max(250) * 4);
@@ -168,242 +186,337 @@ impl Session {
             ctx: &mut ctx,
             timeout: io_timeout,
         };
-        self.poll(&mut link).await?;
-        if map.kind == EquipmentKind::Sorter {
-            // Continue the divert numbering from what the PLC holds, so no number is reused.
-            self.divert_seq = self.image.get(sig(map, "divert_seq"), 0) as u16;
-        }
-        self.plc_heartbeat = (
-            self.image.get(sig(map, &map.handshakes.heartbeat.plc), 0),
-            Instant::now(),
-        );
         tracing::info!("PLC link up");
         backoff.reset();
-        events
-            .send(Inbound::new(Event::PlcLink {
+        send(
+            events,
+            Event::PlcLink {
                 plc: spec.id.clone(),
                 up: true,
                 reason: None,
-            }))
-            .await
-            .map_err(|_| LinkError::Shutdown)?;
+            },
+        )
+        .await?;
         self.announced = true;
+        // The first image must be complete: numbering and acknowledgements are read back from it.
+        while let Err(refusal) = self.poll(&mut link).await? {
+            self.report_refusal(spec, events, Some(refusal)).await?;
+            tokio::time::sleep(Duration::from_millis(spec.poll_interval_ms)).await;
+        }
+        self.report_refusal(spec, events, None).await?;
+        for ch in [&mut outbox.diverts, &mut outbox.packml]
+            .into_iter()
+            .flatten()
+        {
+            ch.resync(&self.image);
+        }
+        self.plc_heartbeat = (
+            self.image.get(sig(map, &map.handshakes.heartbeat.plc), 0),
+            0,
+        );
+        self.write_setpoints(spec, &mut link, events).await?;
 
         let mut tick = tokio::time::interval(Duration::from_millis(spec.poll_interval_ms));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut cycle: u32 = 0;
         loop {
-            tokio::select! {
+            let step = tokio::select! {
                 cmd = commands.recv() => match cmd {
                     None => return Ok(()),
-                    Some(PlcCommand::Divert { tote, chute }) => {
-                        self.divert_seq = self.divert_seq.checked_add(1).unwrap_or(1);
-                        self.pending_divert = Some(PendingDivert { seq: self.divert_seq, tote, chute, written_at: cycle });
-                        self.write_divert(&mut link, map).await?;
-                    }
-                    Some(PlcCommand::RunZones(run)) => {
-                        let s = sig(map, "zone_run");
-                        link.write_coils(s.address, &vec![run; usize::from(s.count)]).await?;
-                    }
+                    Some(cmd) => self.command(map, &mut link, outbox, cmd).await,
                 },
-                _ = tick.tick() => {
-                    cycle = cycle.wrapping_add(1);
-                    self.heartbeat = self.heartbeat.checked_add(1).unwrap_or(1);
-                    link.write_register(sig(map, &map.handshakes.heartbeat.controller).address, self.heartbeat).await?;
-                    self.poll(&mut link).await?;
-                    self.watch_heartbeat(map)?;
-                    let changes = self.seen.diff(&spec.id, map, &self.image);
-                    for event in changes.events {
-                        let (inbound, journalled) = Inbound::with_receipt(event);
-                        events.send(inbound).await.map_err(|_| LinkError::Shutdown)?;
-                        // The sort result is acknowledged only once it is durable.
-                        if journalled.await.is_err() {
-                            return Err(LinkError::Shutdown);
-                        }
-                    }
-                    if let Some(seq) = changes.confirm_to_ack {
-                        link.write_register(sig(map, "confirm_ack_seq").address, seq).await?;
-                    }
-                    self.retry_divert(&mut link, map, cycle).await?;
+                _ = tick.tick() => self.cycle(spec, &mut link, events, outbox).await,
+            };
+            match step {
+                Ok(()) => {}
+                Err(RequestError::Link(e)) => return Err(e),
+                Err(RequestError::Exception { what, code }) => {
+                    let text = format!("PLC refused {what} with exception {code:?}");
+                    tracing::warn!("{text}");
+                    outbox
+                        .status
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .exceptions += 1;
                 }
             }
         }
     }
 
-    /// Clears the pending divert once the PLC has acknowledged it; writes it again, under the same
-    /// sequence number, when it has gone unacknowledged for too many cycles.
-    async fn retry_divert(
+    /// Queues a command and writes it at once when the PLC's channel is free.
+    async fn command(
         &mut self,
-        link: &mut Link<'_>,
         map: &PlcMap,
-        cycle: u32,
-    ) -> Result<(), LinkError> {
-        let Some(p) = self.pending_divert.as_mut() else {
+        link: &mut Link<'_>,
+        outbox: &mut Outbox,
+        cmd: PlcCommand,
+    ) -> Result<(), RequestError> {
+        let (channel, pending) = match cmd {
+            PlcCommand::Divert { tote, chute } => {
+                let t = sig(map, "divert_tote");
+                let c = sig(map, "divert_chute");
+                let writes = vec![
+                    (t.address, Image::encode(t, tote)),
+                    (c.address, Image::encode(c, u32::from(chute))),
+                ];
+                let p = Pending::new(format!("divert tote {tote} to chute {chute}"), writes);
+                (&mut outbox.diverts, p)
+            }
+            PlcCommand::Packml(command) => {
+                let Some(pk) = &map.packml else {
+                    tracing::error!(%command, "PackML command for a PLC whose map has no [packml]");
+                    return Ok(());
+                };
+                let Some(value) = pk.command_value(command) else {
+                    tracing::error!(%command, "the map gives no number for this PackML command");
+                    return Ok(());
+                };
+                let s = sig(map, &pk.command);
+                let writes = vec![(s.address, Image::encode(s, u32::from(value)))];
+                (
+                    &mut outbox.packml,
+                    Pending::new(command.to_string(), writes),
+                )
+            }
+        };
+        let Some(channel) = channel else {
+            tracing::error!(?pending.what, "command for a PLC that has no such channel");
             return Ok(());
         };
-        if self.image.get(sig(map, "divert_ack_seq"), 0) as u16 == p.seq {
-            self.pending_divert = None;
-            return Ok(());
-        }
-        if cycle.wrapping_sub(p.written_at) < DIVERT_RETRY_CYCLES {
-            return Ok(());
-        }
-        tracing::warn!(seq = p.seq, "divert not acknowledged; writing it again");
-        p.written_at = cycle;
-        self.write_divert(link, map).await
+        channel.push(pending);
+        channel.kick(link, &self.image, self.cycle).await
     }
 
-    /// Writes the pending divert: tote and chute first, the sequence number last.
-    async fn write_divert(&mut self, link: &mut Link<'_>, map: &PlcMap) -> Result<(), LinkError> {
-        let Some(PendingDivert {
-            seq, tote, chute, ..
-        }) = self.pending_divert
-        else {
-            return Ok(());
-        };
-        let t = sig(map, "divert_tote");
-        link.write_registers(t.address, &Image::encode(t, tote))
-            .await?;
-        let c = sig(map, "divert_chute");
-        link.write_registers(c.address, &Image::encode(c, u32::from(chute)))
-            .await?;
-        link.write_register(sig(map, "divert_seq").address, seq)
-            .await
-    }
-
-    /// Reads every mapped range into the image.
-    async fn poll(&mut self, link: &mut Link<'_>) -> Result<(), LinkError> {
-        for &r in &self.plan {
-            match r.table {
-                Table::Coil | Table::DiscreteInput => {
-                    let bits = link.read_bits(r).await?;
-                    self.image
-                        .set_bits(r.table, r.start, &bits)
-                        .expect("plan fits the image");
-                }
-                Table::HoldingRegister | Table::InputRegister => {
-                    let words = link.read_words(r).await?;
-                    self.image
-                        .set_words(r.table, r.start, &words)
-                        .expect("plan fits the image");
-                }
+    /// One poll cycle: heartbeat out, read everything, act on what is fresh.
+    async fn cycle(
+        &mut self,
+        spec: &PlcSpec,
+        link: &mut Link<'_>,
+        events: &mpsc::Sender<Inbound>,
+        outbox: &mut Outbox,
+    ) -> Result<(), RequestError> {
+        let map = &spec.map;
+        self.cycle = self.cycle.wrapping_add(1);
+        self.heartbeat = self.heartbeat.checked_add(1).unwrap_or(1);
+        let hb = sig(map, &map.handshakes.heartbeat.controller);
+        link.write_words(hb.address, &[self.heartbeat]).await?;
+        if let Err(refusal) = self.poll(link).await? {
+            // The values are stale: nothing is acted on until a whole image is read again.
+            outbox
+                .status
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .exceptions += 1;
+            return Ok(self.report_refusal(spec, events, Some(refusal)).await?);
+        }
+        self.report_refusal(spec, events, None).await?;
+        self.watch_heartbeat(map)?;
+        let changes = self.seen.diff(&spec.id, map, &self.image);
+        for event in changes.events {
+            let (inbound, journalled) = Inbound::with_receipt(event);
+            events
+                .send(inbound)
+                .await
+                .map_err(|_| LinkError::Shutdown)?;
+            // A sort result is acknowledged only once it is durable.
+            if journalled.await.is_err() {
+                return Err(LinkError::Shutdown.into());
             }
         }
+        if let Some(seq) = changes.confirm_to_ack {
+            let s = sig(map, "confirm_ack_seq");
+            link.write_words(s.address, &[seq]).await?;
+        }
+        for ch in [&mut outbox.diverts, &mut outbox.packml]
+            .into_iter()
+            .flatten()
+        {
+            ch.progress(link, &self.image, self.cycle).await?;
+        }
+        self.sleep_zones(map, link).await?;
+        self.publish_status(map, outbox);
         Ok(())
     }
 
+    /// Reads every mapped range into the image. `Ok(Err(text))`: the PLC refused a read (the
+    /// image is then partly old and must not be acted on).
+    async fn poll(&mut self, link: &mut Link<'_>) -> Result<Result<(), String>, LinkError> {
+        for &r in &self.plan {
+            let read = match r.table {
+                Table::Coil | Table::DiscreteInput => link.read_bits(r).await.map(|bits| {
+                    self.image
+                        .set_bits(r.table, r.start, &bits)
+                        .expect("plan fits the image");
+                }),
+                Table::HoldingRegister | Table::InputRegister => {
+                    link.read_words(r).await.map(|words| {
+                        self.image
+                            .set_words(r.table, r.start, &words)
+                            .expect("plan fits the image");
+                    })
+                }
+            };
+            match read {
+                Ok(()) => {}
+                Err(RequestError::Link(e)) => return Err(e),
+                Err(e @ RequestError::Exception { .. }) => return Ok(Err(e.to_string())),
+            }
+        }
+        Ok(Ok(()))
+    }
+
+    /// Tells the core when the PLC starts or stops refusing reads (once per change).
+    async fn report_refusal(
+        &mut self,
+        spec: &PlcSpec,
+        events: &mpsc::Sender<Inbound>,
+        refusal: Option<String>,
+    ) -> Result<(), LinkError> {
+        if self.refusing == refusal {
+            return Ok(());
+        }
+        if let Some(text) = &refusal {
+            tracing::warn!(refusal = %text, "PLC refuses reads; its values are stale");
+        }
+        self.refusing = refusal.clone();
+        send(
+            events,
+            Event::PlcFault {
+                plc: spec.id.clone(),
+                fault: refusal.map(|t| format!("{t}; values are stale")),
+            },
+        )
+        .await
+    }
+
+    /// Fails the session when the PLC's counter has not moved over the map's missed cycles.
     fn watch_heartbeat(&mut self, map: &PlcMap) -> Result<(), LinkError> {
         let hb = &map.handshakes.heartbeat;
         let now = self.image.get(sig(map, &hb.plc), 0);
         if now != self.plc_heartbeat.0 {
-            self.plc_heartbeat = (now, Instant::now());
+            self.plc_heartbeat = (now, 0);
             return Ok(());
         }
-        let stale = self.plc_heartbeat.1.elapsed().as_millis() as u64;
-        if stale > hb.stale_after_ms {
-            return Err(LinkError::HeartbeatStale(stale));
+        self.plc_heartbeat.1 += 1;
+        if self.plc_heartbeat.1 >= hb.missed_cycles {
+            return Err(LinkError::HeartbeatStale(self.plc_heartbeat.1));
         }
         Ok(())
     }
+
+    /// Writes each configured setpoint and reads it back; a value the PLC does not keep is
+    /// reported as a fault.
+    async fn write_setpoints(
+        &mut self,
+        spec: &PlcSpec,
+        link: &mut Link<'_>,
+        events: &mpsc::Sender<Inbound>,
+    ) -> Result<(), LinkError> {
+        let mut problems = Vec::new();
+        for (name, value) in &spec.setpoints {
+            let s = sig(&spec.map, name);
+            let words = Image::encode_value(s, &Value::Number(*value))
+                .expect("setpoints are checked against the map at load");
+            let range = ReadRange {
+                table: Table::HoldingRegister,
+                start: s.address,
+                count: words.len() as u16,
+            };
+            let verified = match link.write_words(s.address, &words).await {
+                Ok(()) => link.read_words(range).await,
+                Err(e) => Err(e),
+            };
+            match verified {
+                Ok(back) if back == words => {
+                    tracing::info!(setpoint = %name, value, "setpoint written and verified")
+                }
+                Ok(back) => {
+                    self.image
+                        .set_words(Table::HoldingRegister, s.address, &back)
+                        .expect("map signal fits the image");
+                    let held = self.image.value(s, 0);
+                    problems.push(format!(
+                        "setpoint {name} written as {value} {}, PLC holds {held}",
+                        s.unit
+                    ));
+                }
+                Err(RequestError::Link(e)) => return Err(e),
+                Err(e) => problems.push(format!("setpoint {name}: {e}")),
+            }
+        }
+        if !problems.is_empty() {
+            send(
+                events,
+                Event::PlcFault {
+                    plc: spec.id.clone(),
+                    fault: Some(problems.join("; ")),
+                },
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Conveyors: lets idle zones sleep and wakes them from their upstream photo-eye.
+    async fn sleep_zones(&mut self, map: &PlcMap, link: &mut Link<'_>) -> Result<(), RequestError> {
+        let Some(sleep) = &mut self.sleep else {
+            return Ok(());
+        };
+        let (Some(run), Some(eye)) = (map.signal("zone_run"), map.signal("zone_photo_eye")) else {
+            return Ok(());
+        };
+        let entry = map
+            .signal("entry_present")
+            .is_some_and(|s| self.image.get(s, 0) != 0);
+        let eyes: Vec<bool> = (0..eye.count)
+            .map(|z| self.image.get(eye, z) != 0)
+            .collect();
+        let now = self.started.elapsed().as_millis() as u64;
+        let wanted = sleep.update(now, entry, &eyes);
+        let current: Vec<bool> = (0..run.count)
+            .map(|z| self.image.get(run, z) != 0)
+            .collect();
+        if wanted != current || wanted != self.zone_run {
+            link.write_coils(run.address, &wanted).await?;
+            self.zone_run = wanted;
+        }
+        Ok(())
+    }
+
+    fn publish_status(&self, map: &PlcMap, outbox: &Outbox) {
+        let mut st = outbox.status.lock().unwrap_or_else(|p| p.into_inner());
+        st.link_up = true;
+        st.fresh_at = Some(std::time::SystemTime::now());
+        st.polls += 1;
+        st.state = map
+            .packml
+            .as_ref()
+            .and_then(|p| p.state_of(self.image.get(sig(map, &p.state), 0) as u16));
+        st.pending_commands = [&outbox.diverts, &outbox.packml]
+            .into_iter()
+            .flatten()
+            .map(SeqChannel::len)
+            .sum();
+        if let Some(e) = map.signal("zone_energy") {
+            st.zone_energy_kwh = (0..e.count)
+                .map(|z| match self.image.value(e, z) {
+                    Value::Number(n) => n,
+                    _ => 0.0,
+                })
+                .collect();
+        }
+        st.zones_asleep = self.zone_run.iter().map(|r| !r).collect();
+    }
+}
+
+async fn send(events: &mpsc::Sender<Inbound>, event: Event) -> Result<(), LinkError> {
+    events
+        .send(Inbound::new(event))
+        .await
+        .map_err(|_| LinkError::Shutdown)
 }
 
 /// A signal of a validated map.
 fn sig<'m>(map: &'m PlcMap, name: &str) -> &'m Signal {
     map.signal(name)
         .unwrap_or_else(|| panic!("validated {} map lacks `{name}`", map.kind))
-}
-
-/// Requests with a timeout; any timeout or transport error ends the session (the context is then
-/// dropped and a fresh connection made, as a late reply would otherwise answer a later request).
-struct Link<'a> {
-    ctx: &'a mut Context,
-    timeout: Duration,
-}
-
-/// Awaits a request within `limit`, keeping a PLC exception apart from a transport failure.
-async fn timeout_call<T>(
-    limit: Duration,
-    what: &'static str,
-    f: impl std::future::Future<Output = tokio_modbus::Result<T>>,
-) -> Result<T, LinkError> {
-    match timeout(limit, f).await {
-        Err(_) => Err(LinkError::Timeout(limit)),
-        Ok(Err(e)) => Err(LinkError::Transport(e)),
-        Ok(Ok(Err(code))) => Err(LinkError::Exception { what, code }),
-        Ok(Ok(Ok(v))) => Ok(v),
-    }
-}
-
-fn short_read(what: String) -> LinkError {
-    LinkError::Transport(tokio_modbus::Error::Transport(std::io::Error::other(what)))
-}
-
-impl Link<'_> {
-    async fn read_bits(&mut self, r: ReadRange) -> Result<Vec<bool>, LinkError> {
-        let ctx = &mut *self.ctx;
-        let fut = async move {
-            if r.table == Table::Coil {
-                ctx.read_coils(r.start, r.count).await
-            } else {
-                ctx.read_discrete_inputs(r.start, r.count).await
-            }
-        };
-        let mut bits = timeout_call(self.timeout, "read", fut).await?;
-        if bits.len() < usize::from(r.count) {
-            return Err(short_read(format!(
-                "asked for {} bits, got {}",
-                r.count,
-                bits.len()
-            )));
-        }
-        bits.truncate(usize::from(r.count));
-        Ok(bits)
-    }
-
-    async fn read_words(&mut self, r: ReadRange) -> Result<Vec<u16>, LinkError> {
-        let ctx = &mut *self.ctx;
-        let fut = async move {
-            if r.table == Table::HoldingRegister {
-                ctx.read_holding_registers(r.start, r.count).await
-            } else {
-                ctx.read_input_registers(r.start, r.count).await
-            }
-        };
-        let words = timeout_call(self.timeout, "read", fut).await?;
-        if words.len() != usize::from(r.count) {
-            return Err(short_read(format!(
-                "asked for {} registers, got {}",
-                r.count,
-                words.len()
-            )));
-        }
-        Ok(words)
-    }
-
-    async fn write_register(&mut self, addr: u16, value: u16) -> Result<(), LinkError> {
-        timeout_call(
-            self.timeout,
-            "write",
-            self.ctx.write_single_register(addr, value),
-        )
-        .await
-    }
-
-    async fn write_registers(&mut self, addr: u16, values: &[u16]) -> Result<(), LinkError> {
-        timeout_call(
-            self.timeout,
-            "write",
-            self.ctx.write_multiple_registers(addr, values),
-        )
-        .await
-    }
-
-    async fn write_coils(&mut self, addr: u16, values: &[bool]) -> Result<(), LinkError> {
-        timeout_call(
-            self.timeout,
-            "write",
-            self.ctx.write_multiple_coils(addr, values),
-        )
-        .await
-    }
 }

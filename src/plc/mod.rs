@@ -2,6 +2,11 @@
 //! writes commands with the sequence/acknowledge handshake, keeping the heartbeat alive.
 
 mod equipment;
+mod handshake;
 mod link;
+mod modbus;
+mod sleep;
+mod status;
 
 pub use link::{spawn, PlcCommand};
+pub use status::{PlcStatus, StatusBoard};

@@ -80,7 +80,10 @@ async fn poll(
     client: AsyncClient,
     mut eventloop: rumqttc::EventLoop,
     events: mpsc::Sender<Inbound>,
-    acks: mpsc::UnboundedSender<(Publish, Option<oneshot::Receiver<()>>)>,
+    acks: mpsc::UnboundedSender<(
+        Publish,
+        Option<oneshot::Receiver<crate::controller::Outcome>>,
+    )>,
     out: mpsc::UnboundedSender<Outgoing>,
     cancel: CancellationToken,
 ) {
@@ -191,7 +194,10 @@ async fn publish(
 /// Acknowledges handheld messages in arrival order, each once its event is journalled.
 async fn acknowledge(
     client: AsyncClient,
-    mut rx: mpsc::UnboundedReceiver<(Publish, Option<oneshot::Receiver<()>>)>,
+    mut rx: mpsc::UnboundedReceiver<(
+        Publish,
+        Option<oneshot::Receiver<crate::controller::Outcome>>,
+    )>,
     cancel: CancellationToken,
 ) {
     loop {
