@@ -18,7 +18,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::floor::{Floor, FloorSnapshot, FloorTiming};
-use crate::plc_server::SharedImage;
+use crate::plc_server::{Faults, PlcService, SharedImage, Trap};
 
 /// How often the floor model advances.
 const STEP: Duration = Duration::from_millis(10);
@@ -63,7 +63,8 @@ pub struct Simulator {
     /// Address of the sorter PLC.
     pub sorter_addr: SocketAddr,
     floor: Arc<Mutex<Floor>>,
-    servers: Vec<PlcServer>,
+    plcs: [Arc<PlcSlot>; 2],
+    maps: (PlcMap, PlcMap),
     cancel: CancellationToken,
     tasks: JoinSet<()>,
 }
@@ -77,23 +78,38 @@ pub enum SimPlc {
     Sorter,
 }
 
+/// One simulated PLC's server: its address, image and faults, and the token that stops it.
 #[derive(Debug)]
-struct PlcServer {
+struct PlcSlot {
+    addr: SocketAddr,
     image: SharedImage,
-    stop: CancellationToken,
+    faults: Arc<Faults>,
+    stop: Mutex<CancellationToken>,
+    /// Parent of every server token: cancelled at shutdown.
+    root: CancellationToken,
 }
 
-fn spawn_server(
-    tasks: &mut JoinSet<()>,
-    listener: TcpListener,
-    image: SharedImage,
-    stop: CancellationToken,
-) {
-    tasks.spawn(async move {
-        if let Err(err) = plc_server::serve(listener, image, stop.cancelled_owned()).await {
-            tracing::error!(%err, "simulated PLC server stopped");
-        }
-    });
+impl PlcSlot {
+    fn serve(&self, listener: TcpListener) {
+        let stop = self.root.child_token();
+        *self.stop.lock().unwrap_or_else(|p| p.into_inner()) = stop.clone();
+        let service = PlcService::new(self.image.clone(), self.faults.clone());
+        tokio::spawn(async move {
+            if let Err(err) = plc_server::serve(listener, service, stop.cancelled_owned()).await {
+                tracing::error!(%err, "simulated PLC server stopped");
+            }
+        });
+    }
+
+    /// Closes every connection and stops listening for `outage`, then listens again on the same
+    /// address. The PLC logic keeps running.
+    async fn cut(&self, outage: Duration) -> std::io::Result<()> {
+        self.stop.lock().unwrap_or_else(|p| p.into_inner()).cancel();
+        tokio::time::sleep(outage).await;
+        let listener = TcpListener::bind(self.addr).await?;
+        self.serve(listener);
+        Ok(())
+    }
 }
 
 impl Simulator {
@@ -105,6 +121,7 @@ impl Simulator {
         let sorter_addr = sorter_l.local_addr()?;
         let conveyor: SharedImage = Arc::new(Mutex::new(Image::for_map(&cfg.conveyor_map)));
         let sorter: SharedImage = Arc::new(Mutex::new(Image::for_map(&cfg.sorter_map)));
+        let maps = (cfg.conveyor_map.clone(), cfg.sorter_map.clone());
         let floor = Arc::new(Mutex::new(Floor::new(
             cfg.conveyor_map,
             cfg.sorter_map,
@@ -112,15 +129,18 @@ impl Simulator {
         )));
         let cancel = CancellationToken::new();
         let mut tasks = JoinSet::new();
-        let mut servers = Vec::new();
-        for (listener, image) in [(conveyor_l, conveyor.clone()), (sorter_l, sorter.clone())] {
-            let server = cancel.child_token();
-            spawn_server(&mut tasks, listener, image.clone(), server.clone());
-            servers.push(PlcServer {
-                image,
-                stop: server,
-            });
-        }
+        let slot = |addr, image: &SharedImage| {
+            Arc::new(PlcSlot {
+                addr,
+                image: image.clone(),
+                faults: Arc::new(Faults::default()),
+                stop: Mutex::new(CancellationToken::new()),
+                root: cancel.clone(),
+            })
+        };
+        let plcs = [slot(conveyor_addr, &conveyor), slot(sorter_addr, &sorter)];
+        plcs[0].serve(conveyor_l);
+        plcs[1].serve(sorter_l);
         let (f, c) = (floor.clone(), cancel.clone());
         tasks.spawn(async move {
             let start = tokio::time::Instant::now();
@@ -141,31 +161,61 @@ impl Simulator {
             conveyor_addr,
             sorter_addr,
             floor,
-            servers,
+            plcs,
+            maps,
             cancel,
             tasks,
         })
     }
 
+    fn slot(&self, plc: SimPlc) -> &Arc<PlcSlot> {
+        match plc {
+            SimPlc::Conveyor => &self.plcs[0],
+            SimPlc::Sorter => &self.plcs[1],
+        }
+    }
+
     /// Takes a PLC off the network for `outage`: its server closes every connection and stops
     /// listening, then listens again on the same address. The PLC logic keeps running.
     pub async fn cut(&mut self, plc: SimPlc, outage: Duration) -> std::io::Result<()> {
-        let (i, addr) = match plc {
-            SimPlc::Conveyor => (0, self.conveyor_addr),
-            SimPlc::Sorter => (1, self.sorter_addr),
+        self.slot(plc).cut(outage).await
+    }
+
+    /// Makes a PLC answer every read with a Modbus exception (server device busy), or stop.
+    pub fn refuse_reads(&self, plc: SimPlc, refuse: bool) {
+        self.slot(plc)
+            .faults
+            .refuse_reads
+            .store(refuse, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Arms a PLC to die when the controller next writes the holding register of `signal`
+    /// (after the write lands when `apply`, before it otherwise), and to come back after
+    /// `outage`. Returns a handle that completes once the PLC is back.
+    pub fn kill_on_write(
+        &self,
+        plc: SimPlc,
+        signal: &str,
+        apply: bool,
+        outage: Duration,
+    ) -> tokio::task::JoinHandle<()> {
+        let slot = self.slot(plc).clone();
+        let map = match plc {
+            SimPlc::Conveyor => &self.maps.0,
+            SimPlc::Sorter => &self.maps.1,
         };
-        self.servers[i].stop.cancel();
-        tokio::time::sleep(outage).await;
-        let listener = TcpListener::bind(addr).await?;
-        let stop = self.cancel.child_token();
-        spawn_server(
-            &mut self.tasks,
-            listener,
-            self.servers[i].image.clone(),
-            stop.clone(),
-        );
-        self.servers[i].stop = stop;
-        Ok(())
+        let register = map
+            .signal(signal)
+            .unwrap_or_else(|| panic!("no signal `{signal}` in {}", map.model))
+            .address;
+        *slot.faults.trap.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some(Trap { register, apply });
+        tokio::spawn(async move {
+            slot.faults.sprung.notified().await;
+            if let Err(err) = slot.cut(outage).await {
+                tracing::error!(%err, "simulated PLC could not listen again");
+            }
+        })
     }
 
     /// Starts the virtual pickers against an MQTT broker.
@@ -192,11 +242,7 @@ impl Simulator {
 
     /// A copy of a PLC's process image, as its Modbus server serves it.
     pub fn image(&self, plc: SimPlc) -> Image {
-        let i = match plc {
-            SimPlc::Conveyor => 0,
-            SimPlc::Sorter => 1,
-        };
-        self.servers[i]
+        self.slot(plc)
             .image
             .lock()
             .unwrap_or_else(|p| p.into_inner())

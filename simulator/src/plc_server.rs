@@ -3,7 +3,11 @@
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+
+use tokio::sync::Notify;
 
 use floorctl_protocol::image::Image;
 use floorctl_protocol::map::Table;
@@ -17,25 +21,76 @@ pub type SharedImage = Arc<Mutex<Image>>;
 /// The unit id the simulated PLCs answer to.
 pub const UNIT: u8 = 1;
 
+/// Faults a test can inject into a PLC's Modbus server.
+#[derive(Debug, Default)]
+pub struct Faults {
+    /// Answer every read with a "server device busy" exception.
+    pub refuse_reads: AtomicBool,
+    /// Die on the next write to a holding register.
+    pub trap: Mutex<Option<Trap>>,
+    /// Fires when the trap springs.
+    pub sprung: Notify,
+}
+
+/// The PLC dies when the controller writes `register` (a wire address): after applying the
+/// write when `apply`, otherwise before it (the request then never gets an answer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Trap {
+    /// Holding register address.
+    pub register: u16,
+    /// Whether the write lands before the PLC dies.
+    pub apply: bool,
+}
+
 /// The Modbus service of one simulated PLC.
 #[derive(Debug, Clone)]
 pub struct PlcService {
     image: SharedImage,
+    faults: Arc<Faults>,
 }
 
+type Answer = Result<Response, ExceptionCode>;
+
 impl PlcService {
-    /// A service answering from `image`.
-    pub fn new(image: SharedImage) -> PlcService {
-        PlcService { image }
+    /// A service answering from `image`, with the faults in `faults`.
+    pub fn new(image: SharedImage, faults: Arc<Faults>) -> PlcService {
+        PlcService { image, faults }
     }
 
-    fn answer(&self, req: SlaveRequest<'static>) -> Result<Response, ExceptionCode> {
+    /// Whether a request springs the trap, and whether it is answered.
+    fn trapped(&self, req: &Request<'_>) -> Option<bool> {
+        let (addr, n) = match req {
+            Request::WriteSingleRegister(a, _) => (*a, 1),
+            Request::WriteMultipleRegisters(a, v) => (*a, v.len() as u16),
+            _ => return None,
+        };
+        let mut trap = self.faults.trap.lock().unwrap_or_else(|p| p.into_inner());
+        let t = (*trap)?;
+        if !(addr..addr.saturating_add(n)).contains(&t.register) {
+            return None;
+        }
+        *trap = None;
+        self.faults.sprung.notify_one();
+        Some(t.apply)
+    }
+
+    fn answer(&self, req: SlaveRequest<'static>) -> Answer {
         // The TCP server does no unit-id filtering; a PLC behind a gateway address would not
         // answer for another unit, so neither does this one.
         if req.slave != UNIT {
             return Err(ExceptionCode::GatewayTargetDevice);
         }
         let req = req.request;
+        let is_read = matches!(
+            req,
+            Request::ReadCoils(..)
+                | Request::ReadDiscreteInputs(..)
+                | Request::ReadHoldingRegisters(..)
+                | Request::ReadInputRegisters(..)
+        );
+        if is_read && self.faults.refuse_reads.load(Ordering::Relaxed) {
+            return Err(ExceptionCode::ServerDeviceBusy);
+        }
         let mut img = self.image.lock().unwrap_or_else(|p| p.into_inner());
         let bad = |_| ExceptionCode::IllegalDataAddress;
         match req {
@@ -79,20 +134,23 @@ impl tokio_modbus::server::Service for PlcService {
     type Request = SlaveRequest<'static>;
     type Response = Response;
     type Exception = ExceptionCode;
-    type Future = std::future::Ready<Result<Response, ExceptionCode>>;
+    type Future = Pin<Box<dyn Future<Output = Answer> + Send>>;
 
     fn call(&self, req: Self::Request) -> Self::Future {
-        std::future::ready(self.answer(req))
+        match self.trapped(&req.request) {
+            // Dead before the write: no answer ever comes.
+            Some(false) => Box::pin(std::future::pending()),
+            _ => Box::pin(std::future::ready(self.answer(req))),
+        }
     }
 }
 
 /// Serves `image` over Modbus TCP on `listener` until `stop` completes.
 pub async fn serve(
     listener: TcpListener,
-    image: SharedImage,
+    service: PlcService,
     stop: impl Future<Output = ()> + Send + Sync + 'static,
 ) -> io::Result<()> {
-    let service = PlcService::new(image);
     let on_connected = move |stream, addr: SocketAddr| {
         let service = service.clone();
         async move { accept_tcp_connection(stream, addr, move |_| Ok(Some(service.clone()))) }

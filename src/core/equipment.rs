@@ -147,10 +147,16 @@ impl Core {
         }
     }
 
-    pub(super) fn plc_fault(&mut self, plc: &str, fault: Option<&str>, out: &mut Vec<Command>) {
+    pub(super) fn plc_fault(
+        &mut self,
+        plc: &str,
+        condition: &str,
+        fault: Option<&str>,
+        out: &mut Vec<Command>,
+    ) {
         match fault {
-            Some(text) => self.raise_alarm(plc, "fault", text.to_string(), out),
-            None => self.clear_alarm(plc, "fault", out),
+            Some(text) => self.raise_alarm(plc, condition, text.to_string(), out),
+            None => self.clear_alarm(plc, condition, out),
         }
     }
 }

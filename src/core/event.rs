@@ -153,6 +153,8 @@ pub enum Event {
     PlcFault {
         /// PLC id.
         plc: String,
+        /// Which condition (`reads`, `setpoints`, `values`): each is raised and cleared alone.
+        condition: String,
         /// What is wrong.
         fault: Option<String>,
     },

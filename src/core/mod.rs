@@ -188,7 +188,11 @@ impl Core {
             Event::EquipmentState { plc, state, raw } => {
                 self.state_changed(plc, *state, *raw, &mut out)
             }
-            Event::PlcFault { plc, fault } => self.plc_fault(plc, fault.as_deref(), &mut out),
+            Event::PlcFault {
+                plc,
+                condition,
+                fault,
+            } => self.plc_fault(plc, condition, fault.as_deref(), &mut out),
             Event::EquipmentCommand { plc, command, by } => {
                 self.supervisor_command(plc, *command, by, &mut out)
             }

@@ -42,6 +42,8 @@ pub enum PlcCommand {
 const MIN_BACKOFF: Duration = Duration::from_millis(100);
 /// Largest wait between reconnect attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// Polls a PLC gets to take a setpoint before it is read back.
+const SETPOINT_SETTLE_CYCLES: u32 = 3;
 
 /// Starts the task for one PLC. Events go to `events`; commands arrive on the returned sender;
 /// the PLC's live status is kept on `board`.
@@ -136,6 +138,10 @@ struct Session {
     refusing: Option<String>,
     sleep: Option<ZoneSleep>,
     zone_run: Vec<bool>,
+    /// Poll cycle at which the setpoints are read back.
+    verify_setpoints_at: Option<u32>,
+    /// Setpoints the PLC refused to take.
+    setpoint_problems: Vec<String>,
     cycle: u32,
     started: Instant,
     /// Whether the core was told the link is up (and so must be told when it goes down).
@@ -158,6 +164,8 @@ impl Session {
             sleep: (spec.map.kind == EquipmentKind::Conveyor)
                 .then(|| ZoneSleep::new(zones, spec.zone_sleep_after_ms, 0)),
             zone_run: Vec::new(),
+            verify_setpoints_at: None,
+            setpoint_problems: Vec::new(),
             cycle: 0,
             started: Instant::now(),
             announced: false,
@@ -214,7 +222,7 @@ impl Session {
             self.image.get(sig(map, &map.handshakes.heartbeat.plc), 0),
             0,
         );
-        self.write_setpoints(spec, &mut link, events).await?;
+        self.write_setpoints(spec, &mut link).await?;
 
         let mut tick = tokio::time::interval(Duration::from_millis(spec.poll_interval_ms));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -310,6 +318,7 @@ impl Session {
         }
         self.report_refusal(spec, events, None).await?;
         self.watch_heartbeat(map)?;
+        self.verify_setpoints(spec, events).await?;
         let changes = self.seen.diff(&spec.id, map, &self.image);
         for event in changes.events {
             let (inbound, journalled) = Inbound::with_receipt(event);
@@ -382,6 +391,7 @@ impl Session {
             events,
             Event::PlcFault {
                 plc: spec.id.clone(),
+                condition: "reads".into(),
                 fault: refusal.map(|t| format!("{t}; values are stale")),
             },
         )
@@ -403,57 +413,70 @@ impl Session {
         Ok(())
     }
 
-    /// Writes each configured setpoint and reads it back; a value the PLC does not keep is
-    /// reported as a fault.
+    /// Writes each configured setpoint; they are read back once the PLC has had a few polls
+    /// to take them (a PLC may clamp or refuse a value in its scan).
     async fn write_setpoints(
         &mut self,
         spec: &PlcSpec,
         link: &mut Link<'_>,
-        events: &mpsc::Sender<Inbound>,
     ) -> Result<(), LinkError> {
-        let mut problems = Vec::new();
+        self.setpoint_problems.clear();
         for (name, value) in &spec.setpoints {
             let s = sig(&spec.map, name);
             let words = Image::encode_value(s, &Value::Number(*value))
                 .expect("setpoints are checked against the map at load");
-            let range = ReadRange {
-                table: Table::HoldingRegister,
-                start: s.address,
-                count: words.len() as u16,
-            };
-            let verified = match link.write_words(s.address, &words).await {
-                Ok(()) => link.read_words(range).await,
-                Err(e) => Err(e),
-            };
-            match verified {
-                Ok(back) if back == words => {
-                    tracing::info!(setpoint = %name, value, "setpoint written and verified")
-                }
-                Ok(back) => {
-                    self.image
-                        .set_words(Table::HoldingRegister, s.address, &back)
-                        .expect("map signal fits the image");
-                    let held = self.image.value(s, 0);
-                    problems.push(format!(
-                        "setpoint {name} written as {value} {}, PLC holds {held}",
-                        s.unit
-                    ));
-                }
+            match link.write_words(s.address, &words).await {
+                Ok(()) => {}
                 Err(RequestError::Link(e)) => return Err(e),
-                Err(e) => problems.push(format!("setpoint {name}: {e}")),
+                Err(e) => self.setpoint_problems.push(format!("setpoint {name}: {e}")),
             }
         }
-        if !problems.is_empty() {
-            send(
-                events,
-                Event::PlcFault {
-                    plc: spec.id.clone(),
-                    fault: Some(problems.join("; ")),
-                },
-            )
-            .await?;
-        }
+        self.verify_setpoints_at =
+            (!spec.setpoints.is_empty()).then_some(self.cycle.wrapping_add(SETPOINT_SETTLE_CYCLES));
         Ok(())
+    }
+
+    /// Compares the setpoints the PLC holds with the configured ones and reports the difference.
+    async fn verify_setpoints(
+        &mut self,
+        spec: &PlcSpec,
+        events: &mpsc::Sender<Inbound>,
+    ) -> Result<(), LinkError> {
+        match self.verify_setpoints_at {
+            Some(at) if self.cycle.wrapping_sub(at) < 1 << 31 => {}
+            _ => return Ok(()),
+        }
+        self.verify_setpoints_at = None;
+        let mut problems = std::mem::take(&mut self.setpoint_problems);
+        for (name, value) in &spec.setpoints {
+            let s = sig(&spec.map, name);
+            let mut probe = self.image.clone();
+            probe
+                .set_value(s, 0, &Value::Number(*value))
+                .expect("checked at load");
+            if probe == self.image {
+                tracing::info!(setpoint = %name, value, "setpoint verified");
+                continue;
+            }
+            let held = self.image.value(s, 0);
+            problems.push(format!(
+                "setpoint {name} written as {value} {unit}, PLC holds {held} {unit}",
+                unit = s.unit
+            ));
+        }
+        let fault = (!problems.is_empty()).then(|| problems.join("; "));
+        if let Some(f) = &fault {
+            tracing::warn!(problem = %f, "setpoint not kept");
+        }
+        send(
+            events,
+            Event::PlcFault {
+                plc: spec.id.clone(),
+                condition: "setpoints".into(),
+                fault,
+            },
+        )
+        .await
     }
 
     /// Conveyors: lets idle zones sleep and wakes them from their upstream photo-eye.

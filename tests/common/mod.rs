@@ -1,0 +1,256 @@
+//! The test floor: the simulator's PLCs and pickers, a broker of its own, a controller on a
+//! database of its own, and the checks that every order is accounted for.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use floorctl::config::{Broker, Config, PlcSpec};
+use floorctl::controller::Controller;
+use floorctl::core::{Event, SortOutcome, Summary};
+use floorctl::demo::{self, shipped_map, CONVEYOR_MAP, SORTER_MAP};
+use floorctl::store::Store;
+use floorctl_protocol::order::Order;
+use floorctl_protocol::scanner::UpBody;
+use floorsim::floor::FloorTiming;
+use floorsim::{PickersConfig, SimConfig, Simulator};
+
+/// Orders in the standard test order book.
+pub const ORDERS: usize = 50;
+const SITE: &str = "e2e";
+
+pub fn fast_floor() -> FloorTiming {
+    FloorTiming {
+        zone_ms: 200,
+        divert_window_ms: 600,
+        recirculation_ms: 1000,
+        induct_gap_ms: 150,
+        chute_capacity: 1000,
+        ..FloorTiming::default()
+    }
+}
+
+/// A broker of the test's own, outliving controller restarts.
+async fn broker() -> SocketAddr {
+    let addr = demo::free_addr("127.0.0.1:0".parse().unwrap()).unwrap();
+    floorctl::scanners::start_embedded(addr).await.unwrap();
+    addr
+}
+
+/// A simulated floor with its order book and database file.
+pub struct Floor {
+    pub sim: Simulator,
+    pub broker: SocketAddr,
+    pub orders: Vec<Order>,
+    _dir: tempfile::TempDir,
+    pub db: std::path::PathBuf,
+}
+
+impl Floor {
+    /// A controller on this floor's database.
+    pub async fn controller(&self) -> Controller {
+        Controller::start(config(self, &self.db)).await.unwrap()
+    }
+
+    /// A controller on this floor's database, handed the order book.
+    pub async fn controller_with_orders(&self) -> Controller {
+        let c = self.controller().await;
+        for o in &self.orders {
+            c.submit(o.clone()).await;
+        }
+        c
+    }
+}
+
+/// The standard floor: 50 orders, fast timing.
+pub async fn floor(seed: u64) -> Floor {
+    floor_with(seed, ORDERS, fast_floor()).await
+}
+
+/// A floor with `orders` orders and the given timing.
+pub async fn floor_with(seed: u64, orders: usize, timing: FloorTiming) -> Floor {
+    let broker = broker().await;
+    let mut sim = Simulator::start(SimConfig {
+        conveyor_map: shipped_map(CONVEYOR_MAP),
+        sorter_map: shipped_map(SORTER_MAP),
+        conveyor_listen: "127.0.0.1:0".parse().unwrap(),
+        sorter_listen: "127.0.0.1:0".parse().unwrap(),
+        timing,
+    })
+    .await
+    .unwrap();
+    sim.start_pickers(&PickersConfig {
+        site: SITE.into(),
+        host: broker.ip().to_string(),
+        port: broker.port(),
+        count: 6,
+        pick_ms: 60,
+        deliver_ms: 60,
+    });
+    let cutoffs: Vec<String> = demo::layout().cutoffs.into_iter().map(|(c, _)| c).collect();
+    let orders = floorsim::orders::generate(seed, orders, &cutoffs);
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("floorctl.db");
+    Floor {
+        sim,
+        broker,
+        orders,
+        _dir: dir,
+        db,
+    }
+}
+
+pub fn config(f: &Floor, database: &Path) -> Config {
+    let plc = |id: &str, address, text| PlcSpec::new(id, address, shipped_map(text));
+    Config {
+        site: SITE.into(),
+        database: database.to_path_buf(),
+        broker: Broker::External {
+            host: f.broker.ip().to_string(),
+            port: f.broker.port(),
+        },
+        plcs: vec![
+            plc("cv1", f.sim.conveyor_addr, CONVEYOR_MAP),
+            plc("sorter1", f.sim.sorter_addr, SORTER_MAP),
+        ],
+        layout: demo::layout(),
+    }
+}
+
+/// Waits until `sorted` orders are in their chutes, or fails after `limit`.
+pub async fn wait_sorted(c: &Controller, sorted: usize, limit: Duration) {
+    let mut summary = c.summary();
+    let reached = tokio::time::timeout(limit, summary.wait_for(|s| s.sorted >= sorted))
+        .await
+        .is_ok_and(|r| r.is_ok());
+    let now = summary.borrow().clone();
+    assert!(
+        reached,
+        "only {} of {sorted} orders sorted within {limit:?}: {now:?}",
+        now.sorted
+    );
+}
+
+/// Every order's tote is in exactly one chute, of its cut-off's lane, on the floor and in the
+/// database; the journal holds every event that got it there.
+pub async fn assert_every_order_accounted_for(f: &Floor) {
+    let store = Store::open(&f.db).await.unwrap();
+    let totes = store.totes().await.unwrap();
+    let journal = store.journal().await.unwrap();
+    store.close().await;
+    let layout = demo::layout();
+    let cutoff_of: BTreeMap<&str, &str> = f
+        .orders
+        .iter()
+        .map(|o| (o.id.as_str(), o.cutoff.as_str()))
+        .collect();
+
+    // On the floor: each tote in one chute, once.
+    let physical: Vec<(u16, u32)> = f
+        .sim
+        .snapshot()
+        .chutes
+        .iter()
+        .flat_map(|(c, ts)| ts.iter().map(move |t| (*c, *t)))
+        .collect();
+    let distinct: BTreeSet<u32> = physical.iter().map(|(_, t)| *t).collect();
+    assert_eq!(
+        physical.len(),
+        distinct.len(),
+        "a tote was sorted twice: {physical:?}"
+    );
+    assert_eq!(distinct.len(), f.orders.len(), "totes in chutes");
+
+    // In the database: each order has one tote, sorted into the chute the floor shows, in its lane.
+    let orders_with_totes: BTreeSet<&str> = totes.iter().map(|(_, o, _, _)| o.as_str()).collect();
+    assert_eq!(
+        orders_with_totes.len(),
+        f.orders.len(),
+        "each order picked into exactly one tote"
+    );
+    assert_eq!(totes.len(), f.orders.len(), "no extra totes");
+    for (tote, order, status, chute) in &totes {
+        assert_eq!(status, "sorted", "tote {tote} of {order}");
+        let chute = chute.expect("sorted totes have a chute");
+        assert!(
+            physical.contains(&(chute, *tote)),
+            "tote {tote}: database says chute {chute}, floor disagrees"
+        );
+        assert!(
+            layout.in_lane(cutoff_of[order.as_str()], chute),
+            "tote {tote} of {order} in chute {chute}, outside its lane"
+        );
+    }
+
+    // In the journal: every order, every picked line, every tote's entry and sort.
+    let mut received = BTreeSet::new();
+    let mut picks = BTreeSet::new();
+    let mut sorted = BTreeMap::new();
+    for e in &journal {
+        match &e.event {
+            Event::OrderReceived { order } => {
+                received.insert(order.id.clone());
+            }
+            Event::Scanner { msg, .. } => {
+                if let UpBody::Pick { order, line, .. } = &msg.body {
+                    picks.insert((order.clone(), *line));
+                }
+            }
+            Event::SortConfirmed {
+                tote,
+                outcome: SortOutcome::Sorted,
+                seq,
+                ..
+            } => {
+                sorted
+                    .entry(*tote)
+                    .or_insert_with(BTreeSet::new)
+                    .insert(*seq);
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(received.len(), f.orders.len());
+    let lines: usize = f.orders.iter().map(|o| o.lines.len()).sum();
+    assert_eq!(
+        picks.len(),
+        lines,
+        "every order line's pick confirmation is journalled"
+    );
+    assert_eq!(
+        sorted.len(),
+        f.orders.len(),
+        "every tote's sort is journalled"
+    );
+    assert!(
+        sorted.values().all(|seqs| seqs.len() == 1),
+        "a tote reported sorted under two sequence numbers"
+    );
+}
+
+/// Waits until `check` holds for the controller's summary, or fails with `what` after `limit`.
+pub async fn wait_for(
+    c: &Controller,
+    what: &str,
+    limit: Duration,
+    check: impl Fn(&Summary) -> bool,
+) -> Summary {
+    let mut summary = c.summary();
+    let reached = tokio::time::timeout(limit, summary.wait_for(|s| check(s)))
+        .await
+        .is_ok_and(|r| r.is_ok());
+    let now = summary.borrow().clone();
+    assert!(reached, "{what} not seen within {limit:?}: {now:?}");
+    now
+}
+
+/// The journalled events.
+pub async fn journal(f: &Floor) -> Vec<Event> {
+    let store = Store::open(&f.db).await.unwrap();
+    let j = store.journal().await.unwrap();
+    store.close().await;
+    j.into_iter().map(|e| e.event).collect()
+}

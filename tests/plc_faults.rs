@@ -1,0 +1,200 @@
+//! The PLC link under faults, against the simulator over real Modbus TCP: jams, exception
+//! answers, a sorter dying mid-divert, a setpoint the PLC does not keep.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{
+    assert_every_order_accounted_for, fast_floor, floor_with, journal, wait_for, wait_sorted,
+};
+use floorctl::controller::{CommandError, Controller};
+use floorctl::core::Event;
+use floorctl_protocol::packml::{Command as Pack, State};
+use floorsim::SimPlc;
+
+const LIMIT: Duration = Duration::from_secs(90);
+
+fn state_of(s: &floorctl::core::Summary, plc: &str) -> Option<State> {
+    s.equipment.get(plc).and_then(|e| e.state)
+}
+
+fn alarm(s: &floorctl::core::Summary, source: &str, condition: &str) -> Option<String> {
+    s.active_alarms
+        .get(&(source.to_string(), condition.to_string()))
+        .cloned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_jam_holds_the_line_with_an_alarm_until_cleared_and_unheld() {
+    let f = floor_with(21, 16, fast_floor()).await;
+    let c = f.controller_with_orders().await;
+    wait_sorted(&c, 3, LIMIT).await;
+
+    f.sim.with_floor(|fl| fl.jam(1));
+    let s = wait_for(&c, "conveyor held with a zone 1 alarm", LIMIT, |s| {
+        state_of(s, "cv1") == Some(State::Held) && alarm(s, "cv1", "zone1").is_some()
+    })
+    .await;
+    assert!(alarm(&s, "cv1", "zone1").unwrap().contains("line held"));
+    assert_eq!(
+        f.sim.snapshot().states.0,
+        State::Held,
+        "the PLC holds the line"
+    );
+    let held_at = f.sim.snapshot().placed;
+
+    let refused = c.equipment_command("cv1", Pack::Start, "sam").await;
+    assert!(
+        matches!(&refused, Err(CommandError::Refused(r)) if r.contains("Start is not allowed in state Held")),
+        "{refused:?}"
+    );
+
+    f.sim.with_floor(|fl| fl.clear_jam(1));
+    let s = wait_for(&c, "the jam alarm cleared", LIMIT, |s| {
+        alarm(s, "cv1", "zone1").is_none()
+    })
+    .await;
+    assert_eq!(
+        state_of(&s, "cv1"),
+        Some(State::Held),
+        "still held until a supervisor unholds"
+    );
+
+    c.equipment_command("cv1", Pack::Unhold, "sam")
+        .await
+        .unwrap();
+    wait_for(&c, "conveyor executing again", LIMIT, |s| {
+        state_of(s, "cv1") == Some(State::Execute)
+    })
+    .await;
+    wait_sorted(&c, f.orders.len(), LIMIT).await;
+    assert!(f.sim.snapshot().placed >= held_at);
+    c.shutdown(Duration::from_secs(5)).await;
+    assert_every_order_accounted_for(&f).await;
+
+    let commands: Vec<(Pack, String)> = journal(&f)
+        .await
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::EquipmentCommand { command, by, .. } => Some((command, by)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        commands,
+        vec![(Pack::Start, "sam".into()), (Pack::Unhold, "sam".into())],
+        "supervisor commands are journalled with who gave them, refused ones too"
+    );
+    f.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plc_answering_exceptions_is_alarmed_and_its_stale_values_are_not_acted_on() {
+    let f = floor_with(22, 16, fast_floor()).await;
+    let c = f.controller_with_orders().await;
+    wait_sorted(&c, 2, LIMIT).await;
+
+    f.sim.refuse_reads(SimPlc::Sorter, true);
+    let s = wait_for(&c, "a fault alarm on the sorter", LIMIT, |s| {
+        alarm(s, "sorter1", "reads").is_some()
+    })
+    .await;
+    assert!(
+        alarm(&s, "sorter1", "reads")
+            .unwrap()
+            .contains("ServerDeviceBusy"),
+        "{s:?}"
+    );
+    let frozen = c.summary().borrow().sorted;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        c.summary().borrow().sorted,
+        frozen,
+        "no sort result read while the PLC refuses"
+    );
+    let status = &c.plc_status()["sorter1"];
+    assert!(status.link_up && status.exceptions > 0, "{status:?}");
+
+    f.sim.refuse_reads(SimPlc::Sorter, false);
+    wait_for(&c, "the fault alarm cleared", LIMIT, |s| {
+        alarm(s, "sorter1", "reads").is_none()
+    })
+    .await;
+    wait_sorted(&c, f.orders.len(), LIMIT).await;
+    c.shutdown(Duration::from_secs(5)).await;
+    assert_every_order_accounted_for(&f).await;
+    let downs = journal(&f)
+        .await
+        .into_iter()
+        .filter(|e| matches!(e, Event::PlcLink { plc, up: false, .. } if plc == "sorter1"))
+        .count();
+    assert_eq!(downs, 0, "exception answers do not drop the link");
+    f.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sorter_dying_mid_divert_diverts_no_tote_twice_and_loses_none() {
+    let f = floor_with(23, 24, fast_floor()).await;
+    let c = f.controller_with_orders().await;
+    wait_sorted(&c, 2, LIMIT).await;
+    // Dies once after a divert's sequence number lands (the acknowledgement is read back after
+    // the reconnect) and once before it lands (the divert is written again under its number).
+    for (i, (signal, apply)) in [
+        ("divert_seq", true),
+        ("divert_seq", false),
+        ("divert_chute", true),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let back = f
+            .sim
+            .kill_on_write(SimPlc::Sorter, signal, apply, Duration::from_millis(600));
+        tokio::time::timeout(LIMIT, back).await.unwrap().unwrap();
+        let sorted = c.summary().borrow().sorted;
+        wait_sorted(&c, (sorted + 2).min(f.orders.len()), LIMIT).await;
+        tracing::info!(kill = i, "sorter back");
+    }
+    wait_sorted(&c, f.orders.len(), LIMIT).await;
+    c.shutdown(Duration::from_secs(5)).await;
+    assert_every_order_accounted_for(&f).await;
+    let downs = journal(&f)
+        .await
+        .into_iter()
+        .filter(|e| matches!(e, Event::PlcLink { plc, up: false, .. } if plc == "sorter1"))
+        .count();
+    assert!(downs >= 3, "each death is seen as a lost link ({downs})");
+    f.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_setpoint_the_plc_does_not_keep_raises_an_alarm() {
+    let f = floor_with(24, 4, fast_floor()).await;
+    let mut config = common::config(&f, &f.db);
+    config.plcs[0]
+        .setpoints
+        .insert("speed_setpoint".into(), 5.0);
+    let c = Controller::start(config).await.unwrap();
+    let s = wait_for(&c, "a setpoint alarm", LIMIT, |s| {
+        alarm(s, "cv1", "setpoints").is_some()
+    })
+    .await;
+    let text = alarm(&s, "cv1", "setpoints").unwrap();
+    assert!(text.contains("written as 5 m/s, PLC holds 3 m/s"), "{text}");
+    c.shutdown(Duration::from_secs(5)).await;
+
+    let mut config = common::config(&f, &f.db);
+    config.plcs[0]
+        .setpoints
+        .insert("speed_setpoint".into(), 2.0);
+    let c = Controller::start(config).await.unwrap();
+    wait_for(&c, "the setpoint alarm cleared", LIMIT, |s| {
+        alarm(s, "cv1", "setpoints").is_none() && s.equipment.get("cv1").is_some_and(|e| e.link_up)
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(alarm(&c.summary().borrow(), "cv1", "setpoints"), None);
+    c.shutdown(Duration::from_secs(5)).await;
+    f.sim.shutdown().await;
+}
