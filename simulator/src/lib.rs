@@ -249,6 +249,29 @@ impl Simulator {
             .clone()
     }
 
+    /// Writes one element of a signal into a PLC's image, as the PLC program would.
+    pub fn write_signal(
+        &self,
+        plc: SimPlc,
+        signal: &str,
+        index: u16,
+        value: &floorctl_protocol::value::Value,
+    ) -> Result<(), String> {
+        let map = match plc {
+            SimPlc::Conveyor => &self.maps.0,
+            SimPlc::Sorter => &self.maps.1,
+        };
+        let s = map
+            .signal(signal)
+            .ok_or_else(|| format!("no signal `{signal}` in {}", map.model))?;
+        let mut img = self
+            .slot(plc)
+            .image
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        img.set_value(s, index, value).map_err(|e| e.to_string())
+    }
+
     /// What is where on the floor now.
     pub fn snapshot(&self) -> FloorSnapshot {
         self.floor

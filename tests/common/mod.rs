@@ -34,7 +34,7 @@ pub fn fast_floor() -> FloorTiming {
 }
 
 /// A broker of the test's own, outliving controller restarts.
-async fn broker() -> SocketAddr {
+pub async fn broker() -> SocketAddr {
     let addr = demo::free_addr("127.0.0.1:0".parse().unwrap()).unwrap();
     floorctl::scanners::start_embedded(addr).await.unwrap();
     addr
@@ -253,4 +253,25 @@ pub async fn journal(f: &Floor) -> Vec<Event> {
     let j = store.journal().await.unwrap();
     store.close().await;
     j.into_iter().map(|e| e.event).collect()
+}
+
+/// The path or address of a peer tool from `var`. Unset: the test is skipped with a printed
+/// reason, unless `CI` is set, where a missing peer is a failure.
+pub fn peer(var: &str, what: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(v) if !v.is_empty() => Some(v),
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("{var} is not set: CI must provide {what} (see .ci/run)")
+        }
+        _ => {
+            // Written to the process's stderr directly, past the test harness's capture, so the
+            // reason shows in a passing run.
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "skipped: set {var} to run this test against {what}"
+            );
+            None
+        }
+    }
 }
