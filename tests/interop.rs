@@ -59,7 +59,7 @@ async fn mbpoll(bin: &str, port: u16, args: &[&str]) -> Vec<i64> {
     text.lines()
         .filter_map(|l| l.trim().strip_prefix('['))
         .filter_map(|l| l.split_once("]:"))
-        .filter_map(|(_, v)| v.trim().split_whitespace().next()?.parse().ok())
+        .filter_map(|(_, v)| v.split_whitespace().next()?.parse().ok())
         .collect()
 }
 
