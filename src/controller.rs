@@ -36,6 +36,11 @@ impl Inbound {
         }
     }
 
+    /// The event, and the receipt to fire once it is handled (for consumers other than the core).
+    pub fn into_parts(self) -> (Event, Option<oneshot::Sender<Outcome>>) {
+        (self.event, self.journalled)
+    }
+
     /// An event and the receipt that fires once it is durable.
     pub fn with_receipt(event: Event) -> (Inbound, oneshot::Receiver<Outcome>) {
         let (tx, rx) = oneshot::channel();

@@ -48,6 +48,11 @@ enum Cmd {
         #[arg(long)]
         orders: Option<PathBuf>,
     },
+    /// Benchmarks; each prints its figures and writes them as JSON under target/bench/.
+    Bench {
+        #[command(subcommand)]
+        which: BenchCmd,
+    },
     /// Check PLC map files and list every problem found.
     CheckMap {
         /// Map files.
@@ -56,15 +61,51 @@ enum Cmd {
     },
 }
 
+#[derive(Debug, Subcommand)]
+enum BenchCmd {
+    /// Modbus polling capacity beside libmodbus's bandwidth client, PLCs sustained at a fixed
+    /// cycle on one core, and divert decision latency with many sorters.
+    Plc {
+        /// Requests per phase of the capacity run (libmodbus's client does 100000).
+        #[arg(long, default_value_t = 100_000)]
+        loops: u32,
+        /// Poll cycle of the PLC-count run, ms.
+        #[arg(long, default_value_t = 10)]
+        cycle_ms: u64,
+        /// Largest number of PLCs to try.
+        #[arg(long, default_value_t = 800)]
+        max_plcs: usize,
+        /// Seconds each PLC count is held.
+        #[arg(long, default_value_t = 5)]
+        plcs_seconds: u64,
+        /// Sorters of the latency run.
+        #[arg(long, default_value_t = 20)]
+        sorters: usize,
+        /// Totes per hour per sorter.
+        #[arg(long, default_value_t = 30_000)]
+        totes_per_hour: u32,
+        /// Seconds of the latency run.
+        #[arg(long, default_value_t = 60)]
+        latency_seconds: u64,
+        /// JSON output.
+        #[arg(long, default_value = "target/bench/plc.json")]
+        out: PathBuf,
+    },
+}
+
 fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // Benchmarks print figures; their log lines would only get in the way.
+    let default_filter = match cli.command {
+        Cmd::Bench { .. } => "error,rumqttd=off",
+        _ => "warn,floorctl=info,rumqttd=off",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-                tracing_subscriber::EnvFilter::new("warn,floorctl=info,rumqttd=off")
-            }),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter)),
         )
         .init();
-    let cli = Cli::parse();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(err) => {
@@ -126,6 +167,31 @@ async fn execute(cmd: Cmd) -> anyhow::Result<()> {
             floorctl::shutdown::signal().await;
             controller.shutdown(Duration::from_secs(5)).await;
             Ok(())
+        }
+        Cmd::Bench {
+            which:
+                BenchCmd::Plc {
+                    loops,
+                    cycle_ms,
+                    max_plcs,
+                    plcs_seconds,
+                    sorters,
+                    totes_per_hour,
+                    latency_seconds,
+                    out,
+                },
+        } => {
+            floorctl::bench::plc::run(&floorctl::bench::plc::PlcBenchOptions {
+                loops,
+                cycle_ms,
+                max_plcs,
+                plcs_seconds,
+                sorters,
+                totes_per_hour,
+                latency_seconds,
+                out,
+            })
+            .await
         }
         Cmd::CheckMap { files } => {
             let mut failed = 0;

@@ -20,6 +20,8 @@ pub type SharedImage = Arc<Mutex<Image>>;
 
 /// The unit id the simulated PLCs answer to.
 pub const UNIT: u8 = 1;
+/// The unit id that addresses a Modbus TCP server itself (0xFF), which it also answers to.
+pub const UNIT_ANY: u8 = 0xFF;
 
 /// Faults a test can inject into a PLC's Modbus server.
 #[derive(Debug, Default)]
@@ -77,7 +79,7 @@ impl PlcService {
     fn answer(&self, req: SlaveRequest<'static>) -> Answer {
         // The TCP server does no unit-id filtering; a PLC behind a gateway address would not
         // answer for another unit, so neither does this one.
-        if req.slave != UNIT {
+        if req.slave != UNIT && req.slave != UNIT_ANY {
             return Err(ExceptionCode::GatewayTargetDevice);
         }
         let req = req.request;
@@ -124,6 +126,14 @@ impl PlcService {
             Request::WriteMultipleRegisters(a, v) => {
                 img.set_words(Table::HoldingRegister, a, &v).map_err(bad)?;
                 Ok(Response::WriteMultipleRegisters(a, v.len() as u16))
+            }
+            Request::ReadWriteMultipleRegisters(ra, rn, wa, v) => {
+                img.set_words(Table::HoldingRegister, wa, &v).map_err(bad)?;
+                Ok(Response::ReadWriteMultipleRegisters(
+                    img.words(Table::HoldingRegister, ra, rn)
+                        .map_err(bad)?
+                        .to_vec(),
+                ))
             }
             _ => Err(ExceptionCode::IllegalFunction),
         }
