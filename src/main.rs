@@ -69,6 +69,9 @@ enum BenchCmd {
         /// Requests per phase of the capacity run (libmodbus's client does 100000).
         #[arg(long, default_value_t = 100_000)]
         loops: u32,
+        /// Runs of each client/server pair (the median is reported).
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
         /// Poll cycle of the PLC-count run, ms.
         #[arg(long, default_value_t = 10)]
         cycle_ms: u64,
@@ -172,6 +175,7 @@ async fn execute(cmd: Cmd) -> anyhow::Result<()> {
             which:
                 BenchCmd::Plc {
                     loops,
+                    repeat,
                     cycle_ms,
                     max_plcs,
                     plcs_seconds,
@@ -183,6 +187,7 @@ async fn execute(cmd: Cmd) -> anyhow::Result<()> {
         } => {
             floorctl::bench::plc::run(&floorctl::bench::plc::PlcBenchOptions {
                 loops,
+                repeat,
                 cycle_ms,
                 max_plcs,
                 plcs_seconds,

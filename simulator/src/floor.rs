@@ -546,6 +546,17 @@ mod tests {
             rig
         }
 
+        /// Sends a PackML command to the conveyor and lets the PLC act on it.
+        fn command(&mut self, cmd: Command) {
+            let p = self.cmap.packml.as_ref().unwrap();
+            let seq = self.cmap.signal(&p.command_seq).unwrap();
+            let next = self.cv.get(seq, 0) + 1;
+            let value = u32::from(p.command_value(cmd).unwrap());
+            self.cv.set(self.cmap.signal(&p.command).unwrap(), 0, value);
+            self.cv.set(seq, 0, next);
+            self.run(50, true);
+        }
+
         /// Resets and starts both machines, as the controller does.
         fn start(&mut self) {
             for cmd in [Command::Reset, Command::Start] {
@@ -709,6 +720,147 @@ mod tests {
             rig.so("induct_tote"),
             5,
             "the line runs again once reset and started"
+        );
+    }
+
+    fn rig_with(timing: impl FnOnce(&mut FloorTiming)) -> Rig {
+        let mut rig = Rig::new();
+        let mut t = rig.floor.timing.clone();
+        timing(&mut t);
+        rig.floor = Floor::new(rig.cmap.clone(), rig.smap.clone(), t);
+        rig.start();
+        rig
+    }
+
+    #[test]
+    fn a_jam_holds_the_conveyor_until_cleared_and_unheld() {
+        let mut rig = Rig::new();
+        rig.floor.jam(2);
+        rig.run(100, true);
+        assert_eq!(rig.floor.snapshot().states.0, State::Held);
+        assert_eq!(rig.cv.get(rig.cmap.signal("zone_fault").unwrap(), 2), 1);
+        assert_eq!(rig.cv.get(rig.cmap.signal("zone_running").unwrap(), 0), 0);
+        rig.floor.clear_jam(2);
+        rig.run(100, true);
+        assert_eq!(
+            rig.floor.snapshot().states.0,
+            State::Held,
+            "held until unheld"
+        );
+        rig.command(Command::Unhold);
+        assert_eq!(rig.floor.snapshot().states.0, State::Execute);
+    }
+
+    #[test]
+    fn random_jams_and_no_reads_follow_their_rates() {
+        let mut rig = rig_with(|t| {
+            t.no_read_rate = 1.0;
+            t.jam_rate = 0.0;
+        });
+        rig.floor.place_tote(3);
+        rig.run(700, true);
+        assert_eq!(
+            (rig.so("induct_tote"), rig.so("induct_seq")),
+            (0, 1),
+            "a no-read shows tote 0"
+        );
+        rig.divert(3, 1, 1);
+        rig.run(400, true);
+        assert_eq!(
+            (rig.so("confirm_tote"), rig.so("confirm_outcome")),
+            (3, NO_READ)
+        );
+
+        let mut rig = rig_with(|t| t.jam_rate = 1.0);
+        rig.floor.place_tote(4);
+        rig.run(300, true);
+        assert_eq!(
+            rig.floor.snapshot().states.0,
+            State::Held,
+            "the first transfer jams"
+        );
+    }
+
+    #[test]
+    fn disabled_chutes_lost_totes_and_operators_emptying_full_chutes() {
+        let mut rig = rig_with(|t| t.chute_empty_ms = Some(800));
+        rig.floor.disable_chute(1, true);
+        rig.run(20, true);
+        assert_eq!(rig.so.get(rig.smap.signal("chute_disabled").unwrap(), 0), 1);
+        rig.floor.place_tote(5);
+        rig.run(500, true);
+        rig.divert(5, 1, 1);
+        rig.run(400, true);
+        assert_eq!(
+            (rig.so("confirm_tote"), rig.so("confirm_outcome")),
+            (5, CHUTE_DISABLED)
+        );
+        rig.ack_confirm();
+
+        rig.floor.lose_next_tote();
+        rig.run(1200, true);
+        assert_eq!(rig.floor.snapshot().lost, vec![5]);
+        assert_eq!(rig.so("confirm_outcome"), LOST);
+        rig.ack_confirm();
+
+        for (i, tote) in [6, 7].into_iter().enumerate() {
+            rig.floor.place_tote(tote);
+            rig.run(500, true);
+            rig.divert(tote, 2, i as u32 + 2);
+            rig.run(400, true);
+            rig.ack_confirm();
+        }
+        rig.run(20, true);
+        assert_eq!(
+            rig.so.get(rig.smap.signal("chute_full").unwrap(), 1),
+            1,
+            "chute 2 full"
+        );
+        rig.run(900, true);
+        assert_eq!(
+            rig.so.get(rig.smap.signal("chute_full").unwrap(), 1),
+            0,
+            "emptied by an operator"
+        );
+        assert_eq!(rig.floor.snapshot().chutes_emptied, 1);
+        assert_eq!(
+            rig.floor.snapshot().chutes[&2],
+            vec![6, 7],
+            "every arrival is still recorded"
+        );
+    }
+
+    #[test]
+    fn zone_motors_draw_energy_only_while_running() {
+        let mut rig = Rig::new();
+        rig.run(1000, true);
+        let e = rig.floor.snapshot().zone_energy_kwh;
+        assert!(
+            (e[0] - 40.0 / 3.6e6).abs() < 5e-6,
+            "about 40 J in the second: {e:?}"
+        );
+        rig.cv.set(rig.cmap.signal("zone_run").unwrap(), 0, 0);
+        rig.run(1000, true);
+        let after = rig.floor.snapshot().zone_energy_kwh;
+        assert_eq!(after[0], e[0], "zone 0 asleep");
+        assert!(after[1] > e[1]);
+        let reg = rig.cv.value(rig.cmap.signal("zone_energy").unwrap(), 1);
+        assert!(
+            matches!(reg, Value::Number(k) if (k - after[1]).abs() < 1e-6),
+            "{reg:?}"
+        );
+    }
+
+    #[test]
+    fn a_speed_setpoint_beyond_the_limit_is_clamped_and_shown() {
+        let mut rig = Rig::new();
+        let sp = rig.cmap.signal("speed_setpoint").unwrap().clone();
+        rig.cv.set_value(&sp, 0, &Value::Number(5.0)).unwrap();
+        rig.run(20, true);
+        assert_eq!(rig.cv.value(&sp, 0), Value::Number(3.0));
+        assert_eq!(
+            rig.cv.value(rig.cmap.signal("speed_actual").unwrap(), 0),
+            Value::Number(3.0)
         );
     }
 }

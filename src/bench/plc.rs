@@ -42,6 +42,8 @@ const WR_REGISTERS: u16 = 121;
 pub struct PlcBenchOptions {
     /// Requests per phase of the capacity run (libmodbus's client does 100000).
     pub loops: u32,
+    /// Runs of each client/server pair; the median run is reported.
+    pub repeat: usize,
     /// Poll cycle of the PLC-count run.
     pub cycle_ms: u64,
     /// Largest number of PLCs to try at that cycle.
@@ -64,7 +66,7 @@ pub async fn run(opts: &PlcBenchOptions) -> anyhow::Result<()> {
         "== polling capacity against one PLC ({} requests per phase)",
         opts.loops
     );
-    let capacity = capacity(opts.loops).await?;
+    let capacity = capacity(opts.loops, opts.repeat.max(1)).await?;
     println!("\n== PLCs polled every {} ms from one core", opts.cycle_ms);
     let sustained = plcs_sustained(opts).await?;
     println!(
@@ -166,9 +168,19 @@ fn serve_on_thread(
     })
 }
 
-/// Our side of the capacity run: the same requests as libmodbus's client, each under a timeout
-/// as the PLC link sends them.
+/// Our side of the capacity run on a thread and runtime of its own, as libmodbus's client has
+/// its own process: the same requests, each under a timeout as the PLC link sends them.
 async fn rust_client(addr: SocketAddr, loops: u32) -> anyhow::Result<Rates> {
+    tokio::task::spawn_blocking(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+            .block_on(rust_client_requests(addr, loops))
+    })
+    .await?
+}
+
+async fn rust_client_requests(addr: SocketAddr, loops: u32) -> anyhow::Result<Rates> {
     let mut ctx = tcp::connect_slave(addr, Slave(1)).await?;
     let limit = Duration::from_secs(2);
     let t = Instant::now();
@@ -288,12 +300,51 @@ async fn wait_listening(addr: SocketAddr) {
     }
 }
 
-/// Both clients against both servers, one pair at a time.
-async fn capacity(loops: u32) -> anyhow::Result<serde_json::Value> {
+/// The run with the median transaction rate.
+fn median(mut runs: Vec<Rates>) -> Rates {
+    runs.sort_by(|a, b| a.transactions_per_s.total_cmp(&b.transactions_per_s));
+    runs[runs.len() / 2]
+}
+
+/// Both clients against both servers, one pair at a time, `repeat` times interleaved.
+async fn capacity(loops: u32, repeat: usize) -> anyhow::Result<serde_json::Value> {
+    let mut runs: std::collections::BTreeMap<String, Vec<Rates>> = Default::default();
+    for _ in 0..repeat {
+        for (k, r) in capacity_once(loops).await? {
+            runs.entry(k).or_default().push(r);
+        }
+    }
+    let mut results = serde_json::Map::new();
+    for (k, r) in runs {
+        let m = median(r);
+        m.print(&k.replace('_', " "));
+        results.insert(k, json!(m));
+    }
+    let ratio = |server: &str| {
+        let t = |c: &str| {
+            results
+                .get(&format!("{c}_client_{server}_server"))
+                .and_then(|v| v["transactions_per_s"].as_f64())
+        };
+        Some(t("floorctl")? / t("libmodbus")?)
+    };
+    let ratios: Vec<(&str, f64)> = ["floorsim", "libmodbus"]
+        .into_iter()
+        .filter_map(|server| Some((server, ratio(server)?)))
+        .collect();
+    for (server, r) in ratios {
+        println!("  against the {server} server floorctl's client does {r:.2}x libmodbus's transactions/s");
+        results.insert(format!("floorctl_over_libmodbus_{server}_server"), json!(r));
+    }
+    Ok(serde_json::Value::Object(results))
+}
+
+/// One run of each client/server pair.
+async fn capacity_once(loops: u32) -> anyhow::Result<Vec<(String, Rates)>> {
     let c_addr: SocketAddr = ([127, 0, 0, 1], C_PORT).into();
     let peers = build_c_peers(Path::new("target/bench/peers"));
     let map = bandwidth_map();
-    let mut results = serde_json::Map::new();
+    let mut results = Vec::new();
 
     // The simulator's server, serving the widened map.
     for client in ["floorctl", "libmodbus"] {
@@ -311,9 +362,7 @@ async fn capacity(loops: u32) -> anyhow::Result<serde_json::Value> {
         };
         stop.cancel();
         let _ = server.join();
-        let rates = rates?;
-        rates.print(&format!("{client} client -> floorsim server"));
-        results.insert(format!("{client}_client_floorsim_server"), json!(rates));
+        results.push((format!("{client}_client_floorsim_server"), rates?));
     }
     // libmodbus's own server (it serves one connection, then exits).
     match &peers {
@@ -332,14 +381,12 @@ async fn capacity(loops: u32) -> anyhow::Result<serde_json::Value> {
                 };
                 let _ = server.kill();
                 let _ = server.wait();
-                let rates = rates?;
-                rates.print(&format!("{client} client -> libmodbus server"));
-                results.insert(format!("{client}_client_libmodbus_server"), json!(rates));
+                results.push((format!("{client}_client_libmodbus_server"), rates?));
             }
         }
         Err(err) => println!("  libmodbus peers not built ({err:#}); C side skipped"),
     }
-    Ok(serde_json::Value::Object(results))
+    Ok(results)
 }
 
 /// Simulated sorter PLCs in Execute with live heartbeats, served from another thread.
@@ -419,7 +466,7 @@ impl Drop for PlcFarm {
 /// How many sorter PLCs the link sustains at `cycle_ms` with every link task on one thread.
 async fn plcs_sustained(opts: &PlcBenchOptions) -> anyhow::Result<serde_json::Value> {
     let mut steps = Vec::new();
-    let mut best = 0;
+    let (mut best, mut failed) = (0, None::<usize>);
     let mut n = 10;
     while n <= opts.max_plcs {
         let farm = PlcFarm::start(n, None)?;
@@ -440,11 +487,18 @@ async fn plcs_sustained(opts: &PlcBenchOptions) -> anyhow::Result<serde_json::Va
             if ok { "sustained" } else { "not sustained" }
         );
         steps.push(json!({"plcs": n, "slowest_cycle_share": rate, "client_cpu_share": cpu, "sustained": ok}));
-        if !ok {
-            break;
+        if ok {
+            best = best.max(n);
+        } else {
+            failed = Some(failed.map_or(n, |f| f.min(n)));
         }
-        best = n;
-        n = if n < 50 { n + 15 } else { n * 2 };
+        // Grow until a count fails, then halve the gap until it is within 10 %.
+        n = match failed {
+            None if n < 50 => n + 15,
+            None => n * 2,
+            Some(f) if f - best > (best / 10).max(5) => best + (f - best) / 2,
+            Some(_) => break,
+        };
     }
     println!("  sustained at {} ms: {best} PLCs", opts.cycle_ms);
     Ok(json!({"cycle_ms": opts.cycle_ms, "sustained_plcs": best, "steps": steps}))

@@ -1,5 +1,5 @@
-//! The PLC link under faults, against the simulator over real Modbus TCP: jams, exception
-//! answers, a sorter dying mid-divert, a setpoint the PLC does not keep.
+//! The PLC link against the simulator over real Modbus TCP: jams, exception answers, a sorter
+//! dying mid-divert, a setpoint the PLC does not keep, conveyor zones sleeping when idle.
 
 mod common;
 
@@ -196,5 +196,52 @@ async fn a_setpoint_the_plc_does_not_keep_raises_an_alarm() {
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(alarm(&c.summary().borrow(), "cv1", "setpoints"), None);
     c.shutdown(Duration::from_secs(5)).await;
+    f.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_zones_sleep_draw_no_energy_and_wake_for_totes() {
+    let f = floor_with(25, 6, fast_floor()).await;
+    let mut config = common::config(&f, &f.db);
+    config.plcs[0].zone_sleep_after_ms = 1500;
+    let c = Controller::start(config).await.unwrap();
+    wait_for(&c, "conveyor executing", LIMIT, |s| {
+        state_of(s, "cv1") == Some(State::Execute)
+    })
+    .await;
+    let running = |f: &common::Floor| {
+        let map = floorctl::demo::shipped_map(floorctl::demo::CONVEYOR_MAP);
+        let img = f.sim.image(SimPlc::Conveyor);
+        (0..4)
+            .filter(|z| img.get(map.signal("zone_running").unwrap(), *z) != 0)
+            .count()
+    };
+    assert_eq!(running(&f), 4, "zones start awake");
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(running(&f), 0, "nothing to carry: every zone asleep");
+    assert_eq!(c.plc_status()["cv1"].zones_asleep, vec![true; 4]);
+    let asleep = f.sim.snapshot().zone_energy_kwh;
+    assert!(
+        asleep.iter().all(|e| *e > 0.0),
+        "energy drawn while awake: {asleep:?}"
+    );
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert_eq!(
+        f.sim.snapshot().zone_energy_kwh,
+        asleep,
+        "no energy drawn asleep"
+    );
+
+    for o in &f.orders {
+        c.submit(o.clone()).await;
+    }
+    wait_sorted(&c, f.orders.len(), LIMIT).await;
+    let reported = c.plc_status()["cv1"].zone_energy_kwh.clone();
+    assert!(
+        reported.iter().zip(&asleep).all(|(r, a)| r > a),
+        "zones woke and drew energy again, as the PLC reports it: {reported:?} vs {asleep:?}"
+    );
+    c.shutdown(Duration::from_secs(5)).await;
+    assert_every_order_accounted_for(&f).await;
     f.sim.shutdown().await;
 }
