@@ -65,35 +65,7 @@ enum Cmd {
 enum BenchCmd {
     /// Modbus polling capacity beside libmodbus's bandwidth client, PLCs sustained at a fixed
     /// cycle on one core, and divert decision latency with many sorters.
-    Plc {
-        /// Requests per phase of the capacity run (libmodbus's client does 100000).
-        #[arg(long, default_value_t = 100_000)]
-        loops: u32,
-        /// Runs of each client/server pair (the median is reported).
-        #[arg(long, default_value_t = 3)]
-        repeat: usize,
-        /// Poll cycle of the PLC-count run, ms.
-        #[arg(long, default_value_t = 10)]
-        cycle_ms: u64,
-        /// Largest number of PLCs to try.
-        #[arg(long, default_value_t = 800)]
-        max_plcs: usize,
-        /// Seconds each PLC count is held.
-        #[arg(long, default_value_t = 5)]
-        plcs_seconds: u64,
-        /// Sorters of the latency run.
-        #[arg(long, default_value_t = 20)]
-        sorters: usize,
-        /// Totes per hour per sorter.
-        #[arg(long, default_value_t = 30_000)]
-        totes_per_hour: u32,
-        /// Seconds of the latency run.
-        #[arg(long, default_value_t = 60)]
-        latency_seconds: u64,
-        /// JSON output.
-        #[arg(long, default_value = "target/bench/plc.json")]
-        out: PathBuf,
-    },
+    Plc(floorctl::bench::plc::PlcBenchOptions),
 }
 
 fn main() -> ExitCode {
@@ -172,32 +144,8 @@ async fn execute(cmd: Cmd) -> anyhow::Result<()> {
             Ok(())
         }
         Cmd::Bench {
-            which:
-                BenchCmd::Plc {
-                    loops,
-                    repeat,
-                    cycle_ms,
-                    max_plcs,
-                    plcs_seconds,
-                    sorters,
-                    totes_per_hour,
-                    latency_seconds,
-                    out,
-                },
-        } => {
-            floorctl::bench::plc::run(&floorctl::bench::plc::PlcBenchOptions {
-                loops,
-                repeat,
-                cycle_ms,
-                max_plcs,
-                plcs_seconds,
-                sorters,
-                totes_per_hour,
-                latency_seconds,
-                out,
-            })
-            .await
-        }
+            which: BenchCmd::Plc(opts),
+        } => floorctl::bench::plc::run(&opts).await,
         Cmd::CheckMap { files } => {
             let mut failed = 0;
             for f in &files {

@@ -148,49 +148,20 @@ async fn mbpoll_reads_and_writes_the_simulated_plcs_per_their_maps() {
         .unwrap()
         .to_string();
     // The PLC leaves Stopped only while the controller's heartbeat is fresh: mbpoll plays the
-    // controller's part for a moment.
-    mbpoll(
-        &bin,
-        cv,
-        &[
-            "-0",
-            "-t",
-            "4",
-            "-r",
-            &wire(&cmap, "ctl_heartbeat"),
-            "127.0.0.1",
-            "1",
-        ],
-    )
-    .await;
-    mbpoll(
-        &bin,
-        cv,
-        &[
-            "-0",
-            "-t",
-            "4",
-            "-r",
-            &wire(&cmap, "command"),
-            "127.0.0.1",
-            &reset,
-        ],
-    )
-    .await;
-    mbpoll(
-        &bin,
-        cv,
-        &[
-            "-0",
-            "-t",
-            "4",
-            "-r",
-            &wire(&cmap, "command_seq"),
-            "127.0.0.1",
-            "7",
-        ],
-    )
-    .await;
+    // controller's part for a moment, then writes the command and its sequence number.
+    for (signal, value) in [
+        ("ctl_heartbeat", "1"),
+        ("command", reset.as_str()),
+        ("command_seq", "7"),
+    ] {
+        let register = wire(&cmap, signal);
+        mbpoll(
+            &bin,
+            cv,
+            &["-0", "-t", "4", "-r", &register, "127.0.0.1", value],
+        )
+        .await;
+    }
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(
         mbpoll(

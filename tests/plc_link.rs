@@ -25,6 +25,15 @@ fn alarm(s: &floorctl::core::Summary, source: &str, condition: &str) -> Option<S
         .cloned()
 }
 
+/// Times the journal shows the sorter's link lost.
+async fn sorter_link_losses(f: &common::Floor) -> usize {
+    journal(f)
+        .await
+        .into_iter()
+        .filter(|e| matches!(e, Event::PlcLink { plc, up: false, .. } if plc == "sorter1"))
+        .count()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_jam_holds_the_line_with_an_alarm_until_cleared_and_unheld() {
     let f = floor_with(21, 16, fast_floor()).await;
@@ -124,12 +133,11 @@ async fn a_plc_answering_exceptions_is_alarmed_and_its_stale_values_are_not_acte
     wait_sorted(&c, f.orders.len(), LIMIT).await;
     c.shutdown(Duration::from_secs(5)).await;
     assert_every_order_accounted_for(&f).await;
-    let downs = journal(&f)
-        .await
-        .into_iter()
-        .filter(|e| matches!(e, Event::PlcLink { plc, up: false, .. } if plc == "sorter1"))
-        .count();
-    assert_eq!(downs, 0, "exception answers do not drop the link");
+    assert_eq!(
+        sorter_link_losses(&f).await,
+        0,
+        "exception answers do not drop the link"
+    );
     f.sim.shutdown().await;
 }
 
@@ -159,11 +167,7 @@ async fn a_sorter_dying_mid_divert_diverts_no_tote_twice_and_loses_none() {
     wait_sorted(&c, f.orders.len(), LIMIT).await;
     c.shutdown(Duration::from_secs(5)).await;
     assert_every_order_accounted_for(&f).await;
-    let downs = journal(&f)
-        .await
-        .into_iter()
-        .filter(|e| matches!(e, Event::PlcLink { plc, up: false, .. } if plc == "sorter1"))
-        .count();
+    let downs = sorter_link_losses(&f).await;
     assert!(downs >= 3, "each death is seen as a lost link ({downs})");
     f.sim.shutdown().await;
 }

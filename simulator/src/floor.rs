@@ -602,6 +602,15 @@ mod tests {
             self.so.set(self.smap.signal("divert_seq").unwrap(), 0, seq);
         }
 
+        /// Places a tote, diverts it at the induct under `seq` and acknowledges its result.
+        fn sort_through(&mut self, tote: u32, chute: u32, seq: u32) {
+            self.floor.place_tote(tote);
+            self.run(500, true);
+            self.divert(tote, chute, seq);
+            self.run(400, true);
+            self.ack_confirm();
+        }
+
         fn ack_confirm(&mut self) {
             let seq = self.so("confirm_seq");
             self.so
@@ -683,11 +692,7 @@ mod tests {
     fn a_full_chute_sets_its_bit_and_turns_totes_away() {
         let mut rig = Rig::new();
         for (i, tote) in [11, 12, 13].into_iter().enumerate() {
-            rig.floor.place_tote(tote);
-            rig.run(500, true);
-            rig.divert(tote, 2, i as u32 + 1);
-            rig.run(400, true);
-            rig.ack_confirm();
+            rig.sort_through(tote, 2, i as u32 + 1);
             rig.run(20, true);
         }
         assert_eq!(rig.floor.snapshot().chutes[&2], vec![11, 12]);
@@ -804,11 +809,7 @@ mod tests {
         rig.ack_confirm();
 
         for (i, tote) in [6, 7].into_iter().enumerate() {
-            rig.floor.place_tote(tote);
-            rig.run(500, true);
-            rig.divert(tote, 2, i as u32 + 2);
-            rig.run(400, true);
-            rig.ack_confirm();
+            rig.sort_through(tote, 2, i as u32 + 2);
         }
         rig.run(20, true);
         assert_eq!(

@@ -38,25 +38,34 @@ const REGISTERS: u16 = 125;
 const WR_REGISTERS: u16 = 121;
 
 /// What to measure.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct PlcBenchOptions {
     /// Requests per phase of the capacity run (libmodbus's client does 100000).
+    #[arg(long, default_value_t = 100_000)]
     pub loops: u32,
-    /// Runs of each client/server pair; the median run is reported.
+    /// Runs of each client/server pair (the median is reported).
+    #[arg(long, default_value_t = 3)]
     pub repeat: usize,
-    /// Poll cycle of the PLC-count run.
+    /// Poll cycle of the PLC-count run, ms.
+    #[arg(long, default_value_t = 10)]
     pub cycle_ms: u64,
     /// Largest number of PLCs to try at that cycle.
+    #[arg(long, default_value_t = 800)]
     pub max_plcs: usize,
     /// Seconds each PLC count is held.
+    #[arg(long, default_value_t = 5)]
     pub plcs_seconds: u64,
     /// Sorters of the latency run.
+    #[arg(long, default_value_t = 20)]
     pub sorters: usize,
     /// Totes per hour per sorter.
+    #[arg(long, default_value_t = 30_000)]
     pub totes_per_hour: u32,
     /// Seconds of the latency run.
+    #[arg(long, default_value_t = 60)]
     pub latency_seconds: u64,
     /// Where the figures are written.
+    #[arg(long, default_value = "target/bench/plc.json")]
     pub out: PathBuf,
 }
 
