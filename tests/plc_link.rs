@@ -249,3 +249,46 @@ async fn idle_zones_sleep_draw_no_energy_and_wake_for_totes() {
     assert_every_order_accounted_for(&f).await;
     f.sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_impossible_sort_outcome_is_alarmed_acknowledged_and_not_acted_on() {
+    let f = floor_with(26, 2, fast_floor()).await;
+    let c = f.controller().await;
+    wait_for(&c, "sorter executing", LIMIT, |s| {
+        state_of(s, "sorter1") == Some(State::Execute)
+    })
+    .await;
+    for (signal, v) in [
+        ("confirm_tote", 777.0),
+        ("confirm_outcome", 99.0),
+        ("confirm_seq", 500.0),
+    ] {
+        f.sim
+            .write_signal(
+                SimPlc::Sorter,
+                signal,
+                0,
+                &floorctl_protocol::value::Value::Number(v),
+            )
+            .unwrap();
+    }
+    let s = wait_for(&c, "an alarm on the impossible value", LIMIT, |s| {
+        alarm(s, "sorter1", "values").is_some()
+    })
+    .await;
+    assert!(
+        alarm(&s, "sorter1", "values")
+            .unwrap()
+            .contains("outcome code 99"),
+        "{s:?}"
+    );
+    assert!(s.outcomes.is_empty(), "nothing counted: {:?}", s.outcomes);
+    let map = floorctl::demo::shipped_map(floorctl::demo::SORTER_MAP);
+    let acked = f
+        .sim
+        .image(SimPlc::Sorter)
+        .get(map.signal("confirm_ack_seq").unwrap(), 0);
+    assert_eq!(acked, 500, "acknowledged, so the sorter's queue moves on");
+    c.shutdown(Duration::from_secs(5)).await;
+    f.sim.shutdown().await;
+}

@@ -14,6 +14,8 @@ pub(super) struct Changes {
     pub(super) events: Vec<Event>,
     /// A sort result to acknowledge once its event is journalled.
     pub(super) confirm_to_ack: Option<u16>,
+    /// A value no map allows, described for an alarm.
+    pub(super) impossible: Option<String>,
 }
 
 /// The values last seen on one PLC; reset on reconnect so the first poll reports the current
@@ -92,7 +94,14 @@ impl Seen {
                             outcome,
                             seq: seq as u16,
                         }),
-                        None => tracing::error!(plc = id, code, seq, "sort result with an outcome code the map does not define; acknowledged and ignored"),
+                        None => {
+                            let text = format!(
+                                "sort result {seq} for tote {} has outcome code {code}, which is not one of 1 to 6; acknowledged and not acted on",
+                                get("confirm_tote", 0)
+                            );
+                            tracing::error!(plc = id, "{text}");
+                            out.impossible = Some(text);
+                        }
                     }
                     out.confirm_to_ack = Some(seq as u16);
                 }

@@ -319,7 +319,14 @@ impl Session {
         self.report_refusal(spec, events, None).await?;
         self.watch_heartbeat(map)?;
         self.verify_setpoints(spec, events).await?;
-        let changes = self.seen.diff(&spec.id, map, &self.image);
+        let mut changes = self.seen.diff(&spec.id, map, &self.image);
+        if let Some(text) = changes.impossible.take() {
+            changes.events.push(Event::PlcFault {
+                plc: spec.id.clone(),
+                condition: "values".into(),
+                fault: Some(text),
+            });
+        }
         for event in changes.events {
             let (inbound, journalled) = Inbound::with_receipt(event);
             events
