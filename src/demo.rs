@@ -12,6 +12,7 @@ use floorsim::{PickersConfig, SimConfig, Simulator};
 use crate::config::{Broker, Config, PlcSpec};
 use crate::controller::Controller;
 use crate::core::{Layout, Summary};
+use crate::plc::PlcStatus;
 
 /// The conveyor map, as shipped in `plc-maps/`.
 pub const CONVEYOR_MAP: &str = include_str!("../plc-maps/conveyor-cv4.toml");
@@ -58,21 +59,35 @@ pub fn free_addr(preferred: SocketAddr) -> std::io::Result<SocketAddr> {
     }
 }
 
-fn line(s: &Summary) -> String {
+fn line(s: &Summary, plcs: &BTreeMap<String, PlcStatus>) -> String {
     let chutes: Vec<String> = s
         .per_chute
         .iter()
         .map(|(c, n)| format!("{c}:{n}"))
         .collect();
+    let machines: Vec<String> = plcs
+        .iter()
+        .map(|(id, p)| {
+            let state = p.state.map_or("?".to_string(), |s| s.to_string());
+            let kwh: f64 = p.zone_energy_kwh.iter().sum();
+            if p.zone_energy_kwh.is_empty() {
+                format!("{id} {state}")
+            } else {
+                let asleep = p.zones_asleep.iter().filter(|a| **a).count();
+                format!("{id} {state} ({kwh:.4} kWh, {asleep} zones asleep)")
+            }
+        })
+        .collect();
     format!(
-        "orders picked {}/{}, sorted {}/{}; totes per chute [{}]; recirculations {}; alarms {}",
+        "orders picked {}/{}, sorted {}/{}; totes per chute [{}]; recirculations {}; alarms {}; {}",
         s.picked,
         s.orders,
         s.sorted,
         s.orders,
         chutes.join(" "),
         s.recirculations,
-        s.alarms
+        s.alarms,
+        machines.join(", ")
     )
 }
 
@@ -138,12 +153,12 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
     loop {
         tokio::select! {
             () = &mut stop => { println!("stopping"); break; }
-            _ = tick.tick() => println!("{}", line(&summary.borrow())),
+            _ = tick.tick() => println!("{}", line(&summary.borrow(), &controller.plc_status())),
             changed = summary.changed() => {
                 if changed.is_err() { break; }
                 let s = summary.borrow().clone();
                 if s.orders >= opts.orders && s.sorted >= s.orders {
-                    println!("{}", line(&s));
+                    println!("{}", line(&s, &controller.plc_status()));
                     println!("all {} orders sorted", s.orders);
                     break;
                 }
