@@ -1,5 +1,7 @@
 //! Benchmarks that print figures and write them as JSON under `target/bench/`.
 
+mod capacity;
+mod farm;
 pub mod plc;
 
 use std::path::Path;
