@@ -8,6 +8,7 @@ mod equipment;
 mod event;
 mod layout;
 mod picking;
+pub mod routing;
 mod sorting;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
