@@ -48,6 +48,22 @@ enum Cmd {
         #[arg(long)]
         orders: Option<PathBuf>,
     },
+    /// Route a picker through a warehouse layout and print the route length (last line, metres).
+    Route {
+        /// Layout file (TOML: aisles, aisle_length_m, aisle_pitch_m, cross_aisle_width_m,
+        /// depot_m, optional [slots]).
+        #[arg(long)]
+        layout: PathBuf,
+        /// Picks as CSV with the header `aisle,position_m`.
+        #[arg(long)]
+        picks: PathBuf,
+        /// s-shape, return, midpoint, largest-gap, combined or optimal.
+        #[arg(long, default_value = "optimal")]
+        policy: String,
+        /// Also print the visiting order as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Benchmarks; each prints its figures and writes them as JSON under target/bench/.
     Bench {
         #[command(subcommand)]
@@ -66,6 +82,8 @@ enum BenchCmd {
     /// Modbus polling capacity beside libmodbus's bandwidth client, PLCs sustained at a fixed
     /// cycle on one core, and divert decision latency with many sorters.
     Plc(floorctl::bench::plc::PlcBenchOptions),
+    /// Every routing policy on real pick lines: mean route length and gap to the optimum.
+    Routing(floorctl::bench::routing::RoutingBenchOptions),
 }
 
 fn main() -> ExitCode {
@@ -146,6 +164,15 @@ async fn execute(cmd: Cmd) -> anyhow::Result<()> {
         Cmd::Bench {
             which: BenchCmd::Plc(opts),
         } => floorctl::bench::plc::run(&opts).await,
+        Cmd::Bench {
+            which: BenchCmd::Routing(opts),
+        } => floorctl::bench::routing::run(&opts),
+        Cmd::Route {
+            layout,
+            picks,
+            policy,
+            json,
+        } => route(&layout, &picks, &policy, json),
         Cmd::CheckMap { files } => {
             let mut failed = 0;
             for f in &files {
@@ -171,4 +198,45 @@ async fn execute(cmd: Cmd) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn read(path: &std::path::Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+}
+
+fn listed(path: &std::path::Path, problems: Vec<String>) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{} has {} problem(s):\n  - {}",
+        path.display(),
+        problems.len(),
+        problems.join("\n  - ")
+    )
+}
+
+fn route(
+    layout: &std::path::Path,
+    picks: &std::path::Path,
+    policy: &str,
+    json: bool,
+) -> anyhow::Result<()> {
+    use floorctl::core::routing::{parse_picks, Policy, Warehouse};
+    let policy = Policy::from_name(policy).ok_or_else(|| {
+        let names: Vec<&str> = Policy::ALL.iter().map(|p| p.name()).collect();
+        anyhow::anyhow!("unknown policy `{policy}`: use one of {}", names.join(", "))
+    })?;
+    let w = Warehouse::parse(&read(layout)?).map_err(|p| listed(layout, p))?;
+    let stops = parse_picks(&read(picks)?).map_err(|p| listed(picks, p))?;
+    let r = w
+        .route(&stops, policy)
+        .with_context(|| format!("routing {}", picks.display()))?;
+    if json {
+        let visits: Vec<_> = r.order.iter().map(|i| stops[*i]).collect();
+        println!(
+            "{}",
+            serde_json::json!({"policy": policy.name(), "length_m": r.length_m, "visits": visits})
+        );
+    }
+    println!("policy: {policy}, {} picks", stops.len());
+    println!("route length: {:.2} m", r.length_m);
+    Ok(())
 }

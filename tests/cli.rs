@@ -145,3 +145,44 @@ fn check_map_accepts_the_shipped_maps_and_lists_the_problems_of_a_bad_one() {
     assert!(stderr.contains("overlap"), "{stderr}");
     assert!(stderr.contains("bad.toml"), "{stderr}");
 }
+
+#[test]
+fn route_prints_the_length_last_and_the_visiting_order_as_json() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let run = |policy: &str, json: bool| {
+        let mut c = floorctl();
+        c.args([
+            "route",
+            "--layout",
+            &format!("{root}/layouts/pick-area-2018.toml"),
+        ])
+        .args(["--picks", &format!("{root}/layouts/example-picks.csv")])
+        .args(["--policy", policy]);
+        if json {
+            c.arg("--json");
+        }
+        c.output().unwrap()
+    };
+    let length = |out: &std::process::Output| -> f64 {
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let last = stdout.lines().last().unwrap_or_default().to_string();
+        last.strip_prefix("route length: ")
+            .and_then(|l| l.strip_suffix(" m"))
+            .and_then(|l| l.parse().ok())
+            .unwrap_or_else(|| panic!("last line `{last}` gives no length"))
+    };
+    let optimal = run("optimal", true);
+    assert!(optimal.status.success());
+    let stdout = String::from_utf8_lossy(&optimal.stdout);
+    let visits: serde_json::Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
+    assert_eq!(visits["visits"].as_array().unwrap().len(), 6, "{stdout}");
+    let best = length(&optimal);
+    for p in ["s-shape", "return", "midpoint", "largest-gap", "combined"] {
+        let out = run(p, false);
+        assert!(out.status.success());
+        assert!(length(&out) >= best, "{p}");
+    }
+    let bad = run("zigzag", false);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown policy `zigzag`"));
+}

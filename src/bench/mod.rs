@@ -3,6 +3,7 @@
 mod capacity;
 mod farm;
 pub mod plc;
+pub mod routing;
 
 use std::path::Path;
 

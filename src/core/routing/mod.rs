@@ -31,6 +31,9 @@ pub struct Warehouse {
     /// line (0: in front of aisle 1).
     #[serde(default)]
     pub depot_m: f64,
+    /// Storage locations by code, each an aisle and a position in it.
+    #[serde(default)]
+    pub slots: std::collections::BTreeMap<String, Pick>,
 }
 
 /// One stop: an aisle and a position in it.
@@ -150,7 +153,46 @@ impl Warehouse {
                 self.depot_m
             ));
         }
+        if p.is_empty() {
+            for (code, slot) in &self.slots {
+                if let Some(reason) = self.pick_problem(*slot) {
+                    p.push(format!("slot {code}: {reason}"));
+                }
+            }
+        }
         p
+    }
+
+    /// Reads a layout file's text, listing every problem.
+    pub fn parse(text: &str) -> Result<Warehouse, Vec<String>> {
+        let w: Warehouse = toml::from_str(text).map_err(|e| vec![e.to_string()])?;
+        let problems = w.problems();
+        if problems.is_empty() {
+            Ok(w)
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// Why a pick is not in this warehouse, if it is not.
+    fn pick_problem(&self, p: Pick) -> Option<String> {
+        let (lo, hi) = (
+            self.cross_aisle_width_m / 2.0,
+            self.cross_aisle_width_m / 2.0 + self.aisle_length_m,
+        );
+        if p.aisle == 0 || p.aisle > self.aisles {
+            Some(format!(
+                "aisle {} is not one of 1 to {}",
+                p.aisle, self.aisles
+            ))
+        } else if !(p.position_m.is_finite() && (lo..=hi).contains(&p.position_m)) {
+            Some(format!(
+                "position {} m is outside the aisle's racks ({lo} to {hi} m from the front cross-aisle's centre line)",
+                p.position_m
+            ))
+        } else {
+            None
+        }
     }
 
     /// Distance between the front and back cross-aisles' centre lines through an aisle.
@@ -169,25 +211,8 @@ impl Warehouse {
         if !problems.is_empty() {
             return Err(RouteError::Layout(problems.join("; ")));
         }
-        let (lo, hi) = (
-            self.cross_aisle_width_m / 2.0,
-            self.cross_aisle_width_m / 2.0 + self.aisle_length_m,
-        );
         for (index, p) in picks.iter().enumerate() {
-            let reason = if p.aisle == 0 || p.aisle > self.aisles {
-                Some(format!(
-                    "aisle {} is not one of 1 to {}",
-                    p.aisle, self.aisles
-                ))
-            } else if !(p.position_m.is_finite() && (lo..=hi).contains(&p.position_m)) {
-                Some(format!(
-                    "position {} m is outside the aisle's racks ({lo} to {hi} m from the front cross-aisle's centre line)",
-                    p.position_m
-                ))
-            } else {
-                None
-            };
-            if let Some(reason) = reason {
+            if let Some(reason) = self.pick_problem(*p) {
                 return Err(RouteError::Pick { index, reason });
             }
         }
@@ -249,6 +274,47 @@ pub struct Stop {
     pub x: f64,
     /// From the front cross-aisle's centre line.
     pub p: f64,
+}
+
+/// Reads picks as CSV with the header `aisle,position_m`, listing every bad row.
+pub fn parse_picks(text: &str) -> Result<Vec<Pick>, Vec<String>> {
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
+    let header: Vec<&str> = match lines.next() {
+        Some((_, h)) => h.split(',').map(str::trim).collect(),
+        None => {
+            return Err(vec![
+                "the file is empty: give a header `aisle,position_m` and one row per pick".into(),
+            ])
+        }
+    };
+    let col = |name: &str| header.iter().position(|h| *h == name);
+    let (Some(a), Some(p)) = (col("aisle"), col("position_m")) else {
+        return Err(vec![format!(
+            "line 1: the header must name `aisle` and `position_m`, found {header:?}"
+        )]);
+    };
+    let mut picks = Vec::new();
+    let mut problems = Vec::new();
+    for (n, line) in lines {
+        let cells: Vec<&str> = line.split(',').map(str::trim).collect();
+        let aisle = cells.get(a).and_then(|c| c.parse::<u32>().ok());
+        let position_m = cells.get(p).and_then(|c| c.parse::<f64>().ok());
+        match (aisle, position_m) {
+            (Some(aisle), Some(position_m)) => picks.push(Pick { aisle, position_m }),
+            _ => problems.push(format!(
+                "line {}: `{line}` needs a whole aisle number and a position in metres",
+                n + 1
+            )),
+        }
+    }
+    if problems.is_empty() {
+        Ok(picks)
+    } else {
+        Err(problems)
+    }
 }
 
 /// Picks grouped by aisle, each aisle's sorted by position, as (aisle, [(position, index)]).

@@ -13,6 +13,7 @@ fn small() -> Warehouse {
         aisle_pitch_m: 3.0,
         cross_aisle_width_m: 2.0,
         depot_m: 0.0,
+        slots: Default::default(),
     }
 }
 
@@ -115,6 +116,7 @@ fn random_case(rng: &mut SmallRng, max_picks: usize) -> (Warehouse, Vec<Pick>) {
         aisle_pitch_m: rng.gen_range(2..=6) as f64,
         cross_aisle_width_m: rng.gen_range(0..=3) as f64,
         depot_m: 0.0,
+        slots: Default::default(),
     };
     let depot_m = match rng.gen_range(0..3) {
         0 => 0.0,
@@ -187,4 +189,25 @@ fn larger_orders_are_routed_and_the_optimum_stays_shortest() {
             assert!(w.route(&picks, p).unwrap().length_m + 1e-6 >= opt, "{p}");
         }
     }
+}
+
+#[test]
+fn layout_and_picks_files_report_every_problem() {
+    let text = "aisles = 0\naisle_length_m = -1\naisle_pitch_m = 3\ncross_aisle_width_m = 2\n";
+    let p = Warehouse::parse(text).unwrap_err();
+    assert!(p.iter().any(|p| p.contains("aisles is 0")), "{p:?}");
+    assert!(
+        p.iter().any(|p| p.contains("aisle_length_m is -1")),
+        "{p:?}"
+    );
+    let text = "aisles = 2\naisle_length_m = 10\naisle_pitch_m = 3\ncross_aisle_width_m = 2\n[slots]\nA-01 = { aisle = 1, position_m = 4.0 }\nZ-99 = { aisle = 9, position_m = 4.0 }\n";
+    let p = Warehouse::parse(text).unwrap_err();
+    assert_eq!(p, vec!["slot Z-99: aisle 9 is not one of 1 to 2"]);
+
+    let picks = parse_picks("aisle,position_m\n1,2.5\n3, 4\n").unwrap();
+    assert_eq!(picks, vec![pick(1, 2.5), pick(3, 4.0)]);
+    let p = parse_picks("position_m,aisle\nx,1\n2.0,\n").unwrap_err();
+    assert_eq!(p.len(), 2, "{p:?}");
+    assert!(p[0].starts_with("line 2:"), "{p:?}");
+    assert!(parse_picks("a,b\n1,2\n").unwrap_err()[0].contains("must name `aisle`"));
 }
