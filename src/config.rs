@@ -39,6 +39,13 @@ pub struct SiteFile {
     /// Bring stopped equipment to Execute (Reset, then Start) unless a supervisor stopped it.
     #[serde(default = "yes")]
     pub auto_start: bool,
+    /// How long a handheld may stay offline before its unfinished work goes to another picker.
+    #[serde(default = "default_handheld_timeout_ms")]
+    pub handheld_timeout_ms: u64,
+}
+
+fn default_handheld_timeout_ms() -> u64 {
+    30_000
 }
 
 fn default_max_recirculations() -> u32 {
@@ -335,6 +342,7 @@ impl Config {
                 pick_conveyor: conveyors.remove(0),
                 max_recirculations: file.max_recirculations,
                 auto_start: file.auto_start,
+                handheld_timeout_ms: file.handheld_timeout_ms,
             },
             plcs,
         })

@@ -256,39 +256,65 @@ async fn run_core(
     summary: watch::Sender<Summary>,
     cancel: CancellationToken,
 ) {
+    // Handhelds offline past the timeout are looked for every second; each found is an event.
+    let mut check = tokio::time::interval(Duration::from_secs(1));
+    check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let timeout = core.handheld_timeout_ms();
     loop {
         let inbound = tokio::select! {
             () = cancel.cancelled() => break,
-            m = rx.recv() => match m { Some(m) => m, None => break },
+            m = rx.recv() => match m { Some(m) => vec![m], None => break },
+            _ = check.tick() => core
+                .lost_handhelds(now_ms(), timeout)
+                .into_iter()
+                .map(|scanner| Inbound::new(Event::HandheldLost { scanner }))
+                .collect(),
         };
-        let now = now_ms();
-        let commands = core.handle(&inbound.event, now);
-        let records: Vec<&Record> = commands
-            .iter()
-            .filter_map(|c| match c {
-                Command::Record(r) => Some(r),
-                _ => None,
-            })
-            .collect();
-        // Nothing leaves the controller before the event is durable: retry until it is.
-        let mut wait = Duration::from_millis(50);
-        while let Err(err) = shell.store.append(now, &inbound.event, &records).await {
-            tracing::error!(%err, retry_in = ?wait, "cannot journal an event; holding until the database answers");
-            tokio::select! {
-                () = cancel.cancelled() => return,
-                () = tokio::time::sleep(wait) => {}
+        for inbound in inbound {
+            if !process(&mut core, &shell, inbound, &cancel).await {
+                shell.store.close().await;
+                return;
             }
-            wait = (wait * 2).min(Duration::from_secs(5));
         }
-        if let Some(receipt) = inbound.journalled {
-            let refusal = commands.iter().find_map(|c| match c {
-                Command::Refuse { reason, .. } => Some(reason.clone()),
-                _ => None,
-            });
-            let _ = receipt.send(refusal.map_or(Ok(()), Err));
-        }
-        shell.act(commands);
         summary.send_replace(core.summary());
     }
     shell.store.close().await;
+}
+
+/// Journals one event, then acts on what the core makes of it. False when the controller is
+/// stopping before the event could be journalled.
+async fn process(
+    core: &mut Core,
+    shell: &Shell,
+    inbound: Inbound,
+    cancel: &CancellationToken,
+) -> bool {
+    let now = now_ms();
+    let commands = core.handle(&inbound.event, now);
+    let records: Vec<&Record> = commands
+        .iter()
+        .filter_map(|c| match c {
+            Command::Record(r) => Some(r),
+            _ => None,
+        })
+        .collect();
+    // Nothing leaves the controller before the event is durable: retry until it is.
+    let mut wait = Duration::from_millis(50);
+    while let Err(err) = shell.store.append(now, &inbound.event, &records).await {
+        tracing::error!(%err, retry_in = ?wait, "cannot journal an event; holding until the database answers");
+        tokio::select! {
+            () = cancel.cancelled() => return false,
+            () = tokio::time::sleep(wait) => {}
+        }
+        wait = (wait * 2).min(Duration::from_secs(5));
+    }
+    if let Some(receipt) = inbound.journalled {
+        let refusal = commands.iter().find_map(|c| match c {
+            Command::Refuse { reason, .. } => Some(reason.clone()),
+            _ => None,
+        });
+        let _ = receipt.send(refusal.map_or(Ok(()), Err));
+    }
+    shell.act(commands);
+    true
 }

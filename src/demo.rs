@@ -43,6 +43,7 @@ pub fn layout() -> Layout {
         pick_conveyor: "cv1".into(),
         max_recirculations: 3,
         auto_start: true,
+        handheld_timeout_ms: 30_000,
     }
 }
 
@@ -133,13 +134,17 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
         "embedded MQTT broker on {broker}; {} virtual pickers",
         opts.pickers
     );
+    // Now and then a picker scans the wrong label first; the handheld refuses it.
     sim.start_pickers(&PickersConfig {
-        site: "demo".into(),
-        host: broker.ip().to_string(),
-        port: broker.port(),
-        count: opts.pickers,
-        pick_ms: 300,
-        deliver_ms: 400,
+        wrong_scan_rate: 0.05,
+        ..PickersConfig::steady(
+            "demo",
+            &broker.ip().to_string(),
+            broker.port(),
+            opts.pickers,
+            300,
+            400,
+        )
     });
     let cutoffs: Vec<String> = layout().cutoffs.into_iter().map(|(c, _)| c).collect();
     for order in floorsim::orders::generate(opts.seed, opts.orders, &cutoffs) {

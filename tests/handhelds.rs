@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use floorctl::config::{Broker, Config};
 use floorctl::controller::Controller;
+use floorctl::core::Summary;
 use floorctl::demo;
 use floorctl_protocol::order::{Order, OrderLine};
 use floorctl_protocol::scanner::{down_topic, up_topic, Direction, ErrorReply, Task};
@@ -46,7 +47,7 @@ async fn log_in(
     rx: &mut mpsc::UnboundedReceiver<(String, Vec<u8>)>,
     id: &str,
 ) -> Direction {
-    let login = br#"{"v":1,"id":"l1","kind":"login","picker":"p9"}"#.to_vec();
+    let login = br#"{"v":2,"id":"l1","kind":"login","picker":"p9"}"#.to_vec();
     for _ in 0..40 {
         client
             .publish(
@@ -96,7 +97,7 @@ async fn malformed_and_undirected_messages_get_an_error_and_change_nothing() {
     let controller = Controller::start(config).await.unwrap();
     let (client, mut rx) = handheld(broker.port(), "h9").await;
     // Wait until the controller is subscribed: a login is answered with a direction.
-    let login = br#"{"v":1,"id":"l1","kind":"login","picker":"p9"}"#.to_vec();
+    let login = br#"{"v":2,"id":"l1","kind":"login","picker":"p9"}"#.to_vec();
     let answer = loop {
         client
             .publish(
@@ -121,7 +122,7 @@ async fn malformed_and_undirected_messages_get_an_error_and_change_nothing() {
         ("pick", b"\xff\xfe not json".to_vec()),
         (
             "pick",
-            br#"{"v":1,"id":"m1","kind":"pick","order":"X"}"#.to_vec(),
+            br#"{"v":2,"id":"m1","kind":"pick","order":"X"}"#.to_vec(),
         ),
         (
             "pick",
@@ -140,7 +141,7 @@ async fn malformed_and_undirected_messages_get_an_error_and_change_nothing() {
     }
 
     // Well-formed but not directed: refused with the message id and a reason.
-    let pick = br#"{"v":1,"id":"m3","kind":"pick","order":"X","line":0,"qty":1,"tote":1}"#.to_vec();
+    let pick = br#"{"v":2,"id":"m3","kind":"pick","order":"X","line":0,"qty":1,"tote":1}"#.to_vec();
     client
         .publish(up_topic(SITE, "h9", "pick"), QoS::AtLeastOnce, false, pick)
         .await
@@ -155,7 +156,16 @@ async fn malformed_and_undirected_messages_get_an_error_and_change_nothing() {
         reply.reason
     );
 
-    assert_eq!(*controller.summary().borrow(), before, "nothing changed");
+    let after = controller.summary().borrow().clone();
+    assert_eq!(after.refused, before.refused + 1, "the refusal is counted");
+    assert_eq!(
+        Summary {
+            refused: before.refused,
+            ..after
+        },
+        before,
+        "nothing else changed"
+    );
     controller.shutdown(Duration::from_secs(5)).await;
 }
 
@@ -183,17 +193,33 @@ async fn a_pick_confirmed_while_the_controller_is_down_is_acted_on_when_it_retur
     };
     first.shutdown(Duration::from_secs(5)).await;
 
-    let pick =
-        format!(r#"{{"v":1,"id":"m1","kind":"pick","order":"O1","line":0,"qty":2,"tote":{tote}}}"#);
-    client
-        .publish(
-            up_topic(SITE, "h9", "pick"),
-            QoS::AtLeastOnce,
-            false,
-            pick.into_bytes(),
-        )
-        .await
-        .unwrap();
+    // Scans and the pick, all sent while the controller is down: the broker keeps them, in order.
+    for (kind, payload) in [
+        (
+            "scan",
+            r#"{"v":2,"id":"m1","kind":"scan","what":"location","code":"A01-01"}"#.to_string(),
+        ),
+        (
+            "scan",
+            r#"{"v":2,"id":"m2","kind":"scan","what":"sku","code":"S1"}"#.to_string(),
+        ),
+        (
+            "pick",
+            format!(
+                r#"{{"v":2,"id":"m3","kind":"pick","order":"O1","line":0,"qty":2,"tote":{tote}}}"#
+            ),
+        ),
+    ] {
+        client
+            .publish(
+                up_topic(SITE, "h9", kind),
+                QoS::AtLeastOnce,
+                false,
+                payload.into_bytes(),
+            )
+            .await
+            .unwrap();
+    }
     // Give the broker the message before the controller is back, so it must hold it for the
     // controller's session (the outcome asserted does not depend on this pause, only what it proves).
     tokio::time::sleep(Duration::from_millis(200)).await;

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Schema version of every payload.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Largest payload the controller accepts from a handheld.
 pub const MAX_PAYLOAD_BYTES: usize = 4096;
@@ -45,9 +45,37 @@ pub struct Up {
     pub v: u32,
     /// Message id, unique per handheld; a repeated id is a duplicate delivery.
     pub id: String,
+    /// The handheld's message counter, rising with every new message; a message whose counter
+    /// is below one already taken is stale and refused. Optional.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
     /// The message body, by kind.
     #[serde(flatten)]
     pub body: UpBody,
+}
+
+/// What a handheld scanned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScanWhat {
+    /// A location label.
+    Location,
+    /// A SKU barcode.
+    Sku,
+    /// A tote label.
+    Tote,
+}
+
+/// The next scan a pick direction expects, in the order they come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Expect {
+    /// Scan the location label.
+    Location,
+    /// Scan the SKU's barcode.
+    Sku,
+    /// Put the quantity in the tote and confirm it (`pick`), or report a short (`short`).
+    Quantity,
 }
 
 /// The body of a handheld message; the `kind` field names it and matches the topic's last level.
@@ -75,6 +103,35 @@ pub enum UpBody {
         /// Tote.
         tote: u32,
     },
+    /// A scan, checked against the direction: the location, then the SKU.
+    Scan {
+        /// What was scanned.
+        what: ScanWhat,
+        /// The code read.
+        code: String,
+    },
+    /// Fewer units at the location than directed: `found` were put in the tote.
+    Short {
+        /// Order.
+        order: String,
+        /// Line number within the order.
+        line: u32,
+        /// Units found and picked (0 to fewer than directed).
+        found: u32,
+        /// Tote picked into.
+        tote: u32,
+    },
+    /// The picker takes a break; the work waits.
+    Break,
+    /// Back from the break.
+    Resume,
+    /// The picker logs out; unfinished work goes to another picker.
+    Logout,
+    /// Online or offline (retained; the broker publishes `online: false` as the last will).
+    Presence {
+        /// Whether the handheld is connected.
+        online: bool,
+    },
 }
 
 impl UpBody {
@@ -84,6 +141,12 @@ impl UpBody {
             UpBody::Login { .. } => "login",
             UpBody::Pick { .. } => "pick",
             UpBody::ToteClosed { .. } => "tote_closed",
+            UpBody::Scan { .. } => "scan",
+            UpBody::Short { .. } => "short",
+            UpBody::Break => "break",
+            UpBody::Resume => "resume",
+            UpBody::Logout => "logout",
+            UpBody::Presence { .. } => "presence",
         }
     }
 }
@@ -158,12 +221,17 @@ pub enum Task {
         location: String,
         /// SKU code.
         sku: String,
+        /// What the SKU is, for the picker.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        description: String,
         /// Quantity.
         qty: u32,
         /// Tote to pick into.
         tote: u32,
         /// Lines left in the order after this one.
         lines_left: u32,
+        /// The scan expected next.
+        expect: Expect,
     },
     /// All lines picked: close the tote.
     CloseTote {
@@ -179,6 +247,10 @@ pub enum Task {
     },
     /// No work for now.
     Wait,
+    /// On a break: resume to carry on.
+    Paused,
+    /// Logged out.
+    LoggedOut,
 }
 
 /// An error sent to a handheld (topic kind `error`).
@@ -213,7 +285,7 @@ mod tests {
 
     #[test]
     fn a_pick_confirmation_decodes() {
-        let p = br#"{"v":1,"id":"m1","kind":"pick","order":"o1","line":0,"qty":2,"tote":5}"#;
+        let p = br#"{"v":2,"id":"m1","kind":"pick","order":"o1","line":0,"qty":2,"tote":5}"#;
         let up = Up::decode("pick", p).unwrap();
         assert_eq!(
             up.body,
@@ -227,21 +299,51 @@ mod tests {
     }
 
     #[test]
+    fn scans_shorts_and_bodiless_messages_decode() {
+        let up = Up::decode(
+            "scan",
+            br#"{"v":2,"id":"a","seq":4,"kind":"scan","what":"sku","code":"S1"}"#,
+        )
+        .unwrap();
+        assert_eq!(up.seq, Some(4));
+        assert_eq!(
+            up.body,
+            UpBody::Scan {
+                what: ScanWhat::Sku,
+                code: "S1".into()
+            }
+        );
+        let up = Up::decode("break", br#"{"v":2,"id":"b","kind":"break"}"#).unwrap();
+        assert_eq!(up.body, UpBody::Break);
+        let up = Up::decode(
+            "presence",
+            br#"{"v":2,"id":"c","kind":"presence","online":false}"#,
+        )
+        .unwrap();
+        assert_eq!(up.body, UpBody::Presence { online: false });
+        assert!(Up::decode(
+            "scan",
+            br#"{"v":2,"id":"a","kind":"scan","what":"shelf","code":"x"}"#
+        )
+        .is_err());
+    }
+
+    #[test]
     fn bad_payloads_are_refused_with_a_reason() {
         assert!(matches!(
             Up::decode("pick", b"\xff\xfe"),
             Err(DecodeError::Malformed(_))
         ));
         assert!(matches!(
-            Up::decode("pick", br#"{"v":1,"id":"m1","kind":"pick"}"#),
+            Up::decode("pick", br#"{"v":2,"id":"m1","kind":"pick"}"#),
             Err(DecodeError::Malformed(_))
         ));
         assert!(matches!(
-            Up::decode("pick", br#"{"v":2,"id":"m","kind":"tote_closed","tote":1}"#),
-            Err(DecodeError::Version(2))
+            Up::decode("pick", br#"{"v":1,"id":"m","kind":"tote_closed","tote":1}"#),
+            Err(DecodeError::Version(1))
         ));
         assert!(matches!(
-            Up::decode("pick", br#"{"v":1,"id":"m","kind":"tote_closed","tote":1}"#),
+            Up::decode("pick", br#"{"v":2,"id":"m","kind":"tote_closed","tote":1}"#),
             Err(DecodeError::KindMismatch { .. })
         ));
         assert!(matches!(

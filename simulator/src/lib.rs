@@ -53,6 +53,39 @@ pub struct PickersConfig {
     pub pick_ms: u64,
     /// Time to close a tote and take it to the conveyor.
     pub deliver_ms: u64,
+    /// Chance that a scan reads a wrong label first.
+    pub wrong_scan_rate: f64,
+    /// Chance that a location holds fewer units than directed.
+    pub short_rate: f64,
+    /// Handhelds that go offline: (handheld number from 1, after ms, for ms).
+    pub offline: Vec<(usize, u64, u64)>,
+    /// Seed of the pickers' mistakes.
+    pub seed: u64,
+}
+
+impl PickersConfig {
+    /// Pickers that make no mistakes and stay online.
+    pub fn steady(
+        site: &str,
+        host: &str,
+        port: u16,
+        count: usize,
+        pick_ms: u64,
+        deliver_ms: u64,
+    ) -> PickersConfig {
+        PickersConfig {
+            site: site.into(),
+            host: host.into(),
+            port,
+            count,
+            pick_ms,
+            deliver_ms,
+            wrong_scan_rate: 0.0,
+            short_rate: 0.0,
+            offline: Vec::new(),
+            seed: 1,
+        }
+    }
 }
 
 /// A running simulated floor.
@@ -228,7 +261,15 @@ impl Simulator {
                 port: cfg.port,
                 pick_ms: cfg.pick_ms,
                 deliver_ms: cfg.deliver_ms,
-                resync_ms: 5000,
+                resync_ms: 2000,
+                wrong_scan_rate: cfg.wrong_scan_rate,
+                short_rate: cfg.short_rate,
+                offline: cfg
+                    .offline
+                    .iter()
+                    .find(|(n, _, _)| *n == i)
+                    .map(|(_, at, dur)| (*at, *dur)),
+                seed: cfg.seed,
             };
             self.tasks
                 .spawn(picker::run(p, self.floor.clone(), self.cancel.clone()));

@@ -58,14 +58,14 @@ async fn main() -> anyhow::Result<()> {
         "conveyor PLC on {}, sorter PLC on {}",
         sim.conveyor_addr, sim.sorter_addr
     );
-    sim.start_pickers(&PickersConfig {
-        site: args.site,
-        host: args.broker_host,
-        port: args.broker_port,
-        count: args.pickers,
-        pick_ms: 800,
-        deliver_ms: 1000,
-    });
+    sim.start_pickers(&PickersConfig::steady(
+        &args.site,
+        &args.broker_host,
+        args.broker_port,
+        args.pickers,
+        800,
+        1000,
+    ));
     tokio::signal::ctrl_c()
         .await
         .context("waiting for Ctrl-C")?;

@@ -1,13 +1,16 @@
-//! A virtual picker: a real MQTT client that follows the controller's directions on its handheld,
-//! confirms each pick, closes totes and puts them on the conveyor.
+//! A virtual picker: a real MQTT client that follows the controller's directions on its
+//! handheld — scans the location and the SKU, confirms the quantity or reports a short, closes
+//! totes and puts them on the conveyor — and makes the mistakes real pickers make.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use floorctl_protocol::scanner::{
-    down_topic, up_topic, Direction, Task, Up, UpBody, SCHEMA_VERSION,
+    down_topic, up_topic, Direction, ErrorReply, Expect, ScanWhat, Task, Up, UpBody, SCHEMA_VERSION,
 };
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
 use rumqttc::{AsyncClient, Event, LastWill, MqttOptions, Packet, QoS};
 use tokio::sync::mpsc;
 use tokio::time::{sleep_until, Instant};
@@ -15,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::floor::Floor;
 
-/// How a virtual picker connects and how fast it works.
+/// How a virtual picker connects, how fast it works and how it errs.
 #[derive(Debug, Clone)]
 pub struct PickerConfig {
     /// Site id in the topics.
@@ -26,17 +29,28 @@ pub struct PickerConfig {
     pub host: String,
     /// Broker port.
     pub port: u16,
-    /// Time to walk to a location and pick one line.
+    /// Time to walk to a location and pick one line (split between the walk and the scans).
     pub pick_ms: u64,
     /// Time to close a tote and carry it to the conveyor.
     pub deliver_ms: u64,
-    /// Time without an answer after which the handheld logs in again to get its direction.
+    /// Time without an answer after which the handheld sends its last message again.
     pub resync_ms: u64,
+    /// Chance that a scan reads the wrong label first (the handheld refuses it; the picker then
+    /// scans the right one).
+    pub wrong_scan_rate: f64,
+    /// Chance that a location holds fewer units than directed.
+    pub short_rate: f64,
+    /// Goes offline (connection dropped, no goodbye) `.0` ms after starting, for `.1` ms.
+    pub offline: Option<(u64, u64)>,
+    /// Seed of the mistakes.
+    pub seed: u64,
 }
 
+/// The content of an MQTT message the handheld acts on.
 enum Inbound {
     Connected,
     Direction(Direction),
+    Error(ErrorReply),
 }
 
 enum Action {
@@ -44,23 +58,74 @@ enum Action {
     Place(u32),
 }
 
+/// The label a mistaken scan reads.
+const WRONG_CODE: &str = "NOT-THIS-ONE";
+
 /// Runs one picker until `cancel` fires.
 pub async fn run(cfg: PickerConfig, floor: Arc<Mutex<Floor>>, cancel: CancellationToken) {
+    let mut handheld = Handheld::new(&cfg);
+    let started = Instant::now();
+    let mut offline = cfg.offline;
+    loop {
+        let (client, poller, rx) = connect(&cfg, cancel.clone());
+        handheld.client = Some(client.clone());
+        // Online until cancelled, or until the planned outage starts.
+        let outage = offline.take().map(|(at, dur)| {
+            (
+                started + Duration::from_millis(at),
+                Duration::from_millis(dur),
+            )
+        });
+        let until = outage.map(|(at, _)| at);
+        let stopped = work(&cfg, &mut handheld, rx, &floor, &cancel, until).await;
+        match (stopped, outage) {
+            (Stop::Cancelled, _) | (Stop::Outage, None) => {
+                let _ = client.disconnect().await;
+                let _ = poller.await;
+                return;
+            }
+            (Stop::Outage, Some((_, dur))) => {
+                // Dropped without a goodbye: the broker publishes the last will.
+                poller.abort();
+                let _ = poller.await;
+                tracing::info!(scanner = %cfg.scanner, "handheld offline");
+                tokio::select! {
+                    () = cancel.cancelled() => return,
+                    () = tokio::time::sleep(dur) => {}
+                }
+                tracing::info!(scanner = %cfg.scanner, "handheld back online");
+            }
+        }
+    }
+}
+
+fn connect(
+    cfg: &PickerConfig,
+    cancel: CancellationToken,
+) -> (
+    AsyncClient,
+    tokio::task::JoinHandle<()>,
+    mpsc::Receiver<Inbound>,
+) {
+    let will = Up {
+        v: SCHEMA_VERSION,
+        id: format!("{}-will", cfg.scanner),
+        seq: None,
+        body: UpBody::Presence { online: false },
+    };
     let mut opts = MqttOptions::new(&cfg.scanner, &cfg.host, cfg.port);
     opts.set_clean_session(false)
         .set_keep_alive(Duration::from_secs(5))
         .set_last_will(LastWill::new(
             up_topic(&cfg.site, &cfg.scanner, "presence"),
-            r#"{"v":1,"online":false}"#,
+            serde_json::to_vec(&will).expect("messages serialise"),
             QoS::AtLeastOnce,
             true,
         ));
     let (client, eventloop) = AsyncClient::new(opts, 64);
     let (tx, rx) = mpsc::channel(64);
-    let poller = tokio::spawn(poll(eventloop, tx, cancel.clone(), cfg.scanner.clone()));
-    work(&cfg, &client, rx, floor, cancel).await;
-    let _ = client.disconnect().await;
-    let _ = poller.await;
+    let poller = tokio::spawn(poll(eventloop, tx, cancel, cfg.scanner.clone()));
+    (client, poller, rx)
 }
 
 /// Drives the MQTT connection and forwards what arrives; reconnects with doubling backoff.
@@ -81,11 +146,15 @@ async fn poll(
                 backoff = Duration::from_millis(100);
                 Some(Inbound::Connected)
             }
+            Ok(Event::Incoming(Packet::Publish(p))) if p.topic.ends_with("/error") => {
+                serde_json::from_slice::<ErrorReply>(&p.payload)
+                    .ok()
+                    .map(Inbound::Error)
+            }
             Ok(Event::Incoming(Packet::Publish(p))) => {
-                match serde_json::from_slice::<Direction>(&p.payload) {
-                    Ok(d) => Some(Inbound::Direction(d)),
-                    Err(_) => None, // error replies and anything else are shown, not acted on
-                }
+                serde_json::from_slice::<Direction>(&p.payload)
+                    .ok()
+                    .map(Inbound::Direction)
             }
             Ok(_) => None,
             Err(err) => {
@@ -106,92 +175,196 @@ async fn poll(
     }
 }
 
-/// The handheld's outgoing side: message ids unique across restarts, and the last message kept
-/// so that it can be sent again, under the same id, when no answer comes.
+/// The handheld's outgoing side: message ids and counters unique across restarts, and the last
+/// message kept so that it can be sent again, under the same id, when no answer comes.
 struct Handheld<'a> {
     cfg: &'a PickerConfig,
-    client: &'a AsyncClient,
+    client: Option<AsyncClient>,
     session: u32,
     sent: u64,
     last: Option<Up>,
+    rng: SmallRng,
+    /// The right message to send after a deliberate mistake is refused.
+    correction: Option<UpBody>,
 }
 
-impl Handheld<'_> {
+impl<'a> Handheld<'a> {
+    fn new(cfg: &'a PickerConfig) -> Handheld<'a> {
+        let session = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos())
+            ^ std::process::id();
+        let seed = cfg.scanner.bytes().fold(cfg.seed, |h, b| {
+            h.wrapping_mul(31).wrapping_add(u64::from(b))
+        });
+        Handheld {
+            cfg,
+            client: None,
+            session,
+            sent: 0,
+            last: None,
+            rng: SmallRng::seed_from_u64(seed),
+            correction: None,
+        }
+    }
+
     async fn send(&mut self, body: UpBody) {
         self.sent += 1;
-        let id = format!("{}-{:08x}-{}", self.cfg.scanner, self.session, self.sent);
         let msg = Up {
             v: SCHEMA_VERSION,
-            id,
+            id: format!("{}-{:08x}-{}", self.cfg.scanner, self.session, self.sent),
+            seq: Some((u64::from(self.session) << 24) + self.sent),
             body,
         };
-        self.publish(&msg).await;
+        self.publish(&msg, false).await;
         self.last = Some(msg);
     }
 
-    async fn login(&mut self) {
+    async fn hello(&mut self) {
+        let presence = Up {
+            v: SCHEMA_VERSION,
+            id: format!("{}-{:08x}-online", self.cfg.scanner, self.session),
+            seq: None,
+            body: UpBody::Presence { online: true },
+        };
+        self.publish(&presence, true).await;
         let picker = format!("picker-{}", self.cfg.scanner);
         self.send(UpBody::Login { picker }).await;
     }
 
-    /// No answer: send the last message again under its id (the controller answers a duplicate
-    /// with the current direction), or log in when there was none.
+    /// No answer: send the last message again under its id (the controller answers a
+    /// re-delivery as it answered the first), or log in when there was none.
     async fn resend(&mut self) {
         match self.last.clone() {
-            Some(msg) => self.publish(&msg).await,
-            None => self.login().await,
+            Some(msg) => self.publish(&msg, false).await,
+            None => self.hello().await,
         }
     }
 
-    async fn publish(&self, msg: &Up) {
+    async fn publish(&self, msg: &Up, retain: bool) {
+        let Some(client) = &self.client else { return };
         let topic = up_topic(&self.cfg.site, &self.cfg.scanner, msg.body.kind());
         let payload = serde_json::to_vec(msg).expect("messages serialise");
-        if let Err(err) = self
-            .client
-            .publish(topic, QoS::AtLeastOnce, false, payload)
+        if let Err(err) = client
+            .publish(topic, QoS::AtLeastOnce, retain, payload)
             .await
         {
             tracing::warn!(scanner = %self.cfg.scanner, %err, "handheld cannot queue a message");
         }
     }
+
+    /// What the picker does for a direction: the right message, or now and then a wrong scan or
+    /// a short (the right one is kept to follow the refusal).
+    fn respond(&mut self, task: Task) -> Option<(u64, Action)> {
+        let scan_ms = self.cfg.pick_ms / 4;
+        let scan = |rng: &mut SmallRng, correction: &mut Option<UpBody>, what, code: String| {
+            let right = UpBody::Scan { what, code };
+            if rng.gen_bool(self.cfg.wrong_scan_rate.clamp(0.0, 1.0)) {
+                *correction = Some(right);
+                UpBody::Scan {
+                    what,
+                    code: WRONG_CODE.into(),
+                }
+            } else {
+                right
+            }
+        };
+        match task {
+            Task::Pick {
+                order,
+                line,
+                location,
+                sku,
+                qty,
+                tote,
+                expect,
+                ..
+            } => Some(match expect {
+                Expect::Location => {
+                    let body = scan(
+                        &mut self.rng,
+                        &mut self.correction,
+                        ScanWhat::Location,
+                        location,
+                    );
+                    (self.cfg.pick_ms / 2, Action::Send(body))
+                }
+                Expect::Sku => {
+                    let body = scan(&mut self.rng, &mut self.correction, ScanWhat::Sku, sku);
+                    (scan_ms, Action::Send(body))
+                }
+                Expect::Quantity if self.rng.gen_bool(self.cfg.short_rate.clamp(0.0, 1.0)) => {
+                    let found = self.rng.gen_range(0..qty);
+                    let body = UpBody::Short {
+                        order,
+                        line,
+                        found,
+                        tote,
+                    };
+                    (scan_ms, Action::Send(body))
+                }
+                Expect::Quantity => (
+                    scan_ms,
+                    Action::Send(UpBody::Pick {
+                        order,
+                        line,
+                        qty,
+                        tote,
+                    }),
+                ),
+            }),
+            Task::CloseTote { tote } => Some((
+                self.cfg.pick_ms / 2,
+                Action::Send(UpBody::ToteClosed { tote }),
+            )),
+            Task::ToteComplete { tote, .. } => Some((self.cfg.deliver_ms, Action::Place(tote))),
+            Task::Wait | Task::Paused | Task::LoggedOut => None,
+        }
+    }
+}
+
+/// Why [`work`] returned.
+enum Stop {
+    Cancelled,
+    Outage,
 }
 
 async fn work(
     cfg: &PickerConfig,
-    client: &AsyncClient,
+    handheld: &mut Handheld<'_>,
     mut rx: mpsc::Receiver<Inbound>,
-    floor: Arc<Mutex<Floor>>,
-    cancel: CancellationToken,
-) {
-    let session = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos())
-        ^ std::process::id();
-    let mut handheld = Handheld {
-        cfg,
-        client,
-        session,
-        sent: 0,
-        last: None,
-    };
+    floor: &Arc<Mutex<Floor>>,
+    cancel: &CancellationToken,
+    until: Option<Instant>,
+) -> Stop {
     let mut current: Option<String> = None;
     let mut pending: Option<(Instant, Action)> = None;
     let mut placed = HashSet::new();
     let mut waiting_since: Option<Instant> = None;
-    let far = Duration::from_secs(3600);
+    let far = Instant::now() + Duration::from_secs(3600);
     loop {
-        let due = pending.as_ref().map_or(Instant::now() + far, |(d, _)| *d);
-        let resync = waiting_since.map_or(Instant::now() + far, |w| {
-            w + Duration::from_millis(cfg.resync_ms)
-        });
+        let due = pending.as_ref().map_or(far, |(d, _)| *d);
+        let resync = waiting_since.map_or(far, |w| w + Duration::from_millis(cfg.resync_ms));
+        let at = |ms| Instant::now() + Duration::from_millis(ms);
         tokio::select! {
-            () = cancel.cancelled() => return,
+            () = cancel.cancelled() => return Stop::Cancelled,
+            () = sleep_until(until.unwrap_or(far)), if until.is_some() => return Stop::Outage,
             inbound = rx.recv() => match inbound {
-                None => return,
+                None => return Stop::Cancelled,
                 Some(Inbound::Connected) => {
-                    let _ = client.subscribe(down_topic(&cfg.site, &cfg.scanner, "#"), QoS::AtLeastOnce).await;
-                    handheld.login().await;
+                    if let Some(c) = &handheld.client {
+                        let _ = c.subscribe(down_topic(&cfg.site, &cfg.scanner, "#"), QoS::AtLeastOnce).await;
+                    }
+                    handheld.hello().await;
                     waiting_since = Some(Instant::now());
+                }
+                Some(Inbound::Error(e)) => {
+                    waiting_since = None;
+                    match handheld.correction.take() {
+                        // The mistake was noticed: scan the right label.
+                        Some(body) => pending = Some((at(cfg.pick_ms / 4), Action::Send(body))),
+                        None => tracing::debug!(scanner = %cfg.scanner, reason = %e.reason, "refused"),
+                    }
                 }
                 Some(Inbound::Direction(d)) => {
                     if current.as_deref() == Some(d.id.as_str()) {
@@ -199,15 +372,8 @@ async fn work(
                     }
                     current = Some(d.id.clone());
                     waiting_since = None;
-                    let at = |ms| Instant::now() + Duration::from_millis(ms);
-                    pending = match d.task {
-                        Task::Pick { order, line, qty, tote, .. } => {
-                            Some((at(cfg.pick_ms), Action::Send(UpBody::Pick { order, line, qty, tote })))
-                        }
-                        Task::CloseTote { tote } => Some((at(cfg.pick_ms / 2), Action::Send(UpBody::ToteClosed { tote }))),
-                        Task::ToteComplete { tote, .. } => Some((at(cfg.deliver_ms), Action::Place(tote))),
-                        Task::Wait => None,
-                    };
+                    handheld.correction = None;
+                    pending = handheld.respond(d.task).map(|(ms, a)| (at(ms), a));
                 }
             },
             () = sleep_until(due), if pending.is_some() => {

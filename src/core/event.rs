@@ -81,6 +81,20 @@ pub enum Event {
         /// The message.
         msg: Up,
     },
+    /// Units on hand at a location, as the stock system counts them.
+    Stock {
+        /// SKU code.
+        sku: String,
+        /// Location.
+        location: String,
+        /// Units on hand.
+        qty: u32,
+    },
+    /// A handheld stayed offline past the timeout: its unfinished work goes to another picker.
+    HandheldLost {
+        /// Handheld id.
+        scanner: String,
+    },
     /// A tote was scanned at a conveyor's entry.
     ToteEntered {
         /// Conveyor id.
@@ -184,6 +198,8 @@ impl Event {
         match self {
             Event::OrderReceived { .. } => "order_received",
             Event::Scanner { .. } => "scanner",
+            Event::Stock { .. } => "stock",
+            Event::HandheldLost { .. } => "handheld_lost",
             Event::ToteEntered { .. } => "tote_entered",
             Event::ToteInducted { .. } => "tote_inducted",
             Event::SortConfirmed { .. } => "sort_confirmed",

@@ -18,6 +18,8 @@ pub struct Layout {
     /// Whether the controller brings stopped equipment to Execute by itself (Reset, then Start)
     /// unless a supervisor stopped it.
     pub auto_start: bool,
+    /// How long a handheld may stay offline before its unfinished work goes to another picker.
+    pub handheld_timeout_ms: u64,
 }
 
 impl Layout {
@@ -75,6 +77,7 @@ pub(super) fn test_layout() -> Layout {
         pick_conveyor: "cv1".into(),
         max_recirculations: 2,
         auto_start: true,
+        handheld_timeout_ms: 10_000,
     }
 }
 

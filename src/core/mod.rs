@@ -6,6 +6,7 @@
 mod command;
 mod equipment;
 mod event;
+mod handhelds;
 mod layout;
 mod picking;
 pub mod routing;
@@ -19,7 +20,7 @@ pub use event::{Event, SortOutcome};
 pub use layout::{ChuteChoice, Layout};
 
 use floorctl_protocol::order::Order;
-use floorctl_protocol::scanner::Direction;
+use floorctl_protocol::scanner::{Direction, Expect};
 
 /// Milliseconds since the Unix epoch, as read by the shell.
 pub type Millis = u64;
@@ -33,6 +34,14 @@ struct OrderState {
     order: Order,
     status: OrderStatus,
     tote: Option<u32>,
+    /// Position in the release queue.
+    key: (usize, u64),
+    /// The next line to pick (lines before it are done).
+    next_line: u32,
+    /// Units put in the tote, per line.
+    picked: Vec<u32>,
+    /// Units that could not be found anywhere, back-ordered.
+    backordered: u32,
 }
 
 /// A tote and its progress.
@@ -49,8 +58,13 @@ struct ToteState {
 /// What a handheld is doing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Work {
-    /// Picking `order` into `tote`; `line` is the next line to pick.
-    Picking { order: String, tote: u32, line: u32 },
+    /// Picking `order` into `tote`; `line` is the next line to pick, `expect` the next scan.
+    Picking {
+        order: String,
+        tote: u32,
+        line: u32,
+        expect: Expect,
+    },
     /// All lines picked; waiting for the tote to be closed.
     Closing { order: String, tote: u32 },
     /// Carrying the closed tote to the conveyor; done when the conveyor sees it.
@@ -62,9 +76,16 @@ enum Work {
 struct ScannerState {
     picker: String,
     work: Option<Work>,
-    /// The last direction sent, re-sent on reconnect and on a duplicate message.
+    /// The last direction sent, re-sent on reconnect.
     direction: Option<Direction>,
-    seen: VecDeque<String>,
+    /// Recent message ids with the answer each got, to answer a re-delivery the same way.
+    answers: VecDeque<(String, Vec<Command>)>,
+    /// The highest message counter taken.
+    last_seq: Option<u64>,
+    /// On a break.
+    paused: bool,
+    /// When the handheld went offline, while it is.
+    offline_since: Option<Millis>,
 }
 
 /// Counts shown as progress.
@@ -86,6 +107,12 @@ pub struct Summary {
     pub chute_outcomes: BTreeMap<(u16, SortOutcome), u32>,
     /// Alarms raised.
     pub alarms: usize,
+    /// Units back-ordered because no location held them.
+    pub backordered: u32,
+    /// Short picks reported.
+    pub shorts: u32,
+    /// Handheld messages refused (wrong scans, stale or undirected messages).
+    pub refused: u32,
     /// Alarms whose condition still holds, by (source, condition), with their text.
     pub active_alarms: BTreeMap<(String, String), String>,
     /// Conveyors and sorters.
@@ -110,6 +137,8 @@ pub struct Core {
     plc_seqs: BTreeMap<(String, &'static str), u16>,
     full_chutes: BTreeSet<u16>,
     disabled_chutes: BTreeSet<u16>,
+    /// Units on hand per SKU and location, as last reported and since picked.
+    stock: BTreeMap<String, BTreeMap<String, u32>>,
     /// Progress counts, kept up to date by every change so reading them costs nothing.
     summary: Summary,
 }
@@ -130,16 +159,24 @@ impl Core {
             equipment: BTreeMap::new(),
             full_chutes: BTreeSet::new(),
             disabled_chutes: BTreeSet::new(),
+            stock: BTreeMap::new(),
             summary: Summary::default(),
         }
     }
 
     /// Applies one event and returns what the shell must do.
-    pub fn handle(&mut self, event: &Event, _now: Millis) -> Vec<Command> {
+    pub fn handle(&mut self, event: &Event, now: Millis) -> Vec<Command> {
         let mut out = Vec::new();
         match event {
             Event::OrderReceived { order } => self.order_received(order, &mut out),
-            Event::Scanner { scanner, msg } => self.scanner_message(scanner, msg, &mut out),
+            Event::Scanner { scanner, msg } => self.scanner_message(scanner, msg, now, &mut out),
+            Event::Stock { sku, location, qty } => {
+                self.stock
+                    .entry(sku.clone())
+                    .or_default()
+                    .insert(location.clone(), *qty);
+            }
+            Event::HandheldLost { scanner } => self.handheld_lost(scanner, &mut out),
             Event::ToteEntered {
                 conveyor,
                 tote,
@@ -218,6 +255,11 @@ impl Core {
             .collect()
     }
 
+    /// How long a handheld may stay offline before its work is handed over.
+    pub fn handheld_timeout_ms(&self) -> Millis {
+        self.layout.handheld_timeout_ms
+    }
+
     /// Progress counts.
     pub fn summary(&self) -> Summary {
         let mut s = self.summary.clone();
@@ -231,6 +273,9 @@ impl Core {
         let mut s = Summary {
             orders: self.orders.len(),
             alarms: self.summary.alarms,
+            backordered: self.summary.backordered,
+            shorts: self.summary.shorts,
+            refused: self.summary.refused,
             outcomes: self.summary.outcomes.clone(),
             chute_outcomes: self.summary.chute_outcomes.clone(),
             active_alarms: self.summary.active_alarms.clone(),
@@ -330,3 +375,5 @@ fn is_picked(status: OrderStatus) -> bool {
 mod tests;
 #[cfg(test)]
 mod tests_equipment;
+#[cfg(test)]
+mod tests_handhelds;

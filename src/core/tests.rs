@@ -1,7 +1,7 @@
 use std::collections::BTreeMap;
 
 use floorctl_protocol::order::{Order, OrderLine};
-use floorctl_protocol::scanner::{Task, Up, UpBody, SCHEMA_VERSION};
+use floorctl_protocol::scanner::{ScanWhat, Task, Up, UpBody, SCHEMA_VERSION};
 
 use super::*;
 
@@ -31,6 +31,7 @@ pub(super) fn up(scanner: &str, id: &str, body: UpBody) -> Event {
         msg: Up {
             v: SCHEMA_VERSION,
             id: id.into(),
+            seq: None,
             body,
         },
     }
@@ -47,6 +48,35 @@ pub(super) fn pick(id: &str, order: &str, line: u32, qty: u32, tote: u32) -> Eve
             tote,
         },
     )
+}
+
+/// The location and SKU scans of line `line` of a test order, on h1, as a pick direction asks.
+pub(super) fn scans(line: u32) -> [Event; 2] {
+    [
+        up(
+            "h1",
+            &format!("loc{line}"),
+            UpBody::Scan {
+                what: ScanWhat::Location,
+                code: format!("A-{line:02}"),
+            },
+        ),
+        up(
+            "h1",
+            &format!("sku{line}"),
+            UpBody::Scan {
+                what: ScanWhat::Sku,
+                code: format!("S{line}"),
+            },
+        ),
+    ]
+}
+
+/// Scans line `line` on h1.
+pub(super) fn scan(core: &mut Core, line: u32) {
+    for e in scans(line) {
+        core.handle(&e, 0);
+    }
 }
 
 pub(super) fn induct(tote: u32, seq: u16) -> Event {
@@ -115,6 +145,7 @@ fn one_order_goes_from_handheld_to_its_cutoffs_chute() {
         matches!(&d[..], [Task::Pick { order, line: 0, qty: 1, tote: 1, lines_left: 1, .. }] if order == "o1")
     );
 
+    scan(&mut core, 0);
     let d = directions(&core.handle(&pick("m1", "o1", 0, 1, 1), 1));
     assert!(matches!(
         &d[..],
@@ -125,6 +156,7 @@ fn one_order_goes_from_handheld_to_its_cutoffs_chute() {
             ..
         }]
     ));
+    scan(&mut core, 1);
     let d = directions(&core.handle(&pick("m2", "o1", 1, 2, 1), 2));
     assert_eq!(d, vec![Task::CloseTote { tote: 1 }]);
     let d = directions(&core.handle(&up("h1", "m3", UpBody::ToteClosed { tote: 1 }), 3));
@@ -178,6 +210,7 @@ fn a_redelivered_message_changes_nothing_and_gets_the_same_answer() {
     let mut core = Core::new(layout());
     core.handle(&order("o1", "11:00", 2), 0);
     login(&mut core, "h1");
+    scan(&mut core, 0);
     let pick = pick("m1", "o1", 0, 1, 1);
     let first = core.handle(&pick, 1);
     let again = core.handle(&pick, 2);
@@ -198,11 +231,29 @@ fn a_pick_that_was_not_directed_is_refused_and_changes_nothing() {
     let before = core.summary();
     let cmds = core.handle(&pick("m1", "o1", 1, 2, 1), 1);
     assert_eq!(rejects(&cmds).len(), 1, "{cmds:?}");
-    let cmds = core.handle(&pick("m2", "o1", 0, 5, 1), 1);
-    assert!(rejects(&cmds)[0].contains("quantity 5"), "{cmds:?}");
+    let cmds = core.handle(&pick("m2", "o1", 0, 1, 1), 1);
+    assert!(
+        rejects(&cmds)[0].contains("scan the location A-00 first"),
+        "{cmds:?}"
+    );
+    scan(&mut core, 0);
+    let cmds = core.handle(&pick("m5", "o1", 0, 5, 1), 1);
+    assert!(
+        rejects(&cmds)[0].contains("over-pick: 5 confirmed, 1 directed"),
+        "{cmds:?}"
+    );
     let cmds = core.handle(&up("h1", "m3", UpBody::ToteClosed { tote: 1 }), 1);
     assert_eq!(rejects(&cmds).len(), 1);
-    assert_eq!(core.summary(), before);
+    let after = core.summary();
+    assert_eq!(after.refused, 4, "every refusal is counted");
+    assert_eq!(
+        Summary {
+            refused: 0,
+            ..after
+        },
+        before,
+        "and changes nothing else"
+    );
     // The directed pick still goes through.
     let d = directions(&core.handle(&pick("m4", "o1", 0, 1, 1), 2));
     assert!(matches!(&d[..], [Task::Pick { line: 1, .. }]));
@@ -286,9 +337,12 @@ fn a_recirculated_tote_is_diverted_again_on_its_next_pass() {
 
 #[test]
 fn replaying_the_same_events_rebuilds_the_same_state_and_resumes_directions() {
+    let [loc, sku] = scans(0);
     let events = vec![
         order("o1", "11:00", 2),
         up("h1", "login", UpBody::Login { picker: "p".into() }),
+        loc,
+        sku,
         pick("m1", "o1", 0, 1, 1),
     ];
     let mut a = Core::new(layout());
@@ -315,6 +369,7 @@ fn a_tote_read_at_the_induct_without_an_entry_scan_frees_its_picker() {
     core.handle(&order("o1", "11:00", 1), 0);
     core.handle(&order("o2", "11:00", 1), 0);
     login(&mut core, "h1");
+    scan(&mut core, 0);
     core.handle(&pick("m1", "o1", 0, 1, 1), 1);
     core.handle(&up("h1", "m2", UpBody::ToteClosed { tote: 1 }), 2);
     let cmds = core.handle(&induct(1, 1), 3);

@@ -138,6 +138,7 @@ fn a_jam_raises_one_alarm_that_clears_when_the_zone_is_reset() {
 fn closed_tote(core: &mut Core) {
     core.handle(&order("o1", "11:00", 1), 0);
     login(core, "h1");
+    super::tests::scan(core, 0);
     core.handle(&pick("m1", "o1", 0, 1, 1), 1);
     core.handle(&up("h1", "m2", UpBody::ToteClosed { tote: 1 }), 2);
 }

@@ -148,9 +148,6 @@ fn decode(site: &str, p: &Publish) -> Result<Event, Option<(String, String)>> {
     let Some((scanner, kind)) = scanner::parse_up_topic(site, &p.topic) else {
         return Err(None);
     };
-    if kind == "presence" {
-        return Err(None);
-    }
     match Up::decode(kind, &p.payload) {
         Ok(msg) => Ok(Event::Scanner {
             scanner: scanner.to_string(),

@@ -72,6 +72,16 @@ pub async fn floor(seed: u64) -> Floor {
 
 /// A floor with `orders` orders and the given timing.
 pub async fn floor_with(seed: u64, orders: usize, timing: FloorTiming) -> Floor {
+    floor_with_pickers(seed, orders, timing, |_| {}).await
+}
+
+/// A floor whose pickers are set up by `pickers` (mistakes, outages).
+pub async fn floor_with_pickers(
+    seed: u64,
+    orders: usize,
+    timing: FloorTiming,
+    pickers: impl FnOnce(&mut PickersConfig),
+) -> Floor {
     let broker = broker().await;
     let mut sim = Simulator::start(SimConfig {
         conveyor_map: shipped_map(CONVEYOR_MAP),
@@ -82,14 +92,9 @@ pub async fn floor_with(seed: u64, orders: usize, timing: FloorTiming) -> Floor 
     })
     .await
     .unwrap();
-    sim.start_pickers(&PickersConfig {
-        site: SITE.into(),
-        host: broker.ip().to_string(),
-        port: broker.port(),
-        count: 6,
-        pick_ms: 60,
-        deliver_ms: 60,
-    });
+    let mut cfg = PickersConfig::steady(SITE, &broker.ip().to_string(), broker.port(), 6, 60, 60);
+    pickers(&mut cfg);
+    sim.start_pickers(&cfg);
     let cutoffs: Vec<String> = demo::layout().cutoffs.into_iter().map(|(c, _)| c).collect();
     let orders = floorsim::orders::generate(seed, orders, &cutoffs);
     let dir = tempfile::tempdir().unwrap();
@@ -194,11 +199,12 @@ pub async fn assert_every_order_accounted_for(f: &Floor) {
             Event::OrderReceived { order } => {
                 received.insert(order.id.clone());
             }
-            Event::Scanner { msg, .. } => {
-                if let UpBody::Pick { order, line, .. } = &msg.body {
+            Event::Scanner { msg, .. } => match &msg.body {
+                UpBody::Pick { order, line, .. } | UpBody::Short { order, line, .. } => {
                     picks.insert((order.clone(), *line));
                 }
-            }
+                _ => {}
+            },
             Event::SortConfirmed {
                 tote,
                 outcome: SortOutcome::Sorted,
@@ -218,7 +224,7 @@ pub async fn assert_every_order_accounted_for(f: &Floor) {
     assert_eq!(
         picks.len(),
         lines,
-        "every order line's pick confirmation is journalled"
+        "every order line's pick or short confirmation is journalled"
     );
     assert_eq!(
         sorted.len(),

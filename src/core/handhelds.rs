@@ -1,0 +1,391 @@
+//! Handheld messages: every scan verified against the direction, picks and shorts confirmed,
+//! breaks, log-outs and presence. A message answers once; a re-delivery gets the same answer.
+
+use floorctl_protocol::order::OrderLine;
+use floorctl_protocol::scanner::{ErrorReply, Expect, ScanWhat, Up, UpBody, SCHEMA_VERSION};
+
+use super::{Command, Core, Millis, OrderStatus, ToteStatus, Work, SEEN_IDS_PER_SCANNER};
+
+impl Core {
+    pub(super) fn scanner_message(
+        &mut self,
+        scanner: &str,
+        msg: &Up,
+        now: Millis,
+        out: &mut Vec<Command>,
+    ) {
+        // Presence is a state, not an action: the broker may repeat a last will.
+        if let UpBody::Presence { online } = msg.body {
+            return self.presence(scanner, online, now, out);
+        }
+        let state = self.scanners.entry(scanner.to_string()).or_default();
+        if let Some((_, answer)) = state.answers.iter().find(|(id, _)| *id == msg.id) {
+            out.extend(answer.iter().cloned());
+            return;
+        }
+        let start = out.len();
+        let stale = match (msg.seq, state.last_seq) {
+            (Some(seq), Some(last)) if seq <= last => Some(format!(
+                "stale message: counter {seq} is not above {last}, already taken; nothing changed"
+            )),
+            _ => None,
+        };
+        let result = match stale {
+            Some(reason) => Err(reason),
+            None => {
+                if msg.seq.is_some() {
+                    state.last_seq = msg.seq;
+                }
+                self.apply(scanner, &msg.body, out)
+            }
+        };
+        if let Err(reason) = result {
+            self.summary.refused += 1;
+            out.push(Command::Reject {
+                scanner: scanner.to_string(),
+                reply: ErrorReply {
+                    v: SCHEMA_VERSION,
+                    reply_to: Some(msg.id.clone()),
+                    reason,
+                },
+            });
+        }
+        let answer: Vec<Command> = out[start..]
+            .iter()
+            .filter(|c| matches!(c, Command::Direct { scanner: s, .. } | Command::Reject { scanner: s, .. } if s == scanner))
+            .cloned()
+            .collect();
+        let state = self.scanners.get_mut(scanner).expect("created above");
+        if state.answers.len() == SEEN_IDS_PER_SCANNER {
+            state.answers.pop_front();
+        }
+        state.answers.push_back((msg.id.clone(), answer));
+    }
+
+    fn apply(
+        &mut self,
+        scanner: &str,
+        body: &UpBody,
+        out: &mut Vec<Command>,
+    ) -> Result<(), String> {
+        let logged_in = !self.scanners[scanner].picker.is_empty();
+        match body {
+            UpBody::Login { picker } => {
+                let state = self.scanners.get_mut(scanner).expect("exists");
+                state.picker = picker.clone();
+                state.offline_since = None;
+                if state.work.is_some() {
+                    self.direct(scanner, out);
+                } else {
+                    self.assign_next(scanner, out);
+                }
+                Ok(())
+            }
+            _ if !logged_in => Err("log in first".into()),
+            UpBody::Logout => {
+                self.scanners
+                    .get_mut(scanner)
+                    .expect("exists")
+                    .picker
+                    .clear();
+                self.release_work(scanner, out);
+                self.direct(scanner, out);
+                Ok(())
+            }
+            UpBody::Break => {
+                self.scanners.get_mut(scanner).expect("exists").paused = true;
+                self.direct(scanner, out);
+                Ok(())
+            }
+            UpBody::Resume => {
+                let state = self.scanners.get_mut(scanner).expect("exists");
+                state.paused = false;
+                if state.work.is_none() {
+                    self.assign_next(scanner, out);
+                } else {
+                    self.direct(scanner, out);
+                }
+                Ok(())
+            }
+            _ if self.scanners[scanner].paused => Err("on a break: resume first".into()),
+            UpBody::Scan { what, code } => self.scan(scanner, *what, code, out),
+            UpBody::Pick {
+                order,
+                line,
+                qty,
+                tote,
+            } => {
+                let directed = self.directed_line(scanner, order, *line, *tote, false)?;
+                if *qty > directed.qty {
+                    return Err(format!(
+                        "over-pick: {qty} confirmed, {} directed; put {} back",
+                        directed.qty,
+                        qty - directed.qty
+                    ));
+                }
+                if *qty < directed.qty {
+                    return Err(format!(
+                        "{qty} is fewer than the {} directed: report a short with the units found",
+                        directed.qty
+                    ));
+                }
+                self.line_done(scanner, *qty, out);
+                Ok(())
+            }
+            UpBody::Short {
+                order,
+                line,
+                found,
+                tote,
+            } => {
+                let directed = self.directed_line(scanner, order, *line, *tote, true)?;
+                if *found >= directed.qty {
+                    return Err(format!(
+                        "{found} found is not short of the {} directed: confirm it as a pick",
+                        directed.qty
+                    ));
+                }
+                self.short(scanner, order, *line, &directed, *found, out);
+                self.line_done(scanner, *found, out);
+                Ok(())
+            }
+            UpBody::ToteClosed { tote } => self.tote_closed(scanner, *tote, out),
+            UpBody::Presence { .. } => Ok(()),
+        }
+    }
+
+    /// The line a pick or short confirms, once it is the one directed and its scans are done
+    /// (a short needs only the location scanned: the SKU may not be there at all).
+    fn directed_line(
+        &self,
+        scanner: &str,
+        order: &str,
+        line: u32,
+        tote: u32,
+        short: bool,
+    ) -> Result<OrderLine, String> {
+        let Some(Work::Picking {
+            order: o,
+            tote: t,
+            line: l,
+            expect,
+        }) = &self.scanners[scanner].work
+        else {
+            return Err("no pick is directed to this handheld now".into());
+        };
+        if o != order || *l != line || *t != tote {
+            return Err(format!(
+                "this pick is not the one directed: expected order {o} line {l} into tote {t}"
+            ));
+        }
+        let directed = self.orders[o].order.lines[*l as usize].clone();
+        match expect {
+            Expect::Location => Err(format!("scan the location {} first", directed.location)),
+            Expect::Sku if !short => Err(format!("scan the SKU {} first", directed.sku)),
+            _ => Ok(directed),
+        }
+    }
+
+    fn scan(
+        &mut self,
+        scanner: &str,
+        what: ScanWhat,
+        code: &str,
+        out: &mut Vec<Command>,
+    ) -> Result<(), String> {
+        let Some(Work::Picking {
+            order,
+            tote,
+            line,
+            expect,
+        }) = self.scanners[scanner].work.clone()
+        else {
+            return Err("no pick is directed to this handheld now".into());
+        };
+        let l = &self.orders[&order].order.lines[line as usize];
+        let next = match what {
+            ScanWhat::Tote if code == tote.to_string() => expect,
+            ScanWhat::Tote => return Err(format!("wrong tote {code}: pick into tote {tote}")),
+            ScanWhat::Location if code == l.location => expect.max(Expect::Sku),
+            ScanWhat::Location => {
+                return Err(format!("wrong location {code}: go to {}", l.location))
+            }
+            ScanWhat::Sku if expect == Expect::Location => {
+                return Err(format!("scan the location {} first", l.location))
+            }
+            ScanWhat::Sku if code == l.sku => Expect::Quantity,
+            ScanWhat::Sku => {
+                return Err(format!(
+                    "wrong SKU {code}: pick {} at {}",
+                    l.sku, l.location
+                ))
+            }
+        };
+        if let Some(Work::Picking { expect, .. }) =
+            &mut self.scanners.get_mut(scanner).expect("exists").work
+        {
+            *expect = next;
+        }
+        self.direct(scanner, out);
+        Ok(())
+    }
+
+    /// Books a short: the location held only `found`; the rest comes from another location
+    /// holding the SKU, as a new line picked next, or is back-ordered.
+    fn short(
+        &mut self,
+        scanner: &str,
+        order: &str,
+        line: u32,
+        directed: &OrderLine,
+        found: u32,
+        out: &mut Vec<Command>,
+    ) {
+        self.summary.shorts += 1;
+        let booked = self
+            .stock
+            .get(&directed.sku)
+            .and_then(|s| s.get(&directed.location))
+            .copied();
+        if let Some(book) = booked {
+            let text = format!(
+                "{} held {found} of SKU {} where the stock said {book}; counted as {found} and emptied",
+                directed.location, directed.sku
+            );
+            self.alarm(&directed.location, text, out);
+        }
+        // Everything there was picked: the location is empty now (line_done takes `found` off).
+        let places = self.stock.entry(directed.sku.clone()).or_default();
+        places.insert(directed.location.clone(), found);
+        let mut missing = directed.qty - found;
+        let other = places
+            .iter()
+            .filter(|(loc, qty)| **loc != directed.location && **qty > 0)
+            .max_by_key(|(loc, qty)| (**qty, std::cmp::Reverse((*loc).clone())))
+            .map(|(loc, qty)| (loc.clone(), *qty));
+        let o = self.orders.get_mut(order).expect("directed orders exist");
+        if let Some((location, held)) = other {
+            let qty = missing.min(held);
+            missing -= qty;
+            let at = line as usize + 1;
+            o.order.lines.insert(
+                at,
+                OrderLine {
+                    sku: directed.sku.clone(),
+                    qty,
+                    location,
+                },
+            );
+            o.picked.insert(at, 0);
+        }
+        if missing > 0 {
+            o.backordered += missing;
+            self.summary.backordered += missing;
+            tracing::info!(order, sku = %directed.sku, missing, scanner, "back-ordered");
+        }
+    }
+
+    /// The directed line is done with `qty` in the tote: on to the next line, or close the tote.
+    fn line_done(&mut self, scanner: &str, qty: u32, out: &mut Vec<Command>) {
+        let state = self.scanners.get_mut(scanner).expect("exists");
+        let Some(Work::Picking {
+            order, tote, line, ..
+        }) = state.work.clone()
+        else {
+            return;
+        };
+        let o = self.orders.get_mut(&order).expect("directed orders exist");
+        o.picked[line as usize] = qty;
+        o.next_line = line + 1;
+        let l = &o.order.lines[line as usize];
+        if let Some(held) = self
+            .stock
+            .get_mut(&l.sku)
+            .and_then(|s| s.get_mut(&l.location))
+        {
+            *held = held.saturating_sub(qty);
+        }
+        state.work = Some(if (line as usize + 1) < o.order.lines.len() {
+            Work::Picking {
+                order,
+                tote,
+                line: line + 1,
+                expect: Expect::Location,
+            }
+        } else {
+            Work::Closing { order, tote }
+        });
+        self.direct(scanner, out);
+    }
+
+    fn tote_closed(
+        &mut self,
+        scanner: &str,
+        tote: u32,
+        out: &mut Vec<Command>,
+    ) -> Result<(), String> {
+        let state = self.scanners.get_mut(scanner).expect("exists");
+        let Some(Work::Closing { order, tote: t }) = &state.work else {
+            return Err("no tote is waiting to be closed on this handheld".into());
+        };
+        if *t != tote {
+            return Err(format!(
+                "tote {tote} is not the tote of this order; close tote {t}"
+            ));
+        }
+        let order = order.clone();
+        state.work = Some(Work::Delivering { tote });
+        self.set_order_status(&order, OrderStatus::Picked);
+        if let Some(t) = self.totes.get_mut(&tote) {
+            t.status = ToteStatus::Closed;
+        }
+        self.record_order(&order, out);
+        self.record_tote(tote, out);
+        self.direct(scanner, out);
+        Ok(())
+    }
+
+    fn presence(&mut self, scanner: &str, online: bool, now: Millis, out: &mut Vec<Command>) {
+        let state = self.scanners.entry(scanner.to_string()).or_default();
+        if !online {
+            state.offline_since.get_or_insert(now);
+            return;
+        }
+        let was_offline = state.offline_since.take().is_some();
+        if state.picker.is_empty() || !was_offline {
+            return;
+        }
+        if state.work.is_none() && !state.paused {
+            self.assign_next(scanner, out);
+        } else {
+            self.direct(scanner, out);
+        }
+    }
+
+    pub(super) fn handheld_lost(&mut self, scanner: &str, out: &mut Vec<Command>) {
+        if self
+            .scanners
+            .get(scanner)
+            .is_some_and(|s| s.offline_since.is_some())
+        {
+            tracing::info!(
+                scanner,
+                "handheld offline too long; its work goes to another picker"
+            );
+            self.release_work(scanner, out);
+        }
+    }
+
+    /// Handhelds offline for `timeout` or longer at `now` that still hold work to hand back.
+    pub fn lost_handhelds(&self, now: Millis, timeout: Millis) -> Vec<String> {
+        self.scanners
+            .iter()
+            .filter(|(_, s)| {
+                s.offline_since
+                    .is_some_and(|t| now.saturating_sub(t) >= timeout)
+                    && matches!(s.work, Some(Work::Picking { .. } | Work::Closing { .. }))
+            })
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+}

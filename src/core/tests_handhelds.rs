@@ -1,0 +1,245 @@
+//! Handheld protocol: scans verified, shorts reallocated or back-ordered, breaks, log-outs,
+//! handhelds going offline, stale and re-delivered messages.
+
+use floorctl_protocol::scanner::{Expect, ScanWhat, Task, UpBody};
+
+use super::tests::{layout, login, order, pick, scan, up};
+use super::*;
+
+fn scan_as(scanner: &str, id: &str, what: ScanWhat, code: &str) -> Event {
+    up(
+        scanner,
+        id,
+        UpBody::Scan {
+            what,
+            code: code.into(),
+        },
+    )
+}
+
+fn rejects(cmds: &[Command]) -> Vec<String> {
+    cmds.iter()
+        .filter_map(|c| match c {
+            Command::Reject { reply, .. } => Some(reply.reason.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn task(cmds: &[Command]) -> Option<Task> {
+    cmds.iter().rev().find_map(|c| match c {
+        Command::Direct { direction, .. } => Some(direction.task.clone()),
+        _ => None,
+    })
+}
+
+#[test]
+fn wrong_scans_are_refused_with_what_to_do_and_the_right_ones_move_the_direction_on() {
+    let mut core = Core::new(layout());
+    core.handle(&order("o1", "11:00", 1), 0);
+    login(&mut core, "h1");
+    let r = rejects(&core.handle(&scan_as("h1", "a", ScanWhat::Location, "B-99"), 1));
+    assert_eq!(r, vec!["wrong location B-99: go to A-00"]);
+    let r = rejects(&core.handle(&scan_as("h1", "b", ScanWhat::Sku, "S0"), 1));
+    assert_eq!(r, vec!["scan the location A-00 first"]);
+    let d = task(&core.handle(&scan_as("h1", "c", ScanWhat::Location, "A-00"), 1));
+    assert!(
+        matches!(
+            d,
+            Some(Task::Pick {
+                expect: Expect::Sku,
+                ..
+            })
+        ),
+        "{d:?}"
+    );
+    let r = rejects(&core.handle(&scan_as("h1", "d", ScanWhat::Sku, "S7"), 1));
+    assert_eq!(r, vec!["wrong SKU S7: pick S0 at A-00"]);
+    let r = rejects(&core.handle(&scan_as("h1", "e", ScanWhat::Tote, "9"), 1));
+    assert_eq!(r, vec!["wrong tote 9: pick into tote 1"]);
+    let d = task(&core.handle(&scan_as("h1", "f", ScanWhat::Sku, "S0"), 1));
+    assert!(
+        matches!(
+            d,
+            Some(Task::Pick {
+                expect: Expect::Quantity,
+                ..
+            })
+        ),
+        "{d:?}"
+    );
+    assert_eq!(core.summary().refused, 4);
+}
+
+#[test]
+fn a_short_is_picked_from_another_location_holding_the_sku_and_the_rest_back_ordered() {
+    let mut core = Core::new(layout());
+    for (location, qty) in [("A-00", 5), ("R-01", 1), ("R-02", 0)] {
+        core.handle(
+            &Event::Stock {
+                sku: "S0".into(),
+                location: location.into(),
+                qty,
+            },
+            0,
+        );
+    }
+    // One line of 1 unit would not show a reallocation: an order whose first line wants 3.
+    let o = Event::OrderReceived {
+        order: floorctl_protocol::order::Order {
+            id: "o1".into(),
+            cutoff: "11:00".into(),
+            lines: vec![floorctl_protocol::order::OrderLine {
+                sku: "S0".into(),
+                qty: 3,
+                location: "A-00".into(),
+            }],
+        },
+    };
+    core.handle(&o, 0);
+    login(&mut core, "h1");
+    scan(&mut core, 0);
+    let over = core.handle(
+        &up(
+            "h1",
+            "s0",
+            UpBody::Short {
+                order: "o1".into(),
+                line: 0,
+                found: 3,
+                tote: 1,
+            },
+        ),
+        1,
+    );
+    assert!(rejects(&over)[0].contains("not short"), "{over:?}");
+    let cmds = core.handle(
+        &up(
+            "h1",
+            "s1",
+            UpBody::Short {
+                order: "o1".into(),
+                line: 0,
+                found: 1,
+                tote: 1,
+            },
+        ),
+        1,
+    );
+    assert!(cmds.iter().any(|c| matches!(c, Command::Alarm { text, .. } if text.contains("A-00 held 1 of SKU S0 where the stock said 5"))), "{cmds:?}");
+    let d = task(&cmds);
+    assert!(
+        matches!(&d, Some(Task::Pick { location, qty: 1, line: 1, .. }) if location == "R-01"),
+        "the one unit left at R-01 is picked next: {d:?}"
+    );
+    let s = core.summary();
+    assert_eq!(
+        (s.shorts, s.backordered),
+        (1, 1),
+        "the third unit is back-ordered"
+    );
+}
+
+#[test]
+fn a_break_pauses_the_work_and_resume_picks_up_where_it_stopped() {
+    let mut core = Core::new(layout());
+    core.handle(&order("o1", "11:00", 2), 0);
+    login(&mut core, "h1");
+    assert_eq!(
+        task(&core.handle(&up("h1", "b", UpBody::Break), 1)),
+        Some(Task::Paused)
+    );
+    let r = rejects(&core.handle(&scan_as("h1", "x", ScanWhat::Location, "A-00"), 1));
+    assert_eq!(r, vec!["on a break: resume first"]);
+    let d = task(&core.handle(&up("h1", "r", UpBody::Resume), 2));
+    assert!(matches!(d, Some(Task::Pick { line: 0, .. })), "{d:?}");
+}
+
+#[test]
+fn a_handheld_offline_too_long_hands_its_order_over_with_the_lines_already_picked() {
+    let mut core = Core::new(layout());
+    core.handle(&order("o1", "11:00", 3), 0);
+    login(&mut core, "h1");
+    scan(&mut core, 0);
+    core.handle(&pick("m1", "o1", 0, 1, 1), 1);
+    core.handle(&up("h1", "off", UpBody::Presence { online: false }), 1_000);
+    assert!(core.lost_handhelds(5_000, 10_000).is_empty(), "not yet");
+    assert_eq!(core.lost_handhelds(11_000, 10_000), vec!["h1".to_string()]);
+    core.handle(
+        &Event::HandheldLost {
+            scanner: "h1".into(),
+        },
+        11_000,
+    );
+    let d = task(&login(&mut core, "h2"));
+    assert!(
+        matches!(&d, Some(Task::Pick { order, line: 1, tote: 1, .. }) if order == "o1"),
+        "h2 carries on with line 1 in the same tote: {d:?}"
+    );
+    // h1 comes back: its old work is gone, and it is told to wait.
+    let back = core.handle(&up("h1", "on", UpBody::Presence { online: true }), 12_000);
+    assert_eq!(task(&back), Some(Task::Wait));
+    let r = rejects(&core.handle(&pick("m2", "o1", 1, 2, 1), 12_000));
+    assert_eq!(r, vec!["no pick is directed to this handheld now"]);
+}
+
+#[test]
+fn logging_out_hands_the_work_back() {
+    let mut core = Core::new(layout());
+    core.handle(&order("o1", "11:00", 1), 0);
+    login(&mut core, "h1");
+    assert_eq!(
+        task(&core.handle(&up("h1", "bye", UpBody::Logout), 1)),
+        Some(Task::LoggedOut)
+    );
+    let d = task(&login(&mut core, "h2"));
+    assert!(
+        matches!(&d, Some(Task::Pick { order, .. }) if order == "o1"),
+        "{d:?}"
+    );
+    let r = rejects(&core.handle(&scan_as("h1", "z", ScanWhat::Location, "A-00"), 2));
+    assert_eq!(r, vec!["log in first"]);
+}
+
+#[test]
+fn stale_messages_are_refused_and_a_redelivery_gets_the_same_answer_even_a_refusal() {
+    let mut core = Core::new(layout());
+    core.handle(&order("o1", "11:00", 1), 0);
+    login(&mut core, "h1");
+    let with_seq = |id: &str, seq, code: &str| Event::Scanner {
+        scanner: "h1".into(),
+        msg: floorctl_protocol::scanner::Up {
+            v: floorctl_protocol::scanner::SCHEMA_VERSION,
+            id: id.into(),
+            seq: Some(seq),
+            body: UpBody::Scan {
+                what: ScanWhat::Location,
+                code: code.into(),
+            },
+        },
+    };
+    let wrong = core.handle(&with_seq("w", 10, "B-1"), 1);
+    assert_eq!(
+        core.handle(&with_seq("w", 10, "B-1"), 2),
+        wrong,
+        "the same answer"
+    );
+    let stale = rejects(&core.handle(&with_seq("old", 9, "A-00"), 3));
+    assert!(
+        stale[0].starts_with("stale message: counter 9 is not above 10"),
+        "{stale:?}"
+    );
+    let d = task(&core.handle(&with_seq("new", 11, "A-00"), 4));
+    assert!(matches!(
+        d,
+        Some(Task::Pick {
+            expect: Expect::Sku,
+            ..
+        })
+    ));
+    assert_eq!(
+        core.summary().refused,
+        2,
+        "the re-delivery is not counted again"
+    );
+}
