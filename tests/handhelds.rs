@@ -1,5 +1,7 @@
 //! Handhelds over a real MQTT broker: bad messages, and messages sent while the controller is down.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
@@ -62,6 +64,7 @@ async fn log_in(
             tokio::time::timeout(Duration::from_millis(500), rx.recv()).await
         {
             assert_eq!(kind, "direction");
+            common::assert_matches_schema(&kind, &body);
             return serde_json::from_slice(&body).unwrap();
         }
     }
@@ -81,11 +84,14 @@ fn site_config(broker: SocketAddr, database: &Path) -> Config {
     }
 }
 
+/// The next message the controller sends the handheld, checked against the protocol's schema.
 async fn next(rx: &mut mpsc::UnboundedReceiver<(String, Vec<u8>)>) -> (String, Vec<u8>) {
-    tokio::time::timeout(Duration::from_secs(10), rx.recv())
+    let (kind, body) = tokio::time::timeout(Duration::from_secs(10), rx.recv())
         .await
         .expect("an answer within 10 s")
-        .unwrap()
+        .unwrap();
+    common::assert_matches_schema(&kind, &body);
+    (kind, body)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -109,7 +115,10 @@ async fn malformed_and_undirected_messages_get_an_error_and_change_nothing() {
             .await
             .unwrap();
         match tokio::time::timeout(Duration::from_millis(500), rx.recv()).await {
-            Ok(Some(a)) => break a,
+            Ok(Some(a)) => {
+                common::assert_matches_schema(&a.0, &a.1);
+                break a;
+            }
             _ => continue,
         }
     };

@@ -281,3 +281,19 @@ pub fn peer(var: &str, what: &str) -> Option<String> {
         }
     }
 }
+
+/// Checks a payload the controller sent on a handheld's `down/{kind}` topic against the
+/// protocol's JSON Schema (docs/schemas).
+pub fn assert_matches_schema(kind: &str, payload: &[u8]) {
+    let path = format!(
+        "{}/docs/schemas/down.{kind}.schema.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let v = jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let instance: serde_json::Value =
+        serde_json::from_slice(payload).unwrap_or_else(|e| panic!("down/{kind} is not JSON: {e}"));
+    let errors: Vec<String> = v.iter_errors(&instance).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "down/{kind}: {instance} — {errors:?}");
+}
