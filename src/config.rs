@@ -9,6 +9,7 @@ use floorctl_protocol::map::{Access, EquipmentKind, PlcMap};
 use floorctl_protocol::value::Value;
 use serde::Deserialize;
 
+use crate::core::routing::Warehouse;
 use crate::core::Layout;
 
 /// The site file as written.
@@ -42,6 +43,9 @@ pub struct SiteFile {
     /// How long a handheld may stay offline before its unfinished work goes to another picker.
     #[serde(default = "default_handheld_timeout_ms")]
     pub handheld_timeout_ms: u64,
+    /// Pick-area layout file (see `floorctl route`), relative to the site file; with it, lines
+    /// are directed in shortest-route order through the locations its `[slots]` name.
+    pub pick_area: Option<PathBuf>,
 }
 
 fn default_handheld_timeout_ms() -> u64 {
@@ -193,20 +197,41 @@ impl Config {
             .map_err(|e| err(vec![format!("cannot read the file: {e}")]))?;
         let file: SiteFile = toml::from_str(&text).map_err(|e| err(vec![e.to_string()]))?;
         let base = path.parent().unwrap_or(Path::new("."));
-        let mut config = Config::from_file(file, |p| {
-            PlcMap::load(&base.join(p)).map_err(|e| e.to_string())
-        })
+        let mut config = Config::from_file(
+            file,
+            |p| PlcMap::load(&base.join(p)).map_err(|e| e.to_string()),
+            |p| {
+                let text = std::fs::read_to_string(base.join(p))
+                    .map_err(|e| vec![format!("cannot read {}: {e}", p.display())])?;
+                Warehouse::parse(&text)
+            },
+        )
         .map_err(err)?;
         config.database = base.join(&config.database);
         Ok(config)
     }
 
-    /// Validates a parsed site file, loading maps with `load_map`.
+    /// Validates a parsed site file, loading maps with `load_map` and the pick area with
+    /// `load_area`.
     pub fn from_file(
         file: SiteFile,
         load_map: impl Fn(&Path) -> Result<PlcMap, String>,
+        load_area: impl Fn(&Path) -> Result<Warehouse, Vec<String>>,
     ) -> Result<Config, Vec<String>> {
         let mut problems = Vec::new();
+        let warehouse = match &file.pick_area {
+            None => None,
+            Some(p) => match load_area(p) {
+                Ok(w) => Some(w),
+                Err(e) => {
+                    problems.extend(
+                        e.into_iter()
+                            .map(|e| format!("pick_area {}: {e}", p.display())),
+                    );
+                    None
+                }
+            },
+        };
         if file.site.is_empty() || file.site.contains(['/', '+', '#']) {
             problems.push(format!(
                 "site `{}` must be non-empty and free of / + #: it is an MQTT topic level",
@@ -343,6 +368,7 @@ impl Config {
                 max_recirculations: file.max_recirculations,
                 auto_start: file.auto_start,
                 handheld_timeout_ms: file.handheld_timeout_ms,
+                warehouse,
             },
             plcs,
         })

@@ -44,6 +44,7 @@ pub fn layout() -> Layout {
         max_recirculations: 3,
         auto_start: true,
         handheld_timeout_ms: 30_000,
+        warehouse: None,
     }
 }
 

@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Dispatch lanes, cut-offs and equipment ids, as configured for the site.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Layout {
     /// Cut-offs in the order they fall in the day, each with the lane its totes go to.
     pub cutoffs: Vec<(String, String)>,
@@ -20,6 +20,9 @@ pub struct Layout {
     pub auto_start: bool,
     /// How long a handheld may stay offline before its unfinished work goes to another picker.
     pub handheld_timeout_ms: u64,
+    /// The pick area, when known: an order's lines are then directed in the order of the
+    /// shortest route through their locations.
+    pub warehouse: Option<super::routing::Warehouse>,
 }
 
 impl Layout {
@@ -78,6 +81,7 @@ pub(super) fn test_layout() -> Layout {
         max_recirculations: 2,
         auto_start: true,
         handheld_timeout_ms: 10_000,
+        warehouse: None,
     }
 }
 

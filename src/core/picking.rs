@@ -3,6 +3,7 @@
 use floorctl_protocol::order::Order;
 use floorctl_protocol::scanner::{Direction, Expect, Task, SCHEMA_VERSION};
 
+use super::routing::Policy;
 use super::{Command, Core, OrderState, OrderStatus, ScannerState, ToteState, ToteStatus, Work};
 
 impl Core {
@@ -59,10 +60,11 @@ impl Core {
         let work = match next {
             None => None,
             Some((_, order)) => {
-                let o = self.orders.get(&order).expect("queued orders exist");
-                let (tote, line) = match o.tote {
-                    Some(t) => (t, o.next_line),
-                    None => {
+                let o = &self.orders[&order];
+                let (tote, line) = match (o.tote, o.next_line) {
+                    (Some(t), next) => (t, next),
+                    (None, _) => {
+                        self.route_lines(&order);
                         let t = self.next_tote;
                         self.next_tote += 1;
                         self.totes.insert(
@@ -78,10 +80,9 @@ impl Core {
                         (t, 0)
                     }
                 };
+                let o = self.orders.get_mut(&order).expect("queued orders exist");
+                o.tote = Some(tote);
                 let lines = o.order.lines.len() as u32;
-                if let Some(o) = self.orders.get_mut(&order) {
-                    o.tote = Some(tote);
-                }
                 self.set_order_status(&order, OrderStatus::Picking);
                 self.record_order(&order, out);
                 self.record_tote(tote, out);
@@ -99,6 +100,33 @@ impl Core {
         };
         self.scanners.entry(scanner.to_string()).or_default().work = work;
         self.direct(scanner, out);
+    }
+
+    /// Puts a fresh order's lines in the order of the shortest route through their locations,
+    /// when the pick area is known and names every location.
+    fn route_lines(&mut self, order: &str) {
+        let Some(w) = &self.layout.warehouse else {
+            return;
+        };
+        let Some(o) = self.orders.get_mut(order) else {
+            return;
+        };
+        let stops: Option<Vec<_>> = o
+            .order
+            .lines
+            .iter()
+            .map(|l| w.slots.get(&l.location).copied())
+            .collect();
+        let Some(stops) = stops else {
+            return;
+        };
+        if let Ok(route) = w.route(&stops, Policy::Optimal) {
+            o.order.lines = route
+                .order
+                .iter()
+                .map(|i| o.order.lines[*i].clone())
+                .collect();
+        }
     }
 
     /// Takes unfinished work back from a handheld (logged out, or offline too long): an order

@@ -243,3 +243,54 @@ fn stale_messages_are_refused_and_a_redelivery_gets_the_same_answer_even_a_refus
         "the re-delivery is not counted again"
     );
 }
+
+#[test]
+fn lines_are_directed_in_the_order_of_the_shortest_route_when_the_pick_area_is_known() {
+    use super::routing::{Pick, Warehouse};
+    let slot = |aisle, position_m| Pick { aisle, position_m };
+    let mut l = layout();
+    l.warehouse = Some(Warehouse {
+        aisles: 5,
+        aisle_length_m: 10.0,
+        aisle_pitch_m: 3.0,
+        cross_aisle_width_m: 2.0,
+        depot_m: 0.0,
+        slots: [
+            ("A-00", slot(5, 3.0)),
+            ("A-01", slot(1, 3.0)),
+            ("A-02", slot(3, 3.0)),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect(),
+    });
+    let mut core = Core::new(l);
+    core.handle(&order("o1", "11:00", 3), 0);
+    let mut seen = Vec::new();
+    let mut cmds = login(&mut core, "h1");
+    for n in 0..3 {
+        let Some(Task::Pick {
+            location,
+            sku,
+            qty,
+            line,
+            ..
+        }) = task(&cmds)
+        else {
+            panic!("a pick direction: {cmds:?}")
+        };
+        seen.push(location.clone());
+        core.handle(
+            &scan_as("h1", &format!("l{n}"), ScanWhat::Location, &location),
+            1,
+        );
+        core.handle(&scan_as("h1", &format!("s{n}"), ScanWhat::Sku, &sku), 1);
+        cmds = core.handle(&pick(&format!("p{n}"), "o1", line, qty, 1), 1);
+    }
+    let forward = ["A-01", "A-02", "A-00"];
+    let backward = ["A-00", "A-02", "A-01"];
+    assert!(
+        seen == forward || seen == backward,
+        "aisle by aisle, not in order-line order: {seen:?}"
+    );
+}
