@@ -84,6 +84,8 @@ enum BenchCmd {
     Plc(floorctl::bench::plc::PlcBenchOptions),
     /// Every routing policy on real pick lines: mean route length and gap to the optimum.
     Routing(floorctl::bench::routing::RoutingBenchOptions),
+    /// Scan to next-direction latency with many handhelds, beside the bare broker round trip.
+    Scanners(floorctl::bench::scanners::ScannersBenchOptions),
 }
 
 fn main() -> ExitCode {
@@ -167,6 +169,9 @@ async fn execute(cmd: Cmd) -> anyhow::Result<()> {
         Cmd::Bench {
             which: BenchCmd::Routing(opts),
         } => floorctl::bench::routing::run(&opts),
+        Cmd::Bench {
+            which: BenchCmd::Scanners(opts),
+        } => floorctl::bench::scanners::run(&opts).await,
         Cmd::Route {
             layout,
             picks,

@@ -4,6 +4,7 @@ mod capacity;
 mod farm;
 pub mod plc;
 pub mod routing;
+pub mod scanners;
 
 use std::path::Path;
 

@@ -47,7 +47,12 @@ pub fn spawn(
     opts.set_clean_session(false)
         .set_manual_acks(true)
         .set_keep_alive(Duration::from_secs(5));
-    let (client, eventloop) = AsyncClient::new(opts, 256);
+    let (client, mut eventloop) = AsyncClient::new(opts, 256);
+    // Acknowledgements and directions are small packets sent back to back: without NODELAY,
+    // Nagle's algorithm holds the second until the broker's delayed ACK (~40 ms).
+    let mut net = rumqttc::NetworkOptions::new();
+    net.set_tcp_nodelay(true);
+    eventloop.set_network_options(net);
     let (out_tx, out_rx) = mpsc::unbounded_channel();
     let (ack_tx, ack_rx) = mpsc::unbounded_channel();
     let span = tracing::info_span!("mqtt", broker = %format!("{host}:{port}"));
