@@ -71,6 +71,10 @@ pub struct MqttFile {
     pub broker: Option<String>,
     /// Where the embedded broker listens (default 127.0.0.1:11883, clear of a system broker on 1883).
     pub embedded_listen: Option<SocketAddr>,
+    /// User name the controller logs in to an external broker with.
+    pub username: Option<String>,
+    /// Name of the environment variable holding that user's password (kept out of this file).
+    pub password_env: Option<String>,
 }
 
 /// One PLC.
@@ -124,7 +128,27 @@ pub enum Broker {
         host: String,
         /// Port.
         port: u16,
+        /// User name and password, when the broker asks for them.
+        credentials: Option<Credentials>,
     },
+}
+
+/// An MQTT user name and password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    /// User name.
+    pub username: String,
+    /// Password.
+    pub password: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("username", &self.username)
+            .field("password", &"…")
+            .finish()
+    }
 }
 
 /// A PLC ready to connect to.
@@ -243,6 +267,27 @@ impl Config {
                 Some((host, Ok(port))) if !host.is_empty() => Broker::External {
                     host: host.into(),
                     port,
+                    credentials: match (&file.mqtt.username, &file.mqtt.password_env) {
+                        (None, None) => None,
+                        (Some(username), Some(var)) => match std::env::var(var) {
+                            Ok(password) => Some(Credentials {
+                                username: username.clone(),
+                                password,
+                            }),
+                            Err(_) => {
+                                problems.push(format!(
+                                    "mqtt.password_env names `{var}`, which is not set: export the broker password in it"
+                                ));
+                                None
+                            }
+                        },
+                        _ => {
+                            problems.push(
+                                "mqtt.username and mqtt.password_env go together: give both or neither".into(),
+                            );
+                            None
+                        }
+                    },
                 },
                 _ => {
                     problems.push(format!(

@@ -103,17 +103,27 @@ impl Controller {
             core.handle(&entry.event, entry.at);
         }
         tracing::info!(events = journal.len(), "state rebuilt from the journal");
-        let (host, port) = match &config.broker {
+        let (host, port, credentials) = match &config.broker {
             Broker::Embedded(addr) => {
                 scanners::start_embedded(*addr).await?;
-                (addr.ip().to_string(), addr.port())
+                (addr.ip().to_string(), addr.port(), None)
             }
-            Broker::External { host, port } => (host.clone(), *port),
+            Broker::External {
+                host,
+                port,
+                credentials,
+            } => (host.clone(), *port, credentials.clone()),
         };
         let cancel = CancellationToken::new();
         let (tx, rx) = mpsc::channel(1024);
-        let (scanner_tx, mut tasks) =
-            scanners::spawn(&config.site, &host, port, tx.clone(), cancel.clone());
+        let (scanner_tx, mut tasks) = scanners::spawn(
+            &config.site,
+            &host,
+            port,
+            credentials,
+            tx.clone(),
+            cancel.clone(),
+        );
         let mut plcs = BTreeMap::new();
         let board = StatusBoard::default();
         for spec in &config.plcs {

@@ -78,6 +78,7 @@ fn site_config(broker: SocketAddr, database: &Path) -> Config {
         broker: Broker::External {
             host: "127.0.0.1".into(),
             port: broker.port(),
+            credentials: None,
         },
         plcs: vec![],
         layout: demo::layout(),

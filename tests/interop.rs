@@ -242,6 +242,7 @@ async fn the_controller_drives_a_sorter_plc_played_by_pymodbus() {
         broker: Broker::External {
             host: broker.ip().to_string(),
             port: broker.port(),
+            credentials: None,
         },
         plcs: vec![PlcSpec::new("sorter1", addr, shipped_map(SORTER_MAP))],
         layout: demo::layout(),

@@ -216,6 +216,7 @@ pub async fn run(opts: &ScannersBenchOptions) -> anyhow::Result<()> {
         broker: Broker::External {
             host: host.clone(),
             port,
+            credentials: None,
         },
         plcs: Vec::new(),
         layout: demo::layout(),

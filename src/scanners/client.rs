@@ -9,6 +9,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use crate::config::Credentials;
 use crate::controller::Inbound;
 use crate::core::Event;
 use crate::retry::{self, Backoff};
@@ -37,6 +38,7 @@ pub fn spawn(
     site: &str,
     host: &str,
     port: u16,
+    credentials: Option<Credentials>,
     events: mpsc::Sender<Inbound>,
     cancel: CancellationToken,
 ) -> (
@@ -47,6 +49,9 @@ pub fn spawn(
     opts.set_clean_session(false)
         .set_manual_acks(true)
         .set_keep_alive(Duration::from_secs(5));
+    if let Some(c) = credentials {
+        opts.set_credentials(c.username, c.password);
+    }
     let (client, mut eventloop) = AsyncClient::new(opts, 256);
     // Acknowledgements and directions are small packets sent back to back: without NODELAY,
     // Nagle's algorithm holds the second until the broker's delayed ACK (~40 ms).

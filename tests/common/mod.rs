@@ -116,6 +116,7 @@ pub fn config(f: &Floor, database: &Path) -> Config {
         broker: Broker::External {
             host: f.broker.ip().to_string(),
             port: f.broker.port(),
+            credentials: None,
         },
         plcs: vec![
             plc("cv1", f.sim.conveyor_addr, CONVEYOR_MAP),

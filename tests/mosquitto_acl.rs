@@ -1,0 +1,222 @@
+//! The handheld protocol through a real Mosquitto configured with deploy/mosquitto: each client
+//! logs in, and a handheld can neither publish as another nor read another's directions.
+//!
+//! `MOSQUITTO_ACL_ADDR` is the broker's `host:port`; it must use deploy/mosquitto/floorctl.acl
+//! and the users of deploy/mosquitto/floorctl.passwd.example (`.ci/run` starts such a broker).
+
+mod common;
+
+use std::time::Duration;
+
+use floorctl::config::{Broker, Config, Credentials};
+use floorctl::controller::Controller;
+use floorctl::core::Event;
+use floorctl::demo;
+use floorctl::store::Store;
+use floorctl_protocol::order::{Order, OrderLine};
+use floorctl_protocol::scanner::{down_topic, up_topic, Direction, Task, UpBody};
+use rumqttc::{AsyncClient, Event as MqttEvent, MqttOptions, Packet, QoS, SubscribeReasonCode};
+use tokio::sync::mpsc;
+
+/// A handheld logged in as `user`, with everything it receives: (topic, payload) and SUBACKs.
+async fn handheld(
+    host: &str,
+    port: u16,
+    user: &str,
+) -> (
+    AsyncClient,
+    mpsc::UnboundedReceiver<Result<(String, Vec<u8>), Vec<SubscribeReasonCode>>>,
+) {
+    let mut opts = MqttOptions::new(format!("{user}-{}", std::process::id()), host, port);
+    opts.set_credentials(user, format!("{user}-secret"))
+        .set_keep_alive(Duration::from_secs(5));
+    let (client, mut el) = AsyncClient::new(opts, 64);
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        loop {
+            match el.poll().await {
+                Ok(MqttEvent::Incoming(Packet::Publish(p))) => {
+                    let _ = tx.send(Ok((p.topic.clone(), p.payload.to_vec())));
+                }
+                Ok(MqttEvent::Incoming(Packet::SubAck(s))) => {
+                    let _ = tx.send(Err(s.return_codes));
+                }
+                Ok(_) => {}
+                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+            }
+        }
+    });
+    (client, rx)
+}
+
+fn login(id: &str, picker: &str) -> Vec<u8> {
+    format!(r#"{{"v":2,"id":"{id}","kind":"login","picker":"{picker}"}}"#).into_bytes()
+}
+
+/// Publishes a login until a direction comes back on `topic`; returns it.
+async fn log_in(
+    client: &AsyncClient,
+    rx: &mut mpsc::UnboundedReceiver<Result<(String, Vec<u8>), Vec<SubscribeReasonCode>>>,
+    up: &str,
+    down: &str,
+    picker: &str,
+) -> Direction {
+    for n in 0..40 {
+        client
+            .publish(
+                up,
+                QoS::AtLeastOnce,
+                false,
+                login(&format!("{picker}-{n}"), picker),
+            )
+            .await
+            .unwrap();
+        let deadline = tokio::time::Instant::now() + Duration::from_millis(500);
+        while let Ok(Some(m)) = tokio::time::timeout_at(deadline, rx.recv()).await {
+            if let Ok((topic, body)) = m {
+                if topic == down {
+                    return serde_json::from_slice(&body).unwrap();
+                }
+            }
+        }
+    }
+    panic!("no direction on {down}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handheld_can_neither_publish_as_another_nor_read_its_directions() {
+    let Some(addr) = common::peer(
+        "MOSQUITTO_ACL_ADDR",
+        "a Mosquitto configured with deploy/mosquitto",
+    ) else {
+        return;
+    };
+    let (host, port) = addr
+        .rsplit_once(':')
+        .map(|(h, p)| (h.to_string(), p.parse::<u16>().unwrap()))
+        .unwrap();
+    let site = format!("acl{}", std::process::id());
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        site: site.clone(),
+        database: dir.path().join("floorctl.db"),
+        broker: Broker::External {
+            host: host.clone(),
+            port,
+            credentials: Some(Credentials {
+                username: "floorctl".into(),
+                password: "floorctl-secret".into(),
+            }),
+        },
+        plcs: Vec::new(),
+        layout: demo::layout(),
+    };
+    let controller = Controller::start(config.clone()).await.unwrap();
+    controller
+        .submit(Order {
+            id: "O1".into(),
+            cutoff: "11:00".into(),
+            lines: vec![OrderLine {
+                sku: "S1".into(),
+                qty: 1,
+                location: "A-01".into(),
+            }],
+        })
+        .await;
+
+    let (h1, mut rx1) = handheld(&host, port, "h1").await;
+    let (h2, mut rx2) = handheld(&host, port, "h2").await;
+    h1.subscribe(down_topic(&site, "h1", "#"), QoS::AtLeastOnce)
+        .await
+        .unwrap();
+    h1.subscribe(down_topic(&site, "h2", "#"), QoS::AtLeastOnce)
+        .await
+        .unwrap();
+    h2.subscribe(down_topic(&site, "h2", "#"), QoS::AtLeastOnce)
+        .await
+        .unwrap();
+
+    // The protocol works through the broker for a handheld on its own topics.
+    let d1 = log_in(
+        &h1,
+        &mut rx1,
+        &up_topic(&site, "h1", "login"),
+        &down_topic(&site, "h1", "direction"),
+        "alice",
+    )
+    .await;
+    assert!(matches!(d1.task, Task::Pick { .. }), "{d1:?}");
+    let d2 = log_in(
+        &h2,
+        &mut rx2,
+        &up_topic(&site, "h2", "login"),
+        &down_topic(&site, "h2", "direction"),
+        "bob",
+    )
+    .await;
+    assert_eq!(d2.task, Task::Wait);
+
+    // h1 tries to log in as h2 and to hand h2's tote over: the broker drops both.
+    h1.publish(
+        up_topic(&site, "h2", "login"),
+        QoS::AtLeastOnce,
+        false,
+        login("forged-1", "mallory"),
+    )
+    .await
+    .unwrap();
+    h1.publish(
+        up_topic(&site, "h2", "logout"),
+        QoS::AtLeastOnce,
+        false,
+        br#"{"v":2,"id":"forged-2","kind":"logout"}"#.to_vec(),
+    )
+    .await
+    .unwrap();
+    // h2 is answered again (a fresh login), and h1 must not see it.
+    log_in(
+        &h2,
+        &mut rx2,
+        &up_topic(&site, "h2", "login"),
+        &down_topic(&site, "h2", "direction"),
+        "bob",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // Mosquitto grants the filter on h2's topics and delivers nothing the ACL does not allow.
+    while let Ok(m) = rx1.try_recv() {
+        if let Ok((topic, _)) = m {
+            assert!(
+                !topic.contains("/scanners/h2/"),
+                "h1 received h2's message on {topic}"
+            );
+        }
+    }
+
+    controller.shutdown(Duration::from_secs(5)).await;
+    let store = Store::open(&config.database).await.unwrap();
+    let events: Vec<Event> = store
+        .journal()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event)
+        .collect();
+    store.close().await;
+    let h2_logins: Vec<String> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Scanner { scanner, msg } if scanner == "h2" => match &msg.body {
+                UpBody::Login { picker } => Some(picker.clone()),
+                UpBody::Logout => Some("logout".into()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    assert!(
+        !h2_logins.is_empty() && h2_logins.iter().all(|p| p == "bob"),
+        "only h2 itself acts as h2: {h2_logins:?}"
+    );
+}
