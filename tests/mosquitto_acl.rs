@@ -15,7 +15,7 @@ use floorctl::demo;
 use floorctl::store::Store;
 use floorctl_protocol::order::{Order, OrderLine};
 use floorctl_protocol::scanner::{down_topic, up_topic, Direction, Task, UpBody};
-use rumqttc::{AsyncClient, Event as MqttEvent, MqttOptions, Packet, QoS, SubscribeReasonCode};
+use rumqttc::{AsyncClient, Event as MqttEvent, MqttOptions, Packet, QoS};
 use tokio::sync::mpsc;
 
 /// A handheld logged in as `user`, with everything it receives: (topic, payload) and SUBACKs.
@@ -36,10 +36,7 @@ async fn handheld(
         loop {
             match el.poll().await {
                 Ok(MqttEvent::Incoming(Packet::Publish(p))) => {
-                    let _ = tx.send(Ok((p.topic.clone(), p.payload.to_vec())));
-                }
-                Ok(MqttEvent::Incoming(Packet::SubAck(s))) => {
-                    let _ = tx.send(Err(s.return_codes));
+                    let _ = tx.send((p.topic.clone(), p.payload.to_vec()));
                 }
                 Ok(_) => {}
                 Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
@@ -56,7 +53,7 @@ fn login(id: &str, picker: &str) -> Vec<u8> {
 /// Publishes a login until a direction comes back on `topic`; returns it.
 async fn log_in(
     client: &AsyncClient,
-    rx: &mut mpsc::UnboundedReceiver<Result<(String, Vec<u8>), Vec<SubscribeReasonCode>>>,
+    rx: &mut Received,
     up: &str,
     down: &str,
     picker: &str,
@@ -72,11 +69,9 @@ async fn log_in(
             .await
             .unwrap();
         let deadline = tokio::time::Instant::now() + Duration::from_millis(500);
-        while let Ok(Some(m)) = tokio::time::timeout_at(deadline, rx.recv()).await {
-            if let Ok((topic, body)) = m {
-                if topic == down {
-                    return serde_json::from_slice(&body).unwrap();
-                }
+        while let Ok(Some((topic, body))) = tokio::time::timeout_at(deadline, rx.recv()).await {
+            if topic == down {
+                return serde_json::from_slice(&body).unwrap();
             }
         }
     }
