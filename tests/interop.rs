@@ -14,7 +14,6 @@ use floorctl::config::{Broker, Config, PlcSpec};
 use floorctl::controller::Controller;
 use floorctl::core::{Event, SortOutcome};
 use floorctl::demo::{self, shipped_map, CONVEYOR_MAP, SORTER_MAP};
-use floorctl::store::Store;
 use floorctl_protocol::packml::State;
 use floorctl_protocol::value::Value;
 use floorsim::{SimConfig, SimPlc, Simulator};
@@ -273,15 +272,7 @@ async fn the_controller_drives_a_sorter_plc_played_by_pymodbus() {
     );
     assert!(seen["controller_heartbeat"].as_u64().unwrap() > 0);
 
-    let store = Store::open(&config.database).await.unwrap();
-    let events: Vec<Event> = store
-        .journal()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|e| e.event)
-        .collect();
-    store.close().await;
+    let events = common::journal_at(&config.database).await;
     assert!(events.iter().any(|e| matches!(
         e,
         Event::EquipmentState {

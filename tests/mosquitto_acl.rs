@@ -12,7 +12,6 @@ use floorctl::config::{Broker, Config, Credentials};
 use floorctl::controller::Controller;
 use floorctl::core::Event;
 use floorctl::demo;
-use floorctl::store::Store;
 use floorctl_protocol::order::{Order, OrderLine};
 use floorctl_protocol::scanner::{down_topic, up_topic, Direction, Task, UpBody};
 use rumqttc::{AsyncClient, Event as MqttEvent, MqttOptions, Packet, QoS};
@@ -184,15 +183,7 @@ async fn a_handheld_can_neither_publish_as_another_nor_read_its_directions() {
     }
 
     controller.shutdown(Duration::from_secs(5)).await;
-    let store = Store::open(&config.database).await.unwrap();
-    let events: Vec<Event> = store
-        .journal()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|e| e.event)
-        .collect();
-    store.close().await;
+    let events = common::journal_at(&config.database).await;
     let h2_logins: Vec<String> = events
         .iter()
         .filter_map(|e| match e {

@@ -114,7 +114,7 @@ fn directions(cmds: &[Command]) -> Vec<Task> {
         .collect()
 }
 
-fn rejects(cmds: &[Command]) -> Vec<String> {
+pub(super) fn rejects(cmds: &[Command]) -> Vec<String> {
     cmds.iter()
         .filter_map(|c| match c {
             Command::Reject { reply, .. } => Some(reply.reason.clone()),

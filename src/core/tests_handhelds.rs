@@ -3,7 +3,7 @@
 
 use floorctl_protocol::scanner::{Expect, ScanWhat, Task, UpBody};
 
-use super::tests::{layout, login, order, pick, scan, up};
+use super::tests::{layout, login, order, pick, rejects, scan, up};
 use super::*;
 
 fn scan_as(scanner: &str, id: &str, what: ScanWhat, code: &str) -> Event {
@@ -15,15 +15,6 @@ fn scan_as(scanner: &str, id: &str, what: ScanWhat, code: &str) -> Event {
             code: code.into(),
         },
     )
-}
-
-fn rejects(cmds: &[Command]) -> Vec<String> {
-    cmds.iter()
-        .filter_map(|c| match c {
-            Command::Reject { reply, .. } => Some(reply.reason.clone()),
-            _ => None,
-        })
-        .collect()
 }
 
 fn task(cmds: &[Command]) -> Option<Task> {

@@ -256,7 +256,12 @@ pub async fn wait_for(
 
 /// The journalled events.
 pub async fn journal(f: &Floor) -> Vec<Event> {
-    let store = Store::open(&f.db).await.unwrap();
+    journal_at(&f.db).await
+}
+
+/// The events journalled in a database file.
+pub async fn journal_at(db: &Path) -> Vec<Event> {
+    let store = Store::open(db).await.unwrap();
     let j = store.journal().await.unwrap();
     store.close().await;
     j.into_iter().map(|e| e.event).collect()
