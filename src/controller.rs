@@ -271,7 +271,7 @@ async fn run_core(
     check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let timeout = core.handheld_timeout_ms();
     loop {
-        let inbound = tokio::select! {
+        let mut batch = tokio::select! {
             () = cancel.cancelled() => break,
             m = rx.recv() => match m { Some(m) => vec![m], None => break },
             _ = check.tick() => core
@@ -280,51 +280,79 @@ async fn run_core(
                 .map(|scanner| Inbound::new(Event::HandheldLost { scanner }))
                 .collect(),
         };
-        for inbound in inbound {
-            if !process(&mut core, &shell, inbound, &cancel).await {
-                shell.store.close().await;
-                return;
+        // Events that arrived meanwhile share one commit (one sync to disk).
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(m) => batch.push(m),
+                Err(_) => break,
             }
+        }
+        if !batch.is_empty() && !process(&mut core, &shell, batch, &cancel).await {
+            shell.store.close().await;
+            return;
         }
         summary.send_replace(core.summary());
     }
     shell.store.close().await;
 }
 
-/// Journals one event, then acts on what the core makes of it. False when the controller is
-/// stopping before the event could be journalled.
+/// Most events journalled in one commit.
+const MAX_BATCH: usize = 256;
+
+/// Journals a batch of events in one commit, then acts on what the core made of each, in order.
+/// False when the controller is stopping before the batch could be journalled.
 async fn process(
     core: &mut Core,
     shell: &Shell,
-    inbound: Inbound,
+    batch: Vec<Inbound>,
     cancel: &CancellationToken,
 ) -> bool {
     let now = now_ms();
-    let commands = core.handle(&inbound.event, now);
-    let records: Vec<&Record> = commands
-        .iter()
-        .filter_map(|c| match c {
-            Command::Record(r) => Some(r),
-            _ => None,
+    let handled: Vec<(Inbound, Vec<Command>)> = batch
+        .into_iter()
+        .map(|i| {
+            let commands = core.handle(&i.event, now);
+            (i, commands)
         })
         .collect();
-    // Nothing leaves the controller before the event is durable: retry until it is.
+    let records: Vec<Vec<&Record>> = handled
+        .iter()
+        .map(|(_, commands)| {
+            commands
+                .iter()
+                .filter_map(|c| match c {
+                    Command::Record(r) => Some(r),
+                    _ => None,
+                })
+                .collect()
+        })
+        .collect();
+    let entries: Vec<(Millis, &Event, &[&Record])> = handled
+        .iter()
+        .zip(&records)
+        .map(|((i, _), r)| (now, &i.event, r.as_slice()))
+        .collect();
+    // Nothing leaves the controller before the events are durable: retry until they are.
     let mut wait = Duration::from_millis(50);
-    while let Err(err) = shell.store.append(now, &inbound.event, &records).await {
-        tracing::error!(%err, retry_in = ?wait, "cannot journal an event; holding until the database answers");
+    while let Err(err) = shell.store.append_all(&entries).await {
+        tracing::error!(%err, retry_in = ?wait, "cannot journal events; holding until the database answers");
         tokio::select! {
             () = cancel.cancelled() => return false,
             () = tokio::time::sleep(wait) => {}
         }
         wait = (wait * 2).min(Duration::from_secs(5));
     }
-    if let Some(receipt) = inbound.journalled {
-        let refusal = commands.iter().find_map(|c| match c {
-            Command::Refuse { reason, .. } => Some(reason.clone()),
-            _ => None,
-        });
-        let _ = receipt.send(refusal.map_or(Ok(()), Err));
+    drop(entries);
+    drop(records);
+    for (inbound, commands) in handled {
+        if let Some(receipt) = inbound.journalled {
+            let refusal = commands.iter().find_map(|c| match c {
+                Command::Refuse { reason, .. } => Some(reason.clone()),
+                _ => None,
+            });
+            let _ = receipt.send(refusal.map_or(Ok(()), Err));
+        }
+        shell.act(commands);
     }
-    shell.act(commands);
     true
 }

@@ -17,8 +17,8 @@ async fn pickers_finish_the_day_through_wrong_scans_shorts_and_an_offline_handhe
     let f = floor_with_pickers(31, 40, fast_floor(), |p| {
         p.wrong_scan_rate = 0.15;
         p.short_rate = 0.05;
-        // h2 drops off the network five seconds in, mid-order, for six seconds.
-        p.offline = vec![(2, 5_000, 6_000)];
+        // h2 drops off the network right after its third line, mid-order, for six seconds.
+        p.offline = vec![(2, 3, 6_000)];
     })
     .await;
     let mut config = common::config(&f, &f.db);

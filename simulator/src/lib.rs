@@ -57,8 +57,9 @@ pub struct PickersConfig {
     pub wrong_scan_rate: f64,
     /// Chance that a location holds fewer units than directed.
     pub short_rate: f64,
-    /// Handhelds that go offline: (handheld number from 1, after ms, for ms).
-    pub offline: Vec<(usize, u64, u64)>,
+    /// Handhelds that go offline: (handheld number from 1, right after confirming its n-th line,
+    /// for ms).
+    pub offline: Vec<(usize, u32, u64)>,
     /// Seed of the pickers' mistakes.
     pub seed: u64,
 }

@@ -40,8 +40,9 @@ pub struct PickerConfig {
     pub wrong_scan_rate: f64,
     /// Chance that a location holds fewer units than directed.
     pub short_rate: f64,
-    /// Goes offline (connection dropped, no goodbye) `.0` ms after starting, for `.1` ms.
-    pub offline: Option<(u64, u64)>,
+    /// Goes offline (connection dropped, no goodbye) right after confirming its `.0`-th line
+    /// (mid-order, holding work), for `.1` ms.
+    pub offline: Option<(u32, u64)>,
     /// Seed of the mistakes.
     pub seed: u64,
 }
@@ -64,19 +65,15 @@ const WRONG_CODE: &str = "NOT-THIS-ONE";
 /// Runs one picker until `cancel` fires.
 pub async fn run(cfg: PickerConfig, floor: Arc<Mutex<Floor>>, cancel: CancellationToken) {
     let mut handheld = Handheld::new(&cfg);
-    let started = Instant::now();
     let mut offline = cfg.offline;
     loop {
         let (client, poller, rx) = connect(&cfg, cancel.clone());
         handheld.client = Some(client.clone());
         // Online until cancelled, or until the planned outage starts.
-        let outage = offline.take().map(|(at, dur)| {
-            (
-                started + Duration::from_millis(at),
-                Duration::from_millis(dur),
-            )
-        });
-        let until = outage.map(|(at, _)| at);
+        let outage = offline
+            .take()
+            .map(|(after, dur)| (after, Duration::from_millis(dur)));
+        let until = outage.map(|(after, _)| after);
         let stopped = work(&cfg, &mut handheld, rx, &floor, &cancel, until).await;
         match (stopped, outage) {
             (Stop::Cancelled, _) | (Stop::Outage, None) => {
@@ -335,20 +332,29 @@ async fn work(
     mut rx: mpsc::Receiver<Inbound>,
     floor: &Arc<Mutex<Floor>>,
     cancel: &CancellationToken,
-    until: Option<Instant>,
+    until: Option<u32>,
 ) -> Stop {
+    let mut lines_confirmed = 0u32;
+    let mut outage_at: Option<Instant> = None;
     let mut current: Option<String> = None;
     let mut pending: Option<(Instant, Action)> = None;
     let mut placed = HashSet::new();
     let mut waiting_since: Option<Instant> = None;
+    // A handheld with nothing to do logs in again now and then, as real ones do, so a direction
+    // lost on the way is found again.
+    let mut idle_since = Instant::now();
     let far = Instant::now() + Duration::from_secs(3600);
     loop {
         let due = pending.as_ref().map_or(far, |(d, _)| *d);
-        let resync = waiting_since.map_or(far, |w| w + Duration::from_millis(cfg.resync_ms));
+        let resync = match waiting_since {
+            Some(w) => w + Duration::from_millis(cfg.resync_ms),
+            None if pending.is_none() => idle_since + Duration::from_millis(4 * cfg.resync_ms),
+            None => far,
+        };
         let at = |ms| Instant::now() + Duration::from_millis(ms);
         tokio::select! {
             () = cancel.cancelled() => return Stop::Cancelled,
-            () = sleep_until(until.unwrap_or(far)), if until.is_some() => return Stop::Outage,
+            () = sleep_until(outage_at.unwrap_or(far)), if outage_at.is_some() => return Stop::Outage,
             inbound = rx.recv() => match inbound {
                 None => return Stop::Cancelled,
                 Some(Inbound::Connected) => {
@@ -360,6 +366,7 @@ async fn work(
                 }
                 Some(Inbound::Error(e)) => {
                     waiting_since = None;
+                    idle_since = Instant::now();
                     match handheld.correction.take() {
                         // The mistake was noticed: scan the right label.
                         Some(body) => pending = Some((at(cfg.pick_ms / 4), Action::Send(body))),
@@ -368,17 +375,34 @@ async fn work(
                 }
                 Some(Inbound::Direction(d)) => {
                     if current.as_deref() == Some(d.id.as_str()) {
+                        // Unchanged. While an answer is awaited it says nothing; to an idle
+                        // handheld's login it says to carry on with it.
+                        if waiting_since.is_none() && pending.is_none() {
+                            idle_since = Instant::now();
+                            pending = handheld.respond(d.task).map(|(ms, a)| (at(ms), a));
+                        }
                         continue;
                     }
                     current = Some(d.id.clone());
                     waiting_since = None;
+                    idle_since = Instant::now();
                     handheld.correction = None;
                     pending = handheld.respond(d.task).map(|(ms, a)| (at(ms), a));
                 }
             },
             () = sleep_until(due), if pending.is_some() => {
                 match pending.take().map(|(_, a)| a) {
-                    Some(Action::Send(body)) => handheld.send(body).await,
+                    Some(Action::Send(body)) => {
+                        let confirms = matches!(body, UpBody::Pick { .. } | UpBody::Short { .. });
+                        handheld.send(body).await;
+                        if confirms {
+                            lines_confirmed += 1;
+                            if until == Some(lines_confirmed) {
+                                // Let the confirmation leave, then drop off the network.
+                                outage_at = Some(Instant::now() + Duration::from_millis(100));
+                            }
+                        }
+                    }
                     Some(Action::Place(tote)) if placed.insert(tote) => {
                         floor.lock().unwrap_or_else(|p| p.into_inner()).place_tote(tote);
                     }
@@ -386,9 +410,14 @@ async fn work(
                 }
                 waiting_since = Some(Instant::now());
             }
-            () = sleep_until(resync), if waiting_since.is_some() => {
-                handheld.resend().await;
-                waiting_since = Some(Instant::now());
+            () = sleep_until(resync), if waiting_since.is_some() || pending.is_none() => {
+                if waiting_since.is_some() {
+                    handheld.resend().await;
+                    waiting_since = Some(Instant::now());
+                } else {
+                    handheld.hello().await;
+                    idle_since = Instant::now();
+                }
             }
         }
     }

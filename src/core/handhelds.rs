@@ -20,7 +20,24 @@ impl Core {
         }
         let state = self.scanners.entry(scanner.to_string()).or_default();
         if let Some((_, answer)) = state.answers.iter().find(|(id, _)| *id == msg.id) {
-            out.extend(answer.iter().cloned());
+            // The same refusal; for a direction, the current one: it is the one answered unless
+            // the work has moved on since, and an older one would take the handheld back.
+            let mut directed = false;
+            for c in answer {
+                match c {
+                    Command::Direct { .. } if !directed => {
+                        directed = true;
+                        if let Some(direction) = state.direction.clone() {
+                            out.push(Command::Direct {
+                                scanner: scanner.to_string(),
+                                direction,
+                            });
+                        }
+                    }
+                    Command::Direct { .. } => {}
+                    other => out.push(other.clone()),
+                }
+            }
             return;
         }
         let start = out.len();

@@ -285,3 +285,34 @@ fn lines_are_directed_in_the_order_of_the_shortest_route_when_the_pick_area_is_k
         "aisle by aisle, not in order-line order: {seen:?}"
     );
 }
+
+#[test]
+fn a_redelivery_after_the_work_moved_on_gets_the_current_direction_not_an_old_one() {
+    let mut core = Core::new(layout());
+    core.handle(&order("o1", "11:00", 1), 0);
+    core.handle(&order("o2", "11:00", 1), 0);
+    login(&mut core, "h1");
+    scan(&mut core, 0);
+    core.handle(&pick("m1", "o1", 0, 1, 1), 1);
+    let closed = up("h1", "close", UpBody::ToteClosed { tote: 1 });
+    assert!(matches!(
+        task(&core.handle(&closed, 2)),
+        Some(Task::ToteComplete { tote: 1, .. })
+    ));
+    // The tote reaches the conveyor: the picker is given the next order.
+    let next = task(&core.handle(
+        &Event::ToteEntered {
+            conveyor: "cv1".into(),
+            tote: 1,
+            seq: 1,
+        },
+        3,
+    ));
+    assert!(
+        matches!(&next, Some(Task::Pick { order, .. }) if order == "o2"),
+        "{next:?}"
+    );
+    // The handheld sends its tote-closed message again: it is not sent back to delivering.
+    let again = task(&core.handle(&closed, 4));
+    assert_eq!(again, next);
+}

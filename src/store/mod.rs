@@ -83,54 +83,68 @@ impl Store {
         event: &Event,
         records: &[&Record],
     ) -> Result<i64, StoreError> {
-        let body = serde_json::to_string(event).expect("events always serialise");
+        let last = self.append_all(&[(at, event, records)]).await?;
+        Ok(last)
+    }
+
+    /// Writes events, each with the rows it changes, in one transaction (one sync to disk for
+    /// all of them); returns the journal position of the last.
+    pub async fn append_all(
+        &self,
+        batch: &[(Millis, &Event, &[&Record])],
+    ) -> Result<i64, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let seq = sqlx::query("INSERT INTO journal (at_ms, kind, body) VALUES (?, ?, ?)")
-            .bind(at as i64)
-            .bind(event.kind())
-            .bind(body)
-            .execute(&mut *tx)
-            .await?
-            .last_insert_rowid();
-        for record in records {
-            match record {
-                Record::Order {
-                    id,
-                    cutoff,
-                    status,
-                    tote,
-                } => {
-                    sqlx::query(
-                        "INSERT INTO orders (id, cutoff, status, tote, updated_ms) VALUES (?, ?, ?, ?, ?)
-                         ON CONFLICT(id) DO UPDATE SET status = excluded.status, tote = excluded.tote,
-                         updated_ms = excluded.updated_ms",
-                    )
-                    .bind(id)
-                    .bind(cutoff)
-                    .bind(status.as_str())
-                    .bind(tote.map(i64::from))
-                    .bind(at as i64)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                Record::Tote {
-                    id,
-                    order,
-                    status,
-                    chute,
-                } => {
-                    sqlx::query(
-                        "INSERT INTO totes (id, order_id, status, chute, updated_ms) VALUES (?, ?, ?, ?, ?)
-                         ON CONFLICT(id) DO UPDATE SET status = excluded.status, chute = excluded.chute,
-                         updated_ms = excluded.updated_ms",
-                    )
-                    .bind(i64::from(*id))
-                    .bind(order)
-                    .bind(status.as_str())
-                    .bind(chute.map(i64::from))
-                    .bind(at as i64)
-                    .execute(&mut *tx)
-                    .await?;
+        let mut seq = 0;
+        for (at, event, records) in batch {
+            let at = *at;
+            let body = serde_json::to_string(event).expect("events always serialise");
+            seq = sqlx::query("INSERT INTO journal (at_ms, kind, body) VALUES (?, ?, ?)")
+                .bind(at as i64)
+                .bind(event.kind())
+                .bind(body)
+                .execute(&mut *tx)
+                .await?
+                .last_insert_rowid();
+            for record in records.iter() {
+                match record {
+                    Record::Order {
+                        id,
+                        cutoff,
+                        status,
+                        tote,
+                    } => {
+                        sqlx::query(
+                            "INSERT INTO orders (id, cutoff, status, tote, updated_ms) VALUES (?, ?, ?, ?, ?)
+                             ON CONFLICT(id) DO UPDATE SET status = excluded.status, tote = excluded.tote,
+                             updated_ms = excluded.updated_ms",
+                        )
+                        .bind(id)
+                        .bind(cutoff)
+                        .bind(status.as_str())
+                        .bind(tote.map(i64::from))
+                        .bind(at as i64)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    Record::Tote {
+                        id,
+                        order,
+                        status,
+                        chute,
+                    } => {
+                        sqlx::query(
+                            "INSERT INTO totes (id, order_id, status, chute, updated_ms) VALUES (?, ?, ?, ?, ?)
+                             ON CONFLICT(id) DO UPDATE SET status = excluded.status, chute = excluded.chute,
+                             updated_ms = excluded.updated_ms",
+                        )
+                        .bind(i64::from(*id))
+                        .bind(order)
+                        .bind(status.as_str())
+                        .bind(chute.map(i64::from))
+                        .bind(at as i64)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
                 }
             }
         }
