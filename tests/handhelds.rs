@@ -189,6 +189,7 @@ async fn a_pick_confirmed_while_the_controller_is_down_is_acted_on_when_it_retur
     let order = Order {
         id: "O1".into(),
         cutoff: "11:00".into(),
+        priority: Default::default(),
         lines: vec![OrderLine {
             sku: "S1".into(),
             qty: 2,

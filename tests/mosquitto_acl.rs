@@ -106,6 +106,7 @@ async fn a_handheld_can_neither_publish_as_another_nor_read_its_directions() {
         .submit(Order {
             id: "O1".into(),
             cutoff: "11:00".into(),
+            priority: Default::default(),
             lines: vec![OrderLine {
                 sku: "S1".into(),
                 qty: 1,

@@ -96,6 +96,7 @@ fn sent_by_the_controller() -> Vec<Command> {
             order: Order {
                 id: "o1".into(),
                 cutoff: "11:00".into(),
+                priority: Default::default(),
                 lines: vec![OrderLine {
                     sku: "S1".into(),
                     qty: 1,

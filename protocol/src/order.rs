@@ -2,6 +2,20 @@
 
 use serde::{Deserialize, Serialize};
 
+/// How urgent an order is: urgent orders (a pharmacy's, say) are picked before any normal one,
+/// whatever their cut-off, each in a tote of its own as every order is.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    /// Before every normal order.
+    Urgent,
+    /// By cut-off, then arrival.
+    #[default]
+    Normal,
+}
+
 /// One order: lines to pick into one tote, due at a delivery cut-off.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Order {
@@ -9,6 +23,9 @@ pub struct Order {
     pub id: String,
     /// Name of the delivery cut-off the order was placed for (for example `11:00`).
     pub cutoff: String,
+    /// Priority class.
+    #[serde(default)]
+    pub priority: Priority,
     /// Lines in pick order.
     pub lines: Vec<OrderLine>,
 }
@@ -26,6 +43,8 @@ pub struct OrderLine {
 
 /// Header of the order CSV.
 pub const CSV_HEADER: &str = "order,cutoff,sku,qty,location";
+/// The same header with the optional priority column (`urgent` or `normal`).
+pub const CSV_HEADER_WITH_PRIORITY: &str = "order,cutoff,sku,qty,location,priority";
 
 /// Reads orders from CSV text with the header [`CSV_HEADER`], one line per order line; lines of
 /// one order are consecutive. Every bad line is reported, with its number.
@@ -35,18 +54,39 @@ pub fn parse_csv(text: &str) -> Result<Vec<Order>, Vec<String>> {
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty());
     let mut problems = Vec::new();
-    match lines.next() {
-        Some((_, h)) if h.trim() == CSV_HEADER => {}
-        _ => return Err(vec![format!("line 1: the header must be `{CSV_HEADER}`")]),
-    }
+    let with_priority = match lines.next() {
+        Some((_, h)) if h.trim() == CSV_HEADER => false,
+        Some((_, h)) if h.trim() == CSV_HEADER_WITH_PRIORITY => true,
+        _ => {
+            return Err(vec![format!(
+                "line 1: the header must be `{CSV_HEADER}` or `{CSV_HEADER_WITH_PRIORITY}`"
+            )])
+        }
+    };
     let mut orders: Vec<Order> = Vec::new();
     for (n, line) in lines {
-        let f: Vec<&str> = line.split(',').map(str::trim).collect();
+        let mut f: Vec<&str> = line.split(',').map(str::trim).collect();
+        let priority = match (with_priority, f.len()) {
+            (true, 6) => match f.pop() {
+                Some("urgent") => Priority::Urgent,
+                Some("normal" | "") => Priority::Normal,
+                other => {
+                    problems.push(format!(
+                        "line {}: priority `{}` is neither `urgent` nor `normal`",
+                        n + 1,
+                        other.unwrap_or_default()
+                    ));
+                    continue;
+                }
+            },
+            _ => Priority::Normal,
+        };
         let [id, cutoff, sku, qty, location] = f[..] else {
+            let want = if with_priority { 6 } else { 5 };
             problems.push(format!(
-                "line {}: expected 5 fields ({CSV_HEADER}), found {}",
+                "line {}: expected {want} fields, found {}",
                 n + 1,
-                f.len()
+                f.len() + usize::from(with_priority && f.len() == 5)
             ));
             continue;
         };
@@ -75,6 +115,9 @@ pub fn parse_csv(text: &str) -> Result<Vec<Order>, Vec<String>> {
                 if o.cutoff != cutoff {
                     problems.push(format!("line {}: order {id} has two cut-offs", n + 1));
                 }
+                if with_priority && o.priority != priority {
+                    problems.push(format!("line {}: order {id} has two priorities", n + 1));
+                }
                 o.lines.push(line);
             }
             _ => {
@@ -87,6 +130,7 @@ pub fn parse_csv(text: &str) -> Result<Vec<Order>, Vec<String>> {
                 orders.push(Order {
                     id: id.into(),
                     cutoff: cutoff.into(),
+                    priority,
                     lines: vec![line],
                 });
             }
@@ -110,6 +154,16 @@ mod tests {
         assert_eq!(orders.len(), 2);
         assert_eq!(orders[0].lines.len(), 2);
         assert_eq!(orders[1].cutoff, "17:00");
+    }
+
+    #[test]
+    fn a_priority_column_marks_urgent_orders() {
+        let csv = "order,cutoff,sku,qty,location,priority\nP1,17:00,S1,1,L-01,urgent\nA1,11:00,S1,1,L-01,normal\n";
+        let orders = parse_csv(csv).unwrap();
+        assert_eq!(orders[0].priority, Priority::Urgent);
+        assert_eq!(orders[1].priority, Priority::Normal);
+        let bad = "order,cutoff,sku,qty,location,priority\nP1,17:00,S1,1,L-01,asap\n";
+        assert!(parse_csv(bad).unwrap_err()[0].contains("priority `asap`"));
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub fn generate(seed: u64, count: usize, cutoffs: &[String]) -> Vec<Order> {
             Order {
                 id: format!("ORD{:05}", i + 1),
                 cutoff: cutoffs[i % cutoffs.len()].clone(),
+                priority: Default::default(),
                 lines,
             }
         })

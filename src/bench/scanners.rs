@@ -226,6 +226,7 @@ pub async fn run(opts: &ScannersBenchOptions) -> anyhow::Result<()> {
         let order = Order {
             id: format!("B{i:05}"),
             cutoff: "11:00".into(),
+            priority: Default::default(),
             lines: vec![OrderLine {
                 sku: "S1".into(),
                 qty: 1,

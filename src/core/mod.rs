@@ -19,7 +19,7 @@ pub use equipment::Equipment;
 pub use event::{Event, SortOutcome};
 pub use layout::{ChuteChoice, Layout};
 
-use floorctl_protocol::order::Order;
+use floorctl_protocol::order::{Order, Priority};
 use floorctl_protocol::scanner::{Direction, Expect};
 
 /// Milliseconds since the Unix epoch, as read by the shell.
@@ -28,6 +28,9 @@ pub type Millis = u64;
 /// How many message ids per handheld are remembered to recognise re-deliveries.
 const SEEN_IDS_PER_SCANNER: usize = 256;
 
+/// Where an order stands in the release queue: priority, cut-off rank, arrival.
+type QueueKey = (Priority, usize, u64);
+
 /// An order and its progress.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct OrderState {
@@ -35,7 +38,7 @@ struct OrderState {
     status: OrderStatus,
     tote: Option<u32>,
     /// Position in the release queue.
-    key: (usize, u64),
+    key: QueueKey,
     /// The next line to pick (lines before it are done).
     next_line: u32,
     /// Units put in the tote, per line.
@@ -124,8 +127,8 @@ pub struct Summary {
 pub struct Core {
     layout: Layout,
     orders: BTreeMap<String, OrderState>,
-    /// Orders waiting for a picker, by (cut-off rank, arrival).
-    queue: BTreeMap<(usize, u64), String>,
+    /// Orders waiting for a picker, urgent first, then by cut-off and arrival.
+    queue: BTreeMap<QueueKey, String>,
     arrivals: u64,
     totes: BTreeMap<u32, ToteState>,
     next_tote: u32,

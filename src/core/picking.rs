@@ -18,7 +18,7 @@ impl Core {
                 usize::MAX
             }
         };
-        let key = (rank, self.arrivals);
+        let key = (order.priority, rank, self.arrivals);
         self.orders.insert(
             order.id.clone(),
             OrderState {

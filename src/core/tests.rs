@@ -14,6 +14,7 @@ pub(super) fn order(id: &str, cutoff: &str, lines: u32) -> Event {
         order: Order {
             id: id.into(),
             cutoff: cutoff.into(),
+            priority: Default::default(),
             lines: (0..lines)
                 .map(|i| OrderLine {
                     sku: format!("S{i}"),

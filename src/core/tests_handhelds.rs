@@ -80,6 +80,7 @@ fn a_short_is_picked_from_another_location_holding_the_sku_and_the_rest_back_ord
         order: floorctl_protocol::order::Order {
             id: "o1".into(),
             cutoff: "11:00".into(),
+            priority: Default::default(),
             lines: vec![floorctl_protocol::order::OrderLine {
                 sku: "S0".into(),
                 qty: 3,
@@ -315,4 +316,28 @@ fn a_redelivery_after_the_work_moved_on_gets_the_current_direction_not_an_old_on
     // The handheld sends its tote-closed message again: it is not sent back to delivering.
     let again = task(&core.handle(&closed, 4));
     assert_eq!(again, next);
+}
+
+#[test]
+fn urgent_orders_are_picked_before_any_normal_one_whatever_their_cutoff() {
+    let mut core = Core::new(layout());
+    core.handle(&order("early", "11:00", 1), 0);
+    let urgent = match order("pharmacy", "17:00", 1) {
+        Event::OrderReceived { mut order } => {
+            order.priority = floorctl_protocol::order::Priority::Urgent;
+            Event::OrderReceived { order }
+        }
+        other => other,
+    };
+    core.handle(&urgent, 1);
+    let d = task(&login(&mut core, "h1"));
+    assert!(
+        matches!(&d, Some(Task::Pick { order, .. }) if order == "pharmacy"),
+        "{d:?}"
+    );
+    let d = task(&login(&mut core, "h2"));
+    assert!(
+        matches!(&d, Some(Task::Pick { order, .. }) if order == "early"),
+        "{d:?}"
+    );
 }

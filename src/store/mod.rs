@@ -207,6 +207,7 @@ mod tests {
             order: Order {
                 id: id.into(),
                 cutoff: "11:00".into(),
+                priority: Default::default(),
                 lines: vec![OrderLine {
                     sku: "S".into(),
                     qty: 1,
