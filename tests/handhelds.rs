@@ -10,7 +10,7 @@ use floorctl::config::{Broker, Config};
 use floorctl::controller::Controller;
 use floorctl::core::Summary;
 use floorctl::demo;
-use floorctl_protocol::order::{Order, OrderLine};
+use floorctl_protocol::order::Order;
 use floorctl_protocol::scanner::{down_topic, up_topic, Direction, ErrorReply, Task};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use tokio::sync::mpsc;
@@ -186,16 +186,7 @@ async fn a_pick_confirmed_while_the_controller_is_down_is_acted_on_when_it_retur
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("floorctl.db");
     let first = Controller::start(site_config(broker, &db)).await.unwrap();
-    let order = Order {
-        id: "O1".into(),
-        cutoff: "11:00".into(),
-        priority: Default::default(),
-        lines: vec![OrderLine {
-            sku: "S1".into(),
-            qty: 2,
-            location: "A01-01".into(),
-        }],
-    };
+    let order = Order::one_line("O1", "11:00", "S1", 2, "A01-01");
     first.submit(order).await;
     let (client, mut rx) = handheld(broker.port(), "h9").await;
     let d = log_in(&client, &mut rx, "h9").await;

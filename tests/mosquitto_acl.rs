@@ -12,7 +12,7 @@ use floorctl::config::{Broker, Config, Credentials};
 use floorctl::controller::Controller;
 use floorctl::core::Event;
 use floorctl::demo;
-use floorctl_protocol::order::{Order, OrderLine};
+use floorctl_protocol::order::Order;
 use floorctl_protocol::scanner::{down_topic, up_topic, Direction, Task, UpBody};
 use rumqttc::{AsyncClient, Event as MqttEvent, MqttOptions, Packet, QoS};
 use tokio::sync::mpsc;
@@ -103,16 +103,7 @@ async fn a_handheld_can_neither_publish_as_another_nor_read_its_directions() {
     };
     let controller = Controller::start(config.clone()).await.unwrap();
     controller
-        .submit(Order {
-            id: "O1".into(),
-            cutoff: "11:00".into(),
-            priority: Default::default(),
-            lines: vec![OrderLine {
-                sku: "S1".into(),
-                qty: 1,
-                location: "A-01".into(),
-            }],
-        })
+        .submit(Order::one_line("O1", "11:00", "S1", 1, "A-01"))
         .await;
 
     let (h1, mut rx1) = handheld(&host, port, "h1").await;

@@ -4,7 +4,7 @@
 
 use floorctl::core::{Command, Core, Event};
 use floorctl::demo;
-use floorctl_protocol::order::{Order, OrderLine};
+use floorctl_protocol::order::Order;
 use floorctl_protocol::scanner::{ScanWhat, Up, UpBody, SCHEMA_VERSION};
 use serde_json::Value;
 
@@ -93,16 +93,7 @@ fn sent_by_the_controller() -> Vec<Command> {
     send(
         &mut core,
         Event::OrderReceived {
-            order: Order {
-                id: "o1".into(),
-                cutoff: "11:00".into(),
-                priority: Default::default(),
-                lines: vec![OrderLine {
-                    sku: "S1".into(),
-                    qty: 1,
-                    location: "A-01".into(),
-                }],
-            },
+            order: Order::one_line("o1", "11:00", "S1", 1, "A-01"),
         },
     );
     let steps = [

@@ -30,6 +30,22 @@ pub struct Order {
     pub lines: Vec<OrderLine>,
 }
 
+impl Order {
+    /// A normal-priority order of one line.
+    pub fn one_line(id: &str, cutoff: &str, sku: &str, qty: u32, location: &str) -> Order {
+        Order {
+            id: id.into(),
+            cutoff: cutoff.into(),
+            priority: Priority::Normal,
+            lines: vec![OrderLine {
+                sku: sku.into(),
+                qty,
+                location: location.into(),
+            }],
+        }
+    }
+}
+
 /// One order line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderLine {

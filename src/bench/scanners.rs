@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use floorctl_protocol::order::{Order, OrderLine};
+use floorctl_protocol::order::Order;
 use floorctl_protocol::scanner::{
     down_topic, up_topic, Direction, ScanWhat, Task, Up, UpBody, SCHEMA_VERSION,
 };
@@ -223,16 +223,7 @@ pub async fn run(opts: &ScannersBenchOptions) -> anyhow::Result<()> {
     })
     .await?;
     for i in 0..opts.handhelds {
-        let order = Order {
-            id: format!("B{i:05}"),
-            cutoff: "11:00".into(),
-            priority: Default::default(),
-            lines: vec![OrderLine {
-                sku: "S1".into(),
-                qty: 1,
-                location: "A-01".into(),
-            }],
-        };
+        let order = Order::one_line(&format!("B{i:05}"), "11:00", "S1", 1, "A-01");
         controller.submit(order).await;
     }
     tokio::time::sleep(Duration::from_millis(500)).await;

@@ -73,6 +73,18 @@ pub(super) fn scans(line: u32) -> [Event; 2] {
     ]
 }
 
+/// One-line order o1 received (and `more` one-line orders o2, o3, … after it), h1 logged in,
+/// o1's line scanned and picked into tote 1.
+pub(super) fn picked_o1(core: &mut Core, more: usize) {
+    core.handle(&order("o1", "11:00", 1), 0);
+    for n in 0..more {
+        core.handle(&order(&format!("o{}", n + 2), "11:00", 1), 0);
+    }
+    login(core, "h1");
+    scan(core, 0);
+    core.handle(&pick("m1", "o1", 0, 1, 1), 1);
+}
+
 /// Scans line `line` on h1.
 pub(super) fn scan(core: &mut Core, line: u32) {
     for e in scans(line) {
@@ -367,11 +379,7 @@ fn replaying_the_same_events_rebuilds_the_same_state_and_resumes_directions() {
 #[test]
 fn a_tote_read_at_the_induct_without_an_entry_scan_frees_its_picker() {
     let mut core = Core::new(layout());
-    core.handle(&order("o1", "11:00", 1), 0);
-    core.handle(&order("o2", "11:00", 1), 0);
-    login(&mut core, "h1");
-    scan(&mut core, 0);
-    core.handle(&pick("m1", "o1", 0, 1, 1), 1);
+    picked_o1(&mut core, 1);
     core.handle(&up("h1", "m2", UpBody::ToteClosed { tote: 1 }), 2);
     let cmds = core.handle(&induct(1, 1), 3);
     assert!(

@@ -3,7 +3,7 @@
 use floorctl_protocol::packml::{Command as Pack, State};
 use floorctl_protocol::scanner::UpBody;
 
-use super::tests::{confirm, divert, induct, layout, login, order, pick, up};
+use super::tests::{confirm, divert, induct, layout, up};
 use super::*;
 
 fn state(plc: &str, s: State) -> Event {
@@ -136,10 +136,7 @@ fn a_jam_raises_one_alarm_that_clears_when_the_zone_is_reset() {
 
 /// An order of one line picked into tote 1 and closed.
 fn closed_tote(core: &mut Core) {
-    core.handle(&order("o1", "11:00", 1), 0);
-    login(core, "h1");
-    super::tests::scan(core, 0);
-    core.handle(&pick("m1", "o1", 0, 1, 1), 1);
+    super::tests::picked_o1(core, 0);
     core.handle(&up("h1", "m2", UpBody::ToteClosed { tote: 1 }), 2);
 }
 

@@ -290,11 +290,7 @@ fn lines_are_directed_in_the_order_of_the_shortest_route_when_the_pick_area_is_k
 #[test]
 fn a_redelivery_after_the_work_moved_on_gets_the_current_direction_not_an_old_one() {
     let mut core = Core::new(layout());
-    core.handle(&order("o1", "11:00", 1), 0);
-    core.handle(&order("o2", "11:00", 1), 0);
-    login(&mut core, "h1");
-    scan(&mut core, 0);
-    core.handle(&pick("m1", "o1", 0, 1, 1), 1);
+    super::tests::picked_o1(&mut core, 1);
     let closed = up("h1", "close", UpBody::ToteClosed { tote: 1 });
     assert!(matches!(
         task(&core.handle(&closed, 2)),
