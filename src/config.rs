@@ -12,6 +12,9 @@ use serde::Deserialize;
 use crate::core::routing::Warehouse;
 use crate::core::Layout;
 
+mod release;
+pub use release::{CutoffFile, ReleaseFile, WindowFile};
+
 /// The site file as written.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -32,6 +35,12 @@ pub struct SiteFile {
     /// Delivery cut-offs in the order they fall in the day.
     #[serde(default)]
     pub cutoff: Vec<CutoffFile>,
+    /// How orders are released to the floor.
+    #[serde(default)]
+    pub release: ReleaseFile,
+    /// Pick zones: zone name to the location prefixes it covers.
+    #[serde(default)]
+    pub zones: BTreeMap<String, Vec<String>>,
     /// Sorter chute for totes that cannot go to a lane.
     pub exception_chute: u16,
     /// Times a tote may go round the sorter before it goes to the exception chute.
@@ -102,16 +111,6 @@ pub struct PlcFile {
 
 fn default_unit() -> u8 {
     1
-}
-
-/// One delivery cut-off.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CutoffFile {
-    /// Name orders carry, for example `11:00`.
-    pub name: String,
-    /// Lane its totes are sorted to.
-    pub lane: String,
 }
 
 /// Default embedded broker address.
@@ -398,6 +397,8 @@ impl Config {
                 ));
             }
         }
+        let cutoffs = release::cutoffs(&file.cutoff, &mut problems);
+        let release = release::release(&file.release, &file.zones, &mut problems);
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -406,7 +407,7 @@ impl Config {
             database: file.database,
             broker,
             layout: Layout {
-                cutoffs: file.cutoff.into_iter().map(|c| (c.name, c.lane)).collect(),
+                cutoffs,
                 lanes: file.lanes,
                 exception_chute: file.exception_chute,
                 pick_conveyor: conveyors.remove(0),
@@ -414,6 +415,7 @@ impl Config {
                 auto_start: file.auto_start,
                 handheld_timeout_ms: file.handheld_timeout_ms,
                 warehouse,
+                release,
             },
             plcs,
         })
@@ -489,6 +491,43 @@ mod tests {
         assert!(all.contains("unit 0"), "{all}");
         assert!(all.contains("cannot read"), "{all}");
         assert!(err.problems.len() >= 4, "{all}");
+    }
+
+    #[test]
+    fn release_settings_are_checked() {
+        let text = example()
+            .replace("sorted_by = \"13:30\"", "sorted_by = \"1:30pm\"")
+            .replace("# wip_per_zone = 0", "wip_per_zone = 4")
+            .replace("# utc_offset = \"+01:00\"", "utc_offset = \"CET\"");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("site.toml");
+        let text = text.replace(
+            "plc-maps/",
+            &format!("{}/plc-maps/", env!("CARGO_MANIFEST_DIR")),
+        );
+        std::fs::write(&path, text).unwrap();
+        let all = Config::load(&path).unwrap_err().problems.join("\n");
+        assert!(
+            all.contains("cut-off `11:00`: sorted_by: `1:30pm` is not a time of day"),
+            "{all}"
+        );
+        assert!(
+            all.contains("wip_per_zone caps zones, but [zones] names none"),
+            "{all}"
+        );
+        assert!(all.contains("utc_offset `CET`"), "{all}");
+        let c = Config::load(Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/floorctl.example.toml"
+        )))
+        .unwrap();
+        assert_eq!(
+            c.layout.cutoffs[1]
+                .sorted_by
+                .map(|t| t.to_string())
+                .as_deref(),
+            Some("21:00")
+        );
     }
 
     #[test]

@@ -266,7 +266,8 @@ async fn run_core(
     summary: watch::Sender<Summary>,
     cancel: CancellationToken,
 ) {
-    // Handhelds offline past the timeout are looked for every second; each found is an event.
+    // Every second: handhelds offline past the timeout are each an event, and so is the clock
+    // when the core has something due (an order's release, a cut-off projection).
     let mut check = tokio::time::interval(Duration::from_secs(1));
     check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let timeout = core.handheld_timeout_ms();
@@ -274,11 +275,18 @@ async fn run_core(
         let mut batch = tokio::select! {
             () = cancel.cancelled() => break,
             m = rx.recv() => match m { Some(m) => vec![m], None => break },
-            _ = check.tick() => core
-                .lost_handhelds(now_ms(), timeout)
-                .into_iter()
-                .map(|scanner| Inbound::new(Event::HandheldLost { scanner }))
-                .collect(),
+            _ = check.tick() => {
+                let now = now_ms();
+                let mut due: Vec<Inbound> = core
+                    .lost_handhelds(now, timeout)
+                    .into_iter()
+                    .map(|scanner| Inbound::new(Event::HandheldLost { scanner }))
+                    .collect();
+                if core.next_tick().is_some_and(|t| t <= now) {
+                    due.push(Inbound::new(Event::Tick));
+                }
+                due
+            }
         };
         // Events that arrived meanwhile share one commit (one sync to disk).
         while batch.len() < MAX_BATCH {

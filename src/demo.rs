@@ -11,7 +11,7 @@ use floorsim::{PickersConfig, SimConfig, Simulator};
 
 use crate::config::{Broker, Config, PlcSpec};
 use crate::controller::Controller;
-use crate::core::{Layout, Summary};
+use crate::core::{Cutoff, Layout, Release, Summary};
 use crate::plc::PlcStatus;
 
 /// The conveyor map, as shipped in `plc-maps/`.
@@ -37,7 +37,10 @@ pub struct DemoOptions {
 /// The demo layout: two cut-offs, each with its lane of chutes.
 pub fn layout() -> Layout {
     Layout {
-        cutoffs: vec![("11:00".into(), "PM".into()), ("17:00".into(), "AM".into())],
+        cutoffs: vec![
+            Cutoff::untimed("11:00", "PM"),
+            Cutoff::untimed("17:00", "AM"),
+        ],
         lanes: BTreeMap::from([("PM".into(), vec![1, 2, 3]), ("AM".into(), vec![4, 5, 6])]),
         exception_chute: 8,
         pick_conveyor: "cv1".into(),
@@ -45,6 +48,7 @@ pub fn layout() -> Layout {
         auto_start: true,
         handheld_timeout_ms: 30_000,
         warehouse: None,
+        release: Release::default(),
     }
 }
 
@@ -147,7 +151,7 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
             400,
         )
     });
-    let cutoffs: Vec<String> = layout().cutoffs.into_iter().map(|(c, _)| c).collect();
+    let cutoffs: Vec<String> = layout().cutoffs.into_iter().map(|c| c.name).collect();
     for order in floorsim::orders::generate(opts.seed, opts.orders, &cutoffs) {
         controller.submit(order).await;
     }

@@ -21,7 +21,9 @@ pub enum Priority {
 pub struct Order {
     /// Order number.
     pub id: String,
-    /// Name of the delivery cut-off the order was placed for (for example `11:00`).
+    /// Name of the delivery cut-off the order was placed for (for example `11:00`); empty: the
+    /// controller gives it the first cut-off whose `ordered_before` is still to come when it
+    /// arrives.
     pub cutoff: String,
     /// Priority class.
     #[serde(default)]
@@ -106,9 +108,9 @@ pub fn parse_csv(text: &str) -> Result<Vec<Order>, Vec<String>> {
             ));
             continue;
         };
-        if [id, cutoff, sku, location].iter().any(|s| s.is_empty()) {
+        if [id, sku, location].iter().any(|s| s.is_empty()) {
             problems.push(format!(
-                "line {}: order, cutoff, sku and location must not be empty",
+                "line {}: order, sku and location must not be empty",
                 n + 1
             ));
             continue;
@@ -170,6 +172,23 @@ mod tests {
         assert_eq!(orders.len(), 2);
         assert_eq!(orders[0].lines.len(), 2);
         assert_eq!(orders[1].cutoff, "17:00");
+    }
+
+    #[test]
+    fn an_empty_cutoff_is_left_for_the_controller_to_choose() {
+        let orders = parse_csv(
+            "order,cutoff,sku,qty,location
+A1,,S1,2,L-01
+",
+        )
+        .unwrap();
+        assert_eq!(orders[0].cutoff, "");
+        assert!(parse_csv(
+            "order,cutoff,sku,qty,location
+,11:00,S1,2,L-01
+"
+        )
+        .is_err());
     }
 
     #[test]

@@ -93,6 +93,8 @@ pub enum Record {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
+    /// Known, waiting for its release time.
+    Waiting,
     /// Waiting for a picker.
     Released,
     /// A picker is on it.
@@ -123,6 +125,7 @@ impl OrderStatus {
     /// The name stored in the database.
     pub fn as_str(self) -> &'static str {
         match self {
+            OrderStatus::Waiting => "waiting",
             OrderStatus::Released => "released",
             OrderStatus::Picking => "picking",
             OrderStatus::Picked => "picked",

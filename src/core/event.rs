@@ -190,6 +190,9 @@ pub enum Event {
         /// Why, when down.
         reason: Option<String>,
     },
+    /// Time passed: orders whose release time came are released, cut-offs are projected.
+    /// Journalled when [`super::Core::next_tick`] says so; its time is the journal's.
+    Tick,
 }
 
 impl Event {
@@ -210,6 +213,7 @@ impl Event {
             Event::PlcFault { .. } => "plc_fault",
             Event::EquipmentCommand { .. } => "equipment_command",
             Event::PlcLink { .. } => "plc_link",
+            Event::Tick => "tick",
         }
     }
 }

@@ -304,6 +304,7 @@ impl Core {
 
     /// The directed line is done with `qty` in the tote: on to the next line, or close the tote.
     fn line_done(&mut self, scanner: &str, qty: u32, out: &mut Vec<Command>) {
+        self.line_confirmed();
         let state = self.scanners.get_mut(scanner).expect("exists");
         let Some(Work::Picking {
             order, tote, line, ..
@@ -352,6 +353,7 @@ impl Core {
         }
         let order = order.clone();
         state.work = Some(Work::Delivering { tote });
+        self.count_wip(&order, false);
         self.set_order_status(&order, OrderStatus::Picked);
         if let Some(t) = self.totes.get_mut(&tote) {
             t.status = ToteStatus::Closed;
@@ -359,6 +361,9 @@ impl Core {
         self.record_order(&order, out);
         self.record_tote(tote, out);
         self.direct(scanner, out);
+        if self.layout.release.wip_per_zone > 0 {
+            self.wake_idle(out);
+        }
         Ok(())
     }
 

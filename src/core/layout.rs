@@ -2,11 +2,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::release::{Cutoff, Release};
+
 /// Dispatch lanes, cut-offs and equipment ids, as configured for the site.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Layout {
     /// Cut-offs in the order they fall in the day, each with the lane its totes go to.
-    pub cutoffs: Vec<(String, String)>,
+    pub cutoffs: Vec<Cutoff>,
     /// Chutes of each dispatch lane, in order of preference.
     pub lanes: BTreeMap<String, Vec<u16>>,
     /// Chute for totes the sorter must not send to a lane (unknown tote, no lane).
@@ -23,18 +25,20 @@ pub struct Layout {
     /// The pick area, when known: an order's lines are then directed in the order of the
     /// shortest route through their locations.
     pub warehouse: Option<super::routing::Warehouse>,
+    /// How orders are released to the floor.
+    pub release: Release,
 }
 
 impl Layout {
     /// Position of a cut-off in the day, or `None` when it is not configured.
     pub fn cutoff_rank(&self, cutoff: &str) -> Option<usize> {
-        self.cutoffs.iter().position(|(c, _)| c == cutoff)
+        self.cutoffs.iter().position(|c| c.name == cutoff)
     }
 
     /// The chute for a tote of an order due at `cutoff`: the first chute of the cut-off's lane
     /// that is not full. `None` when every chute of the lane is full (the tote recirculates).
     pub fn chute_for(&self, cutoff: &str, full: &BTreeSet<u16>) -> ChuteChoice {
-        let Some((_, lane)) = self.cutoffs.iter().find(|(c, _)| c == cutoff) else {
+        let Some(Cutoff { lane, .. }) = self.cutoffs.iter().find(|c| c.name == cutoff) else {
             return ChuteChoice::Exception;
         };
         let chutes = self.lanes.get(lane).map(Vec::as_slice).unwrap_or_default();
@@ -53,8 +57,8 @@ impl Layout {
     pub fn in_lane(&self, cutoff: &str, chute: u16) -> bool {
         self.cutoffs
             .iter()
-            .find(|(c, _)| c == cutoff)
-            .and_then(|(_, lane)| self.lanes.get(lane))
+            .find(|c| c.name == cutoff)
+            .and_then(|c| self.lanes.get(&c.lane))
             .is_some_and(|chutes| chutes.contains(&chute))
     }
 }
@@ -74,7 +78,10 @@ pub enum ChuteChoice {
 #[cfg(test)]
 pub(super) fn test_layout() -> Layout {
     Layout {
-        cutoffs: vec![("11:00".into(), "PM".into()), ("17:00".into(), "AM".into())],
+        cutoffs: vec![
+            Cutoff::untimed("11:00", "PM"),
+            Cutoff::untimed("17:00", "AM"),
+        ],
         lanes: BTreeMap::from([("PM".into(), vec![1, 2]), ("AM".into(), vec![3])]),
         exception_chute: 8,
         pick_conveyor: "cv1".into(),
@@ -82,6 +89,7 @@ pub(super) fn test_layout() -> Layout {
         auto_start: true,
         handheld_timeout_ms: 10_000,
         warehouse: None,
+        release: Release::default(),
     }
 }
 

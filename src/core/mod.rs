@@ -3,21 +3,27 @@
 //! No sockets, no clock reads, no database. The same events in the same order give the same
 //! commands, which is what makes replay after a restart and deterministic tests possible.
 
+mod clock;
 mod command;
 mod equipment;
 mod event;
 mod handhelds;
 mod layout;
 mod picking;
+mod release;
 pub mod routing;
 mod sorting;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
+pub use clock::{LocalClock, TimeOfDay};
 pub use command::{Command, OrderStatus, Record, ToteStatus};
 pub use equipment::Equipment;
 pub use event::{Event, SortOutcome};
 pub use layout::{ChuteChoice, Layout};
+#[cfg(test)]
+use release::RISK_CHECK_MS;
+pub use release::{Cutoff, Release, Wave};
 
 use floorctl_protocol::order::{Order, Priority};
 use floorctl_protocol::scanner::{Direction, Expect};
@@ -28,8 +34,9 @@ pub type Millis = u64;
 /// How many message ids per handheld are remembered to recognise re-deliveries.
 const SEEN_IDS_PER_SCANNER: usize = 256;
 
-/// Where an order stands in the release queue: priority, cut-off rank, arrival.
-type QueueKey = (Priority, usize, u64);
+/// Where an order stands in the release queue: priority, due time (none: last), cut-off rank,
+/// arrival.
+type QueueKey = (Priority, Millis, usize, u64);
 
 /// An order and its progress.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +46,8 @@ struct OrderState {
     tote: Option<u32>,
     /// Position in the release queue.
     key: QueueKey,
+    /// When every tote of the order must be in its lane, when its cut-off says.
+    due: Option<Millis>,
     /// The next line to pick (lines before it are done).
     next_line: u32,
     /// Units put in the tote, per line.
@@ -120,6 +129,8 @@ pub struct Summary {
     pub active_alarms: BTreeMap<(String, String), String>,
     /// Conveyors and sorters.
     pub equipment: BTreeMap<String, Equipment>,
+    /// Progress per cut-off.
+    pub waves: BTreeMap<String, Wave>,
 }
 
 /// The warehouse state.
@@ -144,6 +155,18 @@ pub struct Core {
     stock: BTreeMap<String, BTreeMap<String, u32>>,
     /// Progress counts, kept up to date by every change so reading them costs nothing.
     summary: Summary,
+    /// The time of the event being handled.
+    now: Millis,
+    /// Orders waiting for their release time.
+    pending: BTreeSet<(Millis, String)>,
+    /// Orders in process per zone.
+    wip: BTreeMap<String, u32>,
+    /// When lines were confirmed, over the last rate window.
+    recent_lines: VecDeque<Millis>,
+    /// When the first line was confirmed.
+    first_line: Option<Millis>,
+    /// When the cut-offs were last projected.
+    last_projection: Millis,
 }
 
 impl Core {
@@ -164,13 +187,21 @@ impl Core {
             disabled_chutes: BTreeSet::new(),
             stock: BTreeMap::new(),
             summary: Summary::default(),
+            now: 0,
+            pending: BTreeSet::new(),
+            wip: BTreeMap::new(),
+            recent_lines: VecDeque::new(),
+            first_line: None,
+            last_projection: 0,
         }
     }
 
     /// Applies one event and returns what the shell must do.
     pub fn handle(&mut self, event: &Event, now: Millis) -> Vec<Command> {
         let mut out = Vec::new();
+        self.now = self.now.max(now);
         match event {
+            Event::Tick => self.tick(&mut out),
             Event::OrderReceived { order } => self.order_received(order, &mut out),
             Event::Scanner { scanner, msg } => self.scanner_message(scanner, msg, now, &mut out),
             Event::Stock { sku, location, qty } => {
@@ -288,6 +319,20 @@ impl Core {
         for o in self.orders.values() {
             s.picked += usize::from(is_picked(o.status));
             s.sorted += usize::from(o.status == OrderStatus::Sorted);
+            let w = s
+                .waves
+                .entry(o.order.cutoff.clone())
+                .or_insert_with(|| Wave {
+                    orders: 0,
+                    waiting: 0,
+                    picked: 0,
+                    sorted: 0,
+                    ..self.summary.waves[&o.order.cutoff].clone()
+                });
+            w.orders += 1;
+            w.picked += usize::from(is_picked(o.status));
+            w.sorted += usize::from(o.status == OrderStatus::Sorted);
+            w.waiting += usize::from(o.status == OrderStatus::Waiting);
         }
         for t in self.totes.values() {
             s.recirculations += t.recirculations;
@@ -308,6 +353,12 @@ impl Core {
         s.picked = s.picked + usize::from(is_picked(status)) - usize::from(is_picked(old));
         s.sorted = s.sorted + usize::from(status == OrderStatus::Sorted)
             - usize::from(old == OrderStatus::Sorted);
+        let w = s.waves.entry(o.order.cutoff.clone()).or_default();
+        w.picked = w.picked + usize::from(is_picked(status)) - usize::from(is_picked(old));
+        w.sorted = w.sorted + usize::from(status == OrderStatus::Sorted)
+            - usize::from(old == OrderStatus::Sorted);
+        w.waiting = w.waiting + usize::from(status == OrderStatus::Waiting)
+            - usize::from(old == OrderStatus::Waiting);
     }
 
     /// True when the PLC sequence number differs from the last one acted on for this channel;
@@ -380,3 +431,5 @@ mod tests;
 mod tests_equipment;
 #[cfg(test)]
 mod tests_handhelds;
+#[cfg(test)]
+mod tests_release;

@@ -4,38 +4,82 @@ use floorctl_protocol::order::Order;
 use floorctl_protocol::scanner::{Direction, Expect, Task, SCHEMA_VERSION};
 
 use super::routing::Policy;
-use super::{Command, Core, OrderState, OrderStatus, ScannerState, ToteState, ToteStatus, Work};
+use super::{
+    Command, Core, Millis, OrderState, OrderStatus, ScannerState, ToteState, ToteStatus, Work,
+};
 
 impl Core {
     pub(super) fn order_received(&mut self, order: &Order, out: &mut Vec<Command>) {
         if self.orders.contains_key(&order.id) {
             return;
         }
-        let rank = match self.layout.cutoff_rank(&order.cutoff) {
+        let mut order = order.clone();
+        if order.cutoff.is_empty() {
+            order.cutoff = self.cutoff_by_time().unwrap_or_default();
+        }
+        let cutoff = self
+            .layout
+            .cutoffs
+            .iter()
+            .position(|c| c.name == order.cutoff);
+        let rank = match cutoff {
             Some(r) => r,
             None => {
                 self.alarm(&order.id, format!("order has unknown cut-off `{}`; it is picked last and sorted to the exception chute", order.cutoff), out);
                 usize::MAX
             }
         };
-        let key = (order.priority, rank, self.arrivals);
+        let r = &self.layout.release;
+        // Ordered past a cut-off's `ordered_before`: the next day's cut-off of that name.
+        let due = cutoff.and_then(|i| {
+            let c = &self.layout.cutoffs[i];
+            let from = c
+                .ordered_before
+                .map_or(self.now, |t| r.clock.next(self.now, t));
+            c.sorted_by.map(|t| r.clock.next(from, t))
+        });
+        let key = (
+            order.priority,
+            due.unwrap_or(Millis::MAX),
+            rank,
+            self.arrivals,
+        );
+        let release_at = self.release_at(due);
+        let id = order.id.clone();
+        self.summary
+            .waves
+            .entry(order.cutoff.clone())
+            .or_default()
+            .orders += 1;
         self.orders.insert(
-            order.id.clone(),
+            id.clone(),
             OrderState {
-                order: order.clone(),
-                status: OrderStatus::Released,
+                order,
+                status: OrderStatus::Waiting,
                 tote: None,
                 key,
+                due,
                 next_line: 0,
-                picked: vec![0; order.lines.len()],
+                picked: Vec::new(),
                 backordered: 0,
             },
         );
-        self.queue.insert(key, order.id.clone());
+        let o = self.orders.get_mut(&id).expect("inserted above");
+        o.picked = vec![0; o.order.lines.len()];
+        self.summary
+            .waves
+            .get_mut(&o.order.cutoff)
+            .expect("counted above")
+            .waiting += 1;
         self.summary.orders += 1;
         self.arrivals += 1;
-        self.record_order(&order.id, out);
-        self.wake_idle(out);
+        if release_at <= self.now {
+            self.release(&id, out);
+            self.wake_idle(out);
+        } else {
+            self.pending.insert((release_at, id.clone()));
+            self.record_order(&id, out);
+        }
     }
 
     /// Gives work to every handheld that is logged in, online, not on a break and idle.
@@ -49,6 +93,10 @@ impl Core {
             .map(|(id, _)| id.clone())
             .collect();
         for scanner in idle {
+            // An idle handheld already shows Wait: only news is worth a message.
+            if !self.queue.values().any(|id| self.has_room(id)) {
+                break;
+            }
             self.assign_next(&scanner, out);
         }
     }
@@ -56,10 +104,15 @@ impl Core {
     /// Hands the next waiting order to a handheld, or tells it to wait. An order handed back
     /// unfinished keeps its tote and carries on from its next line.
     pub(super) fn assign_next(&mut self, scanner: &str, out: &mut Vec<Command>) {
-        let next = self.queue.pop_first();
-        let work = match next {
+        let next = self
+            .queue
+            .iter()
+            .find(|(_, id)| self.has_room(id))
+            .map(|(k, _)| *k);
+        let work = match next.and_then(|k| self.queue.remove(&k)) {
             None => None,
-            Some((_, order)) => {
+            Some(order) => {
+                self.count_wip(&order, true);
                 let o = &self.orders[&order];
                 let (tote, line) = match (o.tote, o.next_line) {
                     (Some(t), next) => (t, next),
@@ -145,10 +198,8 @@ impl Core {
             }
         };
         state.direction = None;
-        let key = self.orders[&order].key;
-        self.queue.insert(key, order.clone());
-        self.set_order_status(&order, OrderStatus::Released);
-        self.record_order(&order, out);
+        self.count_wip(&order, false);
+        self.release(&order, out);
         self.wake_idle(out);
     }
 

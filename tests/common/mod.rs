@@ -95,7 +95,7 @@ pub async fn floor_with_pickers(
     let mut cfg = PickersConfig::steady(SITE, &broker.ip().to_string(), broker.port(), 6, 60, 60);
     pickers(&mut cfg);
     sim.start_pickers(&cfg);
-    let cutoffs: Vec<String> = demo::layout().cutoffs.into_iter().map(|(c, _)| c).collect();
+    let cutoffs: Vec<String> = demo::layout().cutoffs.into_iter().map(|c| c.name).collect();
     let orders = floorsim::orders::generate(seed, orders, &cutoffs);
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("floorctl.db");

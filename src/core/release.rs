@@ -1,0 +1,337 @@
+//! Paced release: orders wait until their cut-off is near (or the overnight pre-pick window),
+//! pickers are handed released orders by priority and cut-off while work in process stays under
+//! each zone's cap, and a cut-off whose orders cannot be finished in time at the current pick
+//! rate raises an alarm.
+
+use std::collections::BTreeMap;
+
+use super::clock::{LocalClock, TimeOfDay};
+use super::{Command, Core, Millis, OrderStatus};
+
+/// How often the at-risk projection is made while orders with a due time are open.
+pub(super) const RISK_CHECK_MS: Millis = 30_000;
+/// The span over which the pick rate is measured.
+pub(super) const RATE_WINDOW_MS: Millis = 600_000;
+/// Lines confirmed within the window before the measured rate replaces the planned one.
+const MIN_LINES_MEASURED: usize = 20;
+
+/// A delivery cut-off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cutoff {
+    /// Name orders carry, for example `11:00`.
+    pub name: String,
+    /// Dispatch lane its totes are sorted to.
+    pub lane: String,
+    /// Orders received before this time of day without a cut-off of their own get this one
+    /// (the earliest such cut-off still open).
+    pub ordered_before: Option<TimeOfDay>,
+    /// Every tote of the cut-off must be in its lane by this time of day.
+    pub sorted_by: Option<TimeOfDay>,
+}
+
+impl Cutoff {
+    /// A cut-off with a lane and no times: its orders are released at once and never due.
+    pub fn untimed(name: &str, lane: &str) -> Cutoff {
+        Cutoff {
+            name: name.into(),
+            lane: lane.into(),
+            ordered_before: None,
+            sorted_by: None,
+        }
+    }
+}
+
+/// How orders are released to the floor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Release {
+    /// An order is released this long before its cut-off's `sorted_by`.
+    pub lead_ms: Millis,
+    /// Orders being picked at once that touch one zone (0: no cap).
+    pub wip_per_zone: u32,
+    /// Zones by location prefix, longest prefix first.
+    pub zones: Vec<(String, String)>,
+    /// Pick rate assumed per picker logged in, until one has been measured.
+    pub lines_per_picker_hour: u32,
+    /// Time from a tote's close to its lane, allowed for in the projection.
+    pub sort_allowance_ms: Millis,
+    /// Daily window in which every known order is released (overnight pre-pick).
+    pub prepick: Option<(TimeOfDay, TimeOfDay)>,
+    /// The site's clock.
+    pub clock: LocalClock,
+}
+
+impl Default for Release {
+    fn default() -> Release {
+        Release {
+            lead_ms: 3 * 3_600_000,
+            wip_per_zone: 0,
+            zones: Vec::new(),
+            lines_per_picker_hour: 120,
+            sort_allowance_ms: 10 * 60_000,
+            prepick: None,
+            clock: LocalClock::default(),
+        }
+    }
+}
+
+impl Release {
+    /// The zone of a location, when one is configured for it.
+    pub fn zone_of(&self, location: &str) -> Option<&str> {
+        self.zones
+            .iter()
+            .find(|(prefix, _)| location.starts_with(prefix.as_str()))
+            .map(|(_, zone)| zone.as_str())
+    }
+}
+
+/// Progress of one cut-off's orders.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Wave {
+    /// Orders received for it.
+    pub orders: usize,
+    /// Orders waiting for their release time.
+    pub waiting: usize,
+    /// Orders whose tote is closed or further.
+    pub picked: usize,
+    /// Orders in their lane.
+    pub sorted: usize,
+    /// Earliest due time of its open orders, as of the last projection.
+    pub due: Option<Millis>,
+    /// Lines left to pick, as of the last projection.
+    pub lines_left: u64,
+    /// When its last open order is projected to be in its lane.
+    pub projected: Option<Millis>,
+    /// Projected to miss its due time.
+    pub at_risk: bool,
+}
+
+impl Core {
+    /// When the core next needs a [`super::Event::Tick`]: an order's release time, the start of
+    /// the pre-pick window, or the next at-risk projection.
+    pub fn next_tick(&self) -> Option<Millis> {
+        let r = &self.layout.release;
+        let release = self.pending.first().map(|(at, _)| *at);
+        let prepick = match (r.prepick, self.pending.is_empty()) {
+            (Some((from, _)), false) => Some(r.clock.next(self.now, from)),
+            _ => None,
+        };
+        let timed_open = self.layout.cutoffs.iter().any(|c| {
+            c.sorted_by.is_some()
+                && self
+                    .summary
+                    .waves
+                    .get(&c.name)
+                    .is_some_and(|w| w.sorted < w.orders || w.at_risk)
+        });
+        let risk = timed_open.then_some(self.last_projection + RISK_CHECK_MS);
+        [release, prepick, risk].into_iter().flatten().min()
+    }
+
+    /// The clock moved: release what is due, project the cut-offs, give idle pickers work.
+    pub(super) fn tick(&mut self, out: &mut Vec<Command>) {
+        self.release_due(out);
+        if self.now >= self.last_projection + RISK_CHECK_MS {
+            self.project(out);
+        }
+        self.wake_idle(out);
+    }
+
+    /// The cut-off for an order that came without one: the first whose `ordered_before` is
+    /// still to come today, else tomorrow's first.
+    pub(super) fn cutoff_by_time(&self) -> Option<String> {
+        let now = self.layout.release.clock.time_of_day(self.now);
+        let timed = || {
+            self.layout
+                .cutoffs
+                .iter()
+                .filter_map(|c| c.ordered_before.map(|t| (t, &c.name)))
+        };
+        timed()
+            .filter(|(t, _)| now < *t)
+            .min()
+            .or_else(|| timed().min())
+            .map(|(_, name)| name.clone())
+    }
+
+    /// When an order due at `due` may be released.
+    pub(super) fn release_at(&self, due: Option<Millis>) -> Millis {
+        let r = &self.layout.release;
+        match due {
+            None => 0,
+            Some(_)
+                if r.prepick
+                    .is_some_and(|(f, t)| r.clock.within(self.now, f, t)) =>
+            {
+                0
+            }
+            Some(d) => d.saturating_sub(r.lead_ms),
+        }
+    }
+
+    /// Releases every waiting order whose time has come (all of them in the pre-pick window).
+    fn release_due(&mut self, out: &mut Vec<Command>) {
+        let r = &self.layout.release;
+        let all = r
+            .prepick
+            .is_some_and(|(f, t)| r.clock.within(self.now, f, t));
+        while let Some((at, _)) = self.pending.first() {
+            if !all && *at > self.now {
+                break;
+            }
+            let (_, id) = self.pending.pop_first().expect("checked above");
+            self.release(&id, out);
+        }
+    }
+
+    /// Puts an order in the pickers' queue.
+    pub(super) fn release(&mut self, id: &str, out: &mut Vec<Command>) {
+        let key = self.orders[id].key;
+        self.queue.insert(key, id.to_string());
+        self.set_order_status(id, OrderStatus::Released);
+        self.record_order(id, out);
+    }
+
+    /// Whether every zone the order touches has room for one more order in process.
+    pub(super) fn has_room(&self, id: &str) -> bool {
+        let cap = self.layout.release.wip_per_zone;
+        cap == 0
+            || self
+                .zones_of(id)
+                .iter()
+                .all(|z| self.wip.get(z).copied().unwrap_or(0) < cap)
+    }
+
+    /// Counts an order in (or out of) process in the zones it touches.
+    pub(super) fn count_wip(&mut self, id: &str, entering: bool) {
+        for z in self.zones_of(id) {
+            let n = self.wip.entry(z).or_default();
+            *n = if entering {
+                *n + 1
+            } else {
+                n.saturating_sub(1)
+            };
+        }
+    }
+
+    fn zones_of(&self, id: &str) -> Vec<String> {
+        let mut zones: Vec<String> = self.orders[id]
+            .order
+            .lines
+            .iter()
+            .filter_map(|l| self.layout.release.zone_of(&l.location))
+            .map(str::to_string)
+            .collect();
+        zones.sort();
+        zones.dedup();
+        zones
+    }
+
+    /// Notes a confirmed line for the pick rate.
+    pub(super) fn line_confirmed(&mut self) {
+        self.recent_lines.push_back(self.now);
+        self.first_line.get_or_insert(self.now);
+        while self
+            .recent_lines
+            .front()
+            .is_some_and(|t| *t + RATE_WINDOW_MS < self.now)
+        {
+            self.recent_lines.pop_front();
+        }
+    }
+
+    /// Lines per millisecond: measured over the last window once there is one, else planned
+    /// from the pickers at work.
+    fn pick_rate(&self) -> f64 {
+        let measured_for = self.first_line.map_or(0, |t| self.now.saturating_sub(t));
+        let recent = self
+            .recent_lines
+            .iter()
+            .filter(|t| **t + RATE_WINDOW_MS >= self.now)
+            .count();
+        if measured_for >= RATE_WINDOW_MS && recent >= MIN_LINES_MEASURED {
+            return recent as f64 / RATE_WINDOW_MS as f64;
+        }
+        let pickers = self
+            .scanners
+            .values()
+            .filter(|s| !s.picker.is_empty() && !s.paused && s.offline_since.is_none())
+            .count();
+        pickers as f64 * f64::from(self.layout.release.lines_per_picker_hour) / 3_600_000.0
+    }
+
+    /// Projects when each open order will be in its lane, working through them in the order
+    /// pickers get them, and raises (or clears) a cut-off's at-risk alarm.
+    fn project(&mut self, out: &mut Vec<Command>) {
+        self.last_projection = self.now;
+        let rate = self.pick_rate();
+        let mut open: Vec<(&super::QueueKey, &str, u64, Option<Millis>)> = self
+            .orders
+            .iter()
+            .filter(|(_, o)| o.status != OrderStatus::Sorted)
+            .map(|(id, o)| {
+                let left = match o.status {
+                    OrderStatus::Picked => 0,
+                    _ => (o.order.lines.len() as u64).saturating_sub(u64::from(o.next_line)),
+                };
+                (&o.key, id.as_str(), left, o.due)
+            })
+            .collect();
+        open.sort();
+        let mut lines = 0u64;
+        let mut per_cutoff: BTreeMap<String, (u64, Option<Millis>, Option<Millis>, bool)> =
+            BTreeMap::new();
+        for (_, id, left, due) in open {
+            lines += left;
+            let finish = if rate > 0.0 {
+                Some(
+                    self.now
+                        + (lines as f64 / rate) as Millis
+                        + self.layout.release.sort_allowance_ms,
+                )
+            } else {
+                None
+            };
+            let late = match (due, finish) {
+                (Some(d), Some(f)) => f > d,
+                (Some(_), None) => true,
+                (None, _) => false,
+            };
+            let entry = per_cutoff
+                .entry(self.orders[id].order.cutoff.clone())
+                .or_insert((0, None, None, false));
+            entry.0 += left;
+            entry.1 = match (entry.1, due) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            entry.2 = finish.max(entry.2);
+            entry.3 |= late;
+        }
+        let clock = self.layout.release.clock;
+        let names: Vec<String> = self.summary.waves.keys().cloned().collect();
+        for name in names {
+            let (left, due, projected, late) = per_cutoff.remove(&name).unwrap_or_default();
+            let wave = self.summary.waves.get_mut(&name).expect("listed above");
+            wave.lines_left = left;
+            wave.due = due;
+            wave.projected = projected;
+            wave.at_risk = late;
+            let source = format!("cut-off {name}");
+            match (late, due) {
+                (true, Some(due)) => {
+                    let text = format!(
+                        "cut-off {name} is at risk: at the current pick rate its orders are not all in lane {} by {}",
+                        self.layout
+                            .cutoffs
+                            .iter()
+                            .find(|c| c.name == name)
+                            .map_or("?", |c| c.lane.as_str()),
+                        clock.show(due)
+                    );
+                    self.raise_alarm(&source, "at risk", text, out);
+                }
+                _ => self.clear_alarm(&source, "at risk", out),
+            }
+        }
+    }
+}
