@@ -3,13 +3,13 @@
 
 mod common;
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::{
     assert_every_order_accounted_for, fast_floor, floor_with_pickers, journal, wait_sorted,
 };
 use floorctl::controller::Controller;
-use floorctl::core::Event;
+use floorctl::core::{Event, LocalClock, SortOutcome};
 use floorctl_protocol::scanner::UpBody;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -81,4 +81,104 @@ async fn pickers_finish_the_day_through_wrong_scans_shorts_and_an_offline_handhe
         "another picker carried on with order {order} in tote {tote}"
     );
     f.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timed_day_is_released_in_paces_and_every_tote_reaches_its_lane_before_its_cutoff() {
+    let f = floor_with_pickers(32, 30, fast_floor(), |_| {}).await;
+    let mut config = common::config(&f, &f.db);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    // Cut-off times are whole minutes: 11:00's due in 3 to 4 minutes, 17:00's two minutes later.
+    let clock = LocalClock::default();
+    let first = clock.time_of_day(now + 4 * 60_000);
+    let second = clock.time_of_day(now + 6 * 60_000);
+    let due = [clock.next(now, first), clock.next(now, second)];
+    config.layout.cutoffs[0].sorted_by = Some(first);
+    config.layout.cutoffs[1].sorted_by = Some(second);
+    // 17:00's orders are released eight seconds in; 11:00's at once.
+    let release_second = now + 8_000;
+    config.layout.release.lead_ms = due[1] - release_second;
+    config.layout.release.lines_per_picker_hour = 3_600;
+    config.layout.release.wip_per_zone = 2;
+    config.layout.release.zones = (1..=12)
+        .map(|aisle| (format!("A{aisle:02}-"), format!("Z{}", (aisle - 1) / 4)))
+        .collect();
+    let c = Controller::start(config).await.unwrap();
+    for o in &f.orders {
+        c.submit(o.clone()).await;
+    }
+    wait_sorted(&c, f.orders.len(), Duration::from_secs(150)).await;
+    let s = c.summary().borrow().clone();
+    c.shutdown(Duration::from_secs(5)).await;
+    assert_every_order_accounted_for(&f).await;
+    assert!(
+        s.waves.values().all(|w| w.sorted == w.orders),
+        "{:?}",
+        s.waves
+    );
+
+    let cutoff_of = |order: &str| {
+        let o = f.orders.iter().find(|o| o.id == order).unwrap();
+        usize::from(o.cutoff == "17:00")
+    };
+    let events = common::timed_journal_at(&f.db).await;
+    let mut tote_order = std::collections::BTreeMap::new();
+    let mut open: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    let mut in_zone: std::collections::BTreeMap<String, usize> = Default::default();
+    for (at, e) in &events {
+        match e {
+            Event::Scanner { msg, .. } => match &msg.body {
+                UpBody::Pick { order, tote, .. } | UpBody::Short { order, tote, .. } => {
+                    tote_order.insert(*tote, order.clone());
+                    if cutoff_of(order) == 1 {
+                        assert!(*at >= release_second, "{order} picked before its release");
+                    }
+                    // Orders in process per zone, from their first pick to their tote's close:
+                    // never above the cap.
+                    if !open.contains_key(order) {
+                        let o = f.orders.iter().find(|o| o.id == *order).unwrap();
+                        let mut zones: Vec<String> =
+                            o.lines.iter().map(|l| zone(&l.location)).collect();
+                        zones.sort();
+                        zones.dedup();
+                        for z in &zones {
+                            let n = in_zone.entry(z.clone()).or_default();
+                            *n += 1;
+                            assert!(*n <= 2, "zone {z} had {n} orders in process");
+                        }
+                        open.insert(order.clone(), zones);
+                    }
+                }
+                UpBody::ToteClosed { tote } => {
+                    let order = tote_order.get(tote).cloned().unwrap_or_default();
+                    for z in open.remove(&order).unwrap_or_default() {
+                        *in_zone.get_mut(&z).unwrap() -= 1;
+                    }
+                }
+                _ => {}
+            },
+            Event::SortConfirmed {
+                tote,
+                outcome: SortOutcome::Sorted,
+                ..
+            } => {
+                let order = &tote_order[tote];
+                assert!(
+                    *at <= due[cutoff_of(order)],
+                    "{order} sorted after its cut-off"
+                );
+            }
+            _ => {}
+        }
+    }
+    f.sim.shutdown().await;
+}
+
+/// The test's zones: aisles 1–4, 5–8 and 9–12.
+fn zone(location: &str) -> String {
+    let aisle: u32 = location[1..3].parse().unwrap();
+    format!("Z{}", (aisle - 1) / 4)
 }

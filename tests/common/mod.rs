@@ -261,10 +261,19 @@ pub async fn journal(f: &Floor) -> Vec<Event> {
 
 /// The events journalled in a database file.
 pub async fn journal_at(db: &Path) -> Vec<Event> {
+    timed_journal_at(db)
+        .await
+        .into_iter()
+        .map(|(_, e)| e)
+        .collect()
+}
+
+/// The events journalled in a database file, each with the time it was journalled.
+pub async fn timed_journal_at(db: &Path) -> Vec<(u64, Event)> {
     let store = Store::open(db).await.unwrap();
     let j = store.journal().await.unwrap();
     store.close().await;
-    j.into_iter().map(|e| e.event).collect()
+    j.into_iter().map(|e| (e.at, e.event)).collect()
 }
 
 /// The path or address of a peer tool from `var`. Unset: the test is skipped with a printed
