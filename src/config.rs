@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use crate::core::routing::Warehouse;
 use crate::core::Layout;
+use crate::scanners::passwd::Passwords;
 
 mod release;
 pub use release::{CutoffFile, ReleaseFile, WindowFile};
@@ -84,6 +85,10 @@ pub struct MqttFile {
     pub username: Option<String>,
     /// Name of the environment variable holding that user's password (kept out of this file).
     pub password_env: Option<String>,
+    /// Embedded broker: the handhelds' password file (Mosquitto's format; `floorctl passwd`
+    /// writes it), relative to the site file. With it, each handheld logs in with its id and
+    /// password and may use only its own topics; without it, any client is let in.
+    pub handheld_passwords: Option<PathBuf>,
 }
 
 /// One PLC.
@@ -119,8 +124,13 @@ pub const DEFAULT_EMBEDDED_LISTEN: &str = "127.0.0.1:11883";
 /// Where the controller's MQTT client connects.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Broker {
-    /// Start the embedded broker on this address and connect to it.
-    Embedded(SocketAddr),
+    /// Start the embedded broker and connect to it.
+    Embedded {
+        /// Where it listens.
+        listen: SocketAddr,
+        /// Handhelds' passwords; none: any client is let in.
+        handhelds: Option<Passwords>,
+    },
     /// Connect to an external broker.
     External {
         /// Host.
@@ -218,8 +228,11 @@ impl Config {
         };
         let text = std::fs::read_to_string(path)
             .map_err(|e| err(vec![format!("cannot read the file: {e}")]))?;
-        let file: SiteFile = toml::from_str(&text).map_err(|e| err(vec![e.to_string()]))?;
+        let mut file: SiteFile = toml::from_str(&text).map_err(|e| err(vec![e.to_string()]))?;
         let base = path.parent().unwrap_or(Path::new("."));
+        if let Some(p) = &mut file.mqtt.handheld_passwords {
+            *p = base.join(&*p);
+        }
         let mut config = Config::from_file(
             file,
             |p| PlcMap::load(&base.join(p)).map_err(|e| e.to_string()),
@@ -261,6 +274,24 @@ impl Config {
                 file.site
             ));
         }
+        let default_listen = || DEFAULT_EMBEDDED_LISTEN.parse().expect("valid default");
+        let handhelds = match &file.mqtt.handheld_passwords {
+            Some(_) if file.mqtt.broker.is_some() => {
+                problems.push("mqtt.handheld_passwords is for the embedded broker; an external broker checks logins with its own password file (see deploy/mosquitto)".into());
+                None
+            }
+            Some(path) => match Passwords::load(path) {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    problems.extend(
+                        e.into_iter()
+                            .map(|e| format!("mqtt.handheld_passwords: {e}")),
+                    );
+                    None
+                }
+            },
+            None => None,
+        };
         let broker = match (&file.mqtt.broker, file.mqtt.embedded_listen) {
             (Some(b), _) => match b.rsplit_once(':').map(|(h, p)| (h, p.parse::<u16>())) {
                 Some((host, Ok(port))) if !host.is_empty() => Broker::External {
@@ -292,12 +323,16 @@ impl Config {
                     problems.push(format!(
                         "mqtt.broker `{b}` must be host:port, for example 127.0.0.1:1883"
                     ));
-                    Broker::Embedded(DEFAULT_EMBEDDED_LISTEN.parse().expect("valid default"))
+                    Broker::Embedded {
+                        listen: default_listen(),
+                        handhelds: None,
+                    }
                 }
             },
-            (None, listen) => Broker::Embedded(
-                listen.unwrap_or_else(|| DEFAULT_EMBEDDED_LISTEN.parse().expect("valid default")),
-            ),
+            (None, listen) => Broker::Embedded {
+                listen: listen.unwrap_or_else(default_listen),
+                handhelds,
+            },
         };
         let mut plcs = Vec::new();
         let mut ids = BTreeSet::new();
@@ -468,7 +503,7 @@ mod tests {
         .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(c.plcs.len(), 2);
         assert_eq!(c.layout.pick_conveyor, "cv1");
-        assert!(matches!(c.broker, Broker::Embedded(_)));
+        assert!(matches!(c.broker, Broker::Embedded { .. }));
         assert_eq!(
             c.database,
             Path::new(env!("CARGO_MANIFEST_DIR")).join("floorctl.db"),

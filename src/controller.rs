@@ -104,9 +104,9 @@ impl Controller {
         }
         tracing::info!(events = journal.len(), "state rebuilt from the journal");
         let (host, port, credentials) = match &config.broker {
-            Broker::Embedded(addr) => {
-                scanners::start_embedded(*addr).await?;
-                (addr.ip().to_string(), addr.port(), None)
+            Broker::Embedded { listen, handhelds } => {
+                let login = scanners::start_embedded(*listen, handhelds.clone()).await?;
+                (listen.ip().to_string(), listen.port(), Some(login))
             }
             Broker::External {
                 host,

@@ -127,7 +127,10 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
     let config = Config {
         site: "demo".into(),
         database,
-        broker: Broker::Embedded(broker),
+        broker: Broker::Embedded {
+            listen: broker,
+            handhelds: None,
+        },
         plcs: vec![
             plc("cv1", sim.conveyor_addr, conveyor_map),
             plc("sorter1", sim.sorter_addr, sorter_map),

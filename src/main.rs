@@ -69,6 +69,17 @@ enum Cmd {
         #[command(subcommand)]
         which: BenchCmd,
     },
+    /// Set a handheld's password in the embedded broker's password file (Mosquitto's format, so
+    /// the file also serves a Mosquitto). The password is read from standard input, one line.
+    Passwd {
+        /// Password file (created when missing).
+        file: PathBuf,
+        /// Handheld id (its MQTT user name).
+        user: String,
+        /// PBKDF2 iterations.
+        #[arg(long, default_value_t = floorctl::scanners::passwd::ITERATIONS)]
+        iterations: u32,
+    },
     /// Check PLC map files and list every problem found.
     CheckMap {
         /// Map files.
@@ -178,6 +189,21 @@ async fn execute(cmd: Cmd) -> anyhow::Result<()> {
             policy,
             json,
         } => route(&layout, &picks, &policy, json),
+        Cmd::Passwd {
+            file,
+            user,
+            iterations,
+        } => {
+            let mut password = String::new();
+            std::io::stdin()
+                .read_line(&mut password)
+                .context("reading the password from standard input")?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            floorctl::scanners::passwd::set(&file, &user, password, iterations)
+                .map_err(anyhow::Error::msg)?;
+            println!("{user}: password set in {}", file.display());
+            Ok(())
+        }
         Cmd::CheckMap { files } => {
             let mut failed = 0;
             for f in &files {

@@ -355,7 +355,8 @@ async fn work(
         tokio::select! {
             () = cancel.cancelled() => return Stop::Cancelled,
             () = sleep_until(outage_at.unwrap_or(far)), if outage_at.is_some() => return Stop::Outage,
-            inbound = rx.recv() => match inbound {
+            // Once the outage is coming nothing more is done: the handheld is dropping off.
+            inbound = rx.recv(), if outage_at.is_none() => match inbound {
                 None => return Stop::Cancelled,
                 Some(Inbound::Connected) => {
                     if let Some(c) = &handheld.client {
@@ -390,7 +391,7 @@ async fn work(
                     pending = handheld.respond(d.task).map(|(ms, a)| (at(ms), a));
                 }
             },
-            () = sleep_until(due), if pending.is_some() => {
+            () = sleep_until(due), if pending.is_some() && outage_at.is_none() => {
                 match pending.take().map(|(_, a)| a) {
                     Some(Action::Send(body)) => {
                         let confirms = matches!(body, UpBody::Pick { .. } | UpBody::Short { .. });

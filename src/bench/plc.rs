@@ -190,7 +190,10 @@ async fn divert_latency(opts: &PlcBenchOptions) -> anyhow::Result<serde_json::Va
     let config = Config {
         site: "bench".into(),
         database: dir.join("floorctl.db"),
-        broker: Broker::Embedded(demo::free_addr("127.0.0.1:0".parse()?)?),
+        broker: Broker::Embedded {
+            listen: demo::free_addr("127.0.0.1:0".parse()?)?,
+            handhelds: None,
+        },
         plcs: farm
             .addrs
             .iter()

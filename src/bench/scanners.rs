@@ -169,7 +169,7 @@ pub async fn run(opts: &ScannersBenchOptions) -> anyhow::Result<()> {
         Some(a) => (a, "external broker"),
         None => {
             let a = demo::free_addr("127.0.0.1:0".parse()?)?;
-            crate::scanners::start_embedded(a).await?;
+            crate::scanners::start_embedded(a, None).await?;
             (a, "embedded broker")
         }
     };

@@ -1,9 +1,17 @@
-//! The embedded MQTT broker (rumqttd), started when no external broker is configured.
+//! The embedded MQTT broker (rumqttd behind floorctl's gateway), started when no external
+//! broker is configured.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
+use rand::RngCore;
 use rumqttd::{Broker, Config, ConnectionSettings, RouterConfig, ServerSettings};
+use tokio::net::TcpListener;
+
+use super::gateway::{self, Gateway};
+use super::passwd::Passwords;
+use crate::config::Credentials;
 
 /// The embedded broker could not start.
 #[derive(Debug, thiserror::Error)]
@@ -18,24 +26,43 @@ pub enum BrokerError {
     },
 }
 
-/// Starts the embedded broker on `listen` and returns once it accepts connections. It runs on its
+/// Starts the embedded broker with its gateway listening on `listen` and returns the login the
+/// controller uses on it. With `handhelds`, every handheld logs in with its id and password and
+/// is confined to its own topics; without, clients are let in unchecked. The broker runs on its
 /// own thread for the life of the process (rumqttd has no shutdown).
-pub async fn start_embedded(listen: SocketAddr) -> Result<(), BrokerError> {
-    // rumqttd binds inside its own thread and reports nothing back, so check the address first.
-    std::net::TcpListener::bind(listen).map_err(|source| BrokerError::Listen {
-        addr: listen,
-        source,
-    })?;
+pub async fn start_embedded(
+    listen: SocketAddr,
+    handhelds: Option<Passwords>,
+) -> Result<Credentials, BrokerError> {
+    let listen_err = |addr, source| BrokerError::Listen { addr, source };
+    let listener = TcpListener::bind(listen)
+        .await
+        .map_err(|e| listen_err(listen, e))?;
+    // The broker itself listens on a loopback port of its own and admits only the gateway.
+    let inner_addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| listen_err(listen, e))?;
+    let inner = Credentials {
+        username: "floorctl-gateway".into(),
+        password: secret(),
+    };
+    let controller = Credentials {
+        username: "floorctl".into(),
+        password: secret(),
+    };
     let server = ServerSettings {
         name: "floorctl-v4".into(),
-        listen,
+        listen: inner_addr,
         tls: None,
         next_connection_delay_ms: 1,
         connections: ConnectionSettings {
             connection_timeout_ms: 60_000,
             max_payload_size: 20_480,
             max_inflight_count: 100,
-            auth: None,
+            auth: Some(HashMap::from([(
+                inner.username.clone(),
+                inner.password.clone(),
+            )])),
             external_auth: None,
             dynamic_filters: true,
         },
@@ -60,9 +87,34 @@ pub async fn start_embedded(listen: SocketAddr) -> Result<(), BrokerError> {
                 tracing::error!(%err, "embedded MQTT broker stopped");
             }
         })
-        .map_err(|source| BrokerError::Listen {
-            addr: listen,
-            source,
-        })?;
-    Ok(())
+        .map_err(|e| listen_err(inner_addr, e))?;
+    // rumqttd binds inside its thread and reports nothing back: wait until it answers.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    while tokio::net::TcpStream::connect(inner_addr).await.is_err() {
+        if tokio::time::Instant::now() > deadline {
+            return Err(listen_err(
+                inner_addr,
+                std::io::Error::other("the broker did not start listening within 5 s"),
+            ));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    if handhelds.is_none() {
+        tracing::warn!(%listen, "embedded MQTT broker without a handheld password file: any client may connect and act as any handheld");
+    }
+    let gateway = Gateway {
+        handhelds,
+        controller: controller.clone(),
+        inner,
+        broker: inner_addr,
+    };
+    tokio::spawn(gateway::serve(listener, Arc::new(gateway)));
+    Ok(controller)
+}
+
+/// A random password for a login that never leaves the process.
+fn secret() -> String {
+    let mut bytes = [0u8; 24];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -2,6 +2,8 @@
 
 mod broker;
 mod client;
+mod gateway;
+pub mod passwd;
 
 pub use broker::{start_embedded, BrokerError};
 pub use client::{spawn, Outgoing};

@@ -1,7 +1,9 @@
-//! The handheld protocol through a real Mosquitto configured with deploy/mosquitto: each client
-//! logs in, and a handheld can neither publish as another nor read another's directions.
+//! Logins and topic rules, the same through the embedded broker (given deploy/mosquitto's
+//! password file) and through a real Mosquitto configured with deploy/mosquitto: a client without
+//! the right password is refused, and a handheld can neither publish as another nor read
+//! another's directions.
 //!
-//! `MOSQUITTO_ACL_ADDR` is the broker's `host:port`; it must use deploy/mosquitto/floorctl.acl
+//! `MOSQUITTO_ACL_ADDR` is the Mosquitto's `host:port`; it must use deploy/mosquitto/floorctl.acl
 //! and the users of deploy/mosquitto/floorctl.passwd.example (`.ci/run` starts such a broker).
 
 mod common;
@@ -12,6 +14,7 @@ use floorctl::config::{Broker, Config, Credentials};
 use floorctl::controller::Controller;
 use floorctl::core::Event;
 use floorctl::demo;
+use floorctl::scanners::passwd::Passwords;
 use floorctl_protocol::order::Order;
 use floorctl_protocol::scanner::{down_topic, up_topic, Direction, Task, UpBody};
 use rumqttc::{AsyncClient, Event as MqttEvent, MqttOptions, Packet, QoS};
@@ -19,6 +22,23 @@ use tokio::sync::mpsc;
 
 /// What a handheld receives: (topic, payload).
 type Received = mpsc::UnboundedReceiver<(String, Vec<u8>)>;
+
+/// Whether the broker refuses a login as `user` with `password` (`None`: no credentials).
+async fn refused(host: &str, port: u16, user: &str, password: Option<&str>) -> bool {
+    let mut opts = MqttOptions::new(format!("{user}-try-{}", std::process::id()), host, port);
+    if let Some(p) = password {
+        opts.set_credentials(user, p);
+    }
+    let (_client, mut el) = AsyncClient::new(opts, 8);
+    loop {
+        match tokio::time::timeout(Duration::from_secs(5), el.poll()).await {
+            Ok(Ok(MqttEvent::Incoming(Packet::ConnAck(_)))) => return false,
+            Ok(Ok(_)) => {}
+            Ok(Err(rumqttc::ConnectionError::ConnectionRefused(_))) => return true,
+            other => panic!("neither accepted nor refused: {other:?}"),
+        }
+    }
+}
 
 /// A handheld logged in as `user`, with everything it receives.
 async fn handheld(host: &str, port: u16, user: &str) -> (AsyncClient, Received) {
@@ -74,7 +94,7 @@ async fn log_in(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_handheld_can_neither_publish_as_another_nor_read_its_directions() {
+async fn through_mosquitto_a_handheld_can_neither_publish_as_another_nor_read_its_directions() {
     let Some(addr) = common::peer(
         "MOSQUITTO_ACL_ADDR",
         "a Mosquitto configured with deploy/mosquitto",
@@ -85,19 +105,41 @@ async fn a_handheld_can_neither_publish_as_another_nor_read_its_directions() {
         .rsplit_once(':')
         .map(|(h, p)| (h.to_string(), p.parse::<u16>().unwrap()))
         .unwrap();
+    let broker = Broker::External {
+        host: host.clone(),
+        port,
+        credentials: Some(Credentials {
+            username: "floorctl".into(),
+            password: "floorctl-secret".into(),
+        }),
+    };
+    scenario(&host, port, broker).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn through_the_embedded_broker_a_handheld_can_neither_publish_as_another_nor_read_its_directions(
+) {
+    let listen = demo::free_addr("127.0.0.1:0".parse().unwrap()).unwrap();
+    let passwords = Passwords::load(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/deploy/mosquitto/floorctl.passwd.example"
+    )))
+    .unwrap();
+    let broker = Broker::Embedded {
+        listen,
+        handhelds: Some(passwords),
+    };
+    scenario(&listen.ip().to_string(), listen.port(), broker).await;
+}
+
+async fn scenario(host: &str, port: u16, broker: Broker) {
+    let host = host.to_string();
     let site = format!("acl{}", std::process::id());
     let dir = tempfile::tempdir().unwrap();
     let config = Config {
         site: site.clone(),
         database: dir.path().join("floorctl.db"),
-        broker: Broker::External {
-            host: host.clone(),
-            port,
-            credentials: Some(Credentials {
-                username: "floorctl".into(),
-                password: "floorctl-secret".into(),
-            }),
-        },
+        broker,
         plcs: Vec::new(),
         layout: demo::layout(),
     };
@@ -106,12 +148,15 @@ async fn a_handheld_can_neither_publish_as_another_nor_read_its_directions() {
         .submit(Order::one_line("O1", "11:00", "S1", 1, "A-01"))
         .await;
 
+    // Logins: a wrong password, no password and an unknown user are refused.
+    assert!(refused(&host, port, "h1", Some("h2-secret")).await);
+    assert!(refused(&host, port, "h1", None).await);
+    assert!(refused(&host, port, "h9", Some("h9-secret")).await);
+    assert!(!refused(&host, port, "h1", Some("h1-secret")).await);
+
     let (h1, mut rx1) = handheld(&host, port, "h1").await;
     let (h2, mut rx2) = handheld(&host, port, "h2").await;
     h1.subscribe(down_topic(&site, "h1", "#"), QoS::AtLeastOnce)
-        .await
-        .unwrap();
-    h1.subscribe(down_topic(&site, "h2", "#"), QoS::AtLeastOnce)
         .await
         .unwrap();
     h2.subscribe(down_topic(&site, "h2", "#"), QoS::AtLeastOnce)
@@ -138,7 +183,11 @@ async fn a_handheld_can_neither_publish_as_another_nor_read_its_directions() {
     .await;
     assert_eq!(d2.task, Task::Wait);
 
-    // h1 tries to log in as h2 and to hand h2's tote over: the broker drops both.
+    // h1 tries to listen to h2's directions, to log in as h2 and to hand h2's tote over: the
+    // broker drops them (Mosquitto silently, the embedded broker by closing h1's connection).
+    h1.subscribe(down_topic(&site, "h2", "#"), QoS::AtLeastOnce)
+        .await
+        .unwrap();
     h1.publish(
         up_topic(&site, "h2", "login"),
         QoS::AtLeastOnce,
@@ -166,7 +215,7 @@ async fn a_handheld_can_neither_publish_as_another_nor_read_its_directions() {
     .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
 
-    // Mosquitto grants the filter on h2's topics and delivers nothing the ACL does not allow.
+    // Nothing of h2's reached h1.
     while let Ok((topic, _)) = rx1.try_recv() {
         assert!(
             !topic.contains("/scanners/h2/"),

@@ -1,0 +1,205 @@
+//! The embedded broker's front door. Handhelds and the controller connect here; each CONNECT is
+//! checked against the handheld password file, and every PUBLISH and SUBSCRIBE against the
+//! topic rules (a handheld writes only its own `up/`, reads only its own `down/`). Accepted
+//! connections are passed to the broker behind, which listens on loopback and admits only the
+//! gateway. Both sockets send at once (no Nagle delay) and acknowledge the broker's segments at
+//! once, so a direction is not held back by a delayed ACK.
+
+mod acl;
+mod packet;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+use super::passwd::Passwords;
+use crate::config::Credentials;
+use acl::Role;
+use packet::{connack, read_frame, Connect, Frame, CONNECT, PUBLISH, SUBSCRIBE};
+
+/// Largest packet passed on; the broker behind applies its own payload limit.
+const MAX_PACKET: usize = 64 * 1024;
+/// Time a new connection has to send its CONNECT.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What the gateway checks against and where it passes connections on.
+pub(super) struct Gateway {
+    /// Handhelds' passwords; none: every client is let in unchecked.
+    pub handhelds: Option<Passwords>,
+    /// The controller's own login.
+    pub controller: Credentials,
+    /// The login the broker behind admits.
+    pub inner: Credentials,
+    /// The broker behind.
+    pub broker: SocketAddr,
+}
+
+/// Accepts connections until the listener fails.
+pub(super) async fn serve(listener: TcpListener, gateway: Arc<Gateway>) {
+    loop {
+        match listener.accept().await {
+            Ok((socket, peer)) => {
+                let g = gateway.clone();
+                tokio::spawn(async move {
+                    if let Err(reason) = connection(socket, &g).await {
+                        tracing::warn!(%peer, reason, "MQTT connection closed by the gateway");
+                    }
+                });
+            }
+            Err(err) => {
+                tracing::warn!(%err, "MQTT gateway cannot accept; retrying");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
+async fn connection(client: TcpStream, g: &Gateway) -> Result<(), String> {
+    client.set_nodelay(true).map_err(|e| e.to_string())?;
+    let (mut from_client, mut to_client) = client.into_split();
+    let first = tokio::time::timeout(CONNECT_TIMEOUT, read_frame(&mut from_client, MAX_PACKET))
+        .await
+        .map_err(|_| "no CONNECT within 10 s".to_string())??;
+    let Some(first) = first.filter(|f| f.kind() == CONNECT) else {
+        return Err("the first packet is not a CONNECT".into());
+    };
+    let mut connect = Connect::parse(&first.body)?;
+    if connect.protocol != "MQTT" || connect.level != 4 {
+        let why = format!(
+            "protocol {} level {}: only MQTT 3.1.1 is spoken",
+            connect.protocol, connect.level
+        );
+        return refuse(&mut to_client, 1, why).await;
+    }
+    let Some(role) = authenticate(g, &connect).await else {
+        let why = format!(
+            "client `{}`: bad user name or password for `{}`",
+            connect.client_id,
+            connect.username.as_deref().unwrap_or("")
+        );
+        return refuse(&mut to_client, 4, why).await;
+    };
+    if let Some((topic, ..)) = &connect.will {
+        if !acl::may_publish(&role, topic) {
+            let why = format!("{role:?}: a last will on {topic} is not its to publish");
+            return refuse(&mut to_client, 5, why).await;
+        }
+    }
+    connect.username = Some(g.inner.username.clone());
+    connect.password = Some(g.inner.password.clone().into_bytes());
+    let broker = TcpStream::connect(g.broker)
+        .await
+        .map_err(|e| format!("embedded broker at {}: {e}", g.broker))?;
+    broker.set_nodelay(true).map_err(|e| e.to_string())?;
+    let (mut from_broker, mut to_broker) = broker.into_split();
+    to_broker
+        .write_all(&connect.to_frame().to_bytes())
+        .await
+        .map_err(|e| e.to_string())?;
+    let down = async {
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            let n = from_broker
+                .read(&mut buf)
+                .await
+                .map_err(|e| e.to_string())?;
+            if n == 0 {
+                return Ok(());
+            }
+            ack_now(from_broker.as_ref());
+            to_client
+                .write_all(&buf[..n])
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+    };
+    let up = async {
+        while let Some(frame) = read_frame(&mut from_client, MAX_PACKET).await? {
+            check(&role, &frame)?;
+            to_broker
+                .write_all(&frame.to_bytes())
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    };
+    // Whichever side ends, both sockets close; the broker then publishes the client's will.
+    tokio::select! {
+        r = down => r,
+        r = up => r,
+    }
+}
+
+/// Answers a CONNECT with a refusal code and ends the connection.
+async fn refuse(
+    to_client: &mut tokio::net::tcp::OwnedWriteHalf,
+    code: u8,
+    why: String,
+) -> Result<(), String> {
+    let _ = to_client.write_all(&connack(code).to_bytes()).await;
+    Err(why)
+}
+
+/// The role of a CONNECT's login, or `None` when it is refused.
+async fn authenticate(g: &Gateway, c: &Connect) -> Option<Role> {
+    let user = c.username.clone().unwrap_or_default();
+    let password = c.password.clone().unwrap_or_default();
+    if user == g.controller.username && same(&password, g.controller.password.as_bytes()) {
+        return Some(Role::Controller);
+    }
+    let Some(passwords) = &g.handhelds else {
+        return Some(Role::Open);
+    };
+    if !passwords.has(&user) {
+        return None;
+    }
+    // Hashing takes milliseconds: off the async threads.
+    let passwords = passwords.clone();
+    let user2 = user.clone();
+    let ok = tokio::task::spawn_blocking(move || passwords.verify(&user2, &password))
+        .await
+        .unwrap_or(false);
+    ok.then_some(Role::Handheld(user))
+}
+
+/// Whether two secrets are equal, comparing every byte.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// A client's packet is passed on only when its role allows it.
+fn check(role: &Role, frame: &Frame) -> Result<(), String> {
+    match frame.kind() {
+        CONNECT => Err("a second CONNECT".into()),
+        PUBLISH => {
+            let topic = packet::publish_topic(&frame.body)?;
+            if acl::may_publish(role, &topic) {
+                Ok(())
+            } else {
+                Err(format!("{role:?} may not publish to {topic}"))
+            }
+        }
+        SUBSCRIBE => {
+            for f in packet::subscribe_filters(&frame.body)? {
+                if !acl::may_subscribe(role, &f) {
+                    return Err(format!("{role:?} may not subscribe to {f}"));
+                }
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Acknowledges what the broker sent at once, so its next small packet is not held back.
+fn ack_now(socket: &TcpStream) {
+    #[cfg(target_os = "linux")]
+    {
+        let _ = socket2::SockRef::from(socket).set_tcp_quickack(true);
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = socket;
+}
