@@ -14,7 +14,7 @@ use crate::core::Layout;
 use crate::scanners::passwd::Passwords;
 
 mod release;
-pub use release::{CutoffFile, ReleaseFile, WindowFile};
+pub use release::{BatchingFile, CutoffFile, ReleaseFile, WindowFile};
 
 /// The site file as written.
 #[derive(Debug, Clone, Deserialize)]
@@ -42,6 +42,9 @@ pub struct SiteFile {
     /// Pick zones: zone name to the location prefixes it covers.
     #[serde(default)]
     pub zones: BTreeMap<String, Vec<String>>,
+    /// How orders are combined on a picker's cart.
+    #[serde(default)]
+    pub batching: BatchingFile,
     /// Sorter chute for totes that cannot go to a lane.
     pub exception_chute: u16,
     /// Times a tote may go round the sorter before it goes to the exception chute.
@@ -434,6 +437,7 @@ impl Config {
         }
         let cutoffs = release::cutoffs(&file.cutoff, &mut problems);
         let release = release::release(&file.release, &file.zones, &mut problems);
+        let batching = release::batching(&file.batching, &mut problems);
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -451,6 +455,7 @@ impl Config {
                 handheld_timeout_ms: file.handheld_timeout_ms,
                 warehouse,
                 release,
+                batching,
             },
             plcs,
         })

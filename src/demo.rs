@@ -11,7 +11,7 @@ use floorsim::{PickersConfig, SimConfig, Simulator};
 
 use crate::config::{Broker, Config, PlcSpec};
 use crate::controller::Controller;
-use crate::core::{Cutoff, Layout, Release, Summary};
+use crate::core::{Batching, Cutoff, Layout, Release, Summary};
 use crate::plc::PlcStatus;
 
 /// The conveyor map, as shipped in `plc-maps/`.
@@ -49,6 +49,7 @@ pub fn layout() -> Layout {
         handheld_timeout_ms: 30_000,
         warehouse: None,
         release: Release::default(),
+        batching: Batching::default(),
     }
 }
 

@@ -9,7 +9,7 @@ use common::{
     assert_every_order_accounted_for, fast_floor, floor_with_pickers, journal, wait_sorted,
 };
 use floorctl::controller::Controller;
-use floorctl::core::{Event, LocalClock, SortOutcome};
+use floorctl::core::{BatchPolicy, Batching, Event, LocalClock, SortOutcome};
 use floorctl_protocol::scanner::UpBody;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -84,7 +84,8 @@ async fn pickers_finish_the_day_through_wrong_scans_shorts_and_an_offline_handhe
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_timed_day_is_released_in_paces_and_every_tote_reaches_its_lane_before_its_cutoff() {
+async fn a_timed_day_in_batched_trips_is_released_in_paces_and_every_tote_reaches_its_lane_in_time()
+{
     let f = floor_with_pickers(32, 30, fast_floor(), |_| {}).await;
     let mut config = common::config(&f, &f.db);
     let now = SystemTime::now()
@@ -103,6 +104,12 @@ async fn a_timed_day_is_released_in_paces_and_every_tote_reaches_its_lane_before
     config.layout.release.lead_ms = due[1] - release_second;
     config.layout.release.lines_per_picker_hour = 3_600;
     config.layout.release.wip_per_zone = 2;
+    // Pickers take up to three orders a trip, the nearest ones together.
+    config.layout.batching = Batching {
+        policy: BatchPolicy::Seed,
+        totes_per_cart: 3,
+        max_lines: 8,
+    };
     config.layout.release.zones = (1..=12)
         .map(|aisle| (format!("A{aisle:02}-"), format!("Z{}", (aisle - 1) / 4)))
         .collect();
@@ -128,11 +135,18 @@ async fn a_timed_day_is_released_in_paces_and_every_tote_reaches_its_lane_before
     let mut tote_order = std::collections::BTreeMap::new();
     let mut open: std::collections::BTreeMap<String, Vec<String>> = Default::default();
     let mut in_zone: std::collections::BTreeMap<String, usize> = Default::default();
+    // Totes a picker has picked into and not closed: more than one is a batched trip.
+    let mut carts: std::collections::BTreeMap<String, std::collections::BTreeSet<u32>> =
+        Default::default();
+    let mut batched = false;
     for (at, e) in &events {
         match e {
-            Event::Scanner { msg, .. } => match &msg.body {
+            Event::Scanner { scanner, msg } => match &msg.body {
                 UpBody::Pick { order, tote, .. } | UpBody::Short { order, tote, .. } => {
                     tote_order.insert(*tote, order.clone());
+                    let on_cart = carts.entry(scanner.clone()).or_default();
+                    batched |= on_cart.iter().any(|t| t != tote);
+                    on_cart.insert(*tote);
                     if cutoff_of(order) == 1 {
                         assert!(*at >= release_second, "{order} picked before its release");
                     }
@@ -153,6 +167,7 @@ async fn a_timed_day_is_released_in_paces_and_every_tote_reaches_its_lane_before
                     }
                 }
                 UpBody::ToteClosed { tote } => {
+                    carts.entry(scanner.clone()).or_default().remove(tote);
                     let order = tote_order.get(tote).cloned().unwrap_or_default();
                     for z in open.remove(&order).unwrap_or_default() {
                         *in_zone.get_mut(&z).unwrap() -= 1;
@@ -174,6 +189,7 @@ async fn a_timed_day_is_released_in_paces_and_every_tote_reaches_its_lane_before
             _ => {}
         }
     }
+    assert!(batched, "pickers carried several orders' totes at once");
     f.sim.shutdown().await;
 }
 

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::core::{Cutoff, LocalClock, Release, TimeOfDay};
+use crate::core::{BatchPolicy, Batching, Cutoff, LocalClock, Release, TimeOfDay};
 
 /// One delivery cut-off.
 #[derive(Debug, Clone, Deserialize)]
@@ -138,5 +138,43 @@ pub(super) fn release(
             .map_or(d.sort_allowance_ms, |m| m * 60_000),
         prepick,
         clock,
+    }
+}
+
+/// `[batching]`: how orders are combined on a picker's cart.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchingFile {
+    /// `single` (default), `fcfs` or `seed`.
+    pub policy: Option<String>,
+    /// Totes a cart carries, one order each (default 1; 4 when a policy other than single is set).
+    pub totes_per_cart: Option<usize>,
+    /// Lines a trip may hold; an order is never split (default: no limit).
+    pub max_lines: Option<usize>,
+}
+
+/// Reads `[batching]`, listing what is wrong in `problems`.
+pub(super) fn batching(file: &BatchingFile, problems: &mut Vec<String>) -> Batching {
+    let policy = match file.policy.as_deref() {
+        None => BatchPolicy::Single,
+        Some(name) => BatchPolicy::from_name(name).unwrap_or_else(|| {
+            problems.push(format!(
+                "[batching] policy `{name}` is not one of single, fcfs, seed"
+            ));
+            BatchPolicy::Single
+        }),
+    };
+    let default_totes = if policy == BatchPolicy::Single { 1 } else { 4 };
+    let totes_per_cart = file.totes_per_cart.unwrap_or(default_totes);
+    if totes_per_cart == 0 {
+        problems.push("[batching] totes_per_cart must be at least 1".into());
+    }
+    if file.max_lines == Some(0) {
+        problems.push("[batching] max_lines must be at least 1".into());
+    }
+    Batching {
+        policy,
+        totes_per_cart: totes_per_cart.max(1),
+        max_lines: file.max_lines.unwrap_or(usize::MAX),
     }
 }

@@ -162,7 +162,7 @@ impl Core {
                         directed.qty
                     ));
                 }
-                self.short(scanner, order, *line, &directed, *found, out);
+                self.short(scanner, order, &directed, *found, out);
                 self.line_done(scanner, *found, out);
                 Ok(())
             }
@@ -253,7 +253,6 @@ impl Core {
         &mut self,
         scanner: &str,
         order: &str,
-        line: u32,
         directed: &OrderLine,
         found: u32,
         out: &mut Vec<Command>,
@@ -284,18 +283,19 @@ impl Core {
         if let Some((location, held)) = other {
             let qty = missing.min(held);
             missing -= qty;
-            let at = line as usize + 1;
-            o.order.lines.insert(
-                at,
-                OrderLine {
-                    sku: directed.sku.clone(),
-                    qty,
-                    location,
-                },
-            );
-            o.picked.insert(at, 0);
+            o.order.lines.push(OrderLine {
+                sku: directed.sku.clone(),
+                qty,
+                location,
+            });
+            o.picked.push(None);
+            let added = (o.order.lines.len() - 1) as u32;
+            // The rest is picked next, before the trip goes on.
+            let state = self.scanners.get_mut(scanner).expect("exists");
+            state.trip.stops.push_front((order.to_string(), added));
         }
         if missing > 0 {
+            let o = self.orders.get_mut(order).expect("directed orders exist");
             o.backordered += missing;
             self.summary.backordered += missing;
             tracing::info!(order, sku = %directed.sku, missing, scanner, "back-ordered");
@@ -306,15 +306,11 @@ impl Core {
     fn line_done(&mut self, scanner: &str, qty: u32, out: &mut Vec<Command>) {
         self.line_confirmed();
         let state = self.scanners.get_mut(scanner).expect("exists");
-        let Some(Work::Picking {
-            order, tote, line, ..
-        }) = state.work.clone()
-        else {
+        let Some(Work::Picking { order, line, .. }) = state.work.clone() else {
             return;
         };
         let o = self.orders.get_mut(&order).expect("directed orders exist");
-        o.picked[line as usize] = qty;
-        o.next_line = line + 1;
+        o.picked[line as usize] = Some(qty);
         let l = &o.order.lines[line as usize];
         if let Some(held) = self
             .stock
@@ -323,16 +319,7 @@ impl Core {
         {
             *held = held.saturating_sub(qty);
         }
-        state.work = Some(if (line as usize + 1) < o.order.lines.len() {
-            Work::Picking {
-                order,
-                tote,
-                line: line + 1,
-                expect: Expect::Location,
-            }
-        } else {
-            Work::Closing { order, tote }
-        });
+        self.advance(scanner);
         self.direct(scanner, out);
     }
 
@@ -352,7 +339,8 @@ impl Core {
             ));
         }
         let order = order.clone();
-        state.work = Some(Work::Delivering { tote });
+        state.trip.closed += 1;
+        self.advance(scanner);
         self.count_wip(&order, false);
         self.set_order_status(&order, OrderStatus::Picked);
         if let Some(t) = self.totes.get_mut(&tote) {

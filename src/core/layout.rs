@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::batching::Batching;
 use super::release::{Cutoff, Release};
 
 /// Dispatch lanes, cut-offs and equipment ids, as configured for the site.
@@ -27,6 +28,8 @@ pub struct Layout {
     pub warehouse: Option<super::routing::Warehouse>,
     /// How orders are released to the floor.
     pub release: Release,
+    /// How orders are combined on a picker's cart.
+    pub batching: Batching,
 }
 
 impl Layout {
@@ -90,6 +93,7 @@ pub(super) fn test_layout() -> Layout {
         handheld_timeout_ms: 10_000,
         warehouse: None,
         release: Release::default(),
+        batching: Batching::default(),
     }
 }
 

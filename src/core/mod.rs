@@ -3,6 +3,7 @@
 //! No sockets, no clock reads, no database. The same events in the same order give the same
 //! commands, which is what makes replay after a restart and deterministic tests possible.
 
+mod batching;
 mod clock;
 mod command;
 mod equipment;
@@ -16,6 +17,7 @@ mod sorting;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
+pub use batching::{BatchPolicy, Batching};
 pub use clock::{LocalClock, TimeOfDay};
 pub use command::{Command, OrderStatus, Record, ToteStatus};
 pub use equipment::Equipment;
@@ -48,10 +50,8 @@ struct OrderState {
     key: QueueKey,
     /// When every tote of the order must be in its lane, when its cut-off says.
     due: Option<Millis>,
-    /// The next line to pick (lines before it are done).
-    next_line: u32,
-    /// Units put in the tote, per line.
-    picked: Vec<u32>,
+    /// Units put in the tote, per line; `None` while the line is open.
+    picked: Vec<Option<u32>>,
     /// Units that could not be found anywhere, back-ordered.
     backordered: u32,
 }
@@ -79,8 +79,8 @@ enum Work {
     },
     /// All lines picked; waiting for the tote to be closed.
     Closing { order: String, tote: u32 },
-    /// Carrying the closed tote to the conveyor; done when the conveyor sees it.
-    Delivering { tote: u32 },
+    /// Carrying the closed totes to the conveyor; done when the conveyor has seen them all.
+    Delivering { totes: Vec<u32> },
 }
 
 /// One handheld.
@@ -88,6 +88,8 @@ enum Work {
 struct ScannerState {
     picker: String,
     work: Option<Work>,
+    /// The trip the work belongs to.
+    trip: batching::Trip,
     /// The last direction sent, re-sent on reconnect.
     direction: Option<Direction>,
     /// Recent message ids with the answer each got, to answer a re-delivery the same way.
@@ -427,6 +429,8 @@ fn is_picked(status: OrderStatus) -> bool {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_batching;
 #[cfg(test)]
 mod tests_equipment;
 #[cfg(test)]

@@ -3,7 +3,7 @@
 use floorctl_protocol::order::Order;
 use floorctl_protocol::scanner::{Direction, Expect, Task, SCHEMA_VERSION};
 
-use super::routing::Policy;
+use super::batching::Trip;
 use super::{
     Command, Core, Millis, OrderState, OrderStatus, ScannerState, ToteState, ToteStatus, Work,
 };
@@ -59,13 +59,12 @@ impl Core {
                 tote: None,
                 key,
                 due,
-                next_line: 0,
                 picked: Vec::new(),
                 backordered: 0,
             },
         );
         let o = self.orders.get_mut(&id).expect("inserted above");
-        o.picked = vec![0; o.order.lines.len()];
+        o.picked = vec![None; o.order.lines.len()];
         self.summary
             .waves
             .get_mut(&o.order.cutoff)
@@ -101,105 +100,102 @@ impl Core {
         }
     }
 
-    /// Hands the next waiting order to a handheld, or tells it to wait. An order handed back
-    /// unfinished keeps its tote and carries on from its next line.
+    /// Hands the next trip to a handheld (orders on its cart, each in its own tote, lines in
+    /// route order), or tells it to wait. An order handed back unfinished keeps its tote and the
+    /// lines already picked.
     pub(super) fn assign_next(&mut self, scanner: &str, out: &mut Vec<Command>) {
-        let next = self
-            .queue
-            .iter()
-            .find(|(_, id)| self.has_room(id))
-            .map(|(k, _)| *k);
-        let work = match next.and_then(|k| self.queue.remove(&k)) {
-            None => None,
-            Some(order) => {
-                self.count_wip(&order, true);
-                let o = &self.orders[&order];
-                let (tote, line) = match (o.tote, o.next_line) {
-                    (Some(t), next) => (t, next),
-                    (None, _) => {
-                        self.route_lines(&order);
-                        let t = self.next_tote;
-                        self.next_tote += 1;
-                        self.totes.insert(
-                            t,
-                            ToteState {
-                                order: order.clone(),
-                                status: ToteStatus::Picking,
-                                chute: None,
-                                target: None,
-                                recirculations: 0,
-                            },
-                        );
-                        (t, 0)
-                    }
-                };
-                let o = self.orders.get_mut(&order).expect("queued orders exist");
-                o.tote = Some(tote);
-                let lines = o.order.lines.len() as u32;
-                self.set_order_status(&order, OrderStatus::Picking);
-                self.record_order(&order, out);
-                self.record_tote(tote, out);
-                Some(if line < lines {
-                    Work::Picking {
-                        order,
-                        tote,
-                        line,
-                        expect: Expect::Location,
-                    }
-                } else {
-                    Work::Closing { order, tote }
-                })
-            }
+        let batch = self.choose_batch();
+        let mut cart = Vec::new();
+        for order in batch {
+            let tote = match self.orders[&order].tote {
+                Some(t) => t,
+                None => {
+                    let t = self.next_tote;
+                    self.next_tote += 1;
+                    self.totes.insert(
+                        t,
+                        ToteState {
+                            order: order.clone(),
+                            status: ToteStatus::Picking,
+                            chute: None,
+                            target: None,
+                            recirculations: 0,
+                        },
+                    );
+                    t
+                }
+            };
+            self.orders
+                .get_mut(&order)
+                .expect("queued orders exist")
+                .tote = Some(tote);
+            self.set_order_status(&order, OrderStatus::Picking);
+            self.record_order(&order, out);
+            self.record_tote(tote, out);
+            cart.push((order, tote));
+        }
+        let stops = self.route_trip(&cart);
+        let state = self.scanners.entry(scanner.to_string()).or_default();
+        state.trip = Trip {
+            cart,
+            stops,
+            closed: 0,
         };
-        self.scanners.entry(scanner.to_string()).or_default().work = work;
+        state.work = None;
+        self.advance(scanner);
         self.direct(scanner, out);
     }
 
-    /// Puts a fresh order's lines in the order of the shortest route through their locations,
-    /// when the pick area is known and names every location.
-    fn route_lines(&mut self, order: &str) {
-        let Some(w) = &self.layout.warehouse else {
-            return;
+    /// Moves a handheld to the next step of its trip: the next stop, else the next tote to
+    /// close, else carrying the totes to the conveyor; no work when the trip is empty.
+    pub(super) fn advance(&mut self, scanner: &str) {
+        let state = self.scanners.get_mut(scanner).expect("handhelds exist");
+        let trip = &mut state.trip;
+        state.work = if let Some((order, line)) = trip.stops.pop_front() {
+            let tote = trip
+                .tote_of(&order)
+                .expect("stops are of the cart's orders");
+            Some(Work::Picking {
+                order,
+                tote,
+                line,
+                expect: Expect::Location,
+            })
+        } else if let Some((order, tote)) = trip.cart.get(trip.closed) {
+            Some(Work::Closing {
+                order: order.clone(),
+                tote: *tote,
+            })
+        } else if trip.cart.is_empty() {
+            None
+        } else {
+            Some(Work::Delivering {
+                totes: trip.cart.iter().map(|(_, t)| *t).collect(),
+            })
         };
-        let Some(o) = self.orders.get_mut(order) else {
-            return;
-        };
-        let stops: Option<Vec<_>> = o
-            .order
-            .lines
-            .iter()
-            .map(|l| w.slots.get(&l.location).copied())
-            .collect();
-        let Some(stops) = stops else {
-            return;
-        };
-        if let Ok(route) = w.route(&stops, Policy::Optimal) {
-            o.order.lines = route
-                .order
-                .iter()
-                .map(|i| o.order.lines[*i].clone())
-                .collect();
-        }
     }
 
-    /// Takes unfinished work back from a handheld (logged out, or offline too long): an order
-    /// being picked or waiting to be closed goes back to the head of its place in the queue with
-    /// its tote and the lines already picked.
+    /// Takes unfinished work back from a handheld (logged out, or offline too long): the orders
+    /// of its cart not yet closed go back to their place in the queue with their totes and the
+    /// lines already picked.
     pub(super) fn release_work(&mut self, scanner: &str, out: &mut Vec<Command>) {
         let Some(state) = self.scanners.get_mut(scanner) else {
             return;
         };
-        let order = match state.work.take() {
-            Some(Work::Picking { order, .. } | Work::Closing { order, .. }) => order,
-            other => {
-                // A tote being carried to the conveyor is finished when the conveyor sees it.
-                state.work = other.filter(|w| matches!(w, Work::Delivering { .. }));
-                return;
-            }
-        };
+        if !matches!(
+            state.work,
+            Some(Work::Picking { .. } | Work::Closing { .. })
+        ) {
+            // Totes being carried to the conveyor are finished when the conveyor sees them.
+            return;
+        }
+        state.work = None;
         state.direction = None;
-        self.count_wip(&order, false);
-        self.release(&order, out);
+        let trip = std::mem::take(&mut state.trip);
+        for (order, _) in &trip.cart[trip.closed..] {
+            self.count_wip(order, false);
+            self.release(order, out);
+        }
         self.wake_idle(out);
     }
 
@@ -218,8 +214,7 @@ impl Core {
                 line,
                 expect,
             }) => {
-                let lines = &self.orders[order].order.lines;
-                let l = &lines[*line as usize];
+                let l = &self.orders[order].order.lines[*line as usize];
                 Task::Pick {
                     order: order.clone(),
                     line: *line,
@@ -228,13 +223,13 @@ impl Core {
                     description: String::new(),
                     qty: l.qty,
                     tote: *tote,
-                    lines_left: lines.len() as u32 - line - 1,
+                    lines_left: state.trip.stops.len() as u32,
                     expect: *expect,
                 }
             }
             Some(Work::Closing { tote, .. }) => Task::CloseTote { tote: *tote },
-            Some(Work::Delivering { tote }) => Task::ToteComplete {
-                tote: *tote,
+            Some(Work::Delivering { totes }) => Task::ToteComplete {
+                tote: totes.first().copied().unwrap_or_default(),
                 conveyor: self.layout.pick_conveyor.clone(),
             },
         };

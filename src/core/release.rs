@@ -271,7 +271,7 @@ impl Core {
             .map(|(id, o)| {
                 let left = match o.status {
                     OrderStatus::Picked => 0,
-                    _ => (o.order.lines.len() as u64).saturating_sub(u64::from(o.next_line)),
+                    _ => o.picked.iter().filter(|p| p.is_none()).count() as u64,
                 };
                 (&o.key, id.as_str(), left, o.due)
             })

@@ -26,11 +26,24 @@ impl Core {
         self.record_tote(tote, out);
         let carrier = self
             .scanners
-            .iter()
-            .find(|(_, s)| s.work == Some(Work::Delivering { tote }))
-            .map(|(id, _)| id.clone());
-        if let Some(scanner) = carrier {
-            self.assign_next(&scanner, out);
+            .iter_mut()
+            .find_map(|(id, s)| match &mut s.work {
+                Some(Work::Delivering { totes }) if totes.contains(&tote) => {
+                    totes.retain(|t| *t != tote);
+                    Some((id.clone(), totes.is_empty()))
+                }
+                _ => None,
+            });
+        match carrier {
+            Some((scanner, true)) => {
+                if let Some(s) = self.scanners.get_mut(&scanner) {
+                    s.trip = Default::default();
+                }
+                self.assign_next(&scanner, out);
+            }
+            // More totes of the cart to come: the direction names the next one.
+            Some((scanner, false)) => self.direct(&scanner, out),
+            None => {}
         }
     }
 
