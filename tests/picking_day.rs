@@ -17,6 +17,7 @@ async fn pickers_finish_the_day_through_wrong_scans_shorts_and_an_offline_handhe
     let f = floor_with_pickers(31, 40, fast_floor(), |p| {
         p.wrong_scan_rate = 0.15;
         p.short_rate = 0.05;
+        p.tote_full_rate = 0.1;
         // h2 drops off the network right after its third line, mid-order, for six seconds.
         p.offline = vec![(2, 3, 6_000)];
     })
@@ -36,6 +37,12 @@ async fn pickers_finish_the_day_through_wrong_scans_shorts_and_an_offline_handhe
     assert!(
         s.shorts > 0 && s.backordered > 0,
         "shorts were booked and back-ordered: {s:?}"
+    );
+    let totes: usize = s.per_chute.values().sum();
+    assert!(
+        totes > f.orders.len(),
+        "some orders filled a tote and went on in another: {totes} totes sorted for {} orders",
+        f.orders.len()
     );
 
     let events = journal(&f).await;

@@ -56,6 +56,7 @@ fn every_handheld_message_matches_its_schema_and_the_schemas_refuse_strays() {
             tote: 3,
         },
         UpBody::ToteClosed { tote: 3 },
+        UpBody::ToteFull { tote: 3 },
         UpBody::Break,
         UpBody::Resume,
         UpBody::Presence { online: false },

@@ -103,6 +103,12 @@ pub enum UpBody {
         /// Tote.
         tote: u32,
     },
+    /// The tote being picked into is full: it is closed as it is and the order goes on in a new
+    /// tote, which the next direction names.
+    ToteFull {
+        /// The full tote.
+        tote: u32,
+    },
     /// A scan, checked against the direction: the location, then the SKU.
     Scan {
         /// What was scanned.
@@ -141,6 +147,7 @@ impl UpBody {
             UpBody::Login { .. } => "login",
             UpBody::Pick { .. } => "pick",
             UpBody::ToteClosed { .. } => "tote_closed",
+            UpBody::ToteFull { .. } => "tote_full",
             UpBody::Scan { .. } => "scan",
             UpBody::Short { .. } => "short",
             UpBody::Break => "break",

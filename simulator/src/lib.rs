@@ -57,6 +57,8 @@ pub struct PickersConfig {
     pub wrong_scan_rate: f64,
     /// Chance that a location holds fewer units than directed.
     pub short_rate: f64,
+    /// Chance that a handheld's tote is full before a line after an order's first.
+    pub tote_full_rate: f64,
     /// Handhelds that go offline: (handheld number from 1, right after confirming its n-th line,
     /// for ms).
     pub offline: Vec<(usize, u32, u64)>,
@@ -83,6 +85,7 @@ impl PickersConfig {
             deliver_ms,
             wrong_scan_rate: 0.0,
             short_rate: 0.0,
+            tote_full_rate: 0.0,
             offline: Vec::new(),
             seed: 1,
         }
@@ -265,6 +268,7 @@ impl Simulator {
                 resync_ms: 2000,
                 wrong_scan_rate: cfg.wrong_scan_rate,
                 short_rate: cfg.short_rate,
+                tote_full_rate: cfg.tote_full_rate,
                 offline: cfg
                     .offline
                     .iter()

@@ -40,6 +40,8 @@ pub struct PickerConfig {
     pub wrong_scan_rate: f64,
     /// Chance that a location holds fewer units than directed.
     pub short_rate: f64,
+    /// Chance that the tote is full before a line after the first.
+    pub tote_full_rate: f64,
     /// Goes offline (connection dropped, no goodbye) right after confirming its `.0`-th line
     /// (mid-order, holding work), for `.1` ms.
     pub offline: Option<(u32, u64)>,
@@ -277,6 +279,11 @@ impl<'a> Handheld<'a> {
                 expect,
                 ..
             } => Some(match expect {
+                Expect::Location
+                    if line > 0 && self.rng.gen_bool(self.cfg.tote_full_rate.clamp(0.0, 1.0)) =>
+                {
+                    (scan_ms, Action::Send(UpBody::ToteFull { tote }))
+                }
                 Expect::Location => {
                     let body = scan(
                         &mut self.rng,

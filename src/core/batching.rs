@@ -64,6 +64,8 @@ pub(super) struct Trip {
     pub stops: VecDeque<(String, u32)>,
     /// Totes of the cart already closed (the first ones).
     pub closed: usize,
+    /// Totes closed full on the way, carried to the conveyor with the rest.
+    pub full: Vec<u32>,
 }
 
 impl Trip {

@@ -167,6 +167,7 @@ impl Core {
                 Ok(())
             }
             UpBody::ToteClosed { tote } => self.tote_closed(scanner, *tote, out),
+            UpBody::ToteFull { tote } => self.tote_full(scanner, *tote, out),
             UpBody::Presence { .. } => Ok(()),
         }
     }
@@ -352,6 +353,46 @@ impl Core {
         if self.layout.release.wip_per_zone > 0 {
             self.wake_idle(out);
         }
+        Ok(())
+    }
+
+    /// The tote being picked into is full: it is closed as it is, and the order goes on in a
+    /// new tote; both go to the conveyor with the rest of the cart.
+    fn tote_full(
+        &mut self,
+        scanner: &str,
+        tote: u32,
+        out: &mut Vec<Command>,
+    ) -> Result<(), String> {
+        let Some(Work::Picking { order, tote: t, .. }) = self.scanners[scanner].work.clone() else {
+            return Err("no tote is being picked into on this handheld".into());
+        };
+        if t != tote {
+            return Err(format!(
+                "tote {tote} is not the one being picked into; that is tote {t}"
+            ));
+        }
+        let fresh = self.new_tote(&order);
+        if let Some(full) = self.totes.get_mut(&tote) {
+            full.status = ToteStatus::Closed;
+        }
+        let o = self.orders.get_mut(&order).expect("directed orders exist");
+        o.full_totes.push(tote);
+        o.tote = Some(fresh);
+        let state = self.scanners.get_mut(scanner).expect("exists");
+        state.trip.full.push(tote);
+        for (o, t) in &mut state.trip.cart {
+            if *o == order {
+                *t = fresh;
+            }
+        }
+        if let Some(Work::Picking { tote: t, .. }) = &mut state.work {
+            *t = fresh;
+        }
+        self.record_tote(tote, out);
+        self.record_tote(fresh, out);
+        self.record_order(&order, out);
+        self.direct(scanner, out);
         Ok(())
     }
 

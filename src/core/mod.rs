@@ -52,6 +52,8 @@ struct OrderState {
     due: Option<Millis>,
     /// Units put in the tote, per line; `None` while the line is open.
     picked: Vec<Option<u32>>,
+    /// Totes of the order closed full before `tote`.
+    full_totes: Vec<u32>,
     /// Units that could not be found anywhere, back-ordered.
     backordered: u32,
 }

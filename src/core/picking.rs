@@ -60,6 +60,7 @@ impl Core {
                 key,
                 due,
                 picked: Vec::new(),
+                full_totes: Vec::new(),
                 backordered: 0,
             },
         );
@@ -109,21 +110,7 @@ impl Core {
         for order in batch {
             let tote = match self.orders[&order].tote {
                 Some(t) => t,
-                None => {
-                    let t = self.next_tote;
-                    self.next_tote += 1;
-                    self.totes.insert(
-                        t,
-                        ToteState {
-                            order: order.clone(),
-                            status: ToteStatus::Picking,
-                            chute: None,
-                            target: None,
-                            recirculations: 0,
-                        },
-                    );
-                    t
-                }
+                None => self.new_tote(&order),
             };
             self.orders
                 .get_mut(&order)
@@ -135,15 +122,39 @@ impl Core {
             cart.push((order, tote));
         }
         let stops = self.route_trip(&cart);
+        // Totes a previous picker closed full on these orders still have to reach the conveyor.
+        let full = cart
+            .iter()
+            .flat_map(|(o, _)| self.orders[o].full_totes.iter().copied())
+            .filter(|t| self.totes.get(t).is_some_and(|t| t.status == ToteStatus::Closed))
+            .collect();
         let state = self.scanners.entry(scanner.to_string()).or_default();
         state.trip = Trip {
             cart,
             stops,
             closed: 0,
+            full,
         };
         state.work = None;
         self.advance(scanner);
         self.direct(scanner, out);
+    }
+
+    /// A fresh tote for `order`.
+    pub(super) fn new_tote(&mut self, order: &str) -> u32 {
+        let t = self.next_tote;
+        self.next_tote += 1;
+        self.totes.insert(
+            t,
+            ToteState {
+                order: order.to_string(),
+                status: ToteStatus::Picking,
+                chute: None,
+                target: None,
+                recirculations: 0,
+            },
+        );
+        t
     }
 
     /// Moves a handheld to the next step of its trip: the next stop, else the next tote to
@@ -170,7 +181,12 @@ impl Core {
             None
         } else {
             Some(Work::Delivering {
-                totes: trip.cart.iter().map(|(_, t)| *t).collect(),
+                totes: trip
+                    .full
+                    .iter()
+                    .copied()
+                    .chain(trip.cart.iter().map(|(_, t)| *t))
+                    .collect(),
             })
         };
     }

@@ -199,7 +199,18 @@ impl Core {
             );
         }
         *self.summary.per_chute.entry(chute).or_default() += 1;
-        self.set_order_status(&order, OrderStatus::Sorted);
+        // An order that filled totes on the way is sorted when its last tote is.
+        let all_sorted = self.orders.get(&order).is_some_and(|o| {
+            o.status == OrderStatus::Picked
+                && o.full_totes.iter().chain(&o.tote).all(|t| {
+                    self.totes
+                        .get(t)
+                        .is_some_and(|t| t.status == ToteStatus::Sorted)
+                })
+        });
+        if all_sorted {
+            self.set_order_status(&order, OrderStatus::Sorted);
+        }
         self.record_tote(tote, out);
         self.record_order(&order, out);
     }

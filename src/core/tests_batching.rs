@@ -275,3 +275,94 @@ fn a_trip_handed_back_keeps_its_totes_and_picked_lines() {
     );
     assert_eq!(closed, [1, 2]);
 }
+
+#[test]
+fn a_full_tote_is_closed_and_the_order_goes_on_in_a_new_one_and_is_sorted_with_its_last_tote() {
+    let mut core = Core::new(layout());
+    core.handle(&order_at("o1", &["A-01", "A-02"]), 0);
+    let cmds = login(&mut core, "h1");
+    let Some(Task::Pick {
+        order,
+        line,
+        location,
+        sku,
+        qty,
+        tote,
+        ..
+    }) = last_task(&cmds)
+    else {
+        panic!("{cmds:?}")
+    };
+    let scan = |what, code: &str| UpBody::Scan {
+        what,
+        code: code.into(),
+    };
+    core.handle(&up("h1", "l", scan(ScanWhat::Location, &location)), 1);
+    core.handle(&up("h1", "s", scan(ScanWhat::Sku, &sku)), 1);
+    core.handle(
+        &up(
+            "h1",
+            "p",
+            UpBody::Pick {
+                order,
+                line,
+                qty,
+                tote,
+            },
+        ),
+        1,
+    );
+    let wrong = core.handle(&up("h1", "f0", UpBody::ToteFull { tote: 9 }), 1);
+    assert_eq!(
+        super::tests::rejects(&wrong),
+        ["tote 9 is not the one being picked into; that is tote 1"]
+    );
+    let cmds = core.handle(&up("h1", "f", UpBody::ToteFull { tote: 1 }), 1);
+    assert!(
+        matches!(
+            last_task(&cmds),
+            Some(Task::Pick {
+                tote: 2,
+                line: 1,
+                ..
+            })
+        ),
+        "the next line goes into a new tote: {cmds:?}"
+    );
+    let (picks, closed) = walk_trip(&mut core, "h1", cmds);
+    assert_eq!(picks, [("o1".into(), 2, "A-02".into())]);
+    assert_eq!(closed, [2]);
+    // Both totes go to the conveyor; the order is sorted when the second is.
+    core.handle(&entered(1, 1), 2);
+    core.handle(&entered(2, 2), 2);
+    let sort = |tote, seq| {
+        [
+            Event::ToteInducted {
+                sorter: "s1".into(),
+                tote,
+                seq,
+            },
+            Event::SortConfirmed {
+                sorter: "s1".into(),
+                tote,
+                chute: 1,
+                outcome: SortOutcome::Sorted,
+                seq,
+            },
+        ]
+    };
+    for e in sort(1, 1) {
+        core.handle(&e, 3);
+    }
+    assert_eq!(core.summary().sorted, 0, "one tote of two is in its lane");
+    for e in sort(2, 2) {
+        core.handle(&e, 3);
+    }
+    assert_eq!(core.summary().sorted, 1);
+    assert_eq!(core.summary().per_chute[&1], 2);
+    assert_eq!(
+        core.summary(),
+        core.recount(),
+        "maintained counts match the state"
+    );
+}
