@@ -456,6 +456,7 @@ impl Config {
                 warehouse,
                 release,
                 batching,
+                offer_trips: file.batching.offer_trips,
             },
             plcs,
         })

@@ -50,6 +50,7 @@ pub fn layout() -> Layout {
         warehouse: None,
         release: Release::default(),
         batching: Batching::default(),
+        offer_trips: false,
     }
 }
 

@@ -111,7 +111,8 @@ async fn a_timed_day_in_batched_trips_is_released_in_paces_and_every_tote_reache
     config.layout.release.lead_ms = due[1] - release_second;
     config.layout.release.lines_per_picker_hour = 3_600;
     config.layout.release.wip_per_zone = 2;
-    // Pickers take up to three orders a trip, the nearest ones together.
+    // Pickers are offered trips of up to three orders, the nearest ones together.
+    config.layout.offer_trips = true;
     config.layout.batching = Batching {
         policy: BatchPolicy::Seed,
         totes_per_cart: 3,

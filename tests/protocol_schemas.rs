@@ -57,6 +57,7 @@ fn every_handheld_message_matches_its_schema_and_the_schemas_refuse_strays() {
         },
         UpBody::ToteClosed { tote: 3 },
         UpBody::ToteFull { tote: 3 },
+        UpBody::Accept,
         UpBody::Break,
         UpBody::Resume,
         UpBody::Presence { online: false },
@@ -80,7 +81,9 @@ fn every_handheld_message_matches_its_schema_and_the_schemas_refuse_strays() {
 
 /// Drives the core through every kind of direction and a refusal; returns what it sends.
 fn sent_by_the_controller() -> Vec<Command> {
-    let mut core = Core::new(demo::layout());
+    let mut layout = demo::layout();
+    layout.offer_trips = true;
+    let mut core = Core::new(layout);
     let mut out = Vec::new();
     let mut send = |core: &mut Core, e: Event| out.extend(core.handle(&e, 0));
     let scanner = |id: &str, body| Event::Scanner {
@@ -98,6 +101,7 @@ fn sent_by_the_controller() -> Vec<Command> {
         },
     );
     let steps = [
+        UpBody::Accept,
         UpBody::Scan {
             what: ScanWhat::Location,
             code: "B-02".into(),
@@ -158,6 +162,7 @@ fn every_direction_and_error_the_controller_sends_matches_the_schemas() {
     let all = [
         "close_tote",
         "logged_out",
+        "offer",
         "paused",
         "pick",
         "tote_complete",

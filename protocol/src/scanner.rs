@@ -127,6 +127,8 @@ pub enum UpBody {
         /// Tote picked into.
         tote: u32,
     },
+    /// The picker takes the trip offered.
+    Accept,
     /// The picker takes a break; the work waits.
     Break,
     /// Back from the break.
@@ -150,6 +152,7 @@ impl UpBody {
             UpBody::ToteFull { .. } => "tote_full",
             UpBody::Scan { .. } => "scan",
             UpBody::Short { .. } => "short",
+            UpBody::Accept => "accept",
             UpBody::Break => "break",
             UpBody::Resume => "resume",
             UpBody::Logout => "logout",
@@ -218,6 +221,18 @@ pub struct Direction {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Task {
+    /// A trip is offered: these orders into these totes, `lines` lines starting at `location`.
+    /// The handheld answers `accept`.
+    Offer {
+        /// Orders on the cart.
+        orders: Vec<String>,
+        /// Their totes, in the same order.
+        totes: Vec<u32>,
+        /// Lines to pick.
+        lines: u32,
+        /// The first location.
+        location: String,
+    },
     /// Go to `location`, pick `qty` of `sku` into `tote`.
     Pick {
         /// Order.

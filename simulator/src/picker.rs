@@ -269,6 +269,7 @@ impl<'a> Handheld<'a> {
             }
         };
         match task {
+            Task::Offer { .. } => Some((scan_ms, Action::Send(UpBody::Accept))),
             Task::Pick {
                 order,
                 line,

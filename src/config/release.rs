@@ -151,6 +151,9 @@ pub struct BatchingFile {
     pub totes_per_cart: Option<usize>,
     /// Lines a trip may hold; an order is never split (default: no limit).
     pub max_lines: Option<usize>,
+    /// Offer each trip to the picker, who accepts it, before its first direction (default false).
+    #[serde(default)]
+    pub offer_trips: bool,
 }
 
 /// Reads `[batching]`, listing what is wrong in `problems`.

@@ -166,6 +166,15 @@ impl Core {
                 self.line_done(scanner, *found, out);
                 Ok(())
             }
+            UpBody::Accept => {
+                let state = self.scanners.get_mut(scanner).expect("exists");
+                if state.work != Some(Work::Offered) {
+                    return Err("no trip is offered to this handheld now".into());
+                }
+                self.advance(scanner);
+                self.direct(scanner, out);
+                Ok(())
+            }
             UpBody::ToteClosed { tote } => self.tote_closed(scanner, *tote, out),
             UpBody::ToteFull { tote } => self.tote_full(scanner, *tote, out),
             UpBody::Presence { .. } => Ok(()),
@@ -434,7 +443,10 @@ impl Core {
             .filter(|(_, s)| {
                 s.offline_since
                     .is_some_and(|t| now.saturating_sub(t) >= timeout)
-                    && matches!(s.work, Some(Work::Picking { .. } | Work::Closing { .. }))
+                    && matches!(
+                        s.work,
+                        Some(Work::Offered | Work::Picking { .. } | Work::Closing { .. })
+                    )
             })
             .map(|(id, _)| id.clone())
             .collect()

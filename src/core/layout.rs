@@ -30,6 +30,8 @@ pub struct Layout {
     pub release: Release,
     /// How orders are combined on a picker's cart.
     pub batching: Batching,
+    /// Whether a trip is offered to the picker, who accepts it, before its first direction.
+    pub offer_trips: bool,
 }
 
 impl Layout {
@@ -94,6 +96,7 @@ pub(super) fn test_layout() -> Layout {
         warehouse: None,
         release: Release::default(),
         batching: Batching::default(),
+        offer_trips: false,
     }
 }
 

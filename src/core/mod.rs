@@ -72,6 +72,8 @@ struct ToteState {
 /// What a handheld is doing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Work {
+    /// A trip is offered, waiting for the picker to accept it.
+    Offered,
     /// Picking `order` into `tote`; `line` is the next line to pick, `expect` the next scan.
     Picking {
         order: String,

@@ -126,7 +126,11 @@ impl Core {
         let full = cart
             .iter()
             .flat_map(|(o, _)| self.orders[o].full_totes.iter().copied())
-            .filter(|t| self.totes.get(t).is_some_and(|t| t.status == ToteStatus::Closed))
+            .filter(|t| {
+                self.totes
+                    .get(t)
+                    .is_some_and(|t| t.status == ToteStatus::Closed)
+            })
             .collect();
         let state = self.scanners.entry(scanner.to_string()).or_default();
         state.trip = Trip {
@@ -136,7 +140,11 @@ impl Core {
             full,
         };
         state.work = None;
-        self.advance(scanner);
+        if self.layout.offer_trips && !state.trip.cart.is_empty() {
+            state.work = Some(Work::Offered);
+        } else {
+            self.advance(scanner);
+        }
         self.direct(scanner, out);
     }
 
@@ -200,7 +208,7 @@ impl Core {
         };
         if !matches!(
             state.work,
-            Some(Work::Picking { .. } | Work::Closing { .. })
+            Some(Work::Offered | Work::Picking { .. } | Work::Closing { .. })
         ) {
             // Totes being carried to the conveyor are finished when the conveyor sees them.
             return;
@@ -224,6 +232,22 @@ impl Core {
             _ if state.picker.is_empty() => Task::LoggedOut,
             _ if state.paused => Task::Paused,
             None => Task::Wait,
+            Some(Work::Offered) => {
+                let trip = &state.trip;
+                let (order, line) = trip.stops.front().cloned().unwrap_or_default();
+                let location = self
+                    .orders
+                    .get(&order)
+                    .and_then(|o| o.order.lines.get(line as usize))
+                    .map(|l| l.location.clone())
+                    .unwrap_or_default();
+                Task::Offer {
+                    orders: trip.cart.iter().map(|(o, _)| o.clone()).collect(),
+                    totes: trip.cart.iter().map(|(_, t)| *t).collect(),
+                    lines: trip.stops.len() as u32,
+                    location,
+                }
+            }
             Some(Work::Picking {
                 order,
                 tote,

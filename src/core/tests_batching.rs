@@ -366,3 +366,66 @@ fn a_full_tote_is_closed_and_the_order_goes_on_in_a_new_one_and_is_sorted_with_i
         "maintained counts match the state"
     );
 }
+
+#[test]
+fn an_offered_trip_is_directed_once_accepted_and_handed_back_if_the_picker_leaves() {
+    let mut l = with_cart(BatchPolicy::Fcfs, 2);
+    l.offer_trips = true;
+    let mut core = Core::new(l);
+    core.handle(&order_at("o1", &["A-01", "A-02"]), 0);
+    core.handle(&order_at("o2", &["A-03"]), 0);
+    let cmds = login(&mut core, "h1");
+    assert_eq!(
+        last_task(&cmds),
+        Some(Task::Offer {
+            orders: vec!["o1".into(), "o2".into()],
+            totes: vec![1, 2],
+            lines: 3,
+            location: "A-01".into(),
+        })
+    );
+    let early = core.handle(
+        &up(
+            "h1",
+            "p",
+            UpBody::Pick {
+                order: "o1".into(),
+                line: 0,
+                qty: 1,
+                tote: 1,
+            },
+        ),
+        1,
+    );
+    assert_eq!(
+        super::tests::rejects(&early),
+        ["no pick is directed to this handheld now"]
+    );
+    // Logging out before accepting hands the trip back; the next picker is offered it.
+    core.handle(&up("h1", "out", UpBody::Logout), 1);
+    let cmds = login(&mut core, "h2");
+    assert!(
+        matches!(last_task(&cmds), Some(Task::Offer { ref orders, .. }) if orders.len() == 2),
+        "{cmds:?}"
+    );
+    let accepted = core.handle(&up("h2", "a", UpBody::Accept), 2);
+    assert!(
+        matches!(last_task(&accepted), Some(Task::Pick { ref location, tote: 1, .. }) if location == "A-01")
+    );
+    let again = core.handle(&up("h2", "a", UpBody::Accept), 2);
+    assert_eq!(
+        last_task(&again),
+        last_task(&accepted),
+        "a re-delivered accept gets the same answer"
+    );
+    let twice = core.handle(&up("h2", "a2", UpBody::Accept), 2);
+    assert_eq!(
+        super::tests::rejects(&twice),
+        ["no trip is offered to this handheld now"]
+    );
+    assert_eq!(
+        core.summary(),
+        core.recount(),
+        "maintained counts match the state"
+    );
+}
