@@ -12,7 +12,7 @@ mod handhelds;
 mod layout;
 mod picking;
 mod release;
-pub mod routing;
+pub use floorctl_protocol::routing;
 mod sorting;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
