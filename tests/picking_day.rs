@@ -11,6 +11,7 @@ use common::{
 use floorctl::controller::Controller;
 use floorctl::core::{BatchPolicy, Batching, Event, LocalClock, SortOutcome};
 use floorctl_protocol::scanner::UpBody;
+use floorsim::picker::Walk;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pickers_finish_the_day_through_wrong_scans_shorts_and_an_offline_handheld() {
@@ -93,8 +94,16 @@ async fn pickers_finish_the_day_through_wrong_scans_shorts_and_an_offline_handhe
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_timed_day_in_batched_trips_is_released_in_paces_and_every_tote_reaches_its_lane_in_time()
 {
-    let f = floor_with_pickers(32, 30, fast_floor(), |_| {}).await;
+    // Pickers walk the pick area at 40 m/s (a fast test; the distances are real).
+    let f = floor_with_pickers(32, 30, fast_floor(), |p| {
+        p.walk = Some(Walk {
+            area: common::sim_pick_area(),
+            speed_m_s: 40.0,
+        });
+    })
+    .await;
     let mut config = common::config(&f, &f.db);
+    config.layout.warehouse = Some(common::sim_pick_area());
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
@@ -198,6 +207,11 @@ async fn a_timed_day_in_batched_trips_is_released_in_paces_and_every_tote_reache
         }
     }
     assert!(batched, "pickers carried several orders' totes at once");
+    assert!(
+        f.sim.walked_m() > 100.0,
+        "pickers walked the routes: {} m",
+        f.sim.walked_m()
+    );
     f.sim.shutdown().await;
 }
 

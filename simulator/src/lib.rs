@@ -8,6 +8,7 @@ pub mod picker;
 pub mod plc_server;
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -64,6 +65,9 @@ pub struct PickersConfig {
     pub offline: Vec<(usize, u32, u64)>,
     /// Seed of the pickers' mistakes.
     pub seed: u64,
+    /// Pickers walk this pick area at this speed (see [`picker::Walk`]); default: no walking
+    /// beyond `pick_ms`.
+    pub walk: Option<picker::Walk>,
 }
 
 impl PickersConfig {
@@ -88,6 +92,7 @@ impl PickersConfig {
             tote_full_rate: 0.0,
             offline: Vec::new(),
             seed: 1,
+            walk: None,
         }
     }
 }
@@ -104,6 +109,7 @@ pub struct Simulator {
     maps: (PlcMap, PlcMap),
     cancel: CancellationToken,
     tasks: JoinSet<()>,
+    walked_mm: Arc<AtomicU64>,
 }
 
 /// One of the simulated PLCs.
@@ -202,7 +208,13 @@ impl Simulator {
             maps,
             cancel,
             tasks,
+            walked_mm: Arc::new(AtomicU64::new(0)),
         })
+    }
+
+    /// Metres the virtual pickers have walked, all together (with a pick area to walk).
+    pub fn walked_m(&self) -> f64 {
+        self.walked_mm.load(Ordering::Relaxed) as f64 / 1000.0
     }
 
     fn slot(&self, plc: SimPlc) -> &Arc<PlcSlot> {
@@ -275,6 +287,8 @@ impl Simulator {
                     .find(|(n, _, _)| *n == i)
                     .map(|(_, at, dur)| (*at, *dur)),
                 seed: cfg.seed,
+                walk: cfg.walk.clone(),
+                walked_mm: self.walked_mm.clone(),
             };
             self.tasks
                 .spawn(picker::run(p, self.floor.clone(), self.cancel.clone()));

@@ -3,9 +3,11 @@
 //! totes and puts them on the conveyor — and makes the mistakes real pickers make.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use floorctl_protocol::routing::{Stop as Place, Warehouse};
 use floorctl_protocol::scanner::{
     down_topic, up_topic, Direction, ErrorReply, Expect, ScanWhat, Task, Up, UpBody, SCHEMA_VERSION,
 };
@@ -47,6 +49,20 @@ pub struct PickerConfig {
     pub offline: Option<(u32, u64)>,
     /// Seed of the mistakes.
     pub seed: u64,
+    /// The pick area to walk and the walking speed; without it a line's walk is in `pick_ms`.
+    pub walk: Option<Walk>,
+    /// Metres walked by every picker together, in millimetres.
+    pub walked_mm: Arc<AtomicU64>,
+}
+
+/// Walking the pick area: from the depot to each location along the aisles' and cross-aisles'
+/// centre lines and back to the depot (where the conveyor takes the totes).
+#[derive(Debug, Clone)]
+pub struct Walk {
+    /// The pick area with its slots.
+    pub area: Warehouse,
+    /// Walking speed, m/s.
+    pub speed_m_s: f64,
 }
 
 /// The content of an MQTT message the handheld acts on.
@@ -185,6 +201,8 @@ struct Handheld<'a> {
     rng: SmallRng,
     /// The right message to send after a deliberate mistake is refused.
     correction: Option<UpBody>,
+    /// Where the picker stands, when it walks the pick area.
+    at: Option<Place>,
 }
 
 impl<'a> Handheld<'a> {
@@ -204,7 +222,29 @@ impl<'a> Handheld<'a> {
             last: None,
             rng: SmallRng::seed_from_u64(seed),
             correction: None,
+            at: cfg.walk.as_ref().map(|w| w.area.depot()),
         }
+    }
+
+    /// Walks to `location` (the depot when `None`) and returns the time it takes; a location
+    /// the pick area does not name costs no walk.
+    fn walk_to(&mut self, location: Option<&str>) -> u64 {
+        let (Some(walk), Some(from)) = (&self.cfg.walk, self.at) else {
+            return 0;
+        };
+        let to = match location {
+            None => walk.area.depot(),
+            Some(l) => match walk.area.slots.get(l) {
+                Some(p) => walk.area.stop(*p),
+                None => return 0,
+            },
+        };
+        let metres = walk.area.distance(from, to);
+        self.at = Some(to);
+        self.cfg
+            .walked_mm
+            .fetch_add((metres * 1000.0) as u64, Ordering::Relaxed);
+        (metres / walk.speed_m_s * 1000.0) as u64
     }
 
     async fn send(&mut self, body: UpBody) {
@@ -286,13 +326,14 @@ impl<'a> Handheld<'a> {
                     (scan_ms, Action::Send(UpBody::ToteFull { tote }))
                 }
                 Expect::Location => {
+                    let walk_ms = self.walk_to(Some(&location));
                     let body = scan(
                         &mut self.rng,
                         &mut self.correction,
                         ScanWhat::Location,
                         location,
                     );
-                    (self.cfg.pick_ms / 2, Action::Send(body))
+                    (self.cfg.pick_ms / 2 + walk_ms, Action::Send(body))
                 }
                 Expect::Sku => {
                     let body = scan(&mut self.rng, &mut self.correction, ScanWhat::Sku, sku);
@@ -322,7 +363,10 @@ impl<'a> Handheld<'a> {
                 self.cfg.pick_ms / 2,
                 Action::Send(UpBody::ToteClosed { tote }),
             )),
-            Task::ToteComplete { tote, .. } => Some((self.cfg.deliver_ms, Action::Place(tote))),
+            Task::ToteComplete { tote, .. } => {
+                let walk_ms = self.walk_to(None);
+                Some((self.cfg.deliver_ms + walk_ms, Action::Place(tote)))
+            }
             Task::Wait | Task::Paused | Task::LoggedOut => None,
         }
     }

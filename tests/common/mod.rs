@@ -128,6 +128,30 @@ pub fn config(f: &Floor, database: &Path) -> Config {
     }
 }
 
+/// A pick area holding every location the simulator's orders use: aisles A01 to A12, slots 1
+/// to 17 every 1.2 m.
+pub fn sim_pick_area() -> floorctl_protocol::routing::Warehouse {
+    use floorctl_protocol::routing::{Pick, Warehouse};
+    Warehouse {
+        aisles: 12,
+        aisle_length_m: 22.0,
+        aisle_pitch_m: 3.0,
+        cross_aisle_width_m: 2.0,
+        depot_m: 0.0,
+        slots: (1..=12u32)
+            .flat_map(|aisle| {
+                (1..=17u32).map(move |slot| {
+                    let pick = Pick {
+                        aisle,
+                        position_m: f64::from(slot) * 1.2,
+                    };
+                    (format!("A{aisle:02}-{slot:02}"), pick)
+                })
+            })
+            .collect(),
+    }
+}
+
 /// Waits until `sorted` orders are in their chutes, or fails after `limit`.
 pub async fn wait_sorted(c: &Controller, sorted: usize, limit: Duration) {
     let mut summary = c.summary();
