@@ -25,14 +25,7 @@ async fn pickers_finish_the_day_through_wrong_scans_shorts_and_an_offline_handhe
     .await;
     let mut config = common::config(&f, &f.db);
     config.layout.handheld_timeout_ms = 2_000;
-    let c = Controller::start(config).await.unwrap();
-    for o in &f.orders {
-        c.submit(o.clone()).await;
-    }
-    wait_sorted(&c, f.orders.len(), Duration::from_secs(150)).await;
-    let s = c.summary().borrow().clone();
-    c.shutdown(Duration::from_secs(5)).await;
-    assert_every_order_accounted_for(&f).await;
+    let s = run_day(&f, config).await;
 
     assert!(s.refused > 0, "wrong scans were refused: {s:?}");
     assert!(
@@ -130,14 +123,7 @@ async fn a_timed_day_in_batched_trips_is_released_in_paces_and_every_tote_reache
     config.layout.release.zones = (1..=12)
         .map(|aisle| (format!("A{aisle:02}-"), format!("Z{}", (aisle - 1) / 4)))
         .collect();
-    let c = Controller::start(config).await.unwrap();
-    for o in &f.orders {
-        c.submit(o.clone()).await;
-    }
-    wait_sorted(&c, f.orders.len(), Duration::from_secs(150)).await;
-    let s = c.summary().borrow().clone();
-    c.shutdown(Duration::from_secs(5)).await;
-    assert_every_order_accounted_for(&f).await;
+    let s = run_day(&f, config).await;
     assert!(
         s.waves.values().all(|w| w.sorted == w.orders),
         "{:?}",
@@ -219,4 +205,18 @@ async fn a_timed_day_in_batched_trips_is_released_in_paces_and_every_tote_reache
 fn zone(location: &str) -> String {
     let aisle: u32 = location[1..3].parse().unwrap();
     format!("Z{}", (aisle - 1) / 4)
+}
+
+/// Runs the controller on the floor's orders until all are sorted, checks every tote is
+/// accounted for, and returns the final summary.
+async fn run_day(f: &common::Floor, config: floorctl::config::Config) -> floorctl::core::Summary {
+    let c = Controller::start(config).await.unwrap();
+    for o in &f.orders {
+        c.submit(o.clone()).await;
+    }
+    wait_sorted(&c, f.orders.len(), Duration::from_secs(150)).await;
+    let s = c.summary().borrow().clone();
+    c.shutdown(Duration::from_secs(5)).await;
+    assert_every_order_accounted_for(f).await;
+    s
 }

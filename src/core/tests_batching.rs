@@ -58,30 +58,12 @@ fn walk_trip(
         match last_task(&cmds) {
             Some(Task::Pick {
                 order,
-                line,
-                location,
-                sku,
-                qty,
                 tote,
+                location,
                 ..
             }) => {
-                let scan = |what, code: &str| UpBody::Scan {
-                    what,
-                    code: code.into(),
-                };
-                core.handle(
-                    &up(scanner, &id("l"), scan(ScanWhat::Location, &location)),
-                    1,
-                );
-                core.handle(&up(scanner, &id("s"), scan(ScanWhat::Sku, &sku)), 1);
-                picks.push((order.clone(), tote, location));
-                let body = UpBody::Pick {
-                    order,
-                    line,
-                    qty,
-                    tote,
-                };
-                cmds = core.handle(&up(scanner, &id("p"), body), 1);
+                picks.push((order, tote, location));
+                cmds = pick_as_directed(core, scanner, &cmds, &id("m"));
             }
             Some(Task::CloseTote { tote }) => {
                 closed.push(tote);
@@ -92,6 +74,46 @@ fn walk_trip(
         }
     }
     panic!("the trip never ended")
+}
+
+/// Scans the location and SKU of the pick direction in `cmds` and confirms it, with message ids
+/// made from `id`; returns what the last message got.
+fn pick_as_directed(core: &mut Core, scanner: &str, cmds: &[Command], id: &str) -> Vec<Command> {
+    let Some(Task::Pick {
+        order,
+        line,
+        location,
+        sku,
+        qty,
+        tote,
+        ..
+    }) = last_task(cmds)
+    else {
+        panic!("a pick direction: {cmds:?}")
+    };
+    let scan = |what, code: &str| UpBody::Scan {
+        what,
+        code: code.into(),
+    };
+    core.handle(
+        &up(
+            scanner,
+            &format!("{id}-l"),
+            scan(ScanWhat::Location, &location),
+        ),
+        1,
+    );
+    core.handle(
+        &up(scanner, &format!("{id}-s"), scan(ScanWhat::Sku, &sku)),
+        1,
+    );
+    let body = UpBody::Pick {
+        order,
+        line,
+        qty,
+        tote,
+    };
+    core.handle(&up(scanner, &format!("{id}-p"), body), 1)
 }
 
 fn entered(tote: u32, seq: u16) -> Event {
@@ -231,37 +253,7 @@ fn a_trip_handed_back_keeps_its_totes_and_picked_lines() {
     core.handle(&order_at("o1", &["A-01", "A-02"]), 0);
     core.handle(&order_at("o2", &["A-03"]), 0);
     let cmds = login(&mut core, "h1");
-    let Some(Task::Pick {
-        order,
-        line,
-        location,
-        sku,
-        qty,
-        tote,
-        ..
-    }) = last_task(&cmds)
-    else {
-        panic!("{cmds:?}")
-    };
-    let scan = |what, code: &str| UpBody::Scan {
-        what,
-        code: code.into(),
-    };
-    core.handle(&up("h1", "l", scan(ScanWhat::Location, &location)), 1);
-    core.handle(&up("h1", "s", scan(ScanWhat::Sku, &sku)), 1);
-    core.handle(
-        &up(
-            "h1",
-            "p",
-            UpBody::Pick {
-                order,
-                line,
-                qty,
-                tote,
-            },
-        ),
-        1,
-    );
+    pick_as_directed(&mut core, "h1", &cmds, "m");
     core.handle(&up("h1", "out", UpBody::Logout), 2);
     let first = login(&mut core, "h2");
     let (picks, closed) = walk_trip(&mut core, "h2", first);
@@ -281,37 +273,7 @@ fn a_full_tote_is_closed_and_the_order_goes_on_in_a_new_one_and_is_sorted_with_i
     let mut core = Core::new(layout());
     core.handle(&order_at("o1", &["A-01", "A-02"]), 0);
     let cmds = login(&mut core, "h1");
-    let Some(Task::Pick {
-        order,
-        line,
-        location,
-        sku,
-        qty,
-        tote,
-        ..
-    }) = last_task(&cmds)
-    else {
-        panic!("{cmds:?}")
-    };
-    let scan = |what, code: &str| UpBody::Scan {
-        what,
-        code: code.into(),
-    };
-    core.handle(&up("h1", "l", scan(ScanWhat::Location, &location)), 1);
-    core.handle(&up("h1", "s", scan(ScanWhat::Sku, &sku)), 1);
-    core.handle(
-        &up(
-            "h1",
-            "p",
-            UpBody::Pick {
-                order,
-                line,
-                qty,
-                tote,
-            },
-        ),
-        1,
-    );
+    pick_as_directed(&mut core, "h1", &cmds, "m");
     let wrong = core.handle(&up("h1", "f0", UpBody::ToteFull { tote: 9 }), 1);
     assert_eq!(
         super::tests::rejects(&wrong),
