@@ -13,6 +13,7 @@ mod layout;
 mod picking;
 mod release;
 pub use floorctl_protocol::routing;
+pub mod slotting;
 mod sorting;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
