@@ -9,4 +9,5 @@ pub mod plc;
 pub mod retry;
 pub mod scanners;
 pub mod shutdown;
+pub mod slot;
 pub mod store;

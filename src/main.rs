@@ -69,6 +69,11 @@ enum Cmd {
         #[command(subcommand)]
         which: BenchCmd,
     },
+    /// Forward-area planning.
+    Slot {
+        #[command(subcommand)]
+        which: Box<SlotCmd>,
+    },
     /// Set a handheld's password in the embedded broker's password file (Mosquitto's format, so
     /// the file also serves a Mosquitto). The password is read from standard input, one line.
     Passwd {
@@ -86,6 +91,13 @@ enum Cmd {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum SlotCmd {
+    /// Choose the SKUs for the forward area and size their space (fluid model); the last two
+    /// lines are `skus_forward: N` and `benefit: X`.
+    Plan(floorctl::slot::PlanOptions),
 }
 
 #[derive(Debug, Subcommand)]
@@ -189,6 +201,9 @@ async fn execute(cmd: Cmd) -> anyhow::Result<()> {
             policy,
             json,
         } => route(&layout, &picks, &policy, json),
+        Cmd::Slot { which } => match *which {
+            SlotCmd::Plan(opts) => floorctl::slot::plan(&opts),
+        },
         Cmd::Passwd {
             file,
             user,

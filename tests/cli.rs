@@ -186,3 +186,125 @@ fn route_prints_the_length_last_and_the_visiting_order_as_json() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown policy `zigzag`"));
 }
+
+#[test]
+fn slot_plan_prints_the_count_and_benefit_last_and_writes_the_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    let skus = dir.path().join("skus.csv");
+    std::fs::write(&skus, "Item,Freq,Volume,note\na,1,26,x\nb,1,3,y\nc,1,1,z\n").unwrap();
+    let out = dir.path().join("plan.csv");
+    let run = |policy: &str| {
+        let o = floorctl()
+            .args(["slot", "plan", "--skus"])
+            .arg(&skus)
+            .args([
+                "--sku-column",
+                "Item",
+                "--picks-column",
+                "Freq",
+                "--flow-column",
+                "Volume",
+            ])
+            .args([
+                "--volume",
+                "1",
+                "--saving-per-pick",
+                "100",
+                "--restock-cost",
+                "1",
+            ])
+            .args(["--policy", policy, "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let text = String::from_utf8(o.stdout).unwrap();
+        let lines: Vec<String> = text.lines().rev().take(2).map(str::to_string).collect();
+        (lines[1].clone(), lines[0].clone())
+    };
+    // 3 picks × 100 less the restocks: 90 for equal space, (√26 + √3 + 1)² for the optimum.
+    assert_eq!(
+        run("equal-space"),
+        ("skus_forward: 3".into(), "benefit: 210.000".into())
+    );
+    assert_eq!(
+        run("optimal"),
+        ("skus_forward: 3".into(), "benefit: 238.674".into())
+    );
+    let plan = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        plan.starts_with("sku,picks,flow,volume,restocks\n"),
+        "{plan}"
+    );
+    assert!(plan.contains("a,1,26,0.651127,39.930780"), "{plan}");
+
+    std::fs::write(&skus, "sku,picks,flow\na,1,-2\nb,x,1\n").unwrap();
+    let o = floorctl()
+        .args(["slot", "plan", "--skus"])
+        .arg(&skus)
+        .args([
+            "--volume",
+            "1",
+            "--saving-per-pick",
+            "1",
+            "--restock-cost",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(err.contains("line 3: picks `x` is not a number"), "{err}");
+}
+
+#[test]
+fn slot_plan_derives_picks_and_flow_from_order_lines_and_an_item_master() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines = dir.path().join("lines.tsv");
+    std::fs::write(
+        &lines,
+        "DATE\tORDER\tSKU\tPCS\n01/01/2017\t1\ta\t2\n01/01/2017\t1\tb\t1\n02/01/2017\t2\ta\t4\n",
+    )
+    .unwrap();
+    let master = dir.path().join("items.csv");
+    std::fs::write(&master, "SKU,unit_volume\na,0.5\n").unwrap();
+    let o = floorctl()
+        .args(["slot", "plan", "--order-lines"])
+        .arg(&lines)
+        .arg("--item-master")
+        .arg(&master)
+        .args([
+            "--date-column",
+            "DATE",
+            "--order-column",
+            "ORDER",
+            "--sku-column",
+            "SKU",
+        ])
+        .args([
+            "--units-column",
+            "PCS",
+            "--volume",
+            "10",
+            "--saving-per-pick",
+            "1",
+        ])
+        .args(["--restock-cost", "0.01"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(text.contains("3 lines, 2 SKUs over 2 days"), "{text}");
+    assert!(text.contains("unit volume: 1 for 1 of 2 SKUs"), "{text}");
+    // a: 1 line/day, 3 units × 0.5 = 1.5 per day; b: 0.5 lines/day, flow 0.5.
+    assert!(text.contains("picks forward per day: 1.500"), "{text}");
+    // Restocks (√1.5 + √0.5)² / 10 = 0.373 a day at 0.01 each.
+    assert!(
+        text.trim_end().ends_with("skus_forward: 2\nbenefit: 1.496"),
+        "{text}"
+    );
+}

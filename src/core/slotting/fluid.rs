@@ -352,7 +352,7 @@ mod tests {
         let p = plan(&skus, &costs, Allocation::Optimal).unwrap();
         let names: Vec<&str> = p.slots.iter().map(|s| skus[s.index].sku.as_str()).collect();
         // Every prefix of the ranking, by brute force: the plan's count is the best.
-        let mut ranked = vec![0usize, 2, 1];
+        let mut ranked = [0usize, 2, 1];
         ranked.sort_by(|&a, &b| {
             (skus[b].picks / skus[b].flow.sqrt()).total_cmp(&(skus[a].picks / skus[a].flow.sqrt()))
         });

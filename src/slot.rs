@@ -1,0 +1,298 @@
+//! `floorctl slot plan`: reads SKU demand (or order history and an item master) from CSV/TSV,
+//! plans the forward area, prints the plan and writes it per SKU.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+
+use crate::core::slotting::fluid::{self, Allocation, Costs, Plan, SkuDemand};
+use crate::core::slotting::velocity::{self, Line};
+
+/// Column names of the inputs.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Columns {
+    /// SKU column.
+    #[arg(long, default_value = "sku")]
+    pub sku_column: String,
+    /// Picks-per-period column (SKU file).
+    #[arg(long, default_value = "picks")]
+    pub picks_column: String,
+    /// Flow-per-period column (SKU file).
+    #[arg(long, default_value = "flow")]
+    pub flow_column: String,
+    /// Optional least-space column (SKU file).
+    #[arg(long, default_value = "min")]
+    pub min_column: String,
+    /// Optional most-space column (SKU file).
+    #[arg(long, default_value = "max")]
+    pub max_column: String,
+    /// Date column (order lines; dd/mm/yyyy or yyyy-mm-dd).
+    #[arg(long, default_value = "date")]
+    pub date_column: String,
+    /// Order column (order lines).
+    #[arg(long, default_value = "order")]
+    pub order_column: String,
+    /// Units column (order lines).
+    #[arg(long, default_value = "units")]
+    pub units_column: String,
+    /// Unit volume column (item master).
+    #[arg(long, default_value = "unit_volume")]
+    pub volume_column: String,
+}
+
+/// `floorctl slot plan` options.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PlanOptions {
+    /// SKU demand CSV: sku, picks, flow per period (optional min, max).
+    #[arg(
+        long,
+        conflicts_with = "order_lines",
+        required_unless_present = "order_lines"
+    )]
+    pub skus: Option<PathBuf>,
+    /// Order history (CSV or TSV: date, order, sku, units); picks and flow are derived per day.
+    #[arg(long)]
+    pub order_lines: Option<PathBuf>,
+    /// Item master with unit volumes (with --order-lines); SKUs absent from it count 1.
+    #[arg(long, requires = "order_lines")]
+    pub item_master: Option<PathBuf>,
+    /// Half-life in days for weighting order history toward recent days (default: none).
+    #[arg(long, requires = "order_lines")]
+    pub half_life: Option<f64>,
+    /// Forward volume.
+    #[arg(long)]
+    pub volume: f64,
+    /// Saving per pick served forward.
+    #[arg(long)]
+    pub saving_per_pick: f64,
+    /// Cost of one restock.
+    #[arg(long)]
+    pub restock_cost: f64,
+    /// How space is shared: optimal (square root of flow), equal-space or equal-time.
+    #[arg(long, default_value = "optimal")]
+    pub policy: String,
+    /// Write the per-SKU plan here as CSV.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub columns: Columns,
+}
+
+/// Runs `slot plan`, printing the summary with `skus_forward` and `benefit` last.
+pub fn plan(o: &PlanOptions) -> anyhow::Result<()> {
+    let Some(rule) = Allocation::from_name(&o.policy) else {
+        bail!(
+            "--policy `{}` is not one of optimal, equal-space, equal-time",
+            o.policy
+        );
+    };
+    let c = &o.columns;
+    let (skus, period) = match (&o.skus, &o.order_lines) {
+        (Some(path), _) => (read_skus(path, c)?, "period"),
+        (None, Some(path)) => {
+            let history = read_lines(path, c)?;
+            let volumes = match &o.item_master {
+                Some(p) => read_volumes(p, c)?,
+                None => BTreeMap::new(),
+            };
+            let v = velocity::velocities(&history, o.half_life.unwrap_or(f64::INFINITY), &|sku| {
+                volumes.get(sku).copied().unwrap_or(1.0)
+            });
+            let missing = v.keys().filter(|s| !volumes.contains_key(*s)).count();
+            let days = history.iter().map(|l| l.day).max().unwrap_or(0)
+                - history.iter().map(|l| l.day).min().unwrap_or(0)
+                + 1;
+            println!(
+                "order lines: {} lines, {} SKUs over {days} days; picks and flow are per day",
+                history.len(),
+                v.len()
+            );
+            println!(
+                "unit volume: 1 for {missing} of {} SKUs (not in an item master)",
+                v.len()
+            );
+            (velocity::demands(&v), "day")
+        }
+        (None, None) => bail!("give --skus FILE or --order-lines FILE"),
+    };
+    let costs = Costs {
+        volume: o.volume,
+        saving_per_pick: o.saving_per_pick,
+        restock_cost: o.restock_cost,
+    };
+    let p = fluid::plan(&skus, &costs, rule)?;
+    println!("policy: {rule}");
+    println!("skus: {}", skus.len());
+    println!("picks forward per {period}: {:.3}", p.picks_forward);
+    println!("restocks per {period}: {:.3}", p.restocks);
+    if let Some(out) = &o.out {
+        write_plan(out, &skus, &p)?;
+        println!("plan written to {}", out.display());
+    }
+    println!("skus_forward: {}", p.slots.len());
+    println!("benefit: {:.3}", p.benefit);
+    Ok(())
+}
+
+fn write_plan(out: &Path, skus: &[SkuDemand], p: &Plan) -> anyhow::Result<()> {
+    let mut w =
+        csv::Writer::from_path(out).with_context(|| format!("writing {}", out.display()))?;
+    w.write_record(["sku", "picks", "flow", "volume", "restocks"])?;
+    for s in &p.slots {
+        let d = &skus[s.index];
+        w.write_record([
+            d.sku.clone(),
+            d.picks.to_string(),
+            d.flow.to_string(),
+            format!("{:.6}", s.volume),
+            format!("{:.6}", s.restocks),
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// A CSV or TSV file (tab when the header has one) with its header's column positions.
+struct Table {
+    reader: csv::Reader<std::fs::File>,
+    header: Vec<String>,
+    path: PathBuf,
+}
+
+impl Table {
+    fn open(path: &Path) -> anyhow::Result<Table> {
+        let first = std::fs::read_to_string(path)
+            .with_context(|| format!("reading {}", path.display()))?
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let delimiter = if first.contains('\t') { b'\t' } else { b',' };
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .flexible(false)
+            .from_path(path)?;
+        let header = reader
+            .headers()?
+            .iter()
+            .map(|h| h.trim().to_string())
+            .collect();
+        Ok(Table {
+            reader,
+            header,
+            path: path.to_path_buf(),
+        })
+    }
+
+    fn column(&self, name: &str) -> anyhow::Result<usize> {
+        self.header.iter().position(|h| h == name).with_context(|| {
+            format!(
+                "{}: no column `{name}` (columns: {}); name it with the matching --…-column flag",
+                self.path.display(),
+                self.header.join(", ")
+            )
+        })
+    }
+
+    fn optional(&self, name: &str) -> Option<usize> {
+        self.header.iter().position(|h| h == name)
+    }
+
+    /// Every row as fields, with its line number; every bad row is reported at once by `each`.
+    fn rows<T>(
+        mut self,
+        mut each: impl FnMut(&csv::StringRecord) -> Result<T, String>,
+    ) -> anyhow::Result<Vec<T>> {
+        let mut out = Vec::new();
+        let mut problems = Vec::new();
+        for (n, row) in self.reader.records().enumerate() {
+            let line = n + 2;
+            match row.map_err(|e| e.to_string()).and_then(|r| each(&r)) {
+                Ok(v) => out.push(v),
+                Err(e) => problems.push(format!("line {line}: {e}")),
+            }
+        }
+        if problems.is_empty() {
+            Ok(out)
+        } else {
+            let shown: Vec<&String> = problems.iter().take(20).collect();
+            bail!(
+                "{} has {} bad row(s):\n  - {}",
+                self.path.display(),
+                problems.len(),
+                shown
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join("\n  - ")
+            )
+        }
+    }
+}
+
+fn number(r: &csv::StringRecord, i: usize, what: &str) -> Result<f64, String> {
+    let text = r.get(i).unwrap_or("").trim();
+    text.parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite())
+        .ok_or_else(|| format!("{what} `{text}` is not a number"))
+}
+
+fn read_skus(path: &Path, c: &Columns) -> anyhow::Result<Vec<SkuDemand>> {
+    let t = Table::open(path)?;
+    let (sku, picks, flow) = (
+        t.column(&c.sku_column)?,
+        t.column(&c.picks_column)?,
+        t.column(&c.flow_column)?,
+    );
+    let (min, max) = (t.optional(&c.min_column), t.optional(&c.max_column));
+    t.rows(|r| {
+        let bound = |i: Option<usize>, what, default| match i.and_then(|i| r.get(i)).map(str::trim)
+        {
+            None | Some("") => Ok(default),
+            Some(_) => number(r, i.expect("present"), what),
+        };
+        Ok(SkuDemand {
+            sku: r.get(sku).unwrap_or("").trim().to_string(),
+            picks: number(r, picks, "picks")?,
+            flow: number(r, flow, "flow")?,
+            min: bound(min, "min", 0.0)?,
+            max: bound(max, "max", f64::INFINITY)?,
+        })
+    })
+}
+
+/// Reads order lines (date, order, sku, units; CSV or TSV).
+pub fn read_lines(path: &Path, c: &Columns) -> anyhow::Result<Vec<Line>> {
+    let t = Table::open(path)?;
+    let (date, order, sku, units) = (
+        t.column(&c.date_column)?,
+        t.column(&c.order_column)?,
+        t.column(&c.sku_column)?,
+        t.column(&c.units_column)?,
+    );
+    t.rows(|r| {
+        let d = r.get(date).unwrap_or("");
+        Ok(Line {
+            day: velocity::parse_day(d)
+                .ok_or_else(|| format!("date `{d}` is not dd/mm/yyyy or yyyy-mm-dd"))?,
+            order: r.get(order).unwrap_or("").trim().to_string(),
+            sku: r.get(sku).unwrap_or("").trim().to_string(),
+            units: number(r, units, "units")?,
+        })
+    })
+}
+
+fn read_volumes(path: &Path, c: &Columns) -> anyhow::Result<BTreeMap<String, f64>> {
+    let t = Table::open(path)?;
+    let (sku, vol) = (t.column(&c.sku_column)?, t.column(&c.volume_column)?);
+    Ok(t.rows(|r| {
+        Ok((
+            r.get(sku).unwrap_or("").trim().to_string(),
+            number(r, vol, "unit volume")?,
+        ))
+    })?
+    .into_iter()
+    .collect())
+}
