@@ -109,6 +109,8 @@ enum BenchCmd {
     Routing(floorctl::bench::routing::RoutingBenchOptions),
     /// Scan to next-direction latency with many handhelds, beside the bare broker round trip.
     Scanners(floorctl::bench::scanners::ScannersBenchOptions),
+    /// Random, ABC and fluid-optimal forward areas on real order lines, and planning time.
+    Slotting(floorctl::bench::slotting::SlottingBenchOptions),
 }
 
 fn main() -> ExitCode {
@@ -195,6 +197,9 @@ async fn execute(cmd: Cmd) -> anyhow::Result<()> {
         Cmd::Bench {
             which: BenchCmd::Scanners(opts),
         } => floorctl::bench::scanners::run(&opts).await,
+        Cmd::Bench {
+            which: BenchCmd::Slotting(opts),
+        } => floorctl::bench::slotting::run(&opts),
         Cmd::Route {
             layout,
             picks,

@@ -5,6 +5,7 @@ mod farm;
 pub mod plc;
 pub mod routing;
 pub mod scanners;
+pub mod slotting;
 
 use std::path::Path;
 
