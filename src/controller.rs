@@ -244,6 +244,9 @@ impl Shell {
                 Command::AlarmCleared { source, text } => {
                     tracing::info!(%source, alarm = %text, "alarm cleared")
                 }
+                Command::Transfer { sku, qty, to } => {
+                    tracing::info!(%sku, qty, face = %to, "transfer asked of the distribution centre")
+                }
                 Command::Record(_) => {}
             }
         }

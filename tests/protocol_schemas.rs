@@ -2,7 +2,7 @@
 //! controller sends is validated against them, and they accept what handhelds send and refuse
 //! what they must not.
 
-use floorctl::core::{Command, Core, Event};
+use floorctl::core::{Command, Core, Event, PickFace};
 use floorctl::demo;
 use floorctl_protocol::order::Order;
 use floorctl_protocol::scanner::{ScanWhat, Up, UpBody, SCHEMA_VERSION};
@@ -58,6 +58,7 @@ fn every_handheld_message_matches_its_schema_and_the_schemas_refuse_strays() {
         UpBody::ToteClosed { tote: 3 },
         UpBody::ToteFull { tote: 3 },
         UpBody::Accept,
+        UpBody::Replenished { task: 4, qty: 12 },
         UpBody::Break,
         UpBody::Resume,
         UpBody::Presence { online: false },
@@ -136,6 +137,36 @@ fn sent_by_the_controller() -> Vec<Command> {
             },
         );
     }
+    // A pick face below its minimum: the next handheld to log in (h1 still carries its tote) is
+    // sent to refill it.
+    send(
+        &mut core,
+        Event::Stock {
+            sku: "S1".into(),
+            location: "R-01".into(),
+            qty: 50,
+        },
+    );
+    send(
+        &mut core,
+        Event::PickFaces {
+            faces: vec![PickFace {
+                location: "A-01".into(),
+                sku: "S1".into(),
+                min: 2,
+                max: 10,
+            }],
+        },
+    );
+    let mut login = up("l2", UpBody::Login { picker: "p".into() });
+    login.seq = Some(100);
+    send(
+        &mut core,
+        Event::Scanner {
+            scanner: "h2".into(),
+            msg: login,
+        },
+    );
     out
 }
 
@@ -165,6 +196,7 @@ fn every_direction_and_error_the_controller_sends_matches_the_schemas() {
         "offer",
         "paused",
         "pick",
+        "replenish",
         "tote_complete",
         "wait",
     ];

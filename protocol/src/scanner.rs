@@ -129,6 +129,13 @@ pub enum UpBody {
     },
     /// The picker takes the trip offered.
     Accept,
+    /// Stock moved from reserve to a pick face, as directed.
+    Replenished {
+        /// Replenishment task.
+        task: u64,
+        /// Units moved (fewer than directed when reserve held fewer).
+        qty: u32,
+    },
     /// The picker takes a break; the work waits.
     Break,
     /// Back from the break.
@@ -153,6 +160,7 @@ impl UpBody {
             UpBody::Scan { .. } => "scan",
             UpBody::Short { .. } => "short",
             UpBody::Accept => "accept",
+            UpBody::Replenished { .. } => "replenished",
             UpBody::Break => "break",
             UpBody::Resume => "resume",
             UpBody::Logout => "logout",
@@ -254,6 +262,19 @@ pub enum Task {
         lines_left: u32,
         /// The scan expected next.
         expect: Expect,
+    },
+    /// Move `qty` of `sku` from the reserve location `from` to the pick face `to`.
+    Replenish {
+        /// Replenishment task.
+        task: u64,
+        /// SKU.
+        sku: String,
+        /// Reserve location.
+        from: String,
+        /// Pick face.
+        to: String,
+        /// Units.
+        qty: u32,
     },
     /// All lines picked: close the tote.
     CloseTote {

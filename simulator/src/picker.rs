@@ -310,6 +310,13 @@ impl<'a> Handheld<'a> {
         };
         match task {
             Task::Offer { .. } => Some((scan_ms, Action::Send(UpBody::Accept))),
+            Task::Replenish { task, to, qty, .. } => {
+                let walk_ms = self.walk_to(Some(&to));
+                Some((
+                    self.cfg.pick_ms + walk_ms,
+                    Action::Send(UpBody::Replenished { task, qty }),
+                ))
+            }
             Task::Pick {
                 order,
                 line,

@@ -58,6 +58,15 @@ pub enum Command {
         /// Its text.
         text: String,
     },
+    /// Ask the distribution centre for stock (an inter-site transfer order).
+    Transfer {
+        /// SKU.
+        sku: String,
+        /// Units.
+        qty: u32,
+        /// The pick face they are for.
+        to: String,
+    },
     /// Persist the current state of an order or tote.
     Record(Record),
 }

@@ -190,6 +190,18 @@ pub enum Event {
         /// Why, when down.
         reason: Option<String>,
     },
+    /// The forward-area plan's pick faces (replacing any before).
+    PickFaces {
+        /// Faces.
+        faces: Vec<super::PickFace>,
+    },
+    /// Stock to bring forward ahead of a peak, moved from `not_before` on (the night before).
+    Moves {
+        /// Moves.
+        moves: Vec<super::Move>,
+        /// When the tasks may start.
+        not_before: u64,
+    },
     /// Time passed: orders whose release time came are released, cut-offs are projected.
     /// Journalled when [`super::Core::next_tick`] says so; its time is the journal's.
     Tick,
@@ -214,6 +226,8 @@ impl Event {
             Event::EquipmentCommand { .. } => "equipment_command",
             Event::PlcLink { .. } => "plc_link",
             Event::Tick => "tick",
+            Event::PickFaces { .. } => "pick_faces",
+            Event::Moves { .. } => "moves",
         }
     }
 }

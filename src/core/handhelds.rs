@@ -175,6 +175,7 @@ impl Core {
                 self.direct(scanner, out);
                 Ok(())
             }
+            UpBody::Replenished { task, qty } => self.replenished(scanner, *task, *qty, out),
             UpBody::ToteClosed { tote } => self.tote_closed(scanner, *tote, out),
             UpBody::ToteFull { tote } => self.tote_full(scanner, *tote, out),
             UpBody::Presence { .. } => Ok(()),
@@ -296,10 +297,11 @@ impl Core {
             o.order.lines.push(OrderLine {
                 sku: directed.sku.clone(),
                 qty,
-                location,
+                location: location.clone(),
             });
             o.picked.push(None);
             let added = (o.order.lines.len() - 1) as u32;
+            self.add_open_picks(&location, i64::from(qty));
             // The rest is picked next, before the trip goes on.
             let state = self.scanners.get_mut(scanner).expect("exists");
             state.trip.stops.push_front((order.to_string(), added));
@@ -321,7 +323,7 @@ impl Core {
         };
         let o = self.orders.get_mut(&order).expect("directed orders exist");
         o.picked[line as usize] = Some(qty);
-        let l = &o.order.lines[line as usize];
+        let l = o.order.lines[line as usize].clone();
         if let Some(held) = self
             .stock
             .get_mut(&l.sku)
@@ -329,6 +331,9 @@ impl Core {
         {
             *held = held.saturating_sub(qty);
         }
+        self.add_open_picks(&l.location, -i64::from(l.qty));
+        // A short found the face short: refill it before anything else.
+        self.check_face(&l.location, qty < l.qty, out);
         self.advance(scanner);
         self.direct(scanner, out);
     }
@@ -445,7 +450,12 @@ impl Core {
                     .is_some_and(|t| now.saturating_sub(t) >= timeout)
                     && matches!(
                         s.work,
-                        Some(Work::Offered | Work::Picking { .. } | Work::Closing { .. })
+                        Some(
+                            Work::Offered
+                                | Work::Picking { .. }
+                                | Work::Closing { .. }
+                                | Work::Replenishing { .. }
+                        )
                     )
             })
             .map(|(id, _)| id.clone())

@@ -12,6 +12,7 @@ mod handhelds;
 mod layout;
 mod picking;
 mod release;
+mod replenish;
 pub use floorctl_protocol::routing;
 pub mod slotting;
 mod sorting;
@@ -27,6 +28,7 @@ pub use layout::{ChuteChoice, Layout};
 #[cfg(test)]
 use release::RISK_CHECK_MS;
 pub use release::{Cutoff, Release, Wave};
+pub use replenish::{FaceStatus, Move, PickFace};
 
 use floorctl_protocol::order::{Order, Priority};
 use floorctl_protocol::scanner::{Direction, Expect};
@@ -86,6 +88,8 @@ enum Work {
     Closing { order: String, tote: u32 },
     /// Carrying the closed totes to the conveyor; done when the conveyor has seen them all.
     Delivering { totes: Vec<u32> },
+    /// Moving stock from reserve to a pick face.
+    Replenishing { task: u64 },
 }
 
 /// One handheld.
@@ -138,6 +142,10 @@ pub struct Summary {
     pub equipment: BTreeMap<String, Equipment>,
     /// Progress per cut-off.
     pub waves: BTreeMap<String, Wave>,
+    /// Replenishment tasks made.
+    pub replenishments: u32,
+    /// Replenishment tasks done.
+    pub replenished: u32,
 }
 
 /// The warehouse state.
@@ -174,6 +182,15 @@ pub struct Core {
     first_line: Option<Millis>,
     /// When the cut-offs were last projected.
     last_projection: Millis,
+    /// Forward pick faces by location.
+    faces: BTreeMap<String, PickFace>,
+    /// Units released orders will still pick, per location.
+    open_picks: BTreeMap<String, u32>,
+    /// Replenishment tasks not yet done.
+    replenishments: BTreeMap<u64, replenish::Replenishment>,
+    next_replenishment: u64,
+    /// Units asked of the DC per SKU.
+    transfers: BTreeMap<String, u32>,
 }
 
 impl Core {
@@ -200,6 +217,11 @@ impl Core {
             recent_lines: VecDeque::new(),
             first_line: None,
             last_projection: 0,
+            faces: BTreeMap::new(),
+            open_picks: BTreeMap::new(),
+            replenishments: BTreeMap::new(),
+            next_replenishment: 1,
+            transfers: BTreeMap::new(),
         }
     }
 
@@ -216,7 +238,10 @@ impl Core {
                     .entry(sku.clone())
                     .or_default()
                     .insert(location.clone(), *qty);
+                self.check_face(location, false, &mut out);
             }
+            Event::PickFaces { faces } => self.set_faces(faces, &mut out),
+            Event::Moves { moves, not_before } => self.plan_moves(moves, *not_before, &mut out),
             Event::HandheldLost { scanner } => self.handheld_lost(scanner, &mut out),
             Event::ToteEntered {
                 conveyor,
@@ -317,6 +342,8 @@ impl Core {
             backordered: self.summary.backordered,
             shorts: self.summary.shorts,
             refused: self.summary.refused,
+            replenishments: self.summary.replenishments,
+            replenished: self.summary.replenished,
             outcomes: self.summary.outcomes.clone(),
             chute_outcomes: self.summary.chute_outcomes.clone(),
             active_alarms: self.summary.active_alarms.clone(),
@@ -442,3 +469,5 @@ mod tests_equipment;
 mod tests_handhelds;
 #[cfg(test)]
 mod tests_release;
+#[cfg(test)]
+mod tests_replenish;

@@ -94,7 +94,9 @@ impl Core {
             .collect();
         for scanner in idle {
             // An idle handheld already shows Wait: only news is worth a message.
-            if !self.queue.values().any(|id| self.has_room(id)) {
+            if !self.queue.values().any(|id| self.has_room(id))
+                && self.next_replenishment().is_none()
+            {
                 break;
             }
             self.assign_next(&scanner, out);
@@ -105,6 +107,13 @@ impl Core {
     /// route order), or tells it to wait. An order handed back unfinished keeps its tote and the
     /// lines already picked.
     pub(super) fn assign_next(&mut self, scanner: &str, out: &mut Vec<Command>) {
+        // Keeping the pick faces stocked comes before picking from them.
+        if let Some(task) = self.next_replenishment() {
+            self.scanners.entry(scanner.to_string()).or_default().trip = Trip::default();
+            self.assign_replenishment(scanner, task);
+            self.direct(scanner, out);
+            return;
+        }
         let batch = self.choose_batch();
         let mut cart = Vec::new();
         for order in batch {
@@ -206,6 +215,13 @@ impl Core {
         let Some(state) = self.scanners.get_mut(scanner) else {
             return;
         };
+        if let Some(Work::Replenishing { task }) = state.work {
+            state.work = None;
+            state.direction = None;
+            self.unassign_replenishment(task);
+            self.wake_idle(out);
+            return;
+        }
         if !matches!(
             state.work,
             Some(Work::Offered | Work::Picking { .. } | Work::Closing { .. })
@@ -268,6 +284,16 @@ impl Core {
                 }
             }
             Some(Work::Closing { tote, .. }) => Task::CloseTote { tote: *tote },
+            Some(Work::Replenishing { task }) => {
+                let r = &self.replenishments[task];
+                Task::Replenish {
+                    task: *task,
+                    sku: r.sku.clone(),
+                    from: r.from.clone(),
+                    to: r.to.clone(),
+                    qty: r.qty,
+                }
+            }
             Some(Work::Delivering { totes }) => Task::ToteComplete {
                 tote: totes.first().copied().unwrap_or_default(),
                 conveyor: self.layout.pick_conveyor.clone(),

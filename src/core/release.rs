@@ -124,7 +124,13 @@ impl Core {
                     .is_some_and(|w| w.sorted < w.orders || w.at_risk)
         });
         let risk = timed_open.then_some(self.last_projection + RISK_CHECK_MS);
-        [release, prepick, risk].into_iter().flatten().min()
+        let moves = self
+            .replenishments
+            .values()
+            .filter(|r| r.assigned.is_none() && r.not_before > self.now)
+            .map(|r| r.not_before)
+            .min();
+        [release, prepick, risk, moves].into_iter().flatten().min()
     }
 
     /// The clock moved: release what is due, project the cut-offs, give idle pickers work.
@@ -185,6 +191,19 @@ impl Core {
 
     /// Puts an order in the pickers' queue.
     pub(super) fn release(&mut self, id: &str, out: &mut Vec<Command>) {
+        if self.orders[id].status == OrderStatus::Waiting {
+            // Released for the first time: its lines are demand on their faces now.
+            let lines: Vec<(String, u32)> = self.orders[id]
+                .order
+                .lines
+                .iter()
+                .map(|l| (l.location.clone(), l.qty))
+                .collect();
+            for (location, qty) in lines {
+                self.add_open_picks(&location, i64::from(qty));
+                self.check_face(&location, false, out);
+            }
+        }
         let key = self.orders[id].key;
         self.queue.insert(key, id.to_string());
         self.set_order_status(id, OrderStatus::Released);

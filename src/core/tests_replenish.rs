@@ -1,0 +1,174 @@
+//! Pick faces kept stocked: refills from reserve when projected stock reaches the minimum,
+//! emergencies on a short, DC transfers when reserve is out, peak moves held until their time.
+
+use floorctl_protocol::order::Order;
+use floorctl_protocol::scanner::{ScanWhat, Task, UpBody};
+
+use super::tests::{layout, login, rejects, up};
+use super::*;
+
+fn stock(sku: &str, location: &str, qty: u32) -> Event {
+    Event::Stock {
+        sku: sku.into(),
+        location: location.into(),
+        qty,
+    }
+}
+
+fn face(min: u32, max: u32) -> Event {
+    Event::PickFaces {
+        faces: vec![PickFace {
+            location: "A-01".into(),
+            sku: "S".into(),
+            min,
+            max,
+        }],
+    }
+}
+
+fn want(id: &str, qty: u32) -> Event {
+    Event::OrderReceived {
+        order: Order::one_line(id, "11:00", "S", qty, "A-01"),
+    }
+}
+
+fn last_task(cmds: &[Command]) -> Option<Task> {
+    cmds.iter().rev().find_map(|c| match c {
+        Command::Direct { direction, .. } => Some(direction.task.clone()),
+        _ => None,
+    })
+}
+
+/// A face A-01 for SKU S (min 2, max 10) holding 5, and 100 in reserve at R-01.
+fn stocked() -> Core {
+    let mut core = Core::new(layout());
+    core.handle(&stock("S", "A-01", 5), 0);
+    core.handle(&stock("S", "R-01", 100), 0);
+    core.handle(&face(2, 10), 0);
+    core
+}
+
+#[test]
+fn released_demand_that_takes_a_face_to_its_minimum_refills_it_from_reserve_first() {
+    let mut core = stocked();
+    assert!(
+        core.replenishments.is_empty(),
+        "5 on hand is above the minimum"
+    );
+    core.handle(&want("o1", 4), 0);
+    // Projected 5 - 4 = 1: refill to 10 takes 9.
+    let cmds = login(&mut core, "h1");
+    let Some(Task::Replenish {
+        task,
+        sku,
+        from,
+        to,
+        qty,
+    }) = last_task(&cmds)
+    else {
+        panic!("a replenishment before the pick: {cmds:?}")
+    };
+    assert_eq!(
+        (sku.as_str(), from.as_str(), to.as_str(), qty),
+        ("S", "R-01", "A-01", 9)
+    );
+    let too_many = core.handle(&up("h1", "r0", UpBody::Replenished { task, qty: 101 }), 1);
+    assert_eq!(
+        rejects(&too_many),
+        ["101 moved is more than the 100 R-01 holds; count it and send what was moved"]
+    );
+    let cmds = core.handle(&up("h1", "r1", UpBody::Replenished { task, qty: 9 }), 1);
+    assert_eq!(core.stock["S"]["A-01"], 14);
+    assert_eq!(core.stock["S"]["R-01"], 91);
+    assert!(
+        matches!(last_task(&cmds), Some(Task::Pick { .. })),
+        "then the pick: {cmds:?}"
+    );
+    let faces = core.faces();
+    assert_eq!(faces[0].1.projected(), 10);
+    assert_eq!(core.summary().replenished, 1);
+}
+
+#[test]
+fn a_short_at_a_face_makes_an_emergency_refill_that_goes_first() {
+    let mut core = stocked();
+    core.handle(&want("o1", 2), 0);
+    login(&mut core, "h1");
+    for (id, what, code) in [("l", ScanWhat::Location, "A-01"), ("s", ScanWhat::Sku, "S")] {
+        core.handle(
+            &up(
+                "h1",
+                id,
+                UpBody::Scan {
+                    what,
+                    code: code.into(),
+                },
+            ),
+            1,
+        );
+    }
+    let body = UpBody::Short {
+        order: "o1".into(),
+        line: 0,
+        found: 0,
+        tote: 1,
+    };
+    core.handle(&up("h1", "short", body), 1);
+    let urgent: Vec<_> = core
+        .replenishments
+        .values()
+        .filter(|r| r.emergency)
+        .collect();
+    assert_eq!(urgent.len(), 1, "{:?}", core.replenishments);
+    assert_eq!(
+        urgent[0].qty, 10,
+        "the face was counted empty: refill to its maximum"
+    );
+}
+
+#[test]
+fn what_reserve_cannot_give_is_asked_of_the_distribution_centre_once() {
+    let mut core = Core::new(layout());
+    core.handle(&stock("S", "A-01", 1), 0);
+    core.handle(&stock("S", "R-01", 3), 0);
+    let cmds = core.handle(&face(2, 10), 0);
+    assert!(
+        cmds.contains(&Command::Transfer {
+            sku: "S".into(),
+            qty: 6,
+            to: "A-01".into()
+        }),
+        "9 needed, 3 in reserve: {cmds:?}"
+    );
+    let again = core.handle(&stock("S", "A-01", 1), 0);
+    assert!(
+        !again.iter().any(|c| matches!(c, Command::Transfer { .. })),
+        "{again:?}"
+    );
+}
+
+#[test]
+fn peak_moves_wait_for_their_time_and_then_go_to_the_handhelds() {
+    let mut core = stocked();
+    login(&mut core, "h1");
+    let night = 20 * 3_600_000;
+    let moves = vec![Move {
+        sku: "S".into(),
+        qty: 40,
+        to: "A-01".into(),
+    }];
+    let cmds = core.handle(
+        &Event::Moves {
+            moves,
+            not_before: night,
+        },
+        1_000,
+    );
+    assert_eq!(last_task(&cmds), None, "held until the night");
+    assert_eq!(core.next_tick(), Some(night));
+    let cmds = core.handle(&Event::Tick, night);
+    assert!(
+        matches!(last_task(&cmds), Some(Task::Replenish { qty: 40, .. })),
+        "{cmds:?}"
+    );
+}
