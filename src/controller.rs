@@ -11,7 +11,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Broker, Config};
-use crate::core::{Command, Core, Event, Millis, Record, Summary};
+use crate::core::{Command, Core, Event, Millis, Move, PickFace, Record, Summary};
 use crate::plc::{self, PlcCommand, PlcStatus, StatusBoard};
 use crate::scanners::{self, Outgoing};
 use crate::store::{Store, StoreError};
@@ -161,6 +161,34 @@ impl Controller {
             .send(Inbound::new(Event::OrderReceived { order }))
             .await
             .is_ok()
+    }
+
+    /// Installs the forward-area plan's pick faces (journalled); faces below their minimum are
+    /// refilled from reserve.
+    pub async fn set_pick_faces(&self, faces: Vec<PickFace>) -> bool {
+        self.journalled(Event::PickFaces { faces }).await
+    }
+
+    /// Queues peak pre-positioning moves, handed to handhelds from `not_before` (ms since the
+    /// epoch; the night before the peak).
+    pub async fn preposition(&self, moves: Vec<Move>, not_before: Millis) -> bool {
+        self.journalled(Event::Moves { moves, not_before }).await
+    }
+
+    /// Sets the units on hand at a location, as the stock system counts them.
+    pub async fn stock(&self, sku: &str, location: &str, qty: u32) -> bool {
+        self.journalled(Event::Stock {
+            sku: sku.into(),
+            location: location.into(),
+            qty,
+        })
+        .await
+    }
+
+    /// Hands an event to the core and waits until it is journalled.
+    async fn journalled(&self, event: Event) -> bool {
+        let (inbound, outcome) = Inbound::with_receipt(event);
+        self.inbound.send(inbound).await.is_ok() && outcome.await.is_ok()
     }
 
     /// Sends a PackML command to a machine on behalf of `by`, once the PackML rules allow it in

@@ -324,6 +324,19 @@ impl Core {
         let o = self.orders.get_mut(&order).expect("directed orders exist");
         o.picked[line as usize] = Some(qty);
         let l = o.order.lines[line as usize].clone();
+        self.summary.lines_picked += 1;
+        if self.faces.contains_key(&l.location) {
+            self.summary.lines_forward += 1;
+            let held = self
+                .stock
+                .get(&l.sku)
+                .and_then(|s| s.get(&l.location))
+                .copied()
+                .unwrap_or(0);
+            if held < qty {
+                self.summary.empty_face_picks += 1;
+            }
+        }
         if let Some(held) = self
             .stock
             .get_mut(&l.sku)

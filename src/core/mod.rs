@@ -146,6 +146,20 @@ pub struct Summary {
     pub replenishments: u32,
     /// Replenishment tasks done.
     pub replenished: u32,
+    /// Emergency replenishments (a short found a face empty).
+    pub emergencies: u32,
+    /// Lines picked, and of them at a forward pick face.
+    pub lines_picked: u32,
+    /// Lines picked at a forward pick face.
+    pub lines_forward: u32,
+    /// Picks of more than a face's book stock held (the face ran empty before its refill).
+    pub empty_face_picks: u32,
+    /// Forward pick faces with their stock, by location.
+    pub forward: BTreeMap<String, FaceStatus>,
+    /// Replenishment tasks not yet done.
+    pub open_replenishments: usize,
+    /// Faces whose projected stock is below zero: a stock-out coming.
+    pub stockouts: Vec<String>,
 }
 
 /// The warehouse state.
@@ -330,6 +344,14 @@ impl Core {
     pub fn summary(&self) -> Summary {
         let mut s = self.summary.clone();
         s.equipment = self.equipment.clone();
+        s.forward = self.faces().into_iter().collect();
+        s.open_replenishments = self.replenishments.len();
+        s.stockouts = s
+            .forward
+            .iter()
+            .filter(|(_, f)| f.projected() < 0)
+            .map(|(l, _)| l.clone())
+            .collect();
         s
     }
 
@@ -344,12 +366,20 @@ impl Core {
             refused: self.summary.refused,
             replenishments: self.summary.replenishments,
             replenished: self.summary.replenished,
+            emergencies: self.summary.emergencies,
+            lines_picked: self.summary.lines_picked,
+            lines_forward: self.summary.lines_forward,
+            empty_face_picks: self.summary.empty_face_picks,
             outcomes: self.summary.outcomes.clone(),
             chute_outcomes: self.summary.chute_outcomes.clone(),
             active_alarms: self.summary.active_alarms.clone(),
             equipment: self.equipment.clone(),
             ..Summary::default()
         };
+        let live = self.summary();
+        s.forward = live.forward;
+        s.open_replenishments = live.open_replenishments;
+        s.stockouts = live.stockouts;
         for o in self.orders.values() {
             s.picked += usize::from(is_picked(o.status));
             s.sorted += usize::from(o.status == OrderStatus::Sorted);

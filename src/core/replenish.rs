@@ -199,6 +199,7 @@ impl Core {
                 },
             );
             self.summary.replenishments += 1;
+            self.summary.emergencies += u32::from(emergency);
             self.wake_idle(out);
         }
         if left > 0 {

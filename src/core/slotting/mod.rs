@@ -2,4 +2,5 @@
 //! by the fluid model, and the comparisons the planners are judged by.
 
 pub mod fluid;
+pub mod peak;
 pub mod velocity;
