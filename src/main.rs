@@ -207,7 +207,7 @@ async fn execute(cmd: Cmd) -> anyhow::Result<()> {
             json,
         } => route(&layout, &picks, &policy, json),
         Cmd::Slot { which } => match *which {
-            SlotCmd::Plan(opts) => floorctl::slot::plan(&opts),
+            SlotCmd::Plan(opts) => floorctl::slot::plan(&opts).await,
         },
         Cmd::Passwd {
             file,

@@ -47,18 +47,21 @@ pub struct PlanOptions {
     /// SKU demand CSV: sku, picks, flow per period (optional min, max).
     #[arg(
         long,
-        conflicts_with = "order_lines",
-        required_unless_present = "order_lines"
+        conflicts_with_all = ["order_lines", "database"],
+        required_unless_present_any = ["order_lines", "database"]
     )]
     pub skus: Option<PathBuf>,
     /// Order history (CSV or TSV: date, order, sku, units); picks and flow are derived per day.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "database")]
     pub order_lines: Option<PathBuf>,
-    /// Item master with unit volumes (with --order-lines); SKUs absent from it count 1.
-    #[arg(long, requires = "order_lines")]
+    /// The controller's own database: its journalled orders are the history.
+    #[arg(long)]
+    pub database: Option<PathBuf>,
+    /// Item master with unit volumes (with order history); SKUs absent from it count 1.
+    #[arg(long)]
     pub item_master: Option<PathBuf>,
     /// Half-life in days for weighting order history toward recent days (default: none).
-    #[arg(long, requires = "order_lines")]
+    #[arg(long)]
     pub half_life: Option<f64>,
     /// Forward volume.
     #[arg(long)]
@@ -80,7 +83,7 @@ pub struct PlanOptions {
 }
 
 /// Runs `slot plan`, printing the summary with `skus_forward` and `benefit` last.
-pub fn plan(o: &PlanOptions) -> anyhow::Result<()> {
+pub async fn plan(o: &PlanOptions) -> anyhow::Result<()> {
     let Some(rule) = Allocation::from_name(&o.policy) else {
         bail!(
             "--policy `{}` is not one of optimal, equal-space, equal-time",
@@ -88,10 +91,14 @@ pub fn plan(o: &PlanOptions) -> anyhow::Result<()> {
         );
     };
     let c = &o.columns;
-    let (skus, period) = match (&o.skus, &o.order_lines) {
+    let history = match (&o.order_lines, &o.database) {
+        (Some(path), _) => Some(read_lines(path, c)?),
+        (None, Some(db)) => Some(journal_lines(db).await?),
+        (None, None) => None,
+    };
+    let (skus, period) = match (&o.skus, history) {
         (Some(path), _) => (read_skus(path, c)?, "period"),
-        (None, Some(path)) => {
-            let history = read_lines(path, c)?;
+        (None, Some(history)) => {
             let volumes = match &o.item_master {
                 Some(p) => read_volumes(p, c)?,
                 None => BTreeMap::new(),
@@ -114,7 +121,7 @@ pub fn plan(o: &PlanOptions) -> anyhow::Result<()> {
             );
             (velocity::demands(&v), "day")
         }
-        (None, None) => bail!("give --skus FILE or --order-lines FILE"),
+        (None, None) => bail!("give --skus FILE, --order-lines FILE or --database FILE"),
     };
     let costs = Costs {
         volume: o.volume,
@@ -282,6 +289,36 @@ pub fn read_lines(path: &Path, c: &Columns) -> anyhow::Result<Vec<Line>> {
             units: number(r, units, "units")?,
         })
     })
+}
+
+/// The order lines the controller journalled, each on the day it was received.
+pub async fn journal_lines(db: &Path) -> anyhow::Result<Vec<Line>> {
+    if !db.exists() {
+        bail!("{} does not exist", db.display());
+    }
+    let store = crate::store::Store::open(db).await?;
+    let journal = store.journal().await;
+    store.close().await;
+    Ok(lines_of(&journal?))
+}
+
+/// Order lines from journal entries: every received order's lines, on its day (UTC).
+pub fn lines_of(journal: &[crate::store::Entry]) -> Vec<Line> {
+    journal
+        .iter()
+        .filter_map(|e| match &e.event {
+            crate::core::Event::OrderReceived { order } => Some((e.at, order)),
+            _ => None,
+        })
+        .flat_map(|(at, order)| {
+            order.lines.iter().map(move |l| Line {
+                day: (at / 86_400_000) as i64,
+                order: order.id.clone(),
+                sku: l.sku.clone(),
+                units: f64::from(l.qty),
+            })
+        })
+        .collect()
 }
 
 fn read_volumes(path: &Path, c: &Columns) -> anyhow::Result<BTreeMap<String, f64>> {

@@ -308,3 +308,49 @@ fn slot_plan_derives_picks_and_flow_from_order_lines_and_an_item_master() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn slot_plan_learns_from_the_controllers_own_journal() {
+    use floorctl::core::Event;
+    use floorctl_protocol::order::Order;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("floorctl.db");
+    let store = floorctl::store::Store::open(&db).await.unwrap();
+    let day = 86_400_000u64;
+    for (n, (at, sku, qty)) in [(0, "a", 2), (day, "a", 1), (day, "b", 4)]
+        .into_iter()
+        .enumerate()
+    {
+        let order = Event::OrderReceived {
+            order: Order::one_line(&format!("o{n}"), "11:00", sku, qty, "A-01"),
+        };
+        store.append(20_000 * day + at, &order, &[]).await.unwrap();
+    }
+    store.close().await;
+    let o = floorctl()
+        .args(["slot", "plan", "--database"])
+        .arg(&db)
+        .args([
+            "--volume",
+            "10",
+            "--saving-per-pick",
+            "1",
+            "--restock-cost",
+            "0",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(text.contains("3 lines, 2 SKUs over 2 days"), "{text}");
+    // a: 2 lines in 2 days; b: 1.
+    assert!(text.contains("picks forward per day: 1.500"), "{text}");
+    assert!(
+        text.trim_end().ends_with("skus_forward: 2\nbenefit: 1.500"),
+        "{text}"
+    );
+}
