@@ -85,6 +85,17 @@ pub enum Record {
         /// Tote it is picked into.
         tote: Option<u32>,
     },
+    /// A transfer order to the distribution centre, as requested.
+    Transfer {
+        /// Transfer number.
+        id: u64,
+        /// SKU.
+        sku: String,
+        /// Units.
+        qty: u32,
+        /// The pick face they are for.
+        face: String,
+    },
     /// A tote's state.
     Tote {
         /// Tote.

@@ -205,6 +205,8 @@ pub struct Core {
     next_replenishment: u64,
     /// Units asked of the DC per SKU.
     transfers: BTreeMap<String, u32>,
+    /// Number of the last transfer order.
+    next_transfer: u64,
 }
 
 impl Core {
@@ -236,6 +238,7 @@ impl Core {
             replenishments: BTreeMap::new(),
             next_replenishment: 1,
             transfers: BTreeMap::new(),
+            next_transfer: 0,
         }
     }
 

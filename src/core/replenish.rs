@@ -207,6 +207,13 @@ impl Core {
             if *asked < left {
                 let more = left - *asked;
                 *asked = left;
+                self.next_transfer += 1;
+                out.push(Command::Record(super::Record::Transfer {
+                    id: self.next_transfer,
+                    sku: sku.to_string(),
+                    qty: more,
+                    face: to.to_string(),
+                }));
                 out.push(Command::Transfer {
                     sku: sku.to_string(),
                     qty: more,

@@ -140,6 +140,13 @@ fn what_reserve_cannot_give_is_asked_of_the_distribution_centre_once() {
         }),
         "9 needed, 3 in reserve: {cmds:?}"
     );
+    let order = Record::Transfer {
+        id: 1,
+        sku: "S".into(),
+        qty: 6,
+        face: "A-01".into(),
+    };
+    assert!(cmds.contains(&Command::Record(order)), "kept as a transfer order");
     let again = core.handle(&stock("S", "A-01", 1), 0);
     assert!(
         !again.iter().any(|c| matches!(c, Command::Transfer { .. })),

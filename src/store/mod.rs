@@ -126,6 +126,19 @@ impl Store {
                         .execute(&mut *tx)
                         .await?;
                     }
+                    Record::Transfer { id, sku, qty, face } => {
+                        sqlx::query(
+                            "INSERT INTO transfers (id, sku, qty, face, status, updated_ms) VALUES (?, ?, ?, ?, 'requested', ?)
+                             ON CONFLICT(id) DO NOTHING",
+                        )
+                        .bind(*id as i64)
+                        .bind(sku)
+                        .bind(i64::from(*qty))
+                        .bind(face)
+                        .bind(at as i64)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
                     Record::Tote {
                         id,
                         order,
@@ -190,6 +203,25 @@ impl Store {
             .collect())
     }
 
+    /// Transfer orders asked of the DC: (id, SKU, units, face, status).
+    pub async fn transfers(&self) -> Result<Vec<(u64, String, u32, String, String)>, StoreError> {
+        let rows = sqlx::query("SELECT id, sku, qty, face, status FROM transfers ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                (
+                    r.get::<i64, _>("id") as u64,
+                    r.get("sku"),
+                    r.get::<i64, _>("qty") as u32,
+                    r.get("face"),
+                    r.get("status"),
+                )
+            })
+            .collect())
+    }
+
     /// Closes the pool, waiting for connections to finish.
     pub async fn close(&self) {
         self.pool.close().await;
@@ -249,6 +281,21 @@ mod tests {
         assert_eq!(
             store.totes().await.unwrap(),
             vec![(4, "o1".into(), "sorted".into(), Some(2))]
+        );
+        let transfer = Record::Transfer {
+            id: 1,
+            sku: "S".into(),
+            qty: 6,
+            face: "A-01".into(),
+        };
+        store
+            .append(30, &order_event("o3"), &[&transfer])
+            .await
+            .unwrap();
+        assert_eq!(
+            store.transfers().await.unwrap(),
+            vec![(1, "S".into(), 6, "A-01".into(), "requested".into())],
+            "a transfer order to the DC is kept"
         );
     }
 
