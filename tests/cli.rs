@@ -187,6 +187,22 @@ fn route_prints_the_length_last_and_the_visiting_order_as_json() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown policy `zigzag`"));
 }
 
+/// Runs `floorctl slot plan` with `args`; it must succeed. Returns what it printed.
+fn slot_plan<S: AsRef<std::ffi::OsStr>>(args: impl IntoIterator<Item = S>) -> String {
+    let o = floorctl()
+        .args(["slot", "plan"])
+        .args(args)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        o.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    text
+}
+
 #[test]
 fn slot_plan_prints_the_count_and_benefit_last_and_writes_the_plan() {
     let dir = tempfile::tempdir().unwrap();
@@ -268,36 +284,26 @@ fn slot_plan_derives_picks_and_flow_from_order_lines_and_an_item_master() {
     .unwrap();
     let master = dir.path().join("items.csv");
     std::fs::write(&master, "SKU,unit_volume\na,0.5\n").unwrap();
-    let o = floorctl()
-        .args(["slot", "plan", "--order-lines"])
-        .arg(&lines)
-        .arg("--item-master")
-        .arg(&master)
-        .args([
-            "--date-column",
-            "DATE",
-            "--order-column",
-            "ORDER",
-            "--sku-column",
-            "SKU",
-        ])
-        .args([
-            "--units-column",
-            "PCS",
-            "--volume",
-            "10",
-            "--saving-per-pick",
-            "1",
-        ])
-        .args(["--restock-cost", "0.01"])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        o.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let text = slot_plan([
+        "--order-lines".as_ref(),
+        lines.as_os_str(),
+        "--item-master".as_ref(),
+        master.as_os_str(),
+        "--date-column".as_ref(),
+        "DATE".as_ref(),
+        "--order-column".as_ref(),
+        "ORDER".as_ref(),
+        "--sku-column".as_ref(),
+        "SKU".as_ref(),
+        "--units-column".as_ref(),
+        "PCS".as_ref(),
+        "--volume".as_ref(),
+        "10".as_ref(),
+        "--saving-per-pick".as_ref(),
+        "1".as_ref(),
+        "--restock-cost".as_ref(),
+        "0.01".as_ref(),
+    ]);
     assert!(text.contains("3 lines, 2 SKUs over 2 days"), "{text}");
     assert!(text.contains("unit volume: 1 for 1 of 2 SKUs"), "{text}");
     // a: 1 line/day, 3 units × 0.5 = 1.5 per day; b: 0.5 lines/day, flow 0.5.
@@ -327,25 +333,16 @@ async fn slot_plan_learns_from_the_controllers_own_journal() {
         store.append(20_000 * day + at, &order, &[]).await.unwrap();
     }
     store.close().await;
-    let o = floorctl()
-        .args(["slot", "plan", "--database"])
-        .arg(&db)
-        .args([
-            "--volume",
-            "10",
-            "--saving-per-pick",
-            "1",
-            "--restock-cost",
-            "0",
-        ])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        o.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let text = slot_plan([
+        "--database".as_ref(),
+        db.as_os_str(),
+        "--volume".as_ref(),
+        "10".as_ref(),
+        "--saving-per-pick".as_ref(),
+        "1".as_ref(),
+        "--restock-cost".as_ref(),
+        "0".as_ref(),
+    ]);
     assert!(text.contains("3 lines, 2 SKUs over 2 days"), "{text}");
     // a: 2 lines in 2 days; b: 1.
     assert!(text.contains("picks forward per day: 1.500"), "{text}");

@@ -146,7 +146,10 @@ fn what_reserve_cannot_give_is_asked_of_the_distribution_centre_once() {
         qty: 6,
         face: "A-01".into(),
     };
-    assert!(cmds.contains(&Command::Record(order)), "kept as a transfer order");
+    assert!(
+        cmds.contains(&Command::Record(order)),
+        "kept as a transfer order"
+    );
     let again = core.handle(&stock("S", "A-01", 1), 0);
     assert!(
         !again.iter().any(|c| matches!(c, Command::Transfer { .. })),
