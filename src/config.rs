@@ -47,6 +47,8 @@ pub struct SiteFile {
     pub batching: BatchingFile,
     /// Sorter chute for totes that cannot go to a lane.
     pub exception_chute: u16,
+    /// Sorter chute for totes coming in from the DC (default: the exception chute).
+    pub inbound_chute: Option<u16>,
     /// Times a tote may go round the sorter before it goes to the exception chute.
     #[serde(default = "default_max_recirculations")]
     pub max_recirculations: u32,
@@ -399,6 +401,11 @@ impl Config {
             0
         });
         let chute_ok = |c: u16| (1..=chutes).contains(&c);
+        if let Some(c) = file.inbound_chute.filter(|c| chutes > 0 && !chute_ok(*c)) {
+            problems.push(format!(
+                "inbound_chute {c} is not a chute of the sorter (1..={chutes})"
+            ));
+        }
         if chutes > 0 && !chute_ok(file.exception_chute) {
             problems.push(format!(
                 "exception_chute {} is not a chute of the sorter (1..={chutes})",
@@ -457,6 +464,7 @@ impl Config {
                 release,
                 batching,
                 offer_trips: file.batching.offer_trips,
+                inbound_chute: file.inbound_chute,
             },
             plcs,
         })

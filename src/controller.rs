@@ -185,6 +185,13 @@ impl Controller {
         .await
     }
 
+    /// The DC shipped transfer order `transfer` in `tote`: the tote is sorted to the inbound
+    /// chute when it arrives and its units are put away to their face.
+    pub async fn transfer_shipped(&self, transfer: u64, tote: u32) -> bool {
+        self.journalled(Event::TransferShipped { transfer, tote })
+            .await
+    }
+
     /// Hands an event to the core and waits until it is journalled.
     async fn journalled(&self, event: Event) -> bool {
         let (inbound, outcome) = Inbound::with_receipt(event);

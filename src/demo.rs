@@ -51,6 +51,7 @@ pub fn layout() -> Layout {
         release: Release::default(),
         batching: Batching::default(),
         offer_trips: false,
+        inbound_chute: None,
     }
 }
 

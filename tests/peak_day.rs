@@ -21,7 +21,7 @@ async fn moves_run_the_night_before_and_no_face_runs_empty_on_the_peak_day() {
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_millis() as u64;
-    // Both cut-offs due in 3 to 4 minutes; the peak's orders are released 6 s in ("the morning"),
+    // Both cut-offs due in 3 to 4 minutes; the peak's orders are released 10 s in ("the morning"),
     // the moves may start 1 s in ("the night before").
     let clock = LocalClock::default();
     let due_at = clock.time_of_day(now + 4 * 60_000);
@@ -29,12 +29,14 @@ async fn moves_run_the_night_before_and_no_face_runs_empty_on_the_peak_day() {
         c.sorted_by = Some(due_at);
     }
     let due = clock.next(now, due_at);
-    let release = now + 6_000;
+    let release = now + 10_000;
     config.layout.release.lead_ms = due - release;
     config.layout.release.lines_per_picker_hour = 3_600;
+    config.layout.inbound_chute = Some(7);
     let c = Controller::start(config).await.unwrap();
 
-    // The busier half of the SKUs have forward faces holding 3 units, reserve holds 500 each.
+    // The busier half of the SKUs have forward faces holding 3 units, reserve holds 500 each,
+    // but for the busiest, which the DC must send.
     let mut demand: BTreeMap<(String, String), f64> = BTreeMap::new();
     for o in &f.orders {
         for l in &o.lines {
@@ -54,9 +56,11 @@ async fn moves_run_the_night_before_and_no_face_runs_empty_on_the_peak_day() {
             max: 40,
         })
         .collect();
-    for face in &faces {
+    for (n, face) in faces.iter().enumerate() {
         assert!(c.stock(&face.sku, &face.location, 3).await);
-        assert!(c.stock(&face.sku, &format!("R-{}", face.sku), 500).await);
+        if n > 0 {
+            assert!(c.stock(&face.sku, &format!("R-{}", face.sku), 500).await);
+        }
     }
     assert!(c.set_pick_faces(faces.clone()).await);
     // The forecast for the peak: the day's units per SKU.
@@ -65,6 +69,10 @@ async fn moves_run_the_night_before_and_no_face_runs_empty_on_the_peak_day() {
     let moves = peak_moves(&faces, &|_, _| 3, &forecast);
     assert!(!moves.is_empty());
     assert!(c.preposition(moves.clone(), now + 1_000).await);
+    // The DC ships transfer 1 (the busiest SKU's move) in tote 9000, which arrives on the
+    // conveyor, is sorted to the inbound chute and put away to its face.
+    assert!(c.transfer_shipped(1, 9000).await);
+    f.sim.with_floor(|floor| floor.place_tote(9000));
     for o in &f.orders {
         c.submit(o.clone()).await;
     }
@@ -79,28 +87,42 @@ async fn moves_run_the_night_before_and_no_face_runs_empty_on_the_peak_day() {
         .find(|(_, e)| matches!(e, Event::Scanner { msg, .. } if matches!(msg.body, UpBody::Pick { .. })))
         .map(|(at, _)| *at)
         .expect("lines were picked");
-    // The moves are the first tasks made (the faces started above their minimum); refills
-    // the day's releases trigger come after.
-    let moved: BTreeMap<u64, u64> = events
+    // Every move put forward: the reserve moves and the put-away of the DC's tote.
+    let moved: Vec<u64> = events
         .iter()
         .filter_map(|(at, e)| match e {
             Event::Scanner { msg, .. } => match msg.body {
-                UpBody::Replenished { task, .. } => Some((task, *at)),
+                UpBody::Replenished { .. } => Some(*at),
                 _ => None,
             },
             _ => None,
         })
         .collect();
-    for task in 1..=moves.len() as u64 {
-        let at = moved
-            .get(&task)
-            .copied()
-            .expect("every move was carried out");
-        assert!(
-            at >= now + 1_000 && at < release && at < first_pick,
-            "move {task} ran after its start and before the orders were released"
-        );
-    }
+    let store = floorctl::store::Store::open(&f.db).await.unwrap();
+    let transfers = store.transfers().await.unwrap();
+    store.close().await;
+    // The first transfer is the busiest face's move; the day's releases may ask for more.
+    let first_move = moves.iter().find(|m| m.to == faces[0].location).unwrap();
+    assert_eq!(
+        (transfers[0].0, transfers[0].1.as_str(), transfers[0].2),
+        (1, first_move.sku.as_str(), first_move.qty),
+        "{transfers:?}"
+    );
+    assert!(
+        f.sim
+            .snapshot()
+            .chutes
+            .get(&7)
+            .is_some_and(|t| t.contains(&9000)),
+        "the transfer tote is in the inbound chute"
+    );
+    // All of them before the orders were released (refills the day's releases trigger come
+    // after).
+    let before: Vec<&u64> = moved.iter().filter(|at| **at < release).collect();
+    assert_eq!(before.len(), moves.len(), "every move ran the night before");
+    assert!(before
+        .iter()
+        .all(|at| **at >= now + 1_000 && **at < first_pick));
     assert_eq!(s.empty_face_picks, 0, "no face was picked past its stock");
     assert_eq!(s.emergencies, 0);
     assert!(s.stockouts.is_empty(), "{:?}", s.stockouts);

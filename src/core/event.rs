@@ -202,6 +202,13 @@ pub enum Event {
         /// When the tasks may start.
         not_before: u64,
     },
+    /// The DC shipped a transfer order in a tote; it comes in on the conveyor.
+    TransferShipped {
+        /// Transfer order.
+        transfer: u64,
+        /// Tote it travels in.
+        tote: u32,
+    },
     /// Time passed: orders whose release time came are released, cut-offs are projected.
     /// Journalled when [`super::Core::next_tick`] says so; its time is the journal's.
     Tick,
@@ -228,6 +235,7 @@ impl Event {
             Event::Tick => "tick",
             Event::PickFaces { .. } => "pick_faces",
             Event::Moves { .. } => "moves",
+            Event::TransferShipped { .. } => "transfer_shipped",
         }
     }
 }

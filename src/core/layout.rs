@@ -32,6 +32,9 @@ pub struct Layout {
     pub batching: Batching,
     /// Whether a trip is offered to the picker, who accepts it, before its first direction.
     pub offer_trips: bool,
+    /// Chute for totes coming in from the DC (transfers), whose stock is put away from there;
+    /// default the exception chute.
+    pub inbound_chute: Option<u16>,
 }
 
 impl Layout {
@@ -55,7 +58,9 @@ impl Layout {
 
     /// Whether `chute` is a chute of some lane or the exception chute.
     pub fn knows_chute(&self, chute: u16) -> bool {
-        chute == self.exception_chute || self.lanes.values().any(|l| l.contains(&chute))
+        chute == self.exception_chute
+            || Some(chute) == self.inbound_chute
+            || self.lanes.values().any(|l| l.contains(&chute))
     }
 
     /// Whether `chute` belongs to the lane of `cutoff`.
@@ -97,6 +102,7 @@ pub(super) fn test_layout() -> Layout {
         release: Release::default(),
         batching: Batching::default(),
         offer_trips: false,
+        inbound_chute: None,
     }
 }
 

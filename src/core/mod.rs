@@ -70,6 +70,8 @@ struct ToteState {
     /// Chute the last divert asked for.
     target: Option<u16>,
     recirculations: u32,
+    /// The DC transfer order it carries, for a tote coming in from the DC.
+    transfer: Option<u64>,
 }
 
 /// What a handheld is doing.
@@ -207,6 +209,8 @@ pub struct Core {
     transfers: BTreeMap<String, u32>,
     /// Number of the last transfer order.
     next_transfer: u64,
+    /// Transfer orders not yet arrived: SKU, units, face.
+    transfer_orders: BTreeMap<u64, (String, u32, String)>,
 }
 
 impl Core {
@@ -239,6 +243,7 @@ impl Core {
             next_replenishment: 1,
             transfers: BTreeMap::new(),
             next_transfer: 0,
+            transfer_orders: BTreeMap::new(),
         }
     }
 
@@ -259,6 +264,9 @@ impl Core {
             }
             Event::PickFaces { faces } => self.set_faces(faces, &mut out),
             Event::Moves { moves, not_before } => self.plan_moves(moves, *not_before, &mut out),
+            Event::TransferShipped { transfer, tote } => {
+                self.transfer_shipped(*transfer, *tote, &mut out)
+            }
             Event::HandheldLost { scanner } => self.handheld_lost(scanner, &mut out),
             Event::ToteEntered {
                 conveyor,

@@ -169,6 +169,7 @@ impl Core {
                 chute: None,
                 target: None,
                 recirculations: 0,
+                transfer: None,
             },
         );
         t

@@ -180,17 +180,31 @@ impl Core {
         let all = r
             .prepick
             .is_some_and(|(f, t)| r.clock.within(self.now, f, t));
+        // Faces are looked at once the whole wave is released: one refill (or transfer) each
+        // for the wave's demand, not one per order.
+        let mut faces = std::collections::BTreeSet::new();
         while let Some((at, _)) = self.pending.first() {
             if !all && *at > self.now {
                 break;
             }
             let (_, id) = self.pending.pop_first().expect("checked above");
-            self.release(&id, out);
+            faces.extend(self.release_unchecked(&id, out));
+        }
+        for location in faces {
+            self.check_face(&location, false, out);
         }
     }
 
-    /// Puts an order in the pickers' queue.
+    /// Puts an order in the pickers' queue; the faces its lines draw on are looked at.
     pub(super) fn release(&mut self, id: &str, out: &mut Vec<Command>) {
+        for location in self.release_unchecked(id, out) {
+            self.check_face(&location, false, out);
+        }
+    }
+
+    /// Puts an order in the pickers' queue and returns the locations whose demand it raised.
+    fn release_unchecked(&mut self, id: &str, out: &mut Vec<Command>) -> Vec<String> {
+        let mut raised = Vec::new();
         if self.orders[id].status == OrderStatus::Waiting {
             // Released for the first time: its lines are demand on their faces now.
             let lines: Vec<(String, u32)> = self.orders[id]
@@ -201,13 +215,14 @@ impl Core {
                 .collect();
             for (location, qty) in lines {
                 self.add_open_picks(&location, i64::from(qty));
-                self.check_face(&location, false, out);
+                raised.push(location);
             }
         }
         let key = self.orders[id].key;
         self.queue.insert(key, id.to_string());
         self.set_order_status(id, OrderStatus::Released);
         self.record_order(id, out);
+        raised
     }
 
     /// Whether every zone the order touches has room for one more order in process.

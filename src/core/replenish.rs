@@ -184,23 +184,7 @@ impl Core {
         if let Some((from, free)) = reserve {
             let take = left.min(free);
             left -= take;
-            let id = self.next_replenishment;
-            self.next_replenishment += 1;
-            self.replenishments.insert(
-                id,
-                Replenishment {
-                    sku: sku.to_string(),
-                    from,
-                    to: to.to_string(),
-                    qty: take,
-                    emergency,
-                    not_before,
-                    assigned: None,
-                },
-            );
-            self.summary.replenishments += 1;
-            self.summary.emergencies += u32::from(emergency);
-            self.wake_idle(out);
+            self.add_task(sku, &from, to, take, emergency, not_before, out);
         }
         if left > 0 {
             let asked = self.transfers.entry(sku.to_string()).or_default();
@@ -208,6 +192,8 @@ impl Core {
                 let more = left - *asked;
                 *asked = left;
                 self.next_transfer += 1;
+                self.transfer_orders
+                    .insert(self.next_transfer, (sku.to_string(), more, to.to_string()));
                 out.push(Command::Record(super::Record::Transfer {
                     id: self.next_transfer,
                     sku: sku.to_string(),
@@ -221,6 +207,81 @@ impl Core {
                 });
             }
         }
+    }
+
+    /// A new replenishment task; idle handhelds are woken for it.
+    #[allow(clippy::too_many_arguments)]
+    fn add_task(
+        &mut self,
+        sku: &str,
+        from: &str,
+        to: &str,
+        qty: u32,
+        emergency: bool,
+        not_before: Millis,
+        out: &mut Vec<Command>,
+    ) {
+        let id = self.next_replenishment;
+        self.next_replenishment += 1;
+        self.replenishments.insert(
+            id,
+            Replenishment {
+                sku: sku.to_string(),
+                from: from.to_string(),
+                to: to.to_string(),
+                qty,
+                emergency,
+                not_before,
+                assigned: None,
+            },
+        );
+        self.summary.replenishments += 1;
+        self.summary.emergencies += u32::from(emergency);
+        self.wake_idle(out);
+    }
+
+    /// The DC shipped transfer `transfer` in `tote`: the tote is expected on the conveyor and
+    /// is sorted to the inbound chute.
+    pub(super) fn transfer_shipped(&mut self, transfer: u64, tote: u32, out: &mut Vec<Command>) {
+        if !self.transfer_orders.contains_key(&transfer) {
+            let text = format!("tote {tote} shipped for transfer {transfer}, which is not open");
+            self.alarm("dc", text, out);
+            return;
+        }
+        if self.totes.contains_key(&tote) {
+            self.alarm(
+                "dc",
+                format!("tote {tote} shipped by the DC is already in use here"),
+                out,
+            );
+            return;
+        }
+        self.totes.insert(
+            tote,
+            super::ToteState {
+                order: format!("transfer {transfer}"),
+                status: super::ToteStatus::Closed,
+                chute: None,
+                target: None,
+                recirculations: 0,
+                transfer: Some(transfer),
+            },
+        );
+        self.next_tote = self.next_tote.max(tote + 1);
+        self.record_tote(tote, out);
+    }
+
+    /// A transfer tote reached the inbound chute: its units are stock there, all put away to
+    /// the face they were asked for.
+    pub(super) fn transfer_arrived(&mut self, transfer: u64, tote: u32, out: &mut Vec<Command>) {
+        let Some((sku, qty, face)) = self.transfer_orders.remove(&transfer) else {
+            return;
+        };
+        let asked = self.transfers.entry(sku.clone()).or_default();
+        *asked = asked.saturating_sub(qty);
+        let from = format!("inbound tote {tote}");
+        self.stock.entry(sku.clone()).or_default().insert(from.clone(), qty);
+        self.add_task(&sku, &from, &face, qty, false, self.now, out);
     }
 
     /// The task a handheld should do before any pick: the first emergency, else the oldest

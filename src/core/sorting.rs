@@ -90,6 +90,9 @@ impl Core {
             self.alarm(sorter, text, out);
             return Some(exception);
         }
+        if t.transfer.is_some() {
+            return Some(self.layout.inbound_chute.unwrap_or(exception));
+        }
         let cutoff = self
             .orders
             .get(&t.order)
@@ -186,6 +189,11 @@ impl Core {
         }
         t.status = ToteStatus::Sorted;
         t.chute = Some(chute);
+        if let Some(transfer) = t.transfer {
+            self.record_tote(tote, out);
+            self.transfer_arrived(transfer, tote, out);
+            return;
+        }
         let cutoff = self
             .orders
             .get(&order)

@@ -182,3 +182,81 @@ fn peak_moves_wait_for_their_time_and_then_go_to_the_handhelds() {
         "{cmds:?}"
     );
 }
+
+#[test]
+fn a_transfer_tote_from_the_dc_is_sorted_to_the_inbound_chute_and_put_away_from_there() {
+    let mut l = layout();
+    l.inbound_chute = Some(7);
+    let mut core = Core::new(l);
+    core.handle(&stock("S", "A-01", 1), 0);
+    core.handle(&face(2, 10), 0);
+    assert_eq!(
+        core.transfer_orders[&1],
+        ("S".to_string(), 9, "A-01".to_string())
+    );
+    let unknown = core.handle(
+        &Event::TransferShipped {
+            transfer: 9,
+            tote: 500,
+        },
+        1,
+    );
+    assert!(
+        unknown.iter().any(|c| matches!(c, Command::Alarm { .. })),
+        "{unknown:?}"
+    );
+    core.handle(
+        &Event::TransferShipped {
+            transfer: 1,
+            tote: 500,
+        },
+        1,
+    );
+    core.handle(
+        &Event::ToteEntered {
+            conveyor: "cv1".into(),
+            tote: 500,
+            seq: 1,
+        },
+        2,
+    );
+    let cmds = core.handle(
+        &Event::ToteInducted {
+            sorter: "s1".into(),
+            tote: 500,
+            seq: 1,
+        },
+        2,
+    );
+    assert!(
+        cmds.contains(&Command::Divert {
+            sorter: "s1".into(),
+            tote: 500,
+            chute: 7
+        }),
+        "{cmds:?}"
+    );
+    let sorted = Event::SortConfirmed {
+        sorter: "s1".into(),
+        tote: 500,
+        chute: 7,
+        outcome: SortOutcome::Sorted,
+        seq: 1,
+    };
+    let cmds = core.handle(&sorted, 3);
+    assert!(
+        !cmds.iter().any(|c| matches!(c, Command::Alarm { .. })),
+        "{cmds:?}"
+    );
+    assert_eq!(core.stock["S"]["inbound tote 500"], 9);
+    let cmds = login(&mut core, "h1");
+    assert!(
+        matches!(last_task(&cmds), Some(Task::Replenish { ref from, qty: 9, .. }) if from == "inbound tote 500"),
+        "{cmds:?}"
+    );
+    assert_eq!(
+        core.summary().sorted,
+        0,
+        "a transfer tote is no customer order"
+    );
+}
