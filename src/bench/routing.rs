@@ -32,25 +32,11 @@ pub struct RoutingBenchOptions {
     pub out: PathBuf,
 }
 
-/// Splits a CSV line, keeping quoted commas.
-fn cells(line: &str) -> Vec<String> {
-    let mut out = vec![String::new()];
-    let mut quoted = false;
-    for ch in line.chars() {
-        match ch {
-            '"' => quoted = !quoted,
-            ',' if !quoted => out.push(String::new()),
-            c => out.last_mut().expect("one cell at least").push(c),
-        }
-    }
-    out
-}
-
 /// Orders in file order, each with its picks: alley `Ann` becomes aisle `aisles + 1 - nn`
 /// (aisle 1 at the depot's end, where the smallest x is), y becomes `y - y_offset`.
 fn orders(text: &str, w: &Warehouse, y_offset: f64) -> anyhow::Result<Vec<(String, Vec<Pick>)>> {
-    let mut lines = text.lines();
-    let header = cells(lines.next().context("empty file")?);
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = reader.headers()?.iter().map(str::to_string).collect();
     let col = |name: &str| {
         header
             .iter()
@@ -60,9 +46,9 @@ fn orders(text: &str, w: &Warehouse, y_offset: f64) -> anyhow::Result<Vec<(Strin
     let (order, alley, coord) = (col("OrderNumber")?, col("Alley_Number")?, col("Coord")?);
     let mut by_order: Vec<(String, Vec<Pick>)> = Vec::new();
     let mut index: BTreeMap<String, usize> = BTreeMap::new();
-    for (n, line) in lines.enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let c = cells(line);
-        let bad = || format!("line {}: `{line}`", n + 2);
+    for (n, row) in reader.records().enumerate() {
+        let c = row?;
+        let bad = || format!("line {}: `{}`", n + 2, c.iter().collect::<Vec<_>>().join(","));
         let nn: u32 = c
             .get(alley)
             .and_then(|a| a.trim().strip_prefix('A')?.parse().ok())
@@ -88,7 +74,7 @@ fn orders(text: &str, w: &Warehouse, y_offset: f64) -> anyhow::Result<Vec<(Strin
             aisle: w.aisles + 1 - nn,
             position_m: y - y_offset,
         };
-        let id = c.get(order).with_context(bad)?.clone();
+        let id = c.get(order).with_context(bad)?.to_string();
         let i = *index.entry(id.clone()).or_insert_with(|| {
             by_order.push((id, Vec::new()));
             by_order.len() - 1
