@@ -48,7 +48,13 @@ fn orders(text: &str, w: &Warehouse, y_offset: f64) -> anyhow::Result<Vec<(Strin
     let mut index: BTreeMap<String, usize> = BTreeMap::new();
     for (n, row) in reader.records().enumerate() {
         let c = row?;
-        let bad = || format!("line {}: `{}`", n + 2, c.iter().collect::<Vec<_>>().join(","));
+        let bad = || {
+            format!(
+                "line {}: `{}`",
+                n + 2,
+                c.iter().collect::<Vec<_>>().join(",")
+            )
+        };
         let nn: u32 = c
             .get(alley)
             .and_then(|a| a.trim().strip_prefix('A')?.parse().ok())

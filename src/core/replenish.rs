@@ -280,7 +280,10 @@ impl Core {
         let asked = self.transfers.entry(sku.clone()).or_default();
         *asked = asked.saturating_sub(qty);
         let from = format!("inbound tote {tote}");
-        self.stock.entry(sku.clone()).or_default().insert(from.clone(), qty);
+        self.stock
+            .entry(sku.clone())
+            .or_default()
+            .insert(from.clone(), qty);
         self.add_task(&sku, &from, &face, qty, false, self.now, out);
     }
 

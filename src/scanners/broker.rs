@@ -58,7 +58,9 @@ pub async fn start_embedded(
         connections: ConnectionSettings {
             connection_timeout_ms: 60_000,
             max_payload_size: 20_480,
-            max_inflight_count: 100,
+            // The controller's one connection carries every handheld's traffic: at the old
+            // limits (100 in flight, 200 queued out) a burst paused it for seconds.
+            max_inflight_count: 1_000,
             auth: Some(HashMap::from([(
                 inner.username.clone(),
                 inner.password.clone(),
@@ -71,7 +73,7 @@ pub async fn start_embedded(
         id: 0,
         router: RouterConfig {
             max_connections: 10_010,
-            max_outgoing_packet_count: 200,
+            max_outgoing_packet_count: 10_000,
             max_segment_size: 104_857_600,
             max_segment_count: 10,
             ..RouterConfig::default()
