@@ -137,6 +137,40 @@ fn compare(w: &Warehouse, routes: &[Vec<Pick>]) -> anyhow::Result<serde_json::Va
     Ok(json!({"routes": routes.len(), "policies": policies, "optimal_us_per_route": per_route_us}))
 }
 
+/// Batches by the seed rule the controller uses: the first order left is the seed, then each
+/// time the order among the next 40 that lengthens the batch's optimal route least.
+fn seed_batches(
+    w: &Warehouse,
+    orders: &[Vec<Pick>],
+    size: usize,
+) -> anyhow::Result<Vec<Vec<Pick>>> {
+    const CANDIDATES: usize = 40;
+    let mut left: std::collections::VecDeque<&Vec<Pick>> = orders.iter().collect();
+    let mut out = Vec::new();
+    while let Some(seed) = left.pop_front() {
+        let mut batch = seed.clone();
+        let mut count = 1;
+        while count < size {
+            let base = w.route(&batch, Policy::Optimal)?.length_m;
+            let mut best: Option<(f64, usize)> = None;
+            for (i, o) in left.iter().take(CANDIDATES).enumerate() {
+                let mut with = batch.clone();
+                with.extend_from_slice(o);
+                let added = w.route(&with, Policy::Optimal)?.length_m - base;
+                if best.is_none_or(|(b, _)| added < b) {
+                    best = Some((added, i));
+                }
+            }
+            let Some((_, i)) = best else { break };
+            let o = left.remove(i).expect("chosen from left");
+            batch.extend_from_slice(o);
+            count += 1;
+        }
+        out.push(batch);
+    }
+    Ok(out)
+}
+
 /// Runs the benchmark and writes its JSON.
 pub fn run(opts: &RoutingBenchOptions) -> anyhow::Result<()> {
     let read =
@@ -163,6 +197,24 @@ pub fn run(opts: &RoutingBenchOptions) -> anyhow::Result<()> {
         .map(|c| c.concat())
         .collect();
     let batched = compare(&w, &batches)?;
+    let seeded = seed_batches(&w, &per_order, opts.batch.max(1))?;
+    let optimal_total = |bs: &[Vec<Pick>]| -> anyhow::Result<f64> {
+        let mut m = 0.0;
+        for b in bs {
+            m += w.route(b, Policy::Optimal)?.length_m;
+        }
+        Ok(m)
+    };
+    let (fcfs_m, seed_m) = (optimal_total(&batches)?, optimal_total(&seeded)?);
+    let per = |m: f64| m / per_order.len().max(1) as f64;
+    println!(
+        "
+== batching {} orders a trip, optimal routes: first come first served {:.1} m per order, seed {:.1} m per order ({:+.1} %)",
+        opts.batch,
+        per(fcfs_m),
+        per(seed_m),
+        (seed_m - fcfs_m) / fcfs_m * 100.0
+    );
     let report = json!({
         "data": opts.data.display().to_string(),
         "layout": w,
@@ -171,6 +223,11 @@ pub fn run(opts: &RoutingBenchOptions) -> anyhow::Result<()> {
         "mapping": format!("aisle = {} - alley number; position_m = y - {}", w.aisles + 1, opts.y_offset_m),
         "per_order": single,
         "per_batch": {"orders_per_batch": opts.batch, "result": batched},
+        "batching": {
+            "orders_per_batch": opts.batch,
+            "fcfs_m_per_order": per(fcfs_m),
+            "seed_m_per_order": per(seed_m),
+        },
     });
     write_json(&opts.out, &report)?;
     println!("\nwritten to {}", opts.out.display());
