@@ -59,7 +59,9 @@ pub(super) async fn serve(listener: TcpListener, gateway: Arc<Gateway>) {
 
 async fn connection(client: TcpStream, g: &Gateway) -> Result<(), String> {
     client.set_nodelay(true).map_err(|e| e.to_string())?;
-    let (mut from_client, mut to_client) = client.into_split();
+    let (from_client, mut to_client) = client.into_split();
+    // Frames are read a few bytes at a time: from a buffer, not a system call each.
+    let mut from_client = tokio::io::BufReader::with_capacity(16 * 1024, from_client);
     let first = tokio::time::timeout(CONNECT_TIMEOUT, read_frame(&mut from_client, MAX_PACKET))
         .await
         .map_err(|_| "no CONNECT within 10 s".to_string())??;
