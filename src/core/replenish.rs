@@ -184,7 +184,16 @@ impl Core {
         if let Some((from, free)) = reserve {
             let take = left.min(free);
             left -= take;
-            self.add_task(sku, &from, to, take, emergency, not_before, out);
+            let task = Replenishment {
+                sku: sku.to_string(),
+                from,
+                to: to.to_string(),
+                qty: take,
+                emergency,
+                not_before,
+                assigned: None,
+            };
+            self.add_task(task, out);
         }
         if left > 0 {
             let asked = self.transfers.entry(sku.to_string()).or_default();
@@ -210,33 +219,12 @@ impl Core {
     }
 
     /// A new replenishment task; idle handhelds are woken for it.
-    #[allow(clippy::too_many_arguments)]
-    fn add_task(
-        &mut self,
-        sku: &str,
-        from: &str,
-        to: &str,
-        qty: u32,
-        emergency: bool,
-        not_before: Millis,
-        out: &mut Vec<Command>,
-    ) {
+    fn add_task(&mut self, task: Replenishment, out: &mut Vec<Command>) {
         let id = self.next_replenishment;
         self.next_replenishment += 1;
-        self.replenishments.insert(
-            id,
-            Replenishment {
-                sku: sku.to_string(),
-                from: from.to_string(),
-                to: to.to_string(),
-                qty,
-                emergency,
-                not_before,
-                assigned: None,
-            },
-        );
         self.summary.replenishments += 1;
-        self.summary.emergencies += u32::from(emergency);
+        self.summary.emergencies += u32::from(task.emergency);
+        self.replenishments.insert(id, task);
         self.wake_idle(out);
     }
 
@@ -284,7 +272,16 @@ impl Core {
             .entry(sku.clone())
             .or_default()
             .insert(from.clone(), qty);
-        self.add_task(&sku, &from, &face, qty, false, self.now, out);
+        let task = Replenishment {
+            sku,
+            from,
+            to: face,
+            qty,
+            emergency: false,
+            not_before: self.now,
+            assigned: None,
+        };
+        self.add_task(task, out);
     }
 
     /// The task a handheld should do before any pick: the first emergency, else the oldest
