@@ -127,7 +127,7 @@ async fn moves_run_the_night_before_and_no_face_runs_empty_on_the_peak_day() {
     assert_eq!(s.emergencies, 0);
     assert!(s.stockouts.is_empty(), "{:?}", s.stockouts);
     let faces_at: BTreeSet<&str> = faces.iter().map(|f| f.location.as_str()).collect();
-    for (location, face) in &s.forward {
+    for (location, face) in s.forward.iter() {
         assert!(faces_at.contains(location.as_str()));
         assert!(face.on_hand <= face.max, "{location}: {face:?}");
     }

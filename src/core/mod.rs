@@ -156,12 +156,13 @@ pub struct Summary {
     pub lines_forward: u32,
     /// Picks of more than a face's book stock held (the face ran empty before its refill).
     pub empty_face_picks: u32,
-    /// Forward pick faces with their stock, by location.
-    pub forward: BTreeMap<String, FaceStatus>,
+    /// Forward pick faces with their stock, by location (shared: copying the summary after
+    /// every event must not copy every face).
+    pub forward: std::sync::Arc<BTreeMap<String, FaceStatus>>,
     /// Replenishment tasks not yet done.
     pub open_replenishments: usize,
     /// Faces whose projected stock is below zero: a stock-out coming.
-    pub stockouts: Vec<String>,
+    pub stockouts: BTreeSet<String>,
 }
 
 /// The warehouse state.
@@ -260,6 +261,7 @@ impl Core {
                     .entry(sku.clone())
                     .or_default()
                     .insert(location.clone(), *qty);
+                self.refresh_face(location);
                 self.check_face(location, false, &mut out);
             }
             Event::PickFaces { faces } => self.set_faces(faces, &mut out),
@@ -355,14 +357,7 @@ impl Core {
     pub fn summary(&self) -> Summary {
         let mut s = self.summary.clone();
         s.equipment = self.equipment.clone();
-        s.forward = self.faces().into_iter().collect();
         s.open_replenishments = self.replenishments.len();
-        s.stockouts = s
-            .forward
-            .iter()
-            .filter(|(_, f)| f.projected() < 0)
-            .map(|(l, _)| l.clone())
-            .collect();
         s
     }
 
@@ -387,10 +382,14 @@ impl Core {
             equipment: self.equipment.clone(),
             ..Summary::default()
         };
-        let live = self.summary();
-        s.forward = live.forward;
-        s.open_replenishments = live.open_replenishments;
-        s.stockouts = live.stockouts;
+        s.forward = std::sync::Arc::new(self.faces().into_iter().collect());
+        s.open_replenishments = self.replenishments.len();
+        s.stockouts = s
+            .forward
+            .iter()
+            .filter(|(_, f)| f.projected() < 0)
+            .map(|(l, _)| l.clone())
+            .collect();
         for o in self.orders.values() {
             s.picked += usize::from(is_picked(o.status));
             s.sorted += usize::from(o.status == OrderStatus::Sorted);

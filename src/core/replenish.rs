@@ -75,10 +75,28 @@ impl Core {
             .iter()
             .map(|f| (f.location.clone(), f.clone()))
             .collect();
+        self.summary.forward = Default::default();
+        self.summary.stockouts.clear();
         let locations: Vec<String> = self.faces.keys().cloned().collect();
         for l in locations {
+            self.refresh_face(&l);
             self.check_face(&l, false, out);
         }
+    }
+
+    /// Brings the summary's view of the face at `location` up to date (after its stock, open
+    /// picks or inbound refills changed).
+    pub(super) fn refresh_face(&mut self, location: &str) {
+        if !self.faces.contains_key(location) {
+            return;
+        }
+        let status = self.face_status(location);
+        if status.projected() < 0 {
+            self.summary.stockouts.insert(location.to_string());
+        } else {
+            self.summary.stockouts.remove(location);
+        }
+        std::sync::Arc::make_mut(&mut self.summary.forward).insert(location.to_string(), status);
     }
 
     /// Queues peak moves, each from the reserve location holding most of its SKU, held until
@@ -133,6 +151,7 @@ impl Core {
     pub(super) fn add_open_picks(&mut self, location: &str, qty: i64) {
         let n = self.open_picks.entry(location.to_string()).or_default();
         *n = (i64::from(*n) + qty).clamp(0, i64::from(u32::MAX)) as u32;
+        self.refresh_face(location);
     }
 
     /// Refills the face at `location` when its projected stock is at or below its minimum; an
@@ -224,7 +243,9 @@ impl Core {
         self.next_replenishment += 1;
         self.summary.replenishments += 1;
         self.summary.emergencies += u32::from(task.emergency);
+        let to = task.to.clone();
         self.replenishments.insert(id, task);
+        self.refresh_face(&to);
         self.wake_idle(out);
     }
 
@@ -343,6 +364,7 @@ impl Core {
         places.insert(r.from.clone(), held - qty);
         *places.entry(r.to.clone()).or_default() += qty;
         self.summary.replenished += 1;
+        self.refresh_face(&r.to);
         if let Some(s) = self.scanners.get_mut(scanner) {
             s.work = None;
         }

@@ -87,6 +87,33 @@ fn released_demand_that_takes_a_face_to_its_minimum_refills_it_from_reserve_firs
     let faces = core.faces();
     assert_eq!(faces[0].1.projected(), 10);
     assert_eq!(core.summary().replenished, 1);
+    for (id, what, code) in [("l", ScanWhat::Location, "A-01"), ("s", ScanWhat::Sku, "S")] {
+        core.handle(
+            &up(
+                "h1",
+                id,
+                UpBody::Scan {
+                    what,
+                    code: code.into(),
+                },
+            ),
+            2,
+        );
+    }
+    let body = UpBody::Pick {
+        order: "o1".into(),
+        line: 0,
+        qty: 4,
+        tote: 1,
+    };
+    core.handle(&up("h1", "p", body), 2);
+    let face = &core.summary().forward["A-01"];
+    assert_eq!((face.on_hand, face.open_picks), (10, 0), "{face:?}");
+    assert_eq!(
+        core.summary(),
+        core.recount(),
+        "the summary's faces match the state"
+    );
 }
 
 #[test]
@@ -149,6 +176,11 @@ fn what_reserve_cannot_give_is_asked_of_the_distribution_centre_once() {
     assert!(
         cmds.contains(&Command::Record(order)),
         "kept as a transfer order"
+    );
+    assert_eq!(
+        core.summary(),
+        core.recount(),
+        "the summary's faces match the state"
     );
     let again = core.handle(&stock("S", "A-01", 1), 0);
     assert!(
