@@ -53,6 +53,8 @@ struct OrderState {
     key: QueueKey,
     /// When every tote of the order must be in its lane, when its cut-off says.
     due: Option<Millis>,
+    /// When it is released to the pickers.
+    release_at: Millis,
     /// Units put in the tote, per line; `None` while the line is open.
     picked: Vec<Option<u32>>,
     /// Totes of the order closed full before `tote`.

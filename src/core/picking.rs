@@ -59,6 +59,7 @@ impl Core {
                 tote: None,
                 key,
                 due,
+                release_at,
                 picked: Vec::new(),
                 full_totes: Vec::new(),
                 backordered: 0,

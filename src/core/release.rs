@@ -298,7 +298,7 @@ impl Core {
     fn project(&mut self, out: &mut Vec<Command>) {
         self.last_projection = self.now;
         let rate = self.pick_rate();
-        let mut open: Vec<(&super::QueueKey, &str, u64, Option<Millis>)> = self
+        let mut open: Vec<(&super::QueueKey, &str, u64, Option<Millis>, Millis)> = self
             .orders
             .iter()
             .filter(|(_, o)| o.status != OrderStatus::Sorted)
@@ -307,21 +307,23 @@ impl Core {
                     OrderStatus::Picked => 0,
                     _ => o.picked.iter().filter(|p| p.is_none()).count() as u64,
                 };
-                (&o.key, id.as_str(), left, o.due)
+                // A waiting order cannot be started before its release.
+                let start = match o.status {
+                    OrderStatus::Waiting => o.release_at.max(self.now),
+                    _ => self.now,
+                };
+                (&o.key, id.as_str(), left, o.due, start)
             })
             .collect();
         open.sort();
-        let mut lines = 0u64;
+        // When the pickers are through the orders before this one, in ms.
+        let mut busy_until = self.now as f64;
         let mut per_cutoff: BTreeMap<String, (u64, Option<Millis>, Option<Millis>, bool)> =
             BTreeMap::new();
-        for (_, id, left, due) in open {
-            lines += left;
+        for (_, id, left, due, start) in open {
             let finish = if rate > 0.0 {
-                Some(
-                    self.now
-                        + (lines as f64 / rate) as Millis
-                        + self.layout.release.sort_allowance_ms,
-                )
+                busy_until = busy_until.max(start as f64) + left as f64 / rate;
+                Some(busy_until as Millis + self.layout.release.sort_allowance_ms)
             } else {
                 None
             };

@@ -203,3 +203,22 @@ fn untimed_cutoffs_release_at_once_and_need_no_tick() {
     assert_eq!(core.orders["o1"].status, OrderStatus::Released);
     assert_eq!(core.next_tick(), None);
 }
+
+#[test]
+fn an_order_released_too_late_for_its_cutoff_is_at_risk_while_it_waits() {
+    let mut l = timed();
+    // Released ten minutes before 13:30: fifty lines and the sort do not fit in that.
+    l.release.lead_ms = 10 * MIN;
+    l.release.lines_per_picker_hour = 120;
+    let mut core = Core::new(l);
+    for h in ["h1", "h2", "h3", "h4"] {
+        login(&mut core, h);
+    }
+    core.handle(&order("big", "11:00", 50), DAY + 9 * H);
+    assert_eq!(core.orders["big"].status, OrderStatus::Waiting);
+    core.handle(&Event::Tick, DAY + 12 * H);
+    let wave = &core.summary().waves["11:00"];
+    // 13:20 + 50 lines at 480 an hour (6¼ min) + 10 min to the lane.
+    assert_eq!(wave.projected, Some(DAY + 13 * H + 36 * MIN + 15_000));
+    assert!(wave.at_risk, "{wave:?}");
+}
