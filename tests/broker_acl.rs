@@ -65,14 +65,19 @@ fn login(id: &str, picker: &str) -> Vec<u8> {
     format!(r#"{{"v":2,"id":"{id}","kind":"login","picker":"{picker}"}}"#).into_bytes()
 }
 
-/// Publishes a login until a direction comes back on `topic`; returns it.
+/// Publishes `handheld`'s login until its direction comes back; returns it.
 async fn log_in(
     client: &AsyncClient,
     rx: &mut Received,
-    up: &str,
-    down: &str,
+    site: &str,
+    handheld: &str,
     picker: &str,
 ) -> Direction {
+    let (up, down) = (
+        up_topic(site, handheld, "login"),
+        down_topic(site, handheld, "direction"),
+    );
+    let (up, down) = (up.as_str(), down.as_str());
     for n in 0..40 {
         client
             .publish(
@@ -164,23 +169,9 @@ async fn scenario(host: &str, port: u16, broker: Broker) {
         .unwrap();
 
     // The protocol works through the broker for a handheld on its own topics.
-    let d1 = log_in(
-        &h1,
-        &mut rx1,
-        &up_topic(&site, "h1", "login"),
-        &down_topic(&site, "h1", "direction"),
-        "alice",
-    )
-    .await;
+    let d1 = log_in(&h1, &mut rx1, &site, "h1", "alice").await;
     assert!(matches!(d1.task, Task::Pick { .. }), "{d1:?}");
-    let d2 = log_in(
-        &h2,
-        &mut rx2,
-        &up_topic(&site, "h2", "login"),
-        &down_topic(&site, "h2", "direction"),
-        "bob",
-    )
-    .await;
+    let d2 = log_in(&h2, &mut rx2, &site, "h2", "bob").await;
     assert_eq!(d2.task, Task::Wait);
 
     // h1 tries to listen to h2's directions, to log in as h2 and to hand h2's tote over: the
@@ -205,14 +196,7 @@ async fn scenario(host: &str, port: u16, broker: Broker) {
     .await
     .unwrap();
     // h2 is answered again (a fresh login), and h1 must not see it.
-    log_in(
-        &h2,
-        &mut rx2,
-        &up_topic(&site, "h2", "login"),
-        &down_topic(&site, "h2", "direction"),
-        "bob",
-    )
-    .await;
+    log_in(&h2, &mut rx2, &site, "h2", "bob").await;
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     // Nothing of h2's reached h1.

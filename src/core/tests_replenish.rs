@@ -39,6 +39,17 @@ fn last_task(cmds: &[Command]) -> Option<Task> {
     })
 }
 
+/// h1 scans face A-01 and SKU S, as a pick there asks.
+fn scan_face(core: &mut Core, at: Millis) {
+    for (id, what, code) in [("l", ScanWhat::Location, "A-01"), ("s", ScanWhat::Sku, "S")] {
+        let body = UpBody::Scan {
+            what,
+            code: code.into(),
+        };
+        core.handle(&up("h1", id, body), at);
+    }
+}
+
 /// A face A-01 for SKU S (min 2, max 10) holding 5, and 100 in reserve at R-01.
 fn stocked() -> Core {
     let mut core = Core::new(layout());
@@ -87,19 +98,7 @@ fn released_demand_that_takes_a_face_to_its_minimum_refills_it_from_reserve_firs
     let faces = core.faces();
     assert_eq!(faces[0].1.projected(), 10);
     assert_eq!(core.summary().replenished, 1);
-    for (id, what, code) in [("l", ScanWhat::Location, "A-01"), ("s", ScanWhat::Sku, "S")] {
-        core.handle(
-            &up(
-                "h1",
-                id,
-                UpBody::Scan {
-                    what,
-                    code: code.into(),
-                },
-            ),
-            2,
-        );
-    }
+    scan_face(&mut core, 2);
     let body = UpBody::Pick {
         order: "o1".into(),
         line: 0,
@@ -121,19 +120,7 @@ fn a_short_at_a_face_makes_an_emergency_refill_that_goes_first() {
     let mut core = stocked();
     core.handle(&want("o1", 2), 0);
     login(&mut core, "h1");
-    for (id, what, code) in [("l", ScanWhat::Location, "A-01"), ("s", ScanWhat::Sku, "S")] {
-        core.handle(
-            &up(
-                "h1",
-                id,
-                UpBody::Scan {
-                    what,
-                    code: code.into(),
-                },
-            ),
-            1,
-        );
-    }
+    scan_face(&mut core, 1);
     let body = UpBody::Short {
         order: "o1".into(),
         line: 0,
