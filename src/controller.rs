@@ -272,8 +272,8 @@ impl Shell {
                     chute,
                 } => self.to_plc(&sorter, PlcCommand::Divert { tote, chute }),
                 Command::Packml { plc, command } => self.to_plc(&plc, PlcCommand::Packml(command)),
-                Command::Refuse { plc, reason } => {
-                    tracing::info!(%plc, %reason, "supervisor command refused")
+                Command::Refuse { subject, reason } => {
+                    tracing::info!(%subject, %reason, "supervisor command refused")
                 }
                 Command::Alarm { source, text } => tracing::warn!(%source, alarm = %text, "alarm"),
                 Command::AlarmCleared { source, text } => {

@@ -37,10 +37,10 @@ pub enum Command {
         /// Command.
         command: PackCommand,
     },
-    /// A supervisor's command was refused; nothing was sent.
+    /// A supervisor's command was refused; nothing changed.
     Refuse {
-        /// PLC id.
-        plc: String,
+        /// What the command was about (a PLC, `alarm 12`, `wave 11:00`, `order A1`).
+        subject: String,
         /// Why.
         reason: String,
     },

@@ -98,12 +98,8 @@ impl Core {
         by: &str,
         out: &mut Vec<Command>,
     ) {
-        let refuse = |reason: String, out: &mut Vec<Command>| {
-            out.push(Command::Refuse {
-                plc: plc.to_string(),
-                reason,
-            });
-        };
+        let refuse =
+            |reason: String, out: &mut Vec<Command>| super::alarms::refuse(plc, reason, out);
         let Some(e) = self.equipment.get_mut(plc) else {
             return refuse(format!("{plc} is not a PLC of this site"), out);
         };

@@ -209,6 +209,42 @@ pub enum Event {
         /// Tote it travels in.
         tote: u32,
     },
+    /// A supervisor acknowledges an alarm.
+    AlarmAck {
+        /// Alarm number.
+        alarm: u64,
+        /// Who.
+        by: String,
+    },
+    /// A supervisor holds or releases a cut-off's wave.
+    WaveHold {
+        /// Cut-off name.
+        cutoff: String,
+        /// Held (true) or released.
+        held: bool,
+        /// Who.
+        by: String,
+    },
+    /// A supervisor moves an order to another priority class.
+    OrderPriority {
+        /// Order number.
+        order: String,
+        /// The new class.
+        priority: floorctl_protocol::order::Priority,
+        /// Who.
+        by: String,
+    },
+    /// Units found at a location by a cycle count; the book follows the count.
+    Counted {
+        /// SKU.
+        sku: String,
+        /// Location.
+        location: String,
+        /// Units found.
+        qty: u32,
+        /// Who counted.
+        by: String,
+    },
     /// Time passed: orders whose release time came are released, cut-offs are projected.
     /// Journalled when [`super::Core::next_tick`] says so; its time is the journal's.
     Tick,
@@ -233,6 +269,10 @@ impl Event {
             Event::EquipmentCommand { .. } => "equipment_command",
             Event::PlcLink { .. } => "plc_link",
             Event::Tick => "tick",
+            Event::AlarmAck { .. } => "alarm_ack",
+            Event::WaveHold { .. } => "wave_hold",
+            Event::OrderPriority { .. } => "order_priority",
+            Event::Counted { .. } => "counted",
             Event::PickFaces { .. } => "pick_faces",
             Event::Moves { .. } => "moves",
             Event::TransferShipped { .. } => "transfer_shipped",

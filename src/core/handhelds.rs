@@ -475,3 +475,49 @@ impl Core {
             .collect()
     }
 }
+
+/// A handheld as supervisors see it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct HandheldView {
+    /// Handheld id.
+    pub id: String,
+    /// Picker logged in (empty: nobody).
+    pub picker: String,
+    /// Connected.
+    pub online: bool,
+    /// What it is doing, in a few words.
+    pub doing: String,
+}
+
+impl Core {
+    /// Every handheld seen and what it is doing.
+    pub fn handhelds(&self) -> Vec<HandheldView> {
+        self.scanners
+            .iter()
+            .map(|(id, s)| {
+                let doing = match &s.work {
+                    _ if s.picker.is_empty() => "logged out".to_string(),
+                    _ if s.paused => "on a break".to_string(),
+                    None => "waiting for work".to_string(),
+                    Some(Work::Offered) => "offered a trip".to_string(),
+                    Some(Work::Picking { order, tote, .. }) => {
+                        format!("picking order {order} into tote {tote}")
+                    }
+                    Some(Work::Closing { order, tote }) => {
+                        format!("closing tote {tote} of order {order}")
+                    }
+                    Some(Work::Delivering { totes }) => {
+                        format!("taking {} tote(s) to the conveyor", totes.len())
+                    }
+                    Some(Work::Replenishing { task }) => format!("replenishing (task {task})"),
+                };
+                HandheldView {
+                    id: id.clone(),
+                    picker: s.picker.clone(),
+                    online: s.offline_since.is_none(),
+                    doing,
+                }
+            })
+            .collect()
+    }
+}

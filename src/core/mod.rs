@@ -3,12 +3,14 @@
 //! No sockets, no clock reads, no database. The same events in the same order give the same
 //! commands, which is what makes replay after a restart and deterministic tests possible.
 
+mod alarms;
 mod batching;
 mod clock;
 mod command;
 mod equipment;
 mod event;
 mod handhelds;
+mod kpi;
 mod layout;
 mod picking;
 mod release;
@@ -16,14 +18,18 @@ mod replenish;
 pub use floorctl_protocol::routing;
 pub mod slotting;
 mod sorting;
+mod supervision;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
+pub use alarms::{Alarm, AlarmState};
 pub use batching::{BatchPolicy, Batching};
 pub use clock::{LocalClock, TimeOfDay};
 pub use command::{Command, OrderStatus, Record, ToteStatus};
 pub use equipment::Equipment;
 pub use event::{Event, SortOutcome};
+pub use handhelds::HandheldView;
+pub use kpi::{Kpis, Minute, Throughput};
 pub use layout::{ChuteChoice, Layout};
 #[cfg(test)]
 use release::RISK_CHECK_MS;
@@ -165,6 +171,21 @@ pub struct Summary {
     pub open_replenishments: usize,
     /// Faces whose projected stock is below zero: a stock-out coming.
     pub stockouts: BTreeSet<String>,
+    /// Open alarms and the last finished ones, by number.
+    pub alarm_log: std::sync::Arc<BTreeMap<u64, Alarm>>,
+    /// Counts behind the key figures.
+    pub kpis: Kpis,
+    /// Work done per minute over the last hour.
+    pub throughput: Throughput,
+    /// Totes on the conveyor or circulating on the sorter.
+    pub in_flight: usize,
+    /// Chutes reporting full.
+    pub full_chutes: BTreeSet<u16>,
+    /// Chutes out of service.
+    pub disabled_chutes: BTreeSet<u16>,
+    /// Handhelds and what each is doing (filled by the shell now and then: see
+    /// [`Core::handhelds`]).
+    pub handhelds: std::sync::Arc<Vec<HandheldView>>,
 }
 
 /// The warehouse state.
@@ -214,6 +235,12 @@ pub struct Core {
     next_transfer: u64,
     /// Transfer orders not yet arrived: SKU, units, face.
     transfer_orders: BTreeMap<u64, (String, u32, String)>,
+    /// Number of the last alarm raised.
+    next_alarm: u64,
+    /// The alarm standing for each (source, condition).
+    alarm_ids: BTreeMap<(String, String), u64>,
+    /// Cut-offs whose waves a supervisor holds.
+    held_waves: BTreeSet<String>,
 }
 
 impl Core {
@@ -247,6 +274,9 @@ impl Core {
             transfers: BTreeMap::new(),
             next_transfer: 0,
             transfer_orders: BTreeMap::new(),
+            next_alarm: 0,
+            alarm_ids: BTreeMap::new(),
+            held_waves: BTreeSet::new(),
         }
     }
 
@@ -332,6 +362,14 @@ impl Core {
             Event::PlcLink { plc, up, reason } => {
                 self.link_changed(plc, *up, reason.as_deref(), &mut out)
             }
+            Event::AlarmAck { alarm, by } => self.acknowledge(*alarm, by, &mut out),
+            Event::WaveHold { cutoff, held, .. } => self.hold_wave(cutoff, *held, &mut out),
+            Event::OrderPriority {
+                order, priority, ..
+            } => self.set_priority(order, *priority, &mut out),
+            Event::Counted {
+                sku, location, qty, ..
+            } => self.counted(sku, location, *qty, &mut out),
         }
         out
     }
@@ -360,6 +398,8 @@ impl Core {
         let mut s = self.summary.clone();
         s.equipment = self.equipment.clone();
         s.open_replenishments = self.replenishments.len();
+        s.full_chutes = self.full_chutes.clone();
+        s.disabled_chutes = self.disabled_chutes.clone();
         s
     }
 
@@ -382,6 +422,11 @@ impl Core {
             chute_outcomes: self.summary.chute_outcomes.clone(),
             active_alarms: self.summary.active_alarms.clone(),
             equipment: self.equipment.clone(),
+            alarm_log: self.summary.alarm_log.clone(),
+            kpis: self.summary.kpis.clone(),
+            throughput: self.summary.throughput.clone(),
+            full_chutes: self.full_chutes.clone(),
+            disabled_chutes: self.disabled_chutes.clone(),
             ..Summary::default()
         };
         s.forward = std::sync::Arc::new(self.faces().into_iter().collect());
@@ -403,6 +448,7 @@ impl Core {
                     waiting: 0,
                     picked: 0,
                     sorted: 0,
+                    held: self.held_waves.contains(&o.order.cutoff),
                     ..self.summary.waves[&o.order.cutoff].clone()
                 });
             w.orders += 1;
@@ -412,6 +458,7 @@ impl Core {
         }
         for t in self.totes.values() {
             s.recirculations += t.recirculations;
+            s.in_flight += usize::from(t.status == ToteStatus::Conveying);
             if let (ToteStatus::Sorted, Some(c)) = (t.status, t.chute) {
                 *s.per_chute.entry(c).or_default() += 1;
             }
@@ -435,6 +482,39 @@ impl Core {
             - usize::from(old == OrderStatus::Sorted);
         w.waiting = w.waiting + usize::from(status == OrderStatus::Waiting)
             - usize::from(old == OrderStatus::Waiting);
+        if is_picked(status) && !is_picked(old) {
+            self.count_done(kpi::Done::Order);
+        }
+        if status == OrderStatus::Sorted && old != OrderStatus::Sorted {
+            self.order_shipped(id);
+        }
+    }
+
+    /// Counts a shipped order for the fill rate and its cut-off's on-time rate.
+    fn order_shipped(&mut self, id: &str) {
+        let Some(o) = self.orders.get(id) else {
+            return;
+        };
+        let complete = o.backordered == 0
+            && o.order
+                .lines
+                .iter()
+                .zip(&o.picked)
+                .all(|(l, p)| p.is_some_and(|p| p >= l.qty));
+        let on_time = o.due.map(|due| self.now <= due);
+        let k = &mut self.summary.kpis;
+        k.orders_shipped += 1;
+        k.orders_complete += u32::from(complete);
+        let w = self
+            .summary
+            .waves
+            .entry(o.order.cutoff.clone())
+            .or_default();
+        match on_time {
+            Some(true) => w.on_time += 1,
+            Some(false) => w.late += 1,
+            None => {}
+        }
     }
 
     /// True when the PLC sequence number differs from the last one acted on for this channel;
@@ -444,12 +524,25 @@ impl Core {
         last != Some(seq)
     }
 
+    /// Raises a one-off alarm: it stays on the supervisors' list until acknowledged.
     fn alarm(&mut self, source: &str, text: String, out: &mut Vec<Command>) {
+        self.emit_alarm(source, text, false, out);
+    }
+
+    fn emit_alarm(
+        &mut self,
+        source: &str,
+        text: String,
+        standing: bool,
+        out: &mut Vec<Command>,
+    ) -> u64 {
         self.summary.alarms += 1;
+        let id = self.log_alarm(source, &text, standing);
         out.push(Command::Alarm {
             source: source.to_string(),
             text,
         });
+        id
     }
 
     /// Raises a standing alarm for a condition of `source`, once while the condition lasts.
@@ -458,13 +551,21 @@ impl Core {
         if self.summary.active_alarms.get(&key) == Some(&text) {
             return;
         }
-        self.summary.active_alarms.insert(key, text.clone());
-        self.alarm(source, text, out);
+        // The same condition with other words: the old alarm gives way to the new one.
+        if let Some(old) = self.alarm_ids.remove(&key) {
+            self.alarm_cleared(old);
+        }
+        self.summary.active_alarms.insert(key.clone(), text.clone());
+        let id = self.emit_alarm(source, text, true, out);
+        self.alarm_ids.insert(key, id);
     }
 
     /// Clears a standing alarm when its condition is gone.
     fn clear_alarm(&mut self, source: &str, condition: &str, out: &mut Vec<Command>) {
         let key = (source.to_string(), condition.to_string());
+        if let Some(id) = self.alarm_ids.remove(&key) {
+            self.alarm_cleared(id);
+        }
         if let Some(text) = self.summary.active_alarms.remove(&key) {
             out.push(Command::AlarmCleared {
                 source: source.to_string(),
@@ -513,3 +614,5 @@ mod tests_handhelds;
 mod tests_release;
 #[cfg(test)]
 mod tests_replenish;
+#[cfg(test)]
+mod tests_supervision;

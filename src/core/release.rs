@@ -103,6 +103,12 @@ pub struct Wave {
     pub projected: Option<Millis>,
     /// Projected to miss its due time.
     pub at_risk: bool,
+    /// Held by a supervisor: no new trips start for its orders.
+    pub held: bool,
+    /// Orders in their lane by their due time.
+    pub on_time: usize,
+    /// Orders in their lane after their due time.
+    pub late: usize,
 }
 
 impl Core {
@@ -228,6 +234,9 @@ impl Core {
     /// Whether every zone the order touches has room for one more order in process.
     pub(super) fn has_room(&self, id: &str) -> bool {
         let cap = self.layout.release.wip_per_zone;
+        if self.wave_held(id) {
+            return false;
+        }
         cap == 0
             || self
                 .zones_of(id)
@@ -262,6 +271,7 @@ impl Core {
 
     /// Notes a confirmed line for the pick rate.
     pub(super) fn line_confirmed(&mut self) {
+        self.count_done(super::kpi::Done::Line);
         self.recent_lines.push_back(self.now);
         self.first_line.get_or_insert(self.now);
         while self

@@ -22,7 +22,10 @@ impl Core {
             );
             return;
         }
-        t.status = ToteStatus::Conveying;
+        if t.status != ToteStatus::Conveying {
+            t.status = ToteStatus::Conveying;
+            self.summary.in_flight += 1;
+        }
         self.record_tote(tote, out);
         let carrier = self
             .scanners
@@ -178,6 +181,9 @@ impl Core {
             return;
         }
         let order = t.order.clone();
+        if t.status == ToteStatus::Conveying {
+            self.summary.in_flight -= 1;
+        }
         if outcome == SortOutcome::Lost {
             t.status = ToteStatus::Lost;
             self.record_tote(tote, out);
@@ -199,7 +205,11 @@ impl Core {
             .get(&order)
             .map(|o| o.order.cutoff.clone())
             .unwrap_or_default();
-        if !self.layout.in_lane(&cutoff, chute) && chute != self.layout.exception_chute {
+        let right_lane = self.layout.in_lane(&cutoff, chute);
+        self.summary.kpis.totes_sorted += 1;
+        self.summary.kpis.totes_right_lane += u32::from(right_lane);
+        self.count_done(super::kpi::Done::Tote);
+        if !right_lane && chute != self.layout.exception_chute {
             self.alarm(
                 sorter,
                 format!("tote {tote} of order {order} went to chute {chute}, outside its lane"),

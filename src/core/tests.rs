@@ -118,7 +118,7 @@ pub(super) fn divert(tote: u32, chute: u16) -> Command {
     }
 }
 
-fn directions(cmds: &[Command]) -> Vec<Task> {
+pub(super) fn directions(cmds: &[Command]) -> Vec<Task> {
     cmds.iter()
         .filter_map(|c| match c {
             Command::Direct { direction, .. } => Some(direction.task.clone()),

@@ -1,0 +1,138 @@
+//! Alarms as supervisors see them: raised, acknowledged by someone, cleared when the condition
+//! is gone.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::{Command, Core, Millis};
+
+/// Finished alarms kept for the dashboard beside the open ones.
+const FINISHED_KEPT: usize = 100;
+
+/// Where an alarm stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlarmState {
+    /// Raised, nobody has acknowledged it yet.
+    Active,
+    /// A supervisor has seen it; its condition still holds.
+    Acknowledged,
+    /// Its condition is gone (or, for a one-off alarm, it was acknowledged).
+    Cleared,
+}
+
+/// One alarm.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Alarm {
+    /// Number, in the order alarms were raised.
+    pub id: u64,
+    /// Equipment, handheld, order or cut-off it is about.
+    pub source: String,
+    /// What happened.
+    pub text: String,
+    /// When it was raised.
+    pub raised: Millis,
+    /// Where it stands.
+    pub state: AlarmState,
+    /// Who acknowledged it.
+    pub acknowledged_by: Option<String>,
+    /// When it was acknowledged.
+    pub acknowledged: Option<Millis>,
+    /// When it cleared.
+    pub cleared: Option<Millis>,
+    /// Whether it stands for a condition that clears by itself (a jam, a link down); a one-off
+    /// alarm (an unknown tote) is cleared by acknowledging it.
+    pub standing: bool,
+}
+
+impl Core {
+    /// Adds an alarm to the supervisors' list and returns its number.
+    pub(super) fn log_alarm(&mut self, source: &str, text: &str, standing: bool) -> u64 {
+        self.next_alarm += 1;
+        let id = self.next_alarm;
+        let log = Arc::make_mut(&mut self.summary.alarm_log);
+        log.insert(
+            id,
+            Alarm {
+                id,
+                source: source.to_string(),
+                text: text.to_string(),
+                raised: self.now,
+                state: AlarmState::Active,
+                acknowledged_by: None,
+                acknowledged: None,
+                cleared: None,
+                standing,
+            },
+        );
+        id
+    }
+
+    /// Marks a standing alarm's condition gone.
+    pub(super) fn alarm_cleared(&mut self, id: u64) {
+        let now = self.now;
+        if let Some(a) = Arc::make_mut(&mut self.summary.alarm_log).get_mut(&id) {
+            a.state = AlarmState::Cleared;
+            a.cleared = Some(now);
+        }
+        self.forget_finished();
+    }
+
+    /// Keeps only the last [`FINISHED_KEPT`] cleared alarms.
+    fn forget_finished(&mut self) {
+        let log = &self.summary.alarm_log;
+        let finished: Vec<u64> = log
+            .values()
+            .filter(|a| a.state == AlarmState::Cleared)
+            .map(|a| a.id)
+            .collect();
+        let excess = finished.len().saturating_sub(FINISHED_KEPT);
+        if excess > 0 {
+            let log = Arc::make_mut(&mut self.summary.alarm_log);
+            for id in &finished[..excess] {
+                log.remove(id);
+            }
+        }
+    }
+
+    /// A supervisor acknowledges alarm `id`.
+    pub(super) fn acknowledge(&mut self, id: u64, by: &str, out: &mut Vec<Command>) {
+        let now = self.now;
+        let log = Arc::make_mut(&mut self.summary.alarm_log);
+        let Some(a) = log.get_mut(&id) else {
+            return refuse(
+                &format!("alarm {id}"),
+                format!("there is no alarm {id}"),
+                out,
+            );
+        };
+        if a.acknowledged_by.is_some() {
+            let who = a.acknowledged_by.clone().unwrap_or_default();
+            return refuse(
+                &format!("alarm {id}"),
+                format!("alarm {id} was already acknowledged by {who}"),
+                out,
+            );
+        }
+        a.acknowledged_by = Some(by.to_string());
+        a.acknowledged = Some(now);
+        if a.state == AlarmState::Active {
+            if a.standing {
+                a.state = AlarmState::Acknowledged;
+            } else {
+                a.state = AlarmState::Cleared;
+                a.cleared = Some(now);
+            }
+        }
+        self.forget_finished();
+    }
+}
+
+/// Refuses a supervisor's command: nothing changes, the reason goes back to them.
+pub(super) fn refuse(subject: &str, reason: String, out: &mut Vec<Command>) {
+    out.push(Command::Refuse {
+        subject: subject.to_string(),
+        reason,
+    });
+}

@@ -1,0 +1,105 @@
+//! Supervisors' commands on the work: hold or release a cut-off's wave, raise an order's
+//! priority, record a cycle count.
+
+use floorctl_protocol::order::Priority;
+
+use super::alarms::refuse;
+use super::{Command, Core, OrderStatus};
+
+impl Core {
+    /// Holds (no new trips start for its orders) or releases a cut-off's wave.
+    pub(super) fn hold_wave(&mut self, cutoff: &str, held: bool, out: &mut Vec<Command>) {
+        let subject = format!("wave {cutoff}");
+        if !self.layout.cutoffs.iter().any(|c| c.name == cutoff) {
+            return refuse(&subject, format!("there is no cut-off `{cutoff}`"), out);
+        }
+        if held == self.held_waves.contains(cutoff) {
+            let now = if held { "held" } else { "not held" };
+            return refuse(&subject, format!("wave {cutoff} is already {now}"), out);
+        }
+        if held {
+            self.held_waves.insert(cutoff.to_string());
+        } else {
+            self.held_waves.remove(cutoff);
+        }
+        self.summary
+            .waves
+            .entry(cutoff.to_string())
+            .or_default()
+            .held = held;
+        if !held {
+            self.wake_idle(out);
+        }
+    }
+
+    /// Whether an order's wave is held by a supervisor.
+    pub(super) fn wave_held(&self, id: &str) -> bool {
+        !self.held_waves.is_empty()
+            && self
+                .orders
+                .get(id)
+                .is_some_and(|o| self.held_waves.contains(&o.order.cutoff))
+    }
+
+    /// Moves an order to another priority class. A waiting order raised to urgent is released
+    /// at once; an order already on a cart keeps its place there.
+    pub(super) fn set_priority(&mut self, id: &str, priority: Priority, out: &mut Vec<Command>) {
+        let subject = format!("order {id}");
+        let Some(o) = self.orders.get_mut(id) else {
+            return refuse(&subject, format!("there is no order `{id}`"), out);
+        };
+        if !matches!(o.status, OrderStatus::Waiting | OrderStatus::Released) {
+            let status = o.status.as_str();
+            return refuse(
+                &subject,
+                format!("order {id} is already {status}: its priority no longer matters"),
+                out,
+            );
+        }
+        if o.order.priority == priority {
+            return refuse(
+                &subject,
+                format!("order {id} already has that priority"),
+                out,
+            );
+        }
+        let old = o.key;
+        o.order.priority = priority;
+        o.key.0 = priority;
+        let (new, status, release_at) = (o.key, o.status, o.release_at);
+        if status == OrderStatus::Released {
+            self.queue.remove(&old);
+            self.queue.insert(new, id.to_string());
+            self.wake_idle(out);
+        } else if priority == Priority::Urgent {
+            self.pending.remove(&(release_at, id.to_string()));
+            self.release(id, out);
+            self.wake_idle(out);
+        }
+    }
+
+    /// A counted quantity at a location: compared with the book for inventory accuracy, then
+    /// the book is set to it.
+    pub(super) fn counted(&mut self, sku: &str, location: &str, qty: u32, out: &mut Vec<Command>) {
+        let book = self
+            .stock
+            .get(sku)
+            .and_then(|l| l.get(location))
+            .copied()
+            .unwrap_or(0);
+        self.summary.kpis.counts += 1;
+        self.summary.kpis.counts_matching += u32::from(book == qty);
+        if book != qty {
+            let text = format!(
+                "count of {sku} at {location}: {qty} found, {book} on the book; book corrected"
+            );
+            self.alarm(location, text, out);
+        }
+        self.stock
+            .entry(sku.to_string())
+            .or_default()
+            .insert(location.to_string(), qty);
+        self.refresh_face(location);
+        self.check_face(location, false, out);
+    }
+}
