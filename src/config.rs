@@ -27,6 +27,9 @@ pub struct SiteFile {
     /// MQTT settings.
     #[serde(default)]
     pub mqtt: MqttFile,
+    /// Supervisor dashboard and metrics.
+    #[serde(default = "site_dashboard")]
+    pub dashboard: DashboardSettings,
     /// PLCs of the site.
     #[serde(default)]
     pub plc: Vec<PlcFile>,
@@ -212,6 +215,44 @@ pub struct Config {
     pub plcs: Vec<PlcSpec>,
     /// Floor layout for the core.
     pub layout: Layout,
+    /// Supervisor dashboard and metrics listeners.
+    pub dashboard: DashboardSettings,
+}
+
+/// Where the dashboard and the metrics are served.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DashboardSettings {
+    /// Dashboard address; none: no dashboard.
+    pub listen: Option<std::net::SocketAddr>,
+    /// Prometheus metrics address; none: no metrics listener.
+    pub metrics_listen: Option<std::net::SocketAddr>,
+    /// Hours a dashboard login lasts.
+    #[serde(default = "default_session_hours")]
+    pub session_hours: u32,
+}
+
+fn default_session_hours() -> u32 {
+    12
+}
+
+impl Default for DashboardSettings {
+    fn default() -> Self {
+        DashboardSettings {
+            listen: None,
+            metrics_listen: None,
+            session_hours: default_session_hours(),
+        }
+    }
+}
+
+/// A site file's dashboard settings: served on localhost unless the file says otherwise.
+fn site_dashboard() -> DashboardSettings {
+    DashboardSettings {
+        listen: Some(([127, 0, 0, 1], 8080).into()),
+        metrics_listen: Some(([127, 0, 0, 1], 9464).into()),
+        session_hours: default_session_hours(),
+    }
 }
 
 /// A refused configuration: every problem, each with how to fix it.
@@ -467,6 +508,7 @@ impl Config {
                 inbound_chute: file.inbound_chute,
             },
             plcs,
+            dashboard: file.dashboard,
         })
     }
 }

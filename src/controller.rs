@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use floorctl_protocol::order::Order;
+use floorctl_protocol::order::{Order, Priority};
 use floorctl_protocol::packml::Command as PackCommand;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
@@ -76,14 +76,29 @@ pub enum CommandError {
     Stopping,
 }
 
-/// A running controller.
+/// A running controller. Its API is on [`Handle`], which it derefs to.
 #[derive(Debug)]
 pub struct Controller {
+    handle: Handle,
+    cancel: CancellationToken,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// What the dashboard and other callers use to talk to a running controller; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Handle {
     inbound: mpsc::Sender<Inbound>,
     summary: watch::Receiver<Summary>,
     plcs: StatusBoard,
-    cancel: CancellationToken,
-    tasks: Vec<JoinHandle<()>>,
+    store: Store,
+}
+
+impl std::ops::Deref for Controller {
+    type Target = Handle;
+
+    fn deref(&self) -> &Handle {
+        &self.handle
+    }
 }
 
 /// Milliseconds since the Unix epoch.
@@ -134,7 +149,7 @@ impl Controller {
         }
         let (summary_tx, summary) = watch::channel(core.summary());
         let shell = Shell {
-            store,
+            store: store.clone(),
             scanners: scanner_tx,
             plcs,
         };
@@ -147,14 +162,37 @@ impl Controller {
             cancel.clone(),
         )));
         Ok(Controller {
-            inbound: tx,
-            summary,
-            plcs: board,
+            handle: Handle {
+                inbound: tx,
+                summary,
+                plcs: board,
+                store,
+            },
             cancel,
             tasks,
         })
     }
 
+    /// A handle on the controller's API for another task.
+    pub fn handle(&self) -> Handle {
+        self.handle.clone()
+    }
+
+    /// Stops every task; an event being journalled is finished first. Gives up after `deadline`.
+    pub async fn shutdown(self, deadline: Duration) {
+        self.cancel.cancel();
+        let all = async {
+            for t in self.tasks {
+                let _ = t.await;
+            }
+        };
+        if tokio::time::timeout(deadline, all).await.is_err() {
+            tracing::warn!("controller tasks did not stop within {deadline:?}");
+        }
+    }
+}
+
+impl Handle {
     /// Hands an order to the controller. Orders already known are ignored.
     pub async fn submit(&self, order: Order) -> bool {
         self.inbound
@@ -206,11 +244,69 @@ impl Controller {
         command: PackCommand,
         by: &str,
     ) -> Result<(), CommandError> {
-        let (inbound, outcome) = Inbound::with_receipt(Event::EquipmentCommand {
+        self.supervise(Event::EquipmentCommand {
             plc: plc.to_string(),
             command,
             by: by.to_string(),
-        });
+        })
+        .await
+    }
+
+    /// Acknowledges alarm `alarm` on behalf of `by`.
+    pub async fn acknowledge(&self, alarm: u64, by: &str) -> Result<(), CommandError> {
+        self.supervise(Event::AlarmAck {
+            alarm,
+            by: by.to_string(),
+        })
+        .await
+    }
+
+    /// Holds (no new trips start) or releases a cut-off's wave on behalf of `by`.
+    pub async fn hold_wave(&self, cutoff: &str, held: bool, by: &str) -> Result<(), CommandError> {
+        self.supervise(Event::WaveHold {
+            cutoff: cutoff.to_string(),
+            held,
+            by: by.to_string(),
+        })
+        .await
+    }
+
+    /// Moves an order to another priority class on behalf of `by`.
+    pub async fn set_priority(
+        &self,
+        order: &str,
+        priority: Priority,
+        by: &str,
+    ) -> Result<(), CommandError> {
+        self.supervise(Event::OrderPriority {
+            order: order.to_string(),
+            priority,
+            by: by.to_string(),
+        })
+        .await
+    }
+
+    /// Records a cycle count: `qty` units of `sku` found at `location` by `by`.
+    pub async fn counted(
+        &self,
+        sku: &str,
+        location: &str,
+        qty: u32,
+        by: &str,
+    ) -> Result<(), CommandError> {
+        self.supervise(Event::Counted {
+            sku: sku.to_string(),
+            location: location.to_string(),
+            qty,
+            by: by.to_string(),
+        })
+        .await
+    }
+
+    /// Hands a supervisor's command to the core and waits until it is journalled; the core's
+    /// refusal comes back as [`CommandError::Refused`].
+    async fn supervise(&self, event: Event) -> Result<(), CommandError> {
+        let (inbound, outcome) = Inbound::with_receipt(event);
         self.inbound
             .send(inbound)
             .await
@@ -222,6 +318,11 @@ impl Controller {
         }
     }
 
+    /// The database the controller journals in (accounts and the audit log live there too).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
     /// The live status of every PLC link.
     pub fn plc_status(&self) -> BTreeMap<String, PlcStatus> {
         self.plcs.snapshot()
@@ -230,19 +331,6 @@ impl Controller {
     /// Progress, updated after every event.
     pub fn summary(&self) -> watch::Receiver<Summary> {
         self.summary.clone()
-    }
-
-    /// Stops every task; an event being journalled is finished first. Gives up after `deadline`.
-    pub async fn shutdown(self, deadline: Duration) {
-        self.cancel.cancel();
-        let all = async {
-            for t in self.tasks {
-                let _ = t.await;
-            }
-        };
-        if tokio::time::timeout(deadline, all).await.is_err() {
-            tracing::warn!("controller tasks did not stop within {deadline:?}");
-        }
     }
 }
 
@@ -258,11 +346,13 @@ impl Shell {
         for cmd in commands {
             match cmd {
                 Command::Direct { scanner, direction } => {
+                    metrics::counter!("floorctl_directions_total").increment(1);
                     let _ = self
                         .scanners
                         .send(Outgoing::Direction { scanner, direction });
                 }
                 Command::Reject { scanner, reply } => {
+                    metrics::counter!("floorctl_handheld_rejects_total").increment(1);
                     tracing::info!(%scanner, reason = %reply.reason, "handheld message refused");
                     let _ = self.scanners.send(Outgoing::Error { scanner, reply });
                 }
@@ -270,7 +360,11 @@ impl Shell {
                     sorter,
                     tote,
                     chute,
-                } => self.to_plc(&sorter, PlcCommand::Divert { tote, chute }),
+                } => {
+                    metrics::counter!("floorctl_diverts_total", "sorter" => sorter.clone())
+                        .increment(1);
+                    self.to_plc(&sorter, PlcCommand::Divert { tote, chute })
+                }
                 Command::Packml { plc, command } => self.to_plc(&plc, PlcCommand::Packml(command)),
                 Command::Refuse { subject, reason } => {
                     tracing::info!(%subject, %reason, "supervisor command refused")
@@ -309,6 +403,9 @@ async fn run_core(
     let mut check = tokio::time::interval(Duration::from_secs(1));
     check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let timeout = core.handheld_timeout_ms();
+    // What every handheld is doing is rebuilt at most this often (it walks every handheld).
+    let mut handhelds = std::sync::Arc::new(core.handhelds());
+    let mut handhelds_at = std::time::Instant::now();
     loop {
         let mut batch = tokio::select! {
             () = cancel.cancelled() => break,
@@ -337,10 +434,19 @@ async fn run_core(
             shell.store.close().await;
             return;
         }
-        summary.send_replace(core.summary());
+        let mut s = core.summary();
+        if handhelds_at.elapsed() >= HANDHELDS_EVERY {
+            handhelds = std::sync::Arc::new(core.handhelds());
+            handhelds_at = std::time::Instant::now();
+        }
+        s.handhelds = handhelds.clone();
+        summary.send_replace(s);
     }
     shell.store.close().await;
 }
+
+/// How often the handhelds' activity in the summary is brought up to date.
+const HANDHELDS_EVERY: Duration = Duration::from_millis(250);
 
 /// Most events journalled in one commit.
 const MAX_BATCH: usize = 256;
@@ -378,6 +484,10 @@ async fn process(
         .zip(&records)
         .map(|((i, _), r)| (now, &i.event, r.as_slice()))
         .collect();
+    for (_, event, _) in &entries {
+        metrics::counter!("floorctl_events_total", "kind" => event.kind()).increment(1);
+    }
+    let started = std::time::Instant::now();
     // Nothing leaves the controller before the events are durable: retry until they are.
     let mut wait = Duration::from_millis(50);
     while let Err(err) = shell.store.append_all(&entries).await {
@@ -388,6 +498,7 @@ async fn process(
         }
         wait = (wait * 2).min(Duration::from_secs(5));
     }
+    metrics::histogram!("floorctl_journal_commit_seconds").record(started.elapsed().as_secs_f64());
     drop(entries);
     drop(records);
     for (inbound, commands) in handled {

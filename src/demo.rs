@@ -9,7 +9,7 @@ use floorctl_protocol::map::PlcMap;
 use floorsim::floor::FloorTiming;
 use floorsim::{PickersConfig, SimConfig, Simulator};
 
-use crate::config::{Broker, Config, PlcSpec};
+use crate::config::{Broker, Config, DashboardSettings, PlcSpec};
 use crate::controller::Controller;
 use crate::core::{Batching, Cutoff, Layout, Release, Summary};
 use crate::plc::PlcStatus;
@@ -32,6 +32,26 @@ pub struct DemoOptions {
     pub dir: PathBuf,
     /// Embedded broker address (port 0: any free port).
     pub broker: SocketAddr,
+    /// Dashboard address (another free port when it is taken).
+    pub dashboard: SocketAddr,
+    /// Prometheus metrics address (another free port when it is taken).
+    pub metrics: SocketAddr,
+    /// Stop once every order is sorted, instead of serving the dashboard until told to stop.
+    pub exit_when_sorted: bool,
+}
+
+/// A running demo: simulator, controller, dashboard.
+#[derive(Debug)]
+pub struct Demo {
+    /// The controller.
+    pub controller: Controller,
+    /// The simulated floor (inject faults through it).
+    pub sim: Simulator,
+    /// Where the dashboard and metrics are served.
+    pub listening: crate::dashboard::Listening,
+    /// The database file.
+    pub database: PathBuf,
+    cancel: tokio_util::sync::CancellationToken,
 }
 
 /// The demo layout: two cut-offs, each with its lane of chutes.
@@ -100,88 +120,131 @@ fn line(s: &Summary, plcs: &BTreeMap<String, PlcStatus>) -> String {
     )
 }
 
-/// Runs the demo until every order is sorted or the process is told to stop.
+impl Demo {
+    /// Starts the simulator, the controller with its dashboard, the virtual pickers, and hands
+    /// the order book to the controller.
+    pub async fn start(opts: &DemoOptions) -> anyhow::Result<Demo> {
+        std::fs::create_dir_all(&opts.dir)?;
+        let database = opts.dir.join("floorctl.db");
+        let conveyor_map = shipped_map(CONVEYOR_MAP);
+        let sorter_map = shipped_map(SORTER_MAP);
+        let mut sim = Simulator::start(SimConfig {
+            conveyor_map: conveyor_map.clone(),
+            sorter_map: sorter_map.clone(),
+            conveyor_listen: "127.0.0.1:0".parse()?,
+            sorter_listen: "127.0.0.1:0".parse()?,
+            timing: FloorTiming::default(),
+        })
+        .await?;
+        let broker = free_addr(opts.broker)?;
+        let plc = |id: &str, address, map: PlcMap| {
+            let mut spec = PlcSpec::new(id, address, map);
+            if spec.map.signal("speed_setpoint").is_some() {
+                spec.setpoints.insert("speed_setpoint".into(), 2.5);
+            }
+            spec
+        };
+        let config = Config {
+            site: "demo".into(),
+            database: database.clone(),
+            broker: Broker::Embedded {
+                listen: broker,
+                handhelds: None,
+            },
+            plcs: vec![
+                plc("cv1", sim.conveyor_addr, conveyor_map),
+                plc("sorter1", sim.sorter_addr, sorter_map),
+            ],
+            layout: layout(),
+            dashboard: DashboardSettings {
+                listen: Some(free_addr(opts.dashboard)?),
+                metrics_listen: Some(free_addr(opts.metrics)?),
+                ..DashboardSettings::default()
+            },
+        };
+        let controller = Controller::start(config.clone()).await?;
+        let cancel = tokio_util::sync::CancellationToken::new();
+        let listening = crate::dashboard::start(&controller, &config, &cancel).await?;
+        // Now and then a picker scans the wrong label first; the handheld refuses it.
+        sim.start_pickers(&PickersConfig {
+            wrong_scan_rate: 0.05,
+            ..PickersConfig::steady(
+                "demo",
+                &broker.ip().to_string(),
+                broker.port(),
+                opts.pickers,
+                300,
+                400,
+            )
+        });
+        let cutoffs: Vec<String> = layout().cutoffs.into_iter().map(|c| c.name).collect();
+        for order in floorsim::orders::generate(opts.seed, opts.orders, &cutoffs) {
+            controller.submit(order).await;
+        }
+        Ok(Demo {
+            controller,
+            sim,
+            listening,
+            database,
+            cancel,
+        })
+    }
+
+    /// Stops the dashboard, the controller and the simulator.
+    pub async fn shutdown(self) {
+        self.cancel.cancel();
+        self.controller.shutdown(Duration::from_secs(5)).await;
+        self.sim.shutdown().await;
+    }
+}
+
+/// Runs the demo until the process is told to stop (or, with `exit_when_sorted`, until every
+/// order is sorted).
 pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&opts.dir)?;
-    let database = opts.dir.join("floorctl.db");
-    println!("database: {}", database.display());
-    let conveyor_map = shipped_map(CONVEYOR_MAP);
-    let sorter_map = shipped_map(SORTER_MAP);
-    let mut sim = Simulator::start(SimConfig {
-        conveyor_map: conveyor_map.clone(),
-        sorter_map: sorter_map.clone(),
-        conveyor_listen: "127.0.0.1:0".parse()?,
-        sorter_listen: "127.0.0.1:0".parse()?,
-        timing: FloorTiming::default(),
-    })
-    .await?;
+    let demo = Demo::start(&opts).await?;
+    println!("database: {}", demo.database.display());
     println!(
         "simulated PLCs: conveyor cv1 on {}, sorter sorter1 on {}",
-        sim.conveyor_addr, sim.sorter_addr
+        demo.sim.conveyor_addr, demo.sim.sorter_addr
     );
-    let broker = free_addr(opts.broker)?;
-    let plc = |id: &str, address, map: PlcMap| {
-        let mut spec = PlcSpec::new(id, address, map);
-        if spec.map.signal("speed_setpoint").is_some() {
-            spec.setpoints.insert("speed_setpoint".into(), 2.5);
-        }
-        spec
-    };
-    let config = Config {
-        site: "demo".into(),
-        database,
-        broker: Broker::Embedded {
-            listen: broker,
-            handhelds: None,
-        },
-        plcs: vec![
-            plc("cv1", sim.conveyor_addr, conveyor_map),
-            plc("sorter1", sim.sorter_addr, sorter_map),
-        ],
-        layout: layout(),
-    };
-    let controller = Controller::start(config).await?;
-    println!(
-        "embedded MQTT broker on {broker}; {} virtual pickers",
-        opts.pickers
-    );
-    // Now and then a picker scans the wrong label first; the handheld refuses it.
-    sim.start_pickers(&PickersConfig {
-        wrong_scan_rate: 0.05,
-        ..PickersConfig::steady(
-            "demo",
-            &broker.ip().to_string(),
-            broker.port(),
-            opts.pickers,
-            300,
-            400,
-        )
-    });
-    let cutoffs: Vec<String> = layout().cutoffs.into_iter().map(|c| c.name).collect();
-    for order in floorsim::orders::generate(opts.seed, opts.orders, &cutoffs) {
-        controller.submit(order).await;
+    println!("embedded MQTT broker; {} virtual pickers", opts.pickers);
+    if let Some(addr) = demo.listening.dashboard {
+        println!("dashboard: http://{addr}/");
+        println!(
+            "  make a supervisor account first: floorctl user add --database {} NAME --role supervisor",
+            demo.database.display()
+        );
     }
-    let mut summary = controller.summary();
+    if let Some(addr) = demo.listening.metrics {
+        println!("metrics: http://{addr}/metrics");
+    }
+    let mut summary = demo.controller.summary();
     let mut tick = tokio::time::interval(Duration::from_secs(2));
     tick.tick().await;
     let stop = crate::shutdown::signal();
     tokio::pin!(stop);
+    let mut all_sorted = false;
     loop {
         tokio::select! {
             () = &mut stop => { println!("stopping"); break; }
-            _ = tick.tick() => println!("{}", line(&summary.borrow(), &controller.plc_status())),
+            _ = tick.tick(), if !all_sorted => {
+                println!("{}", line(&summary.borrow(), &demo.controller.plc_status()));
+            }
             changed = summary.changed() => {
                 if changed.is_err() { break; }
                 let s = summary.borrow().clone();
-                if s.orders >= opts.orders && s.sorted >= s.orders {
-                    println!("{}", line(&s, &controller.plc_status()));
+                if !all_sorted && s.orders >= opts.orders && s.sorted >= s.orders {
+                    all_sorted = true;
+                    println!("{}", line(&s, &demo.controller.plc_status()));
                     println!("all {} orders sorted", s.orders);
-                    break;
+                    if opts.exit_when_sorted {
+                        break;
+                    }
+                    println!("the dashboard stays up until Ctrl-C");
                 }
             }
         }
     }
-    controller.shutdown(Duration::from_secs(5)).await;
-    sim.shutdown().await;
+    demo.shutdown().await;
     Ok(())
 }

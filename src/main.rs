@@ -38,6 +38,20 @@ enum Cmd {
         /// Address of the embedded broker (another free port is used when it is taken).
         #[arg(long, default_value = floorctl::config::DEFAULT_EMBEDDED_LISTEN)]
         broker: std::net::SocketAddr,
+        /// Address of the dashboard (another free port is used when it is taken).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        dashboard: std::net::SocketAddr,
+        /// Address of the Prometheus metrics (another free port is used when it is taken).
+        #[arg(long, default_value = "127.0.0.1:9464")]
+        metrics: std::net::SocketAddr,
+        /// Stop once every order is sorted instead of serving the dashboard until Ctrl-C.
+        #[arg(long)]
+        exit_when_sorted: bool,
+    },
+    /// Dashboard accounts.
+    User {
+        #[command(subcommand)]
+        which: UserCmd,
     },
     /// Run the controller against the PLCs and broker of a site file.
     Run {
@@ -90,6 +104,25 @@ enum Cmd {
         /// Map files.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCmd {
+    /// Create a dashboard account, or set its role and password. The password (at least 10
+    /// characters) is read from standard input, one line; only its argon2 hash is stored.
+    Add {
+        /// Account name.
+        name: String,
+        /// viewer (read-only) or supervisor (may command the floor).
+        #[arg(long)]
+        role: String,
+        /// The controller's database file.
+        #[arg(long, conflicts_with = "config", required_unless_present = "config")]
+        database: Option<PathBuf>,
+        /// The site file naming the database.
+        #[arg(long)]
+        config: Option<PathBuf>,
     },
 }
 
@@ -150,6 +183,9 @@ async fn execute(cmd: Cmd) -> anyhow::Result<()> {
             seed,
             dir,
             broker,
+            dashboard,
+            metrics,
+            exit_when_sorted,
         } => {
             let dir = dir.unwrap_or_else(|| {
                 std::env::temp_dir().join(format!("floorctl-demo-{}", std::process::id()))
@@ -160,8 +196,27 @@ async fn execute(cmd: Cmd) -> anyhow::Result<()> {
                 seed,
                 dir,
                 broker,
+                dashboard,
+                metrics,
+                exit_when_sorted,
             })
             .await
+        }
+        Cmd::User {
+            which:
+                UserCmd::Add {
+                    name,
+                    role,
+                    database,
+                    config,
+                },
+        } => {
+            let database = match (database, config) {
+                (Some(d), _) => d,
+                (None, Some(c)) => Config::load(&c)?.database,
+                (None, None) => anyhow::bail!("give --database or --config"),
+            };
+            add_user(&database, &name, &role).await
         }
         Cmd::Run { config, orders } => {
             let config = Config::load(&config)?;
@@ -180,11 +235,20 @@ async fn execute(cmd: Cmd) -> anyhow::Result<()> {
                 }
                 None => Vec::new(),
             };
-            let controller = Controller::start(config).await?;
+            let controller = Controller::start(config.clone()).await?;
+            let cancel = tokio_util::sync::CancellationToken::new();
+            let listening = floorctl::dashboard::start(&controller, &config, &cancel).await?;
+            if let Some(addr) = listening.dashboard {
+                tracing::info!("dashboard on http://{addr}/");
+            }
+            if let Some(addr) = listening.metrics {
+                tracing::info!("metrics on http://{addr}/metrics");
+            }
             for order in orders {
                 controller.submit(order).await;
             }
             floorctl::shutdown::signal().await;
+            cancel.cancel();
             controller.shutdown(Duration::from_secs(5)).await;
             Ok(())
         }
@@ -249,6 +313,37 @@ async fn execute(cmd: Cmd) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn add_user(database: &std::path::Path, name: &str, role: &str) -> anyhow::Result<()> {
+    use floorctl::dashboard::auth::{hash_password, Role};
+    let role = Role::from_name(role)
+        .ok_or_else(|| anyhow::anyhow!("unknown role `{role}`: use viewer or supervisor"))?;
+    anyhow::ensure!(
+        !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_alphanumeric() || "._-@".contains(c)),
+        "account names are letters, digits and . _ - @"
+    );
+    let mut password = String::new();
+    std::io::stdin()
+        .read_line(&mut password)
+        .context("reading the password from standard input")?;
+    let password = password.trim_end_matches(['\r', '\n']);
+    let hash = hash_password(password).map_err(anyhow::Error::msg)?;
+    let store = floorctl::store::Store::open(database).await?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    store.set_user(name, role.name(), &hash, now).await?;
+    store.close().await;
+    println!(
+        "{name}: {} account set in {}",
+        role.name(),
+        database.display()
+    );
+    Ok(())
 }
 
 fn read(path: &std::path::Path) -> anyhow::Result<String> {

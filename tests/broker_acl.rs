@@ -147,6 +147,7 @@ async fn scenario(host: &str, port: u16, broker: Broker) {
         broker,
         plcs: Vec::new(),
         layout: demo::layout(),
+        dashboard: Default::default(),
     };
     let controller = Controller::start(config.clone()).await.unwrap();
     controller

@@ -82,6 +82,7 @@ fn site_config(broker: SocketAddr, database: &Path) -> Config {
         },
         plcs: vec![],
         layout: demo::layout(),
+        dashboard: Default::default(),
     }
 }
 

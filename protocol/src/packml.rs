@@ -97,6 +97,32 @@ impl State {
         State::ALL.into_iter().find(|s| s.name() == name)
     }
 
+    /// The state's number in ISA-TR88.00.02 (PackTags `StateCurrent`): Clearing 1, Stopped 2,
+    /// Starting 3, Idle 4, Suspended 5, Execute 6, Stopping 7, Aborting 8, Aborted 9, Holding 10,
+    /// Held 11, Unholding 12, Suspending 13, Unsuspending 14, Resetting 15, Completing 16,
+    /// Complete 17.
+    pub fn code(self) -> u8 {
+        match self {
+            State::Clearing => 1,
+            State::Stopped => 2,
+            State::Starting => 3,
+            State::Idle => 4,
+            State::Suspended => 5,
+            State::Execute => 6,
+            State::Stopping => 7,
+            State::Aborting => 8,
+            State::Aborted => 9,
+            State::Holding => 10,
+            State::Held => 11,
+            State::Unholding => 12,
+            State::Suspending => 13,
+            State::Unsuspending => 14,
+            State::Resetting => 15,
+            State::Completing => 16,
+            State::Complete => 17,
+        }
+    }
+
     /// The standard's name.
     pub fn name(self) -> &'static str {
         match self {

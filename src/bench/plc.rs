@@ -201,6 +201,7 @@ async fn divert_latency(opts: &PlcBenchOptions) -> anyhow::Result<serde_json::Va
             .map(|(i, a)| PlcSpec::new(&format!("sorter{}", i + 1), *a, map.clone()))
             .collect(),
         layout: demo::layout(),
+        dashboard: Default::default(),
     };
     let controller = Controller::start(config).await?;
     tokio::time::sleep(Duration::from_secs(1)).await;

@@ -220,6 +220,7 @@ pub async fn run(opts: &ScannersBenchOptions) -> anyhow::Result<()> {
         },
         plcs: Vec::new(),
         layout: demo::layout(),
+        dashboard: Default::default(),
     })
     .await?;
     for i in 0..opts.handhelds {

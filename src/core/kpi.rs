@@ -74,3 +74,83 @@ impl Core {
 
 /// Per-minute counts over the last hour, oldest first.
 pub type Throughput = Arc<VecDeque<Minute>>;
+
+/// One key figure as the dashboard shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KeyFigure {
+    /// Name.
+    pub name: String,
+    /// The share, 0 to 1; `None` while nothing has been counted.
+    pub value: Option<f64>,
+    /// What was counted as good.
+    pub good: u64,
+    /// What was counted.
+    pub of: u64,
+    /// How it is computed.
+    pub definition: &'static str,
+}
+
+fn figure(name: String, good: u64, of: u64, definition: &'static str) -> KeyFigure {
+    KeyFigure {
+        name,
+        value: (of > 0).then(|| good as f64 / of as f64),
+        good,
+        of,
+        definition,
+    }
+}
+
+/// The key figures of a summary: fill rate, inventory accuracy, on-time shipment per cut-off,
+/// shipment accuracy, sorter no-read and recirculation rates.
+pub fn key_figures(s: &super::Summary) -> Vec<KeyFigure> {
+    use super::SortOutcome;
+    let k = &s.kpis;
+    let results: u64 = s.outcomes.values().map(|n| u64::from(*n)).sum();
+    let outcome = |o: SortOutcome| u64::from(s.outcomes.get(&o).copied().unwrap_or(0));
+    let recirculated: u64 = SortOutcome::ALL
+        .into_iter()
+        .filter(|o| o.recirculates())
+        .map(outcome)
+        .sum();
+    let mut figures = vec![
+        figure(
+            "Order fill rate".into(),
+            k.orders_complete.into(),
+            k.orders_shipped.into(),
+            "Orders in their dispatch lane with every unit ordered picked, of all orders in their lane.",
+        ),
+        figure(
+            "Inventory accuracy".into(),
+            k.counts_matching.into(),
+            k.counts.into(),
+            "Cycle counts that found the quantity the book held, of all cycle counts recorded.",
+        ),
+    ];
+    for (cutoff, w) in &s.waves {
+        figures.push(figure(
+            format!("On-time shipment, cut-off {cutoff}"),
+            w.on_time as u64,
+            (w.on_time + w.late) as u64,
+            "Orders in their lane by their cut-off's sorted-by time, of the cut-off's orders in their lane (cut-offs with a time only).",
+        ));
+    }
+    figures.push(figure(
+        "Shipment accuracy".into(),
+        k.totes_right_lane.into(),
+        k.totes_sorted.into(),
+        "Order totes diverted into a chute of their order's dispatch lane, of all order totes diverted.",
+    ));
+    figures.push(figure(
+        "Sorter no-read rate".into(),
+        outcome(SortOutcome::NoRead),
+        results,
+        "Sort results where the induct scanner could not read the tote, of all sort results.",
+    ));
+    figures.push(figure(
+        "Recirculation rate".into(),
+        recirculated,
+        results,
+        "Sort results that sent the tote round again (no divert in time, chute full or disabled, no-read), of all sort results.",
+    ));
+    figures
+}

@@ -29,7 +29,7 @@ pub use command::{Command, OrderStatus, Record, ToteStatus};
 pub use equipment::Equipment;
 pub use event::{Event, SortOutcome};
 pub use handhelds::HandheldView;
-pub use kpi::{Kpis, Minute, Throughput};
+pub use kpi::{key_figures, KeyFigure, Kpis, Minute, Throughput};
 pub use layout::{ChuteChoice, Layout};
 #[cfg(test)]
 use release::RISK_CHECK_MS;

@@ -10,6 +10,9 @@ use sqlx::{Row, SqlitePool};
 
 use crate::core::{Event, Millis, Record};
 
+mod users;
+pub use users::AuditEntry;
+
 /// A storage failure. The cause stays inside this module's message.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

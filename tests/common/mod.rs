@@ -125,6 +125,7 @@ pub fn config(f: &Floor, database: &Path) -> Config {
             plc("sorter1", f.sim.sorter_addr, SORTER_MAP),
         ],
         layout: demo::layout(),
+        dashboard: Default::default(),
     }
 }
 

@@ -45,6 +45,7 @@ pub(super) async fn serve(listener: TcpListener, gateway: Arc<Gateway>) {
                 let g = gateway.clone();
                 tokio::spawn(async move {
                     if let Err(reason) = connection(socket, &g).await {
+                        metrics::counter!("floorctl_mqtt_gateway_closed_total").increment(1);
                         tracing::warn!(%peer, reason, "MQTT connection closed by the gateway");
                     }
                 });
@@ -142,6 +143,12 @@ async fn refuse(
     why: String,
 ) -> Result<(), String> {
     let _ = to_client.write_all(&connack(code).to_bytes()).await;
+    let code = match code {
+        1 => "protocol",
+        4 => "login",
+        _ => "will",
+    };
+    metrics::counter!("floorctl_mqtt_refused_total", "reason" => code).increment(1);
     Err(why)
 }
 

@@ -1,0 +1,468 @@
+//! The supervisor dashboard: a live page of the floor pushed by server-sent events, key
+//! figures, and commands (acknowledge alarms, start/stop/hold lines, hold/release waves, raise
+//! an order's priority, record a cycle count) for supervisors, each written to the audit log.
+//!
+//! Without a session only the login page and its style sheet are served. Commands need the
+//! supervisor role and the session's CSRF token in `X-CSRF-Token`; a viewer's command is
+//! answered 403 and changes nothing.
+
+pub mod auth;
+mod live;
+pub mod view;
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::extract::{Form, Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use floorctl_protocol::order::Priority;
+use floorctl_protocol::packml::Command as PackCommand;
+use serde::Deserialize;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::controller::{CommandError, Handle};
+use crate::core::{Layout, Millis};
+use crate::store::AuditEntry;
+use auth::{Role, Session, Sessions};
+
+const INDEX: &str = include_str!("assets/index.html");
+const LOGIN: &str = include_str!("assets/login.html");
+const APP_JS: &str = include_str!("assets/app.js");
+const STYLE: &str = include_str!("assets/style.css");
+
+/// What every handler shares.
+#[derive(Debug)]
+pub struct Dashboard {
+    controller: Handle,
+    layout: Layout,
+    site: String,
+    sessions: Sessions,
+}
+
+impl Dashboard {
+    /// A dashboard on a running controller; logins last `session`.
+    pub fn new(controller: Handle, layout: Layout, site: &str, session: Duration) -> Dashboard {
+        Dashboard {
+            controller,
+            layout,
+            site: site.to_string(),
+            sessions: Sessions::new(session),
+        }
+    }
+}
+
+/// Serves the dashboard on `listener` until cancelled.
+pub async fn serve(listener: TcpListener, dashboard: Dashboard, cancel: CancellationToken) {
+    let app = router(Arc::new(dashboard));
+    let server = axum::serve(listener, app).with_graceful_shutdown(cancel.cancelled_owned());
+    if let Err(err) = server.await {
+        tracing::error!(%err, "dashboard listener failed");
+    }
+}
+
+/// The dashboard's routes.
+pub fn router(state: Arc<Dashboard>) -> Router {
+    Router::new()
+        .route("/", get(index))
+        .route("/login", get(login_page).post(login))
+        .route("/logout", post(logout))
+        .route(
+            "/assets/style.css",
+            get(|| async { asset(STYLE, "text/css") }),
+        )
+        .route("/assets/app.js", get(app_js))
+        .route("/api/session", get(session))
+        .route("/api/live", get(live::stream))
+        .route("/api/audit", get(audit_log))
+        .route("/api/alarms/{id}/ack", post(ack_alarm))
+        .route("/api/equipment/{plc}/{command}", post(equipment))
+        .route("/api/waves/{cutoff}/{action}", post(wave))
+        .route("/api/orders/{id}/priority", post(priority))
+        .route("/api/counts", post(count))
+        .layer(axum::middleware::map_response(security_headers))
+        .with_state(state)
+}
+
+/// Headers on every answer: nothing from elsewhere, never in a frame, no type sniffing.
+async fn security_headers(mut r: Response) -> Response {
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+        ),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    r
+}
+
+fn asset(body: &'static str, kind: &'static str) -> Response {
+    ([(header::CONTENT_TYPE, kind)], body).into_response()
+}
+
+async fn index(State(d): State<Arc<Dashboard>>, headers: HeaderMap) -> Response {
+    match d.sessions.find(&headers) {
+        Some(_) => Html(INDEX).into_response(),
+        None => Redirect::to("/login").into_response(),
+    }
+}
+
+async fn app_js(State(d): State<Arc<Dashboard>>, headers: HeaderMap) -> Response {
+    match d.sessions.find(&headers) {
+        Some(_) => asset(APP_JS, "text/javascript"),
+        None => StatusCode::UNAUTHORIZED.into_response(),
+    }
+}
+
+fn login_form(message: &str) -> Html<String> {
+    Html(LOGIN.replace("{message}", message))
+}
+
+async fn login_page() -> Html<String> {
+    login_form("")
+}
+
+#[derive(Deserialize)]
+struct Login {
+    user: String,
+    password: String,
+}
+
+/// A hash to verify against for an unknown account, so that a wrong name costs as much time
+/// as a wrong password.
+fn decoy_hash() -> String {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY
+        .get_or_init(|| auth::hash_password("no such account here").unwrap_or_default())
+        .clone()
+}
+
+async fn login(State(d): State<Arc<Dashboard>>, Form(f): Form<Login>) -> Response {
+    let account = match d.controller.store().user(&f.user).await {
+        Ok(a) => a,
+        Err(err) => {
+            tracing::error!(%err, "cannot read dashboard accounts");
+            let page = login_form("The database does not answer; try again shortly.");
+            return (StatusCode::SERVICE_UNAVAILABLE, page).into_response();
+        }
+    };
+    let password = f.password;
+    let (role, hash) = account.unwrap_or_default();
+    let verified = tokio::task::spawn_blocking(move || {
+        let hash = if hash.is_empty() { decoy_hash() } else { hash };
+        auth::verify_password(&password, &hash)
+    })
+    .await
+    .unwrap_or(false);
+    match Role::from_name(&role).filter(|_| verified) {
+        Some(role) => {
+            tracing::info!(user = %f.user, role = role.name(), "dashboard login");
+            let token = d.sessions.open(&f.user, role);
+            let mut r = Redirect::to("/").into_response();
+            if let Ok(v) = HeaderValue::from_str(&d.sessions.set_cookie(&token)) {
+                r.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            r
+        }
+        None => {
+            tracing::warn!(user = %f.user, "dashboard login refused");
+            let page = login_form("Wrong user name or password.");
+            (StatusCode::UNAUTHORIZED, page).into_response()
+        }
+    }
+}
+
+async fn logout(State(d): State<Arc<Dashboard>>, headers: HeaderMap) -> Response {
+    if let Err((status, why)) = signed(&d, &headers) {
+        return refusal(status, why);
+    }
+    d.sessions.close(&headers);
+    let mut r = Redirect::to("/login").into_response();
+    if let Ok(v) = HeaderValue::from_str(&auth::clear_cookie()) {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    r
+}
+
+async fn session(State(d): State<Arc<Dashboard>>, headers: HeaderMap) -> Response {
+    match d.sessions.find(&headers) {
+        Some(s) => Json(serde_json::json!({
+            "user": s.user, "role": s.role, "csrf": s.csrf, "site": d.site,
+        }))
+        .into_response(),
+        None => refusal(StatusCode::UNAUTHORIZED, "log in first"),
+    }
+}
+
+async fn audit_log(State(d): State<Arc<Dashboard>>, headers: HeaderMap) -> Response {
+    if d.sessions.find(&headers).is_none() {
+        return refusal(StatusCode::UNAUTHORIZED, "log in first");
+    }
+    match d.controller.store().audit_log(50).await {
+        Ok(entries) => Json(entries).into_response(),
+        Err(err) => refusal(StatusCode::SERVICE_UNAVAILABLE, &err.to_string()),
+    }
+}
+
+fn refusal(status: StatusCode, message: &str) -> Response {
+    (
+        status,
+        Json(serde_json::json!({"ok": false, "message": message})),
+    )
+        .into_response()
+}
+
+fn now_ms() -> Millis {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as Millis)
+}
+
+/// The session of a request that carries its CSRF token.
+fn signed(d: &Dashboard, headers: &HeaderMap) -> Result<Session, (StatusCode, &'static str)> {
+    let Some(s) = d.sessions.find(headers) else {
+        return Err((StatusCode::UNAUTHORIZED, "log in first"));
+    };
+    let token = headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
+    if token != Some(s.csrf.as_str()) {
+        return Err((
+            StatusCode::FORBIDDEN,
+            "the request does not carry this session's CSRF token: reload the page",
+        ));
+    }
+    Ok(s)
+}
+
+/// Runs a supervisor's command: session, CSRF token and role checked, then the command, and
+/// the outcome written to the audit log (refusals too).
+async fn command<F>(d: &Dashboard, headers: &HeaderMap, action: String, run: F) -> Response
+where
+    F: std::future::Future<Output = Result<(), CommandError>>,
+{
+    let s = match signed(d, headers) {
+        Ok(s) => s,
+        Err((status, why)) => return refusal(status, why),
+    };
+    let (status, outcome) = if s.role != Role::Supervisor {
+        (
+            StatusCode::FORBIDDEN,
+            format!(
+                "refused: {} has the viewer role and may not command",
+                s.user
+            ),
+        )
+    } else {
+        match run.await {
+            Ok(()) => (StatusCode::OK, "done".to_string()),
+            Err(CommandError::Refused(why)) => (StatusCode::CONFLICT, format!("refused: {why}")),
+            Err(CommandError::Stopping) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "refused: the controller is stopping".to_string(),
+            ),
+        }
+    };
+    let entry = AuditEntry {
+        at: now_ms(),
+        user: s.user.clone(),
+        action: action.clone(),
+        outcome: outcome.clone(),
+    };
+    if let Err(err) = d.controller.store().audit(&entry).await {
+        tracing::error!(%err, user = %s.user, %action, "cannot write the audit log");
+    }
+    tracing::info!(user = %s.user, %action, %outcome, "dashboard command");
+    let ok = status == StatusCode::OK;
+    (
+        status,
+        Json(serde_json::json!({"ok": ok, "message": outcome})),
+    )
+        .into_response()
+}
+
+async fn ack_alarm(
+    State(d): State<Arc<Dashboard>>,
+    headers: HeaderMap,
+    Path(id): Path<u64>,
+) -> Response {
+    let by = d
+        .sessions
+        .find(&headers)
+        .map(|s| s.user)
+        .unwrap_or_default();
+    let action = format!("acknowledge alarm {id}");
+    command(&d, &headers, action, d.controller.acknowledge(id, &by)).await
+}
+
+async fn equipment(
+    State(d): State<Arc<Dashboard>>,
+    headers: HeaderMap,
+    Path((plc, name)): Path<(String, String)>,
+) -> Response {
+    let by = d
+        .sessions
+        .find(&headers)
+        .map(|s| s.user)
+        .unwrap_or_default();
+    let Some(cmd) = PackCommand::ALL
+        .into_iter()
+        .find(|c| c.name().eq_ignore_ascii_case(&name))
+    else {
+        return refusal(
+            StatusCode::NOT_FOUND,
+            &format!("`{name}` is not a PackML command"),
+        );
+    };
+    let action = format!("{} {plc}", cmd.name());
+    command(
+        &d,
+        &headers,
+        action,
+        d.controller.equipment_command(&plc, cmd, &by),
+    )
+    .await
+}
+
+async fn wave(
+    State(d): State<Arc<Dashboard>>,
+    headers: HeaderMap,
+    Path((cutoff, act)): Path<(String, String)>,
+) -> Response {
+    let by = d
+        .sessions
+        .find(&headers)
+        .map(|s| s.user)
+        .unwrap_or_default();
+    let held = match act.as_str() {
+        "hold" => true,
+        "release" => false,
+        _ => return refusal(StatusCode::NOT_FOUND, "waves are held or released"),
+    };
+    let action = format!("{act} wave {cutoff}");
+    command(
+        &d,
+        &headers,
+        action,
+        d.controller.hold_wave(&cutoff, held, &by),
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+struct PriorityBody {
+    priority: Priority,
+}
+
+async fn priority(
+    State(d): State<Arc<Dashboard>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Json(body): Json<PriorityBody>,
+) -> Response {
+    let by = d
+        .sessions
+        .find(&headers)
+        .map(|s| s.user)
+        .unwrap_or_default();
+    let action = format!("set order {id} priority {:?}", body.priority).to_lowercase();
+    command(
+        &d,
+        &headers,
+        action,
+        d.controller.set_priority(&id, body.priority, &by),
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+struct CountBody {
+    sku: String,
+    location: String,
+    qty: u32,
+}
+
+async fn count(
+    State(d): State<Arc<Dashboard>>,
+    headers: HeaderMap,
+    Json(c): Json<CountBody>,
+) -> Response {
+    let by = d
+        .sessions
+        .find(&headers)
+        .map(|s| s.user)
+        .unwrap_or_default();
+    let action = format!("count {} at {}: {}", c.sku, c.location, c.qty);
+    command(
+        &d,
+        &headers,
+        action,
+        d.controller.counted(&c.sku, &c.location, c.qty, &by),
+    )
+    .await
+}
+
+/// The addresses the dashboard and the metrics are served on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Listening {
+    /// Dashboard.
+    pub dashboard: Option<std::net::SocketAddr>,
+    /// Prometheus metrics.
+    pub metrics: Option<std::net::SocketAddr>,
+}
+
+/// Starts the dashboard and the metrics listener a configuration asks for, on `controller`,
+/// until `cancel`.
+pub async fn start(
+    controller: &crate::controller::Controller,
+    config: &crate::config::Config,
+    cancel: &CancellationToken,
+) -> anyhow::Result<Listening> {
+    use anyhow::Context;
+    let settings = &config.dashboard;
+    let mut listening = Listening {
+        dashboard: None,
+        metrics: None,
+    };
+    if let Some(addr) = settings.listen {
+        let listener = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot serve the dashboard on {addr}"))?;
+        listening.dashboard = Some(listener.local_addr()?);
+        let hours = u64::from(settings.session_hours.max(1));
+        let d = Dashboard::new(
+            controller.handle(),
+            config.layout.clone(),
+            &config.site,
+            Duration::from_secs(hours * 3600),
+        );
+        tokio::spawn(serve(listener, d, cancel.clone()));
+    }
+    if let Some(addr) = settings.metrics_listen {
+        let listener = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot serve metrics on {addr}"))?;
+        listening.metrics = Some(listener.local_addr()?);
+        let h = controller.handle();
+        let plcs = move || h.plc_status();
+        tokio::spawn(crate::telemetry::serve(
+            listener,
+            controller.summary(),
+            plcs,
+            cancel.clone(),
+        ));
+    }
+    Ok(listening)
+}

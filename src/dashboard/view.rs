@@ -1,0 +1,132 @@
+//! What the live page is sent: the floor, throughput, waves, handhelds, forward stock, alarms
+//! and key figures, as one JSON document built from the controller's summary.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+
+use crate::core::{key_figures, Layout, Millis, Summary};
+use crate::plc::PlcStatus;
+
+/// Forward faces listed: the ones closest to running out.
+const FACES_SHOWN: usize = 40;
+
+/// The page's view of the floor at `now`.
+pub fn floor(
+    s: &Summary,
+    plcs: &BTreeMap<String, PlcStatus>,
+    layout: &Layout,
+    site: &str,
+    now: Millis,
+) -> Value {
+    let equipment: Vec<Value> = plcs
+        .iter()
+        .map(|(id, p)| {
+            let core = s.equipment.get(id);
+            let faults: Vec<Value> = s
+                .active_alarms
+                .iter()
+                .filter(|((source, _), _)| source == id)
+                .map(|((_, condition), text)| json!({"condition": condition, "text": text}))
+                .collect();
+            json!({
+                "id": id,
+                "link_up": p.link_up,
+                "state": p.state.map(|s| s.name()),
+                "wanted": core.is_none_or(|e| e.wanted),
+                "zones": p.zone_energy_kwh.len(),
+                "zones_asleep": p.zones_asleep,
+                "pending_commands": p.pending_commands,
+                "exceptions": p.exceptions,
+                "links_lost": p.links_lost,
+                "faults": faults,
+            })
+        })
+        .collect();
+    let lane_of: BTreeMap<u16, &str> = layout
+        .lanes
+        .iter()
+        .flat_map(|(lane, chutes)| chutes.iter().map(move |c| (*c, lane.as_str())))
+        .collect();
+    let mut chutes: Vec<u16> = lane_of.keys().copied().collect();
+    chutes.push(layout.exception_chute);
+    chutes.extend(layout.inbound_chute);
+    chutes.sort_unstable();
+    chutes.dedup();
+    let chutes: Vec<Value> = chutes
+        .into_iter()
+        .map(|c| {
+            let lane = if c == layout.exception_chute {
+                "exceptions"
+            } else if Some(c) == layout.inbound_chute {
+                "inbound"
+            } else {
+                lane_of.get(&c).copied().unwrap_or("")
+            };
+            json!({
+                "chute": c,
+                "lane": lane,
+                "totes": s.per_chute.get(&c).copied().unwrap_or(0),
+                "full": s.full_chutes.contains(&c),
+                "disabled": s.disabled_chutes.contains(&c),
+            })
+        })
+        .collect();
+    let waves: Vec<Value> = layout
+        .cutoffs
+        .iter()
+        .filter_map(|c| s.waves.get(&c.name).map(|w| (c, w)))
+        .map(|(c, w)| {
+            json!({
+                "cutoff": c.name, "lane": c.lane, "orders": w.orders, "waiting": w.waiting,
+                "picked": w.picked, "sorted": w.sorted, "due": w.due, "projected": w.projected,
+                "lines_left": w.lines_left, "at_risk": w.at_risk, "held": w.held,
+                "on_time": w.on_time, "late": w.late,
+            })
+        })
+        .collect();
+    let mut faces: Vec<(&String, &crate::core::FaceStatus)> = s.forward.iter().collect();
+    faces.sort_by_key(|(_, f)| f.projected() * 1000 / i64::from(f.max.max(1)));
+    let faces: Vec<Value> = faces
+        .into_iter()
+        .take(FACES_SHOWN)
+        .map(|(location, f)| {
+            json!({
+                "location": location, "sku": f.sku, "on_hand": f.on_hand, "open_picks": f.open_picks,
+                "inbound": f.inbound, "min": f.min, "max": f.max, "projected": f.projected(),
+            })
+        })
+        .collect();
+    let mut alarms: Vec<&crate::core::Alarm> = s.alarm_log.values().collect();
+    alarms.reverse();
+    json!({
+        "site": site,
+        "now": now,
+        "orders": s.orders,
+        "picked": s.picked,
+        "sorted": s.sorted,
+        "totes_sorted": s.per_chute.values().sum::<usize>(),
+        "lines_picked": s.lines_picked,
+        "in_flight": s.in_flight,
+        "recirculations": s.recirculations,
+        "shorts": s.shorts,
+        "refused": s.refused,
+        "equipment": equipment,
+        "pick_conveyor": layout.pick_conveyor,
+        "chutes": chutes,
+        "throughput": *s.throughput,
+        "waves": waves,
+        "handhelds": *s.handhelds,
+        "forward": {
+            "faces": s.forward.len(),
+            "shown": faces,
+            "open_replenishments": s.open_replenishments,
+            "replenished": s.replenished,
+            "emergencies": s.emergencies,
+            "stockouts": s.stockouts,
+            "lines_forward": s.lines_forward,
+        },
+        "alarms": alarms,
+        "kpis": key_figures(s),
+    })
+}
