@@ -3,6 +3,9 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod cdp;
+pub mod http;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -350,4 +353,52 @@ pub fn assert_matches_schema(kind: &str, payload: &[u8]) {
         serde_json::from_slice(payload).unwrap_or_else(|e| panic!("down/{kind} is not JSON: {e}"));
     let errors: Vec<String> = v.iter_errors(&instance).map(|e| e.to_string()).collect();
     assert!(errors.is_empty(), "down/{kind}: {instance} — {errors:?}");
+}
+
+/// A demo on its own database folder, every listener on a free port.
+pub async fn demo(dir: &Path, orders: usize, pickers: usize) -> floorctl::demo::Demo {
+    let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    floorctl::demo::Demo::start(&floorctl::demo::DemoOptions {
+        orders,
+        pickers,
+        seed: 7,
+        dir: dir.to_path_buf(),
+        broker: any,
+        dashboard: any,
+        metrics: any,
+        exit_when_sorted: false,
+    })
+    .await
+    .unwrap()
+}
+
+/// Makes a dashboard account on a running demo's database.
+pub async fn account(controller: &Controller, name: &str, role: &str, password: &str) {
+    let hash = floorctl::dashboard::auth::hash_password(password).unwrap();
+    controller
+        .store()
+        .set_user(name, role, &hash, 0)
+        .await
+        .unwrap();
+}
+
+/// Waits until the summary satisfies `done`, failing after `secs` seconds with `what`.
+pub async fn until_summary(
+    controller: &Controller,
+    secs: u64,
+    what: &str,
+    done: impl Fn(&Summary) -> bool,
+) -> Summary {
+    let mut rx = controller.summary();
+    tokio::time::timeout(Duration::from_secs(secs), async {
+        loop {
+            let s = rx.borrow_and_update().clone();
+            if done(&s) {
+                return s;
+            }
+            rx.changed().await.unwrap();
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("not within {secs} s: {what}"))
 }

@@ -1,0 +1,200 @@
+//! The dashboard over real HTTP against a running demo: only the login page without a session,
+//! logins checked against argon2 hashes, a viewer's and an unsigned command refused and changing
+//! nothing, a supervisor's command done and audited, the live feed and the metrics served.
+
+mod common;
+
+use common::http::{read_until, request};
+use floorctl::core::AlarmState;
+
+fn jam_alarm(s: &floorctl::core::Summary) -> Option<floorctl::core::Alarm> {
+    s.alarm_log
+        .values()
+        .find(|a| a.source == "cv1" && a.text.contains("zone 1 faulted"))
+        .cloned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_a_supervisor_with_the_sessions_token_commands_and_every_command_is_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = common::demo(dir.path(), 20, 3).await;
+    let web = demo.listening.dashboard.unwrap();
+    common::account(&demo.controller, "sue", "supervisor", "sue-password-1").await;
+    common::account(&demo.controller, "vic", "viewer", "vic-password-1").await;
+
+    // No session: the login page and its style sheet only.
+    let r = request(web, "GET", "/", &[], "").await;
+    assert_eq!((r.status, r.header("location")), (303, Some("/login")));
+    let csp = r.header("content-security-policy").unwrap();
+    assert!(csp.contains("frame-ancestors 'none'") && csp.contains("default-src 'self'"));
+    assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(request(web, "GET", "/login", &[], "").await.status, 200);
+    for path in ["/api/live", "/api/session", "/api/audit", "/assets/app.js"] {
+        assert_eq!(
+            request(web, "GET", path, &[], "").await.status,
+            401,
+            "{path}"
+        );
+    }
+
+    // Logins.
+    let form = [("Content-Type", "application/x-www-form-urlencoded")];
+    let login = |user: &'static str, pw: &'static str| {
+        let body = format!("user={user}&password={pw}");
+        async move { request(web, "POST", "/login", &form, &body).await }
+    };
+    assert_eq!(login("sue", "wrong-password").await.status, 401);
+    assert_eq!(login("nobody", "sue-password-1").await.status, 401);
+    let r = login("sue", "sue-password-1").await;
+    assert_eq!((r.status, r.header("location")), (303, Some("/")));
+    let set = r.header("set-cookie").unwrap();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+        "{set}"
+    );
+    let sue = r.cookie().unwrap();
+    let vic = login("vic", "vic-password-1").await.cookie().unwrap();
+    let csrf = |cookie: String| async move {
+        let r = request(web, "GET", "/api/session", &[("Cookie", &cookie)], "").await;
+        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        v["csrf"].as_str().unwrap().to_string()
+    };
+    let sue_csrf = csrf(sue.clone()).await;
+    let vic_csrf = csrf(vic.clone()).await;
+    assert_eq!(
+        request(web, "GET", "/", &[("Cookie", &sue)], "")
+            .await
+            .status,
+        200
+    );
+
+    // The live feed sends the floor.
+    let feed = read_until(web, "/api/live", &[("Cookie", &sue)], "\"totes_sorted\"").await;
+    assert!(feed.contains("event: floor"), "{feed}");
+
+    // A jam on the simulated conveyor becomes an active alarm.
+    demo.sim.with_floor(|f| f.jam(1));
+    let s = common::until_summary(&demo.controller, 20, "jam alarm", |s| {
+        jam_alarm(s).is_some()
+    })
+    .await;
+    let id = jam_alarm(&s).unwrap().id;
+    let ack = format!("/api/alarms/{id}/ack");
+
+    // A viewer's command: 403, nothing changes, the refusal is audited.
+    let r = request(
+        web,
+        "POST",
+        &ack,
+        &[("Cookie", &vic), ("X-CSRF-Token", &vic_csrf)],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.body.contains("viewer"), "{}", r.body);
+    // A supervisor's command without the session's CSRF token (a forged request): 403.
+    let r = request(web, "POST", &ack, &[("Cookie", &sue)], "").await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    let r = request(
+        web,
+        "POST",
+        &ack,
+        &[("Cookie", &sue), ("X-CSRF-Token", &vic_csrf)],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 403, "another session's token");
+    let a = jam_alarm(&demo.controller.summary().borrow()).unwrap();
+    assert_eq!(
+        (a.state, a.acknowledged_by),
+        (AlarmState::Active, None),
+        "nothing changed"
+    );
+
+    // The supervisor's signed command is done.
+    let signed = [
+        ("Cookie", sue.as_str()),
+        ("X-CSRF-Token", sue_csrf.as_str()),
+    ];
+    let r = request(web, "POST", &ack, &signed, "").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let a = jam_alarm(&demo.controller.summary().borrow()).unwrap();
+    assert_eq!(
+        (a.state, a.acknowledged_by.as_deref()),
+        (AlarmState::Acknowledged, Some("sue"))
+    );
+    // Refused by the rules: 409 with the reason.
+    let r = request(web, "POST", &ack, &signed, "").await;
+    assert_eq!(r.status, 409);
+    assert!(r.body.contains("already acknowledged by sue"), "{}", r.body);
+    let r = request(web, "POST", "/api/equipment/nope/stop", &signed, "").await;
+    assert_eq!(r.status, 409);
+    assert!(r.body.contains("not a PLC of this site"), "{}", r.body);
+    let json = [signed[0], signed[1], ("Content-Type", "application/json")];
+    let r = request(web, "POST", "/api/waves/11:00/hold", &signed, "").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(demo.controller.summary().borrow().waves["11:00"].held);
+    let r = request(
+        web,
+        "POST",
+        "/api/orders/nope/priority",
+        &json,
+        r#"{"priority":"urgent"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 409, "{}", r.body);
+
+    // The audit log has who, what and how it ended, newest first.
+    let audit = demo.controller.store().audit_log(10).await.unwrap();
+    let lines: Vec<(&str, &str, &str)> = audit
+        .iter()
+        .rev()
+        .map(|e| (e.user.as_str(), e.action.as_str(), e.outcome.as_str()))
+        .collect();
+    let ack_action = format!("acknowledge alarm {id}");
+    assert_eq!(lines[0].0, "vic");
+    assert!(
+        lines[0].2.starts_with("refused: vic has the viewer role"),
+        "{lines:?}"
+    );
+    assert_eq!(lines[1], ("sue", ack_action.as_str(), "done"));
+    assert_eq!(
+        lines[3],
+        (
+            "sue",
+            "Stop nope",
+            "refused: nope is not a PLC of this site"
+        )
+    );
+    assert_eq!(lines[4], ("sue", "hold wave 11:00", "done"));
+    assert!(audit.iter().all(|e| e.at > 0));
+    let journal = common::timed_journal_at(&demo.database).await;
+    assert!(journal.iter().any(|(_, e)| matches!(e,
+        floorctl::core::Event::AlarmAck { alarm, by } if *alarm == id && by == "sue")));
+
+    // Metrics on their own listener, labelled by equipment.
+    let m = request(demo.listening.metrics.unwrap(), "GET", "/metrics", &[], "").await;
+    assert_eq!(m.status, 200);
+    assert!(
+        m.body
+            .contains("floorctl_events_total{kind=\"zone_fault\"}"),
+        "{}",
+        m.body
+    );
+    assert!(
+        m.body.contains("floorctl_journal_commit_seconds_bucket"),
+        "{}",
+        m.body
+    );
+
+    // Logging out ends the session.
+    let r = request(web, "POST", "/logout", &signed, "").await;
+    assert_eq!(r.status, 303);
+    assert_eq!(
+        request(web, "GET", "/api/session", &[("Cookie", &sue)], "")
+            .await
+            .status,
+        401
+    );
+    demo.shutdown().await;
+}
