@@ -28,8 +28,8 @@ pub struct SiteFile {
     #[serde(default)]
     pub mqtt: MqttFile,
     /// Supervisor dashboard and metrics.
-    #[serde(default = "site_dashboard")]
-    pub dashboard: DashboardSettings,
+    #[serde(default)]
+    pub dashboard: DashboardFile,
     /// PLCs of the site.
     #[serde(default)]
     pub plc: Vec<PlcFile>,
@@ -220,20 +220,77 @@ pub struct Config {
 }
 
 /// Where the dashboard and the metrics are served.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DashboardSettings {
     /// Dashboard address; none: no dashboard.
     pub listen: Option<std::net::SocketAddr>,
     /// Prometheus metrics address; none: no metrics listener.
     pub metrics_listen: Option<std::net::SocketAddr>,
     /// Hours a dashboard login lasts.
-    #[serde(default = "default_session_hours")]
     pub session_hours: u32,
+}
+
+/// The site file's `[dashboard]` section.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DashboardFile {
+    /// Dashboard address, or `off`.
+    pub listen: Option<String>,
+    /// Metrics address, or `off`.
+    pub metrics_listen: Option<String>,
+    /// Hours a login lasts.
+    pub session_hours: Option<u32>,
 }
 
 fn default_session_hours() -> u32 {
     12
+}
+
+/// A listener address from the site file: its default when absent, none when `off`.
+fn listen_address(
+    value: &Option<String>,
+    default: std::net::SocketAddr,
+    key: &str,
+    problems: &mut Vec<String>,
+) -> Option<std::net::SocketAddr> {
+    match value.as_deref() {
+        None => Some(default),
+        Some("off") => None,
+        Some(text) => match text.parse() {
+            Ok(a) => Some(a),
+            Err(_) => {
+                problems.push(format!(
+                    "[dashboard] {key} = \"{text}\" is not an address such as 127.0.0.1:8080 (or \"off\")"
+                ));
+                None
+            }
+        },
+    }
+}
+
+/// The dashboard settings of a site file: served on localhost unless the file says otherwise.
+fn site_dashboard(file: &DashboardFile, problems: &mut Vec<String>) -> DashboardSettings {
+    let hours = file.session_hours.unwrap_or(default_session_hours());
+    if !(1..=168).contains(&hours) {
+        problems.push(format!(
+            "[dashboard] session_hours = {hours}: use 1 to 168 hours"
+        ));
+    }
+    DashboardSettings {
+        listen: listen_address(
+            &file.listen,
+            ([127, 0, 0, 1], 8080).into(),
+            "listen",
+            problems,
+        ),
+        metrics_listen: listen_address(
+            &file.metrics_listen,
+            ([127, 0, 0, 1], 9464).into(),
+            "metrics_listen",
+            problems,
+        ),
+        session_hours: hours,
+    }
 }
 
 impl Default for DashboardSettings {
@@ -243,15 +300,6 @@ impl Default for DashboardSettings {
             metrics_listen: None,
             session_hours: default_session_hours(),
         }
-    }
-}
-
-/// A site file's dashboard settings: served on localhost unless the file says otherwise.
-fn site_dashboard() -> DashboardSettings {
-    DashboardSettings {
-        listen: Some(([127, 0, 0, 1], 8080).into()),
-        metrics_listen: Some(([127, 0, 0, 1], 9464).into()),
-        session_hours: default_session_hours(),
     }
 }
 
@@ -486,6 +534,7 @@ impl Config {
         let cutoffs = release::cutoffs(&file.cutoff, &mut problems);
         let release = release::release(&file.release, &file.zones, &mut problems);
         let batching = release::batching(&file.batching, &mut problems);
+        let dashboard = site_dashboard(&file.dashboard, &mut problems);
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -508,7 +557,7 @@ impl Config {
                 inbound_chute: file.inbound_chute,
             },
             plcs,
-            dashboard: file.dashboard,
+            dashboard,
         })
     }
 }
@@ -565,6 +614,33 @@ mod tests {
             Path::new(env!("CARGO_MANIFEST_DIR")).join("floorctl.db"),
             "relative to the site file"
         );
+        assert_eq!(c.dashboard.listen, Some(([127, 0, 0, 1], 8080).into()));
+        assert_eq!(
+            c.dashboard.metrics_listen,
+            Some(([127, 0, 0, 1], 9464).into())
+        );
+    }
+
+    #[test]
+    fn the_dashboard_can_be_moved_or_turned_off_and_a_bad_address_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("site.toml");
+        let with = |section: &str| {
+            let text = example().replace("[dashboard]", &format!("[dashboard]\n{section}"));
+            let maps = concat!("\"", env!("CARGO_MANIFEST_DIR"), "/plc-maps/");
+            std::fs::write(&path, text.replace("\"plc-maps/", maps)).unwrap();
+            Config::load(&path)
+        };
+        let c = with("listen = \"0.0.0.0:9000\"\nmetrics_listen = \"off\"").unwrap();
+        assert_eq!(c.dashboard.listen, Some(([0, 0, 0, 0], 9000).into()));
+        assert_eq!(c.dashboard.metrics_listen, None);
+        let err = with("listen = \"localhost\"\nsession_hours = 0").unwrap_err();
+        let all = err.problems.join("\n");
+        assert!(
+            all.contains("listen = \"localhost\" is not an address"),
+            "{all}"
+        );
+        assert!(all.contains("session_hours = 0"), "{all}");
     }
 
     #[test]

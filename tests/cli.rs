@@ -22,6 +22,11 @@ fn the_demo_runs_its_order_book_to_the_end_and_exits_cleanly() {
             "3",
             "--broker",
             "127.0.0.1:0",
+            "--dashboard",
+            "127.0.0.1:0",
+            "--metrics",
+            "127.0.0.1:0",
+            "--exit-when-sorted",
             "--dir",
         ])
         .arg(dir.path())
@@ -41,6 +46,7 @@ fn the_demo_runs_its_order_book_to_the_end_and_exits_cleanly() {
         "{stdout}"
     );
     assert!(stdout.contains("all 6 orders sorted"), "{stdout}");
+    assert!(stdout.contains("dashboard: http://127.0.0.1:"), "{stdout}");
     assert!(stdout.contains("orders picked 6/6, sorted 6/6"), "{stdout}");
 }
 
@@ -53,6 +59,10 @@ fn the_demo_stops_cleanly_on_sigterm() {
             "--orders",
             "500",
             "--broker",
+            "127.0.0.1:0",
+            "--dashboard",
+            "127.0.0.1:0",
+            "--metrics",
             "127.0.0.1:0",
             "--dir",
         ])
@@ -350,4 +360,41 @@ async fn slot_plan_learns_from_the_controllers_own_journal() {
         text.trim_end().ends_with("skus_forward: 2\nbenefit: 1.500"),
         "{text}"
     );
+}
+
+#[test]
+fn user_add_stores_only_a_hash_and_refuses_unknown_roles_and_short_passwords() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("floorctl.db");
+    let add = |name: &str, role: &str, password: &str| {
+        let mut child = floorctl()
+            .args(["user", "add", "--database"])
+            .arg(&db)
+            .args([name, "--role", role])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = add("sue", "supervisor", "a-long-password");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("sue: supervisor account set"));
+    let stored = std::fs::read(&db).unwrap();
+    let text = String::from_utf8_lossy(&stored);
+    assert!(text.contains("$argon2id$"), "the hash is stored");
+    assert!(!text.contains("a-long-password"), "the password is not");
+    let out = add("tom", "admin", "a-long-password");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown role `admin`"));
+    let out = add("tom", "viewer", "short");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 10 characters"));
 }

@@ -6,6 +6,7 @@ mod common;
 
 use common::http::{read_until, request};
 use floorctl::core::AlarmState;
+use floorctl_protocol::packml::State;
 
 fn jam_alarm(s: &floorctl::core::Summary) -> Option<floorctl::core::Alarm> {
     s.alarm_log
@@ -72,7 +73,11 @@ async fn only_a_supervisor_with_the_sessions_token_commands_and_every_command_is
     let feed = read_until(web, "/api/live", &[("Cookie", &sue)], "\"totes_sorted\"").await;
     assert!(feed.contains("event: floor"), "{feed}");
 
-    // A jam on the simulated conveyor becomes an active alarm.
+    // A jam on the running conveyor becomes an active alarm (and holds the line).
+    common::until_summary(&demo.controller, 20, "conveyor running", |s| {
+        s.equipment.get("cv1").and_then(|e| e.state) == Some(State::Execute)
+    })
+    .await;
     demo.sim.with_floor(|f| f.jam(1));
     let s = common::until_summary(&demo.controller, 20, "jam alarm", |s| {
         jam_alarm(s).is_some()
@@ -186,6 +191,54 @@ async fn only_a_supervisor_with_the_sessions_token_commands_and_every_command_is
         "{}",
         m.body
     );
+
+    // The jam cleared on the floor, the supervisor brings the line back and releases the wave.
+    demo.sim.with_floor(|f| f.clear_jam(1));
+    common::until_summary(&demo.controller, 20, "jam cleared", |s| {
+        jam_alarm(s).is_some_and(|a| a.state == AlarmState::Cleared)
+    })
+    .await;
+    common::until_summary(&demo.controller, 20, "conveyor held", |s| {
+        s.equipment["cv1"].state == Some(State::Held)
+    })
+    .await;
+    let r = request(web, "POST", "/api/equipment/cv1/unhold", &signed, "").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = request(web, "POST", "/api/waves/11:00/release", &signed, "").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(!demo.controller.summary().borrow().waves["11:00"].held);
+
+    // Every metric the shipped Grafana dashboard plots is served, once the floor has sorted.
+    common::until_summary(&demo.controller, 60, "a tote sorted", |s| s.sorted > 0).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let m = request(demo.listening.metrics.unwrap(), "GET", "/metrics", &[], "").await;
+    let grafana = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/deploy/grafana/floorctl-dashboard.json"
+    ))
+    .unwrap();
+    let mut plotted: Vec<&str> = grafana
+        .match_indices("floorctl_")
+        .map(|(at, _)| {
+            let rest = &grafana[at..];
+            let end = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
+            &rest[..end]
+        })
+        .filter(|name| *name != "floorctl_floor")
+        .collect();
+    plotted.sort_unstable();
+    plotted.dedup();
+    // Counted only when it happens: no MQTT login has been refused in this demo.
+    let lazy = ["floorctl_mqtt_refused_total"];
+    for name in plotted.iter().filter(|n| !lazy.contains(n)) {
+        assert!(
+            m.body.contains(&format!("\n{name}")),
+            "{name} is not served:\n{}",
+            m.body
+        );
+    }
 
     // Logging out ends the session.
     let r = request(web, "POST", "/logout", &signed, "").await;
