@@ -37,7 +37,7 @@ fn packml(plc: &str, command: Pack) -> Command {
     }
 }
 
-fn refusals(cmds: &[Command]) -> Vec<String> {
+pub(super) fn refusals(cmds: &[Command]) -> Vec<String> {
     cmds.iter()
         .filter_map(|c| match c {
             Command::Refuse { reason, .. } => Some(reason.clone()),

@@ -2,16 +2,8 @@ use floorctl_protocol::order::Priority;
 use floorctl_protocol::scanner::{Task, UpBody};
 
 use super::tests::{confirm, directions, induct, layout, login, order, picked_o1, up};
+use super::tests_equipment::refusals;
 use super::*;
-
-fn refusals(cmds: &[Command]) -> Vec<String> {
-    cmds.iter()
-        .filter_map(|c| match c {
-            Command::Refuse { reason, .. } => Some(reason.clone()),
-            _ => None,
-        })
-        .collect()
-}
 
 fn jam(fault: bool) -> Event {
     Event::ZoneFault {

@@ -249,9 +249,10 @@ fn signed(d: &Dashboard, headers: &HeaderMap) -> Result<Session, (StatusCode, &'
 
 /// Runs a supervisor's command: session, CSRF token and role checked, then the command, and
 /// the outcome written to the audit log (refusals too).
-async fn command<F>(d: &Dashboard, headers: &HeaderMap, action: String, run: F) -> Response
+async fn command<F, Fut>(d: &Dashboard, headers: &HeaderMap, action: String, run: F) -> Response
 where
-    F: std::future::Future<Output = Result<(), CommandError>>,
+    F: FnOnce(Handle, String) -> Fut,
+    Fut: std::future::Future<Output = Result<(), CommandError>>,
 {
     let s = match signed(d, headers) {
         Ok(s) => s,
@@ -266,7 +267,7 @@ where
             ),
         )
     } else {
-        match run.await {
+        match run(d.controller.clone(), s.user.clone()).await {
             Ok(()) => (StatusCode::OK, "done".to_string()),
             Err(CommandError::Refused(why)) => (StatusCode::CONFLICT, format!("refused: {why}")),
             Err(CommandError::Stopping) => (
@@ -298,13 +299,11 @@ async fn ack_alarm(
     headers: HeaderMap,
     Path(id): Path<u64>,
 ) -> Response {
-    let by = d
-        .sessions
-        .find(&headers)
-        .map(|s| s.user)
-        .unwrap_or_default();
     let action = format!("acknowledge alarm {id}");
-    command(&d, &headers, action, d.controller.acknowledge(id, &by)).await
+    command(&d, &headers, action, |c, by| async move {
+        c.acknowledge(id, &by).await
+    })
+    .await
 }
 
 async fn equipment(
@@ -312,11 +311,6 @@ async fn equipment(
     headers: HeaderMap,
     Path((plc, name)): Path<(String, String)>,
 ) -> Response {
-    let by = d
-        .sessions
-        .find(&headers)
-        .map(|s| s.user)
-        .unwrap_or_default();
     let Some(cmd) = PackCommand::ALL
         .into_iter()
         .find(|c| c.name().eq_ignore_ascii_case(&name))
@@ -327,12 +321,9 @@ async fn equipment(
         );
     };
     let action = format!("{} {plc}", cmd.name());
-    command(
-        &d,
-        &headers,
-        action,
-        d.controller.equipment_command(&plc, cmd, &by),
-    )
+    command(&d, &headers, action, |c, by| async move {
+        c.equipment_command(&plc, cmd, &by).await
+    })
     .await
 }
 
@@ -341,23 +332,15 @@ async fn wave(
     headers: HeaderMap,
     Path((cutoff, act)): Path<(String, String)>,
 ) -> Response {
-    let by = d
-        .sessions
-        .find(&headers)
-        .map(|s| s.user)
-        .unwrap_or_default();
     let held = match act.as_str() {
         "hold" => true,
         "release" => false,
         _ => return refusal(StatusCode::NOT_FOUND, "waves are held or released"),
     };
     let action = format!("{act} wave {cutoff}");
-    command(
-        &d,
-        &headers,
-        action,
-        d.controller.hold_wave(&cutoff, held, &by),
-    )
+    command(&d, &headers, action, |c, by| async move {
+        c.hold_wave(&cutoff, held, &by).await
+    })
     .await
 }
 
@@ -372,18 +355,10 @@ async fn priority(
     Path(id): Path<String>,
     Json(body): Json<PriorityBody>,
 ) -> Response {
-    let by = d
-        .sessions
-        .find(&headers)
-        .map(|s| s.user)
-        .unwrap_or_default();
     let action = format!("set order {id} priority {:?}", body.priority).to_lowercase();
-    command(
-        &d,
-        &headers,
-        action,
-        d.controller.set_priority(&id, body.priority, &by),
-    )
+    command(&d, &headers, action, |c, by| async move {
+        c.set_priority(&id, body.priority, &by).await
+    })
     .await
 }
 
@@ -399,18 +374,10 @@ async fn count(
     headers: HeaderMap,
     Json(c): Json<CountBody>,
 ) -> Response {
-    let by = d
-        .sessions
-        .find(&headers)
-        .map(|s| s.user)
-        .unwrap_or_default();
     let action = format!("count {} at {}: {}", c.sku, c.location, c.qty);
-    command(
-        &d,
-        &headers,
-        action,
-        d.controller.counted(&c.sku, &c.location, c.qty, &by),
-    )
+    command(&d, &headers, action, |h, by| async move {
+        h.counted(&c.sku, &c.location, c.qty, &by).await
+    })
     .await
 }
 
