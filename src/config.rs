@@ -9,6 +9,8 @@ use floorctl_protocol::map::{Access, EquipmentKind, PlcMap};
 use floorctl_protocol::value::Value;
 use serde::Deserialize;
 
+use crate::store::Database;
+
 use crate::core::routing::Warehouse;
 use crate::core::Layout;
 use crate::scanners::passwd::Passwords;
@@ -22,8 +24,12 @@ pub use release::{BatchingFile, CutoffFile, ReleaseFile, WindowFile};
 pub struct SiteFile {
     /// Site id; appears in MQTT topics.
     pub site: String,
-    /// SQLite database file holding the journal, orders and totes, relative to the site file.
-    pub database: PathBuf,
+    /// SQLite database file holding the journal, orders and totes, relative to the site file, or
+    /// a `postgres://` URL.
+    pub database: Option<String>,
+    /// Name of the environment variable holding the database URL (so a password stays out of
+    /// the file).
+    pub database_url_env: Option<String>,
     /// MQTT settings.
     #[serde(default)]
     pub mqtt: MqttFile,
@@ -207,8 +213,8 @@ impl PlcSpec {
 pub struct Config {
     /// Site id.
     pub site: String,
-    /// Database file.
-    pub database: PathBuf,
+    /// Database: a SQLite file or a PostgreSQL URL.
+    pub database: Database,
     /// MQTT broker.
     pub broker: Broker,
     /// PLCs.
@@ -265,6 +271,34 @@ fn listen_address(
                 None
             }
         },
+    }
+}
+
+/// The database a site file names, directly or through an environment variable.
+fn database(file: &SiteFile, problems: &mut Vec<String>) -> Database {
+    let fallback = Database::Sqlite(PathBuf::from("floorctl.db"));
+    match (&file.database, &file.database_url_env) {
+        (Some(text), None) => Database::parse(text, Path::new("")),
+        (None, Some(var)) => match std::env::var(var) {
+            Ok(url) if !url.is_empty() => Database::parse(&url, Path::new("")),
+            _ => {
+                problems.push(format!(
+                    "database_url_env = \"{var}\": the environment variable {var} is not set"
+                ));
+                fallback
+            }
+        },
+        (Some(_), Some(_)) => {
+            problems.push("give database or database_url_env, not both".into());
+            fallback
+        }
+        (None, None) => {
+            problems.push(
+                "no database: set database = \"floorctl.db\" (or a postgres:// URL, or database_url_env)"
+                    .into(),
+            );
+            fallback
+        }
     }
 }
 
@@ -337,7 +371,9 @@ impl Config {
             },
         )
         .map_err(err)?;
-        config.database = base.join(&config.database);
+        if let Database::Sqlite(p) = &config.database {
+            config.database = Database::Sqlite(base.join(p));
+        }
         Ok(config)
     }
 
@@ -535,12 +571,13 @@ impl Config {
         let release = release::release(&file.release, &file.zones, &mut problems);
         let batching = release::batching(&file.batching, &mut problems);
         let dashboard = site_dashboard(&file.dashboard, &mut problems);
+        let database = database(&file, &mut problems);
         if !problems.is_empty() {
             return Err(problems);
         }
         Ok(Config {
             site: file.site,
-            database: file.database,
+            database,
             broker,
             layout: Layout {
                 cutoffs,
@@ -611,7 +648,7 @@ mod tests {
         assert!(matches!(c.broker, Broker::Embedded { .. }));
         assert_eq!(
             c.database,
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("floorctl.db"),
+            Database::Sqlite(Path::new(env!("CARGO_MANIFEST_DIR")).join("floorctl.db")),
             "relative to the site file"
         );
         assert_eq!(c.dashboard.listen, Some(([127, 0, 0, 1], 8080).into()));
@@ -619,6 +656,33 @@ mod tests {
             c.dashboard.metrics_listen,
             Some(([127, 0, 0, 1], 9464).into())
         );
+    }
+
+    #[test]
+    fn the_database_is_a_file_a_url_or_a_url_from_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("site.toml");
+        let maps = concat!("\"", env!("CARGO_MANIFEST_DIR"), "/plc-maps/");
+        let with = |line: &str| {
+            let text = example().replace("database = \"floorctl.db\"", line);
+            std::fs::write(&path, text.replace("\"plc-maps/", maps)).unwrap();
+            Config::load(&path)
+        };
+        let url = "postgres://floor@127.0.0.1:5432/site";
+        let c = with(&format!("database = \"{url}\"")).unwrap();
+        assert_eq!(c.database, Database::Postgres(url.into()));
+        std::env::set_var("FLOORCTL_TEST_DB_URL_FOR_CONFIG", url);
+        let c = with("database_url_env = \"FLOORCTL_TEST_DB_URL_FOR_CONFIG\"").unwrap();
+        assert_eq!(c.database, Database::Postgres(url.into()));
+        let err = with("database_url_env = \"FLOORCTL_NO_SUCH_VARIABLE\"").unwrap_err();
+        assert!(
+            err.problems
+                .join("\n")
+                .contains("FLOORCTL_NO_SUCH_VARIABLE is not set"),
+            "{err}"
+        );
+        let err = with("").unwrap_err();
+        assert!(err.problems.join("\n").contains("no database"), "{err}");
     }
 
     #[test]

@@ -111,7 +111,7 @@ fn now_ms() -> Millis {
 impl Controller {
     /// Opens the store, rebuilds state from the journal, starts the adapters and the core task.
     pub async fn start(config: Config) -> Result<Controller, StartError> {
-        let store = Store::open(&config.database).await?;
+        let store = Store::connect(&config.database).await?;
         let mut core = Core::new(config.layout.clone());
         let journal = store.journal().await?;
         for entry in &journal {

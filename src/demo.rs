@@ -146,7 +146,7 @@ impl Demo {
         };
         let config = Config {
             site: "demo".into(),
-            database: database.clone(),
+            database: database.clone().into(),
             broker: Broker::Embedded {
                 listen: broker,
                 handhelds: None,

@@ -117,9 +117,9 @@ enum UserCmd {
         /// viewer (read-only) or supervisor (may command the floor).
         #[arg(long)]
         role: String,
-        /// The controller's database file.
+        /// The controller's database: a SQLite file or a postgres:// URL.
         #[arg(long, conflicts_with = "config", required_unless_present = "config")]
-        database: Option<PathBuf>,
+        database: Option<String>,
         /// The site file naming the database.
         #[arg(long)]
         config: Option<PathBuf>,
@@ -212,7 +212,7 @@ async fn execute(cmd: Cmd) -> anyhow::Result<()> {
                 },
         } => {
             let database = match (database, config) {
-                (Some(d), _) => d,
+                (Some(d), _) => floorctl::store::Database::parse(&d, std::path::Path::new("")),
                 (None, Some(c)) => Config::load(&c)?.database,
                 (None, None) => anyhow::bail!("give --database or --config"),
             };
@@ -315,7 +315,11 @@ async fn execute(cmd: Cmd) -> anyhow::Result<()> {
     }
 }
 
-async fn add_user(database: &std::path::Path, name: &str, role: &str) -> anyhow::Result<()> {
+async fn add_user(
+    database: &floorctl::store::Database,
+    name: &str,
+    role: &str,
+) -> anyhow::Result<()> {
     use floorctl::dashboard::auth::{hash_password, Role};
     let role = Role::from_name(role)
         .ok_or_else(|| anyhow::anyhow!("unknown role `{role}`: use viewer or supervisor"))?;
@@ -332,17 +336,13 @@ async fn add_user(database: &std::path::Path, name: &str, role: &str) -> anyhow:
         .context("reading the password from standard input")?;
     let password = password.trim_end_matches(['\r', '\n']);
     let hash = hash_password(password).map_err(anyhow::Error::msg)?;
-    let store = floorctl::store::Store::open(database).await?;
+    let store = floorctl::store::Store::connect(database).await?;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
     store.set_user(name, role.name(), &hash, now).await?;
     store.close().await;
-    println!(
-        "{name}: {} account set in {}",
-        role.name(),
-        database.display()
-    );
+    println!("{name}: {} account set in {database}", role.name());
     Ok(())
 }
 

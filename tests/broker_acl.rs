@@ -143,7 +143,7 @@ async fn scenario(host: &str, port: u16, broker: Broker) {
     let dir = tempfile::tempdir().unwrap();
     let config = Config {
         site: site.clone(),
-        database: dir.path().join("floorctl.db"),
+        database: dir.path().join("floorctl.db").into(),
         broker,
         plcs: Vec::new(),
         layout: demo::layout(),
@@ -209,7 +209,7 @@ async fn scenario(host: &str, port: u16, broker: Broker) {
     }
 
     controller.shutdown(Duration::from_secs(5)).await;
-    let events = common::journal_at(&config.database).await;
+    let events = common::journal_at(config.database.file().unwrap()).await;
     let h2_logins: Vec<String> = events
         .iter()
         .filter_map(|e| match e {

@@ -1,5 +1,5 @@
 //! The controller against the simulator over real sockets: Modbus TCP to the simulated PLCs,
-//! MQTT through a real broker to virtual pickers, SQLite on disk.
+//! MQTT through a real broker to virtual pickers, SQLite on disk (and PostgreSQL).
 
 mod common;
 
@@ -22,7 +22,20 @@ async fn fifty_orders_over_two_cutoffs_each_reach_their_lane_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_controller_stopped_mid_run_resumes_from_its_database_and_finishes() {
-    let f = floor(12).await;
+    resumes_and_finishes(floor(12).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgresql_a_controller_stopped_mid_run_resumes_and_finishes() {
+    let Some(database) = common::postgres("e2e").await else {
+        return;
+    };
+    let mut f = floor(14).await;
+    f.database = database;
+    resumes_and_finishes(f).await;
+}
+
+async fn resumes_and_finishes(f: common::Floor) {
     let first = f.controller_with_orders().await;
     wait_sorted(&first, ORDERS / 3, Duration::from_secs(120)).await;
     first.shutdown(Duration::from_secs(5)).await;

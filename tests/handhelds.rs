@@ -74,7 +74,7 @@ async fn log_in(
 fn site_config(broker: SocketAddr, database: &Path) -> Config {
     Config {
         site: SITE.into(),
-        database: database.to_path_buf(),
+        database: database.into(),
         broker: Broker::External {
             host: "127.0.0.1".into(),
             port: broker.port(),

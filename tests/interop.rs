@@ -237,7 +237,7 @@ async fn the_controller_drives_a_sorter_plc_played_by_pymodbus() {
     let broker = common::broker().await;
     let config = Config {
         site: "interop".into(),
-        database: dir.path().join("floorctl.db"),
+        database: dir.path().join("floorctl.db").into(),
         broker: Broker::External {
             host: broker.ip().to_string(),
             port: broker.port(),
@@ -273,7 +273,7 @@ async fn the_controller_drives_a_sorter_plc_played_by_pymodbus() {
     );
     assert!(seen["controller_heartbeat"].as_u64().unwrap() > 0);
 
-    let events = common::journal_at(&config.database).await;
+    let events = common::journal_at(config.database.file().unwrap()).await;
     assert!(events.iter().any(|e| matches!(
         e,
         Event::EquipmentState {

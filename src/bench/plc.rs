@@ -189,7 +189,7 @@ async fn divert_latency(opts: &PlcBenchOptions) -> anyhow::Result<serde_json::Va
     let map = sorter_map().clone();
     let config = Config {
         site: "bench".into(),
-        database: dir.join("floorctl.db"),
+        database: dir.join("floorctl.db").into(),
         broker: Broker::Embedded {
             listen: demo::free_addr("127.0.0.1:0".parse()?)?,
             handhelds: None,

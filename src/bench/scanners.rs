@@ -212,7 +212,7 @@ pub async fn run(opts: &ScannersBenchOptions) -> anyhow::Result<()> {
     std::fs::create_dir_all(&dir)?;
     let controller = Controller::start(Config {
         site: SITE.into(),
-        database: dir.join("floorctl.db"),
+        database: dir.join("floorctl.db").into(),
         broker: Broker::External {
             host: host.clone(),
             port,

@@ -1,12 +1,17 @@
-//! Persistence: the event journal and the orders and totes tables, on SQLite (WAL).
+//! Persistence: the event journal and the orders, totes, transfers, accounts and audit tables,
+//! on SQLite (a file, WAL) or PostgreSQL, through the same queries.
 //!
 //! An event and the rows it changes are written in one transaction before any of its commands
 //! leave the controller.
 
-use std::path::Path;
+use std::borrow::Cow;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
+use sqlx::any::AnyPoolOptions;
+use sqlx::AnyPool;
+use sqlx::Row;
 
 use crate::core::{Event, Millis, Record};
 
@@ -19,7 +24,7 @@ pub enum StoreError {
     /// The database could not be opened or migrated.
     #[error("cannot open database {path}: {source}")]
     Open {
-        /// Database file.
+        /// Database file or address (without password).
         path: String,
         /// Cause.
         source: sqlx::Error,
@@ -40,6 +45,117 @@ pub enum StoreError {
     },
 }
 
+/// Which database: a SQLite file, or a PostgreSQL server by URL.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Database {
+    /// SQLite file (created when missing).
+    Sqlite(PathBuf),
+    /// `postgres://user:password@host:port/database` (URL parameters such as
+    /// `options[search_path]=schema` pass through).
+    Postgres(String),
+}
+
+impl Database {
+    /// A database named in a site file: a `postgres://` or `postgresql://` URL, else a SQLite
+    /// file relative to `base`.
+    pub fn parse(text: &str, base: &Path) -> Database {
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            Database::Postgres(text.to_string())
+        } else {
+            Database::Sqlite(base.join(text))
+        }
+    }
+
+    /// The SQLite file, for a SQLite database.
+    pub fn file(&self) -> Option<&Path> {
+        match self {
+            Database::Sqlite(p) => Some(p),
+            Database::Postgres(_) => None,
+        }
+    }
+}
+
+impl From<PathBuf> for Database {
+    fn from(p: PathBuf) -> Database {
+        Database::Sqlite(p)
+    }
+}
+
+impl From<&Path> for Database {
+    fn from(p: &Path) -> Database {
+        Database::Sqlite(p.to_path_buf())
+    }
+}
+
+/// Shown without the password.
+impl fmt::Display for Database {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Database::Sqlite(p) => write!(f, "{}", p.display()),
+            Database::Postgres(url) => {
+                let shown = match (url.find("://"), url.rfind('@')) {
+                    (Some(scheme), Some(at)) if at > scheme => {
+                        let userinfo = &url[scheme + 3..at];
+                        let user = userinfo.split(':').next().unwrap_or("");
+                        format!("{}{user}@{}", &url[..scheme + 3], &url[at + 1..])
+                    }
+                    _ => url.clone(),
+                };
+                f.write_str(&shown)
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Database {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Database({self})")
+    }
+}
+
+/// Every SQLite connection: write-ahead log, a sync per commit, wait for a busy file.
+const SQLITE_PRAGMAS: &[&str] = &[
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = FULL",
+    "PRAGMA busy_timeout = 5000",
+];
+
+/// A new, empty schema on the PostgreSQL server at `url`, named `prefix` and a random suffix,
+/// and the database that uses it: tests and trial runs on one server do not meet.
+pub async fn fresh_schema(url: &str, prefix: &str) -> Result<Database, StoreError> {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let schema = format!("{prefix}_{:016x}", rand::random::<u64>());
+    let mut conn = sqlx::AnyConnection::connect(url)
+        .await
+        .map_err(|source| StoreError::Open {
+            path: Database::Postgres(url.to_string()).to_string(),
+            source,
+        })?;
+    sqlx::query(&format!("CREATE SCHEMA \"{schema}\""))
+        .execute(&mut conn)
+        .await?;
+    conn.close().await?;
+    let sep = if url.contains('?') { '&' } else { '?' };
+    Ok(Database::Postgres(format!(
+        "{url}{sep}options[search_path]={schema}"
+    )))
+}
+
+/// A SQLite URL for a file, created when missing; `%`, `?` and `#` in the path are escaped.
+fn sqlite_url(path: &Path) -> String {
+    let mut escaped = String::new();
+    for c in path.to_string_lossy().chars() {
+        match c {
+            '%' => escaped.push_str("%25"),
+            '?' => escaped.push_str("%3F"),
+            '#' => escaped.push_str("%23"),
+            c => escaped.push(c),
+        }
+    }
+    format!("sqlite://{escaped}?mode=rwc")
+}
+
 /// One journalled event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
@@ -54,29 +170,82 @@ pub struct Entry {
 /// A handle on the database; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: AnyPool,
+    postgres: bool,
 }
 
 impl Store {
     /// Opens (creating if needed) the SQLite database at `path` and applies migrations.
     pub async fn open(path: &Path) -> Result<Store, StoreError> {
+        Store::connect(&Database::Sqlite(path.to_path_buf())).await
+    }
+
+    /// Opens a database and applies its migrations. SQLite runs in WAL mode with a sync per
+    /// commit; PostgreSQL commits are durable by the server's own settings.
+    pub async fn connect(db: &Database) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
         let open_err = |source| StoreError::Open {
-            path: path.display().to_string(),
+            path: db.to_string(),
             source,
         };
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(std::time::Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(2)
-            .connect_with(options)
+        let (url, postgres) = match db {
+            Database::Sqlite(path) => {
+                // The SQLite driver opens the file itself: a missing folder is a clear error.
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    if !dir.is_dir() {
+                        let io = std::io::Error::new(
+                            std::io::ErrorKind::NotFound,
+                            format!("folder {} does not exist", dir.display()),
+                        );
+                        return Err(open_err(sqlx::Error::Io(io)));
+                    }
+                }
+                (sqlite_url(path), false)
+            }
+            Database::Postgres(url) => (url.clone(), true),
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(if postgres { 4 } else { 2 })
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if !postgres {
+                        use sqlx::Executor;
+                        for pragma in SQLITE_PRAGMAS {
+                            conn.execute(*pragma).await?;
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&url)
             .await
             .map_err(open_err)?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Store { pool })
+        if postgres {
+            sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        } else {
+            sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        }
+        Ok(Store { pool, postgres })
+    }
+
+    /// A query written with `?` placeholders, numbered `$1, $2, …` for PostgreSQL.
+    pub(crate) fn sql(&self, text: &'static str) -> Cow<'static, str> {
+        if !self.postgres {
+            return Cow::Borrowed(text);
+        }
+        let mut out = String::with_capacity(text.len() + 8);
+        let mut n = 0;
+        for c in text.chars() {
+            if c == '?' {
+                n += 1;
+                out.push('$');
+                out.push_str(&n.to_string());
+            } else {
+                out.push(c);
+            }
+        }
+        Cow::Owned(out)
     }
 
     /// Writes an event and the rows it changes in one transaction; returns its journal position.
@@ -101,13 +270,15 @@ impl Store {
         for (at, event, records) in batch {
             let at = *at;
             let body = serde_json::to_string(event).expect("events always serialise");
-            seq = sqlx::query("INSERT INTO journal (at_ms, kind, body) VALUES (?, ?, ?)")
-                .bind(at as i64)
-                .bind(event.kind())
-                .bind(body)
-                .execute(&mut *tx)
-                .await?
-                .last_insert_rowid();
+            seq = sqlx::query(
+                &self.sql("INSERT INTO journal (at_ms, kind, body) VALUES (?, ?, ?) RETURNING seq"),
+            )
+            .bind(at as i64)
+            .bind(event.kind())
+            .bind(body)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get::<i64, _>(0)?;
             for record in records.iter() {
                 match record {
                     Record::Order {
@@ -116,11 +287,11 @@ impl Store {
                         status,
                         tote,
                     } => {
-                        sqlx::query(
+                        sqlx::query(&self.sql(
                             "INSERT INTO orders (id, cutoff, status, tote, updated_ms) VALUES (?, ?, ?, ?, ?)
                              ON CONFLICT(id) DO UPDATE SET status = excluded.status, tote = excluded.tote,
                              updated_ms = excluded.updated_ms",
-                        )
+                        ))
                         .bind(id)
                         .bind(cutoff)
                         .bind(status.as_str())
@@ -130,10 +301,10 @@ impl Store {
                         .await?;
                     }
                     Record::Transfer { id, sku, qty, face } => {
-                        sqlx::query(
+                        sqlx::query(&self.sql(
                             "INSERT INTO transfers (id, sku, qty, face, status, updated_ms) VALUES (?, ?, ?, ?, 'requested', ?)
                              ON CONFLICT(id) DO NOTHING",
-                        )
+                        ))
                         .bind(*id as i64)
                         .bind(sku)
                         .bind(i64::from(*qty))
@@ -148,11 +319,11 @@ impl Store {
                         status,
                         chute,
                     } => {
-                        sqlx::query(
+                        sqlx::query(&self.sql(
                             "INSERT INTO totes (id, order_id, status, chute, updated_ms) VALUES (?, ?, ?, ?, ?)
                              ON CONFLICT(id) DO UPDATE SET status = excluded.status, chute = excluded.chute,
                              updated_ms = excluded.updated_ms",
-                        )
+                        ))
                         .bind(i64::from(*id))
                         .bind(order)
                         .bind(status.as_str())
@@ -170,7 +341,7 @@ impl Store {
 
     /// The whole journal, oldest first.
     pub async fn journal(&self) -> Result<Vec<Entry>, StoreError> {
-        let rows = sqlx::query("SELECT seq, at_ms, body FROM journal ORDER BY seq")
+        let rows = sqlx::query(&self.sql("SELECT seq, at_ms, body FROM journal ORDER BY seq"))
             .fetch_all(&self.pool)
             .await?;
         rows.iter()
@@ -190,9 +361,10 @@ impl Store {
 
     /// Totes by status, as (tote, order, status, chute).
     pub async fn totes(&self) -> Result<Vec<(u32, String, String, Option<u16>)>, StoreError> {
-        let rows = sqlx::query("SELECT id, order_id, status, chute FROM totes ORDER BY id")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query(&self.sql("SELECT id, order_id, status, chute FROM totes ORDER BY id"))
+                .fetch_all(&self.pool)
+                .await?;
         Ok(rows
             .iter()
             .map(|r| {
@@ -208,9 +380,10 @@ impl Store {
 
     /// Transfer orders asked of the DC: (id, SKU, units, face, status).
     pub async fn transfers(&self) -> Result<Vec<(u64, String, u32, String, String)>, StoreError> {
-        let rows = sqlx::query("SELECT id, sku, qty, face, status FROM transfers ORDER BY id")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query(&self.sql("SELECT id, sku, qty, face, status FROM transfers ORDER BY id"))
+                .fetch_all(&self.pool)
+                .await?;
         Ok(rows
             .iter()
             .map(|r| {
@@ -252,11 +425,65 @@ mod tests {
         }
     }
 
+    /// The databases the storage tests run on: a SQLite file, and a schema of its own on the
+    /// PostgreSQL server in `FLOORCTL_TEST_POSTGRES` (skipped with a reason when unset, unless
+    /// `CI` is set).
+    async fn databases(dir: &Path) -> Vec<Database> {
+        let mut all = vec![Database::Sqlite(dir.join("floor.db"))];
+        match std::env::var("FLOORCTL_TEST_POSTGRES") {
+            Ok(url) if !url.is_empty() => all.push(fresh_schema(&url, "store").await.unwrap()),
+            _ if std::env::var_os("CI").is_some() => {
+                panic!("FLOORCTL_TEST_POSTGRES is not set: CI must provide PostgreSQL")
+            }
+            _ => {
+                use std::io::Write;
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "skipped on PostgreSQL: set FLOORCTL_TEST_POSTGRES to a postgres:// URL"
+                );
+            }
+        }
+        all
+    }
+
     #[tokio::test]
-    async fn journal_and_rows_survive_reopening_the_file() {
+    async fn journal_and_rows_survive_reopening_on_both_stores() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("floor.db");
-        let store = Store::open(&path).await.unwrap();
+        for db in databases(dir.path()).await {
+            journal_and_rows_survive_reopening(&db).await;
+            accounts_and_audit_are_kept(&db).await;
+        }
+    }
+
+    async fn accounts_and_audit_are_kept(db: &Database) {
+        let store = Store::connect(db).await.unwrap();
+        store.set_user("sue", "viewer", "h1", 1).await.unwrap();
+        store.set_user("sue", "supervisor", "h2", 2).await.unwrap();
+        assert_eq!(
+            store.user("sue").await.unwrap(),
+            Some(("supervisor".into(), "h2".into())),
+            "{db}"
+        );
+        assert_eq!(store.user("tom").await.unwrap(), None);
+        for (at, action) in [(5, "first"), (6, "second")] {
+            let entry = AuditEntry {
+                at,
+                user: "sue".into(),
+                action: action.into(),
+                outcome: "done".into(),
+            };
+            store.audit(&entry).await.unwrap();
+        }
+        let log = store.audit_log(1).await.unwrap();
+        assert_eq!(
+            (log.len(), log[0].action.as_str(), log[0].at),
+            (1, "second", 6)
+        );
+        store.close().await;
+    }
+
+    async fn journal_and_rows_survive_reopening(db: &Database) {
+        let store = Store::connect(db).await.unwrap();
         let rec = Record::Order {
             id: "o1".into(),
             cutoff: "11:00".into(),
@@ -276,9 +503,10 @@ mod tests {
             .unwrap();
         store.close().await;
 
-        let store = Store::open(&path).await.unwrap();
+        let store = Store::connect(db).await.unwrap();
         let journal = store.journal().await.unwrap();
-        assert_eq!(journal.len(), 2);
+        assert_eq!(journal.len(), 2, "{db}");
+        assert!(journal[0].seq < journal[1].seq);
         assert_eq!(journal[0].event, order_event("o1"));
         assert_eq!(journal[1].at, 20);
         assert_eq!(
@@ -300,6 +528,7 @@ mod tests {
             vec![(1, "S".into(), 6, "A-01".into(), "requested".into())],
             "a transfer order to the DC is kept"
         );
+        store.close().await;
     }
 
     #[tokio::test]
@@ -310,6 +539,24 @@ mod tests {
         assert!(
             err.to_string().contains("/nonexistent/dir/floor.db"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn a_postgres_url_is_shown_without_its_password_and_queries_are_numbered() {
+        let db = Database::parse(
+            "postgres://floor:s3cret@db.example:5432/site",
+            Path::new("/etc"),
+        );
+        assert_eq!(db.to_string(), "postgres://floor@db.example:5432/site");
+        assert!(!format!("{db:?}").contains("s3cret"));
+        assert_eq!(
+            Database::parse("floorctl.db", Path::new("/srv")),
+            Database::Sqlite(PathBuf::from("/srv/floorctl.db"))
+        );
+        assert_eq!(
+            sqlite_url(Path::new("/a b/x?#%.db")),
+            "sqlite:///a b/x%3F%23%25.db?mode=rwc"
         );
     }
 }

@@ -27,11 +27,11 @@ impl Store {
         hash: &str,
         at: Millis,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        sqlx::query(&self.sql(
             "INSERT INTO users (name, role, hash, updated_ms) VALUES (?, ?, ?, ?)
              ON CONFLICT (name) DO UPDATE SET role = excluded.role, hash = excluded.hash,
              updated_ms = excluded.updated_ms",
-        )
+        ))
         .bind(name)
         .bind(role)
         .bind(hash)
@@ -43,7 +43,7 @@ impl Store {
 
     /// An account's role and password hash.
     pub async fn user(&self, name: &str) -> Result<Option<(String, String)>, StoreError> {
-        let row = sqlx::query("SELECT role, hash FROM users WHERE name = ?")
+        let row = sqlx::query(&self.sql("SELECT role, hash FROM users WHERE name = ?"))
             .bind(name)
             .fetch_optional(&self.pool)
             .await?;
@@ -52,28 +52,31 @@ impl Store {
 
     /// Appends to the audit log.
     pub async fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO audit (at_ms, user, action, outcome) VALUES (?, ?, ?, ?)")
-            .bind(entry.at as i64)
-            .bind(&entry.user)
-            .bind(&entry.action)
-            .bind(&entry.outcome)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            &self.sql("INSERT INTO audit (at_ms, who, action, outcome) VALUES (?, ?, ?, ?)"),
+        )
+        .bind(entry.at as i64)
+        .bind(&entry.user)
+        .bind(&entry.action)
+        .bind(&entry.outcome)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
     /// The last `limit` audit entries, newest first.
     pub async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
-        let rows =
-            sqlx::query("SELECT at_ms, user, action, outcome FROM audit ORDER BY seq DESC LIMIT ?")
-                .bind(i64::from(limit))
-                .fetch_all(&self.pool)
-                .await?;
+        let rows = sqlx::query(
+            &self.sql("SELECT at_ms, who, action, outcome FROM audit ORDER BY seq DESC LIMIT ?"),
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
         Ok(rows
             .iter()
             .map(|r| AuditEntry {
                 at: r.get::<i64, _>("at_ms") as Millis,
-                user: r.get("user"),
+                user: r.get("who"),
                 action: r.get("action"),
                 outcome: r.get("outcome"),
             })

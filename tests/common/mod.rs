@@ -15,7 +15,7 @@ use floorctl::config::{Broker, Config, PlcSpec};
 use floorctl::controller::Controller;
 use floorctl::core::{Event, SortOutcome, Summary};
 use floorctl::demo::{self, shipped_map, CONVEYOR_MAP, SORTER_MAP};
-use floorctl::store::Store;
+use floorctl::store::{Database, Store};
 use floorctl_protocol::order::Order;
 use floorctl_protocol::scanner::UpBody;
 use floorsim::floor::FloorTiming;
@@ -52,12 +52,16 @@ pub struct Floor {
     pub orders: Vec<Order>,
     _dir: tempfile::TempDir,
     pub db: std::path::PathBuf,
+    /// The database controllers on this floor use: the SQLite file `db` unless moved.
+    pub database: Database,
 }
 
 impl Floor {
     /// A controller on this floor's database.
     pub async fn controller(&self) -> Controller {
-        Controller::start(config(self, &self.db)).await.unwrap()
+        let mut c = config(self, &self.db);
+        c.database = self.database.clone();
+        Controller::start(c).await.unwrap()
     }
 
     /// A controller on this floor's database, handed the order book.
@@ -109,6 +113,7 @@ pub async fn floor_with_pickers(
         broker,
         orders,
         _dir: dir,
+        database: db.clone().into(),
         db,
     }
 }
@@ -117,7 +122,7 @@ pub fn config(f: &Floor, database: &Path) -> Config {
     let plc = |id: &str, address, text| PlcSpec::new(id, address, shipped_map(text));
     Config {
         site: SITE.into(),
-        database: database.to_path_buf(),
+        database: database.into(),
         broker: Broker::External {
             host: f.broker.ip().to_string(),
             port: f.broker.port(),
@@ -174,7 +179,7 @@ pub async fn wait_sorted(c: &Controller, sorted: usize, limit: Duration) {
 /// cut-off's lane, on the floor and in the database; the journal holds every event that got
 /// them there.
 pub async fn assert_every_order_accounted_for(f: &Floor) {
-    let store = Store::open(&f.db).await.unwrap();
+    let store = Store::connect(&f.database).await.unwrap();
     let totes = store.totes().await.unwrap();
     let journal = store.journal().await.unwrap();
     store.close().await;
@@ -316,6 +321,13 @@ pub async fn timed_journal_at(db: &Path) -> Vec<(u64, Event)> {
     let j = store.journal().await.unwrap();
     store.close().await;
     j.into_iter().map(|e| (e.at, e.event)).collect()
+}
+
+/// A new schema of its own on the test PostgreSQL server (`FLOORCTL_TEST_POSTGRES`), or `None`
+/// (skipped, saying why) when none is given outside CI.
+pub async fn postgres(prefix: &str) -> Option<Database> {
+    let url = peer("FLOORCTL_TEST_POSTGRES", "PostgreSQL (a postgres:// URL)")?;
+    Some(floorctl::store::fresh_schema(&url, prefix).await.unwrap())
 }
 
 /// The path or address of a peer tool from `var`. Unset: the test is skipped with a printed

@@ -3,14 +3,14 @@ CREATE TABLE users (
     name        TEXT    PRIMARY KEY,
     role        TEXT    NOT NULL,
     hash        TEXT    NOT NULL,
-    updated_ms  INTEGER NOT NULL
+    updated_ms  BIGINT  NOT NULL
 );
 
 -- Every supervisor command from the dashboard, refused or done: who, when, what, outcome.
 CREATE TABLE audit (
-    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
-    at_ms    INTEGER NOT NULL,
-    user     TEXT    NOT NULL,
-    action   TEXT    NOT NULL,
-    outcome  TEXT    NOT NULL
+    seq      BIGSERIAL PRIMARY KEY,
+    at_ms    BIGINT    NOT NULL,
+    who      TEXT      NOT NULL,
+    action   TEXT      NOT NULL,
+    outcome  TEXT      NOT NULL
 );
