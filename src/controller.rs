@@ -112,12 +112,7 @@ impl Controller {
     /// Opens the store, rebuilds state from the journal, starts the adapters and the core task.
     pub async fn start(config: Config) -> Result<Controller, StartError> {
         let store = Store::connect(&config.database).await?;
-        let mut core = Core::new(config.layout.clone());
-        let journal = store.journal().await?;
-        for entry in &journal {
-            core.handle(&entry.event, entry.at);
-        }
-        tracing::info!(events = journal.len(), "state rebuilt from the journal");
+        let (core, last_seq) = recover(&store, &config.layout).await?;
         let (host, port, credentials) = match &config.broker {
             Broker::Embedded { listen, handhelds } => {
                 let login = scanners::start_embedded(*listen, handhelds.clone()).await?;
@@ -156,6 +151,7 @@ impl Controller {
         shell.act(core.resume());
         tasks.push(tokio::spawn(run_core(
             core,
+            last_seq,
             shell,
             rx,
             summary_tx,
@@ -391,8 +387,53 @@ impl Shell {
     }
 }
 
+/// Rebuilds the core from the latest snapshot and the journal after it (the whole journal
+/// when there is no snapshot, or when it cannot be read); returns it with the last journal
+/// position.
+pub async fn recover(
+    store: &Store,
+    layout: &crate::core::Layout,
+) -> Result<(Core, i64), StoreError> {
+    let started = std::time::Instant::now();
+    let (mut core, from) = match store.latest_snapshot().await? {
+        Some((seq, state)) => match Core::restore(layout.clone(), &state) {
+            Ok(core) => (core, seq),
+            Err(err) => {
+                tracing::warn!(%err, seq, "snapshot unusable; replaying the whole journal");
+                (Core::new(layout.clone()), 0)
+            }
+        },
+        None => (Core::new(layout.clone()), 0),
+    };
+    let tail = store.journal_after(from).await?;
+    let last = tail.last().map_or(from, |e| e.seq);
+    for entry in &tail {
+        core.handle(&entry.event, entry.at);
+    }
+    tracing::info!(
+        snapshot = from,
+        events = tail.len(),
+        took = ?started.elapsed(),
+        "state rebuilt from the snapshot and the journal"
+    );
+    Ok((core, last))
+}
+
+/// Journal entries between two snapshots.
+pub const SNAPSHOT_EVERY: i64 = 20_000;
+
+/// Saves the core's state as of journal entry `seq`; a failure is logged (the journal still
+/// holds everything).
+async fn snapshot(store: &Store, core: &Core, seq: i64) {
+    let state = core.snapshot();
+    if let Err(err) = store.save_snapshot(seq, now_ms(), &state).await {
+        tracing::warn!(%err, seq, "cannot save a snapshot; the next start replays more journal");
+    }
+}
+
 async fn run_core(
     mut core: Core,
+    mut last_seq: i64,
     shell: Shell,
     mut rx: mpsc::Receiver<Inbound>,
     summary: watch::Sender<Summary>,
@@ -403,6 +444,7 @@ async fn run_core(
     let mut check = tokio::time::interval(Duration::from_secs(1));
     check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let timeout = core.handheld_timeout_ms();
+    let mut snapshot_seq = last_seq;
     // What every handheld is doing is rebuilt at most this often (it walks every handheld).
     let mut handhelds = std::sync::Arc::new(core.handhelds());
     let mut handhelds_at = std::time::Instant::now();
@@ -430,9 +472,19 @@ async fn run_core(
                 Err(_) => break,
             }
         }
-        if !batch.is_empty() && !process(&mut core, &shell, batch, &cancel).await {
-            shell.store.close().await;
-            return;
+        if !batch.is_empty() {
+            match process(&mut core, &shell, batch, &cancel).await {
+                Some(seq) => last_seq = seq,
+                // The core holds events the journal does not: no snapshot of it.
+                None => {
+                    shell.store.close().await;
+                    return;
+                }
+            }
+        }
+        if last_seq - snapshot_seq >= SNAPSHOT_EVERY {
+            snapshot(&shell.store, &core, last_seq).await;
+            snapshot_seq = last_seq;
         }
         let mut s = core.summary();
         if handhelds_at.elapsed() >= HANDHELDS_EVERY {
@@ -441,6 +493,9 @@ async fn run_core(
         }
         s.handhelds = handhelds.clone();
         summary.send_replace(s);
+    }
+    if last_seq > snapshot_seq {
+        snapshot(&shell.store, &core, last_seq).await;
     }
     shell.store.close().await;
 }
@@ -452,13 +507,14 @@ const HANDHELDS_EVERY: Duration = Duration::from_millis(250);
 const MAX_BATCH: usize = 256;
 
 /// Journals a batch of events in one commit, then acts on what the core made of each, in order.
-/// False when the controller is stopping before the batch could be journalled.
+/// Returns the last journal position, or `None` when the controller is stopping before the
+/// batch could be journalled.
 async fn process(
     core: &mut Core,
     shell: &Shell,
     batch: Vec<Inbound>,
     cancel: &CancellationToken,
-) -> bool {
+) -> Option<i64> {
     let now = now_ms();
     let handled: Vec<(Inbound, Vec<Command>)> = batch
         .into_iter()
@@ -490,14 +546,18 @@ async fn process(
     let started = std::time::Instant::now();
     // Nothing leaves the controller before the events are durable: retry until they are.
     let mut wait = Duration::from_millis(50);
-    while let Err(err) = shell.store.append_all(&entries).await {
+    let seq = loop {
+        let err = match shell.store.append_all(&entries).await {
+            Ok(seq) => break seq,
+            Err(err) => err,
+        };
         tracing::error!(%err, retry_in = ?wait, "cannot journal events; holding until the database answers");
         tokio::select! {
-            () = cancel.cancelled() => return false,
+            () = cancel.cancelled() => return None,
             () = tokio::time::sleep(wait) => {}
         }
         wait = (wait * 2).min(Duration::from_secs(5));
-    }
+    };
     metrics::histogram!("floorctl_journal_commit_seconds").record(started.elapsed().as_secs_f64());
     drop(entries);
     drop(records);
@@ -511,5 +571,5 @@ async fn process(
         }
         shell.act(commands);
     }
-    true
+    Some(seq)
 }

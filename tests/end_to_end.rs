@@ -17,6 +17,7 @@ async fn fifty_orders_over_two_cutoffs_each_reach_their_lane_once() {
     wait_sorted(&controller, ORDERS, Duration::from_secs(120)).await;
     controller.shutdown(Duration::from_secs(5)).await;
     assert_every_order_accounted_for(&f).await;
+    common::assert_replay_reproduces_state(&f.database).await;
     f.sim.shutdown().await;
 }
 
@@ -63,6 +64,8 @@ async fn resumes_and_finishes(f: common::Floor) {
     wait_sorted(&second, ORDERS, Duration::from_secs(120)).await;
     second.shutdown(Duration::from_secs(5)).await;
     assert_every_order_accounted_for(&f).await;
+    // The second controller started from the first one's snapshot plus the journal's tail.
+    common::assert_replay_reproduces_state(&f.database).await;
     f.sim.shutdown().await;
 }
 

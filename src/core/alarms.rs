@@ -11,7 +11,7 @@ use super::{Command, Core, Millis};
 const FINISHED_KEPT: usize = 100;
 
 /// Where an alarm stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AlarmState {
     /// Raised, nobody has acknowledged it yet.
@@ -23,7 +23,7 @@ pub enum AlarmState {
 }
 
 /// One alarm.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Alarm {
     /// Number, in the order alarms were raised.
     pub id: u64,

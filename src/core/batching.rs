@@ -56,7 +56,7 @@ impl Default for Batching {
 const SEED_CANDIDATES: usize = 40;
 
 /// A handheld's trip: its cart's orders and totes, the stops left and how many totes are closed.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(super) struct Trip {
     /// Orders on the cart with their totes, in the order they close.
     pub cart: Vec<(String, u32)>,

@@ -5,7 +5,7 @@ use floorctl_protocol::scanner::{Direction, ErrorReply};
 use serde::Serialize;
 
 /// An action for the shell.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Command {
     /// Send a direction to a handheld.
     Direct {
@@ -72,7 +72,7 @@ pub enum Command {
 }
 
 /// A row of the orders or totes table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub enum Record {
     /// An order's state.
     Order {
@@ -110,7 +110,7 @@ pub enum Record {
 }
 
 /// Where an order is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
     /// Known, waiting for its release time.
@@ -126,7 +126,7 @@ pub enum OrderStatus {
 }
 
 /// Where a tote is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ToteStatus {
     /// Being picked into.

@@ -5,7 +5,7 @@ use floorctl_protocol::packml::{Command as PackCommand, State};
 use super::{Command, Core};
 
 /// What the core knows of one PLC-driven machine.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Equipment {
     /// Whether the link is up (values are fresh).
     pub link_up: bool,

@@ -477,7 +477,7 @@ impl Core {
 }
 
 /// A handheld as supervisors see it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct HandheldView {
     /// Handheld id.
     pub id: String,

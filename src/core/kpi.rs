@@ -12,7 +12,7 @@ use super::{Core, Millis};
 const MINUTES: usize = 60;
 
 /// Counts behind the key figures; each rate is one count over another.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Kpis {
     /// Orders in their lane.
     pub orders_shipped: u32,
@@ -29,7 +29,7 @@ pub struct Kpis {
 }
 
 /// Work done in one minute.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Minute {
     /// Start of the minute, ms since the epoch.
     pub at: Millis,

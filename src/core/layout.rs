@@ -38,6 +38,24 @@ pub struct Layout {
 }
 
 impl Layout {
+    /// A layout with nothing configured (no cut-offs, lanes or equipment).
+    pub fn empty() -> Layout {
+        Layout {
+            cutoffs: Vec::new(),
+            lanes: BTreeMap::new(),
+            exception_chute: 0,
+            pick_conveyor: String::new(),
+            max_recirculations: 0,
+            auto_start: false,
+            handheld_timeout_ms: 0,
+            warehouse: None,
+            release: Release::default(),
+            batching: Batching::default(),
+            offer_trips: false,
+            inbound_chute: None,
+        }
+    }
+
     /// Position of a cut-off in the day, or `None` when it is not configured.
     pub fn cutoff_rank(&self, cutoff: &str) -> Option<usize> {
         self.cutoffs.iter().position(|c| c.name == cutoff)

@@ -12,6 +12,7 @@ mod event;
 mod handhelds;
 mod kpi;
 mod layout;
+mod pairs;
 mod picking;
 mod release;
 mod replenish;
@@ -50,7 +51,7 @@ const SEEN_IDS_PER_SCANNER: usize = 256;
 type QueueKey = (Priority, Millis, usize, u64);
 
 /// An order and its progress.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct OrderState {
     order: Order,
     status: OrderStatus,
@@ -70,7 +71,7 @@ struct OrderState {
 }
 
 /// A tote and its progress.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct ToteState {
     order: String,
     status: ToteStatus,
@@ -83,7 +84,7 @@ struct ToteState {
 }
 
 /// What a handheld is doing.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 enum Work {
     /// A trip is offered, waiting for the picker to accept it.
     Offered,
@@ -103,7 +104,7 @@ enum Work {
 }
 
 /// One handheld.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct ScannerState {
     picker: String,
     work: Option<Work>,
@@ -122,7 +123,7 @@ struct ScannerState {
 }
 
 /// Counts shown as progress.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Summary {
     /// Orders received.
     pub orders: usize,
@@ -137,6 +138,7 @@ pub struct Summary {
     /// Sort results by outcome.
     pub outcomes: BTreeMap<SortOutcome, u32>,
     /// Sort results by the chute the divert asked for (0: none) and outcome.
+    #[serde(with = "pairs")]
     pub chute_outcomes: BTreeMap<(u16, SortOutcome), u32>,
     /// Alarms raised.
     pub alarms: usize,
@@ -147,6 +149,7 @@ pub struct Summary {
     /// Handheld messages refused (wrong scans, stale or undirected messages).
     pub refused: u32,
     /// Alarms whose condition still holds, by (source, condition), with their text.
+    #[serde(with = "pairs")]
     pub active_alarms: BTreeMap<(String, String), String>,
     /// Conveyors and sorters.
     pub equipment: BTreeMap<String, Equipment>,
@@ -189,11 +192,13 @@ pub struct Summary {
 }
 
 /// The warehouse state.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Core {
+    #[serde(skip, default = "Layout::empty")]
     layout: Layout,
     orders: BTreeMap<String, OrderState>,
     /// Orders waiting for a picker, urgent first, then by cut-off and arrival.
+    #[serde(with = "pairs")]
     queue: BTreeMap<QueueKey, String>,
     arrivals: u64,
     totes: BTreeMap<u32, ToteState>,
@@ -203,7 +208,8 @@ pub struct Core {
     /// Conveyors and sorters by PLC id.
     equipment: BTreeMap<String, Equipment>,
     /// Last sequence number acted on, per (PLC, channel).
-    plc_seqs: BTreeMap<(String, &'static str), u16>,
+    #[serde(with = "pairs")]
+    plc_seqs: BTreeMap<(String, String), u16>,
     full_chutes: BTreeSet<u16>,
     disabled_chutes: BTreeSet<u16>,
     /// Units on hand per SKU and location, as last reported and since picked.
@@ -238,6 +244,7 @@ pub struct Core {
     /// Number of the last alarm raised.
     next_alarm: u64,
     /// The alarm standing for each (source, condition).
+    #[serde(with = "pairs")]
     alarm_ids: BTreeMap<(String, String), u64>,
     /// Cut-offs whose waves a supervisor holds.
     held_waves: BTreeSet<String>,
@@ -372,6 +379,21 @@ impl Core {
             } => self.counted(sku, location, *qty, &mut out),
         }
         out
+    }
+
+    /// The whole state (not the layout) as bytes (JSON): what the journal's events built. The same
+    /// events in the same order give the same bytes.
+    pub fn snapshot(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("the core's state always serialises")
+    }
+
+    /// A core from a [`Core::snapshot`], on `layout`; the journal's later events are then
+    /// handled as usual.
+    pub fn restore(layout: Layout, snapshot: &[u8]) -> Result<Core, String> {
+        let mut core: Core = serde_json::from_slice(snapshot)
+            .map_err(|e| format!("the snapshot cannot be read: {e}"))?;
+        core.layout = layout;
+        Ok(core)
     }
 
     /// Commands that restore the outside world after a restart: every handheld's current
@@ -520,7 +542,9 @@ impl Core {
     /// True when the PLC sequence number differs from the last one acted on for this channel;
     /// a replayed read of the same number is ignored.
     fn fresh_seq(&mut self, plc: &str, channel: &'static str, seq: u16) -> bool {
-        let last = self.plc_seqs.insert((plc.to_string(), channel), seq);
+        let last = self
+            .plc_seqs
+            .insert((plc.to_string(), channel.to_string()), seq);
         last != Some(seq)
     }
 

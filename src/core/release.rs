@@ -85,7 +85,7 @@ impl Release {
 }
 
 /// Progress of one cut-off's orders.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Wave {
     /// Orders received for it.
     pub orders: usize,

@@ -33,7 +33,7 @@ pub struct Move {
 }
 
 /// A replenishment task: units from a reserve location to a pick face.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(super) struct Replenishment {
     pub sku: String,
     pub from: String,
@@ -45,7 +45,7 @@ pub(super) struct Replenishment {
 }
 
 /// A pick face as the dashboard shows it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FaceStatus {
     /// SKU.
     pub sku: String,

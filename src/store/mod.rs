@@ -113,6 +113,19 @@ impl fmt::Debug for Database {
     }
 }
 
+/// A journal row as an entry.
+fn entry(row: &sqlx::any::AnyRow) -> Result<Entry, StoreError> {
+    let seq: i64 = row.get("seq");
+    let body: String = row.get("body");
+    let event =
+        serde_json::from_str(&body).map_err(|source| StoreError::Corrupt { seq, source })?;
+    Ok(Entry {
+        seq,
+        at: row.get::<i64, _>("at_ms") as Millis,
+        event,
+    })
+}
+
 /// Every SQLite connection: write-ahead log, a sync per commit, wait for a busy file.
 const SQLITE_PRAGMAS: &[&str] = &[
     "PRAGMA journal_mode = WAL",
@@ -341,22 +354,53 @@ impl Store {
 
     /// The whole journal, oldest first.
     pub async fn journal(&self) -> Result<Vec<Entry>, StoreError> {
-        let rows = sqlx::query(&self.sql("SELECT seq, at_ms, body FROM journal ORDER BY seq"))
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|row| {
-                let seq: i64 = row.get("seq");
-                let body: String = row.get("body");
-                let event = serde_json::from_str(&body)
-                    .map_err(|source| StoreError::Corrupt { seq, source })?;
-                Ok(Entry {
-                    seq,
-                    at: row.get::<i64, _>("at_ms") as Millis,
-                    event,
-                })
-            })
-            .collect()
+        self.journal_after(0).await
+    }
+
+    /// The journal after entry `seq`, oldest first.
+    pub async fn journal_after(&self, seq: i64) -> Result<Vec<Entry>, StoreError> {
+        let rows = sqlx::query(
+            &self.sql("SELECT seq, at_ms, body FROM journal WHERE seq > ? ORDER BY seq"),
+        )
+        .bind(seq)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(entry).collect()
+    }
+
+    /// Keeps the core's state as of journal entry `seq`; older snapshots but the one before
+    /// are removed.
+    pub async fn save_snapshot(
+        &self,
+        seq: i64,
+        at: Millis,
+        state: &[u8],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(&self.sql(
+            "INSERT INTO snapshots (seq, at_ms, state) VALUES (?, ?, ?) ON CONFLICT (seq) DO NOTHING",
+        ))
+        .bind(seq)
+        .bind(at as i64)
+        .bind(state.to_vec())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(&self.sql(
+            "DELETE FROM snapshots WHERE seq < (SELECT MIN(seq) FROM (SELECT seq FROM snapshots ORDER BY seq DESC LIMIT 2) AS kept)",
+        ))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The latest snapshot: the journal entry it covers, and the state.
+    pub async fn latest_snapshot(&self) -> Result<Option<(i64, Vec<u8>)>, StoreError> {
+        let row =
+            sqlx::query(&self.sql("SELECT seq, state FROM snapshots ORDER BY seq DESC LIMIT 1"))
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|r| (r.get::<i64, _>("seq"), r.get::<Vec<u8>, _>("state"))))
     }
 
     /// Totes by status, as (tote, order, status, chute).

@@ -323,6 +323,40 @@ pub async fn timed_journal_at(db: &Path) -> Vec<(u64, Event)> {
     j.into_iter().map(|e| (e.at, e.event)).collect()
 }
 
+/// The state the controller saved when it stopped equals, byte for byte, the state rebuilt by
+/// replaying its whole journal from nothing, and survives being read back.
+pub async fn assert_replay_reproduces_state(database: &Database) {
+    let store = Store::connect(database).await.unwrap();
+    let (seq, saved) = store
+        .latest_snapshot()
+        .await
+        .unwrap()
+        .expect("a stopped controller leaves a snapshot");
+    let journal = store.journal().await.unwrap();
+    store.close().await;
+    assert_eq!(
+        journal.last().unwrap().seq,
+        seq,
+        "the last snapshot covers the journal"
+    );
+    let layout = demo::layout();
+    let mut replayed = floorctl::core::Core::new(layout.clone());
+    for e in &journal {
+        replayed.handle(&e.event, e.at);
+    }
+    let bytes = replayed.snapshot();
+    assert_eq!(bytes.len(), saved.len(), "replayed state size");
+    assert!(
+        bytes == saved,
+        "replaying the journal gives other state bytes"
+    );
+    let restored = floorctl::core::Core::restore(layout, &saved).unwrap();
+    assert!(
+        restored.snapshot() == saved,
+        "a restored snapshot gives the same bytes"
+    );
+}
+
 /// A new schema of its own on the test PostgreSQL server (`FLOORCTL_TEST_POSTGRES`), or `None`
 /// (skipped, saying why) when none is given outside CI.
 pub async fn postgres(prefix: &str) -> Option<Database> {
