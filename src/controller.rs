@@ -424,9 +424,8 @@ pub const SNAPSHOT_EVERY: i64 = 20_000;
 
 /// Saves the core's state as of journal entry `seq`; a failure is logged (the journal still
 /// holds everything).
-async fn snapshot(store: &Store, core: &Core, seq: i64) {
-    let state = core.snapshot();
-    if let Err(err) = store.save_snapshot(seq, now_ms(), &state).await {
+async fn save_snapshot(store: &Store, seq: i64, state: &[u8]) {
+    if let Err(err) = store.save_snapshot(seq, now_ms(), state).await {
         tracing::warn!(%err, seq, "cannot save a snapshot; the next start replays more journal");
     }
 }
@@ -483,7 +482,10 @@ async fn run_core(
             }
         }
         if last_seq - snapshot_seq >= SNAPSHOT_EVERY {
-            snapshot(&shell.store, &core, last_seq).await;
+            // Serialised here, written meanwhile: the core goes on handling events.
+            let state = core.snapshot();
+            let store = shell.store.clone();
+            tokio::spawn(async move { save_snapshot(&store, last_seq, &state).await });
             snapshot_seq = last_seq;
         }
         let mut s = core.summary();
@@ -495,7 +497,7 @@ async fn run_core(
         summary.send_replace(s);
     }
     if last_seq > snapshot_seq {
-        snapshot(&shell.store, &core, last_seq).await;
+        save_snapshot(&shell.store, last_seq, &core.snapshot()).await;
     }
     shell.store.close().await;
 }

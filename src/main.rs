@@ -142,6 +142,8 @@ enum BenchCmd {
     Routing(floorctl::bench::routing::RoutingBenchOptions),
     /// Scan to next-direction latency with many handhelds, beside the bare broker round trip.
     Scanners(floorctl::bench::scanners::ScannersBenchOptions),
+    /// Recovery time from snapshot + journal tail beside a full replay, for a large journal.
+    Recovery(floorctl::bench::recovery::RecoveryBenchOptions),
     /// Random, ABC and fluid-optimal forward areas on real order lines, and planning time.
     Slotting(floorctl::bench::slotting::SlottingBenchOptions),
 }
@@ -261,6 +263,9 @@ async fn execute(cmd: Cmd) -> anyhow::Result<()> {
         Cmd::Bench {
             which: BenchCmd::Scanners(opts),
         } => floorctl::bench::scanners::run(&opts).await,
+        Cmd::Bench {
+            which: BenchCmd::Recovery(opts),
+        } => floorctl::bench::recovery::run(&opts).await,
         Cmd::Bench {
             which: BenchCmd::Slotting(opts),
         } => floorctl::bench::slotting::run(&opts),

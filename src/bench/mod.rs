@@ -3,6 +3,7 @@
 mod capacity;
 mod farm;
 pub mod plc;
+pub mod recovery;
 pub mod routing;
 pub mod scanners;
 pub mod slotting;

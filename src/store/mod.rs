@@ -403,6 +403,17 @@ impl Store {
         Ok(row.map(|r| (r.get::<i64, _>("seq"), r.get::<Vec<u8>, _>("state"))))
     }
 
+    /// Orders with their status, by id.
+    pub async fn orders(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = sqlx::query(&self.sql("SELECT id, status FROM orders ORDER BY id"))
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get("id"), r.get("status")))
+            .collect())
+    }
+
     /// Totes by status, as (tote, order, status, chute).
     pub async fn totes(&self) -> Result<Vec<(u32, String, String, Option<u16>)>, StoreError> {
         let rows =

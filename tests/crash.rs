@@ -1,0 +1,162 @@
+//! The controller as a real process, killed with SIGKILL at random points of a running day in
+//! the simulator, several times, then left to finish: every order ends sorted once, every tote
+//! is in one chute once, and the state it saved is the journal's, on SQLite and PostgreSQL.
+
+mod common;
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{assert_every_order_accounted_for, assert_replay_reproduces_state, floor, Floor};
+use floorctl::store::{Database, Store};
+use rand::{Rng, SeedableRng};
+
+/// A site file for the floor: its PLCs, its broker, `database`, the demo's lanes.
+fn site_file(f: &Floor, database: &str) -> String {
+    let maps = concat!(env!("CARGO_MANIFEST_DIR"), "/plc-maps");
+    format!(
+        r#"site = "e2e"
+database = "{database}"
+exception_chute = 8
+max_recirculations = 3
+
+[mqtt]
+broker = "{broker}"
+
+[dashboard]
+listen = "off"
+metrics_listen = "off"
+
+[[plc]]
+id = "cv1"
+address = "{conveyor}"
+map = "{maps}/conveyor-cv4.toml"
+
+[[plc]]
+id = "sorter1"
+address = "{sorter}"
+map = "{maps}/sorter-ts8.toml"
+
+[lanes]
+PM = [1, 2, 3]
+AM = [4, 5, 6]
+
+[[cutoff]]
+name = "11:00"
+lane = "PM"
+
+[[cutoff]]
+name = "17:00"
+lane = "AM"
+"#,
+        broker = f.broker,
+        conveyor = f.sim.conveyor_addr,
+        sorter = f.sim.sorter_addr,
+    )
+}
+
+fn orders_csv(f: &Floor) -> String {
+    let mut csv = String::from("order,cutoff,sku,qty,location\n");
+    for o in &f.orders {
+        for l in &o.lines {
+            let _ = writeln!(
+                csv,
+                "{},{},{},{},{}",
+                o.id, o.cutoff, l.sku, l.qty, l.location
+            );
+        }
+    }
+    csv
+}
+
+fn start(dir: &Path) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_floorctl"))
+        .args(["run", "--config"])
+        .arg(dir.join("site.toml"))
+        .arg("--orders")
+        .arg(dir.join("orders.csv"))
+        .env("RUST_LOG", "error")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap()
+}
+
+async fn sorted(database: &Database) -> usize {
+    let Ok(store) = Store::connect(database).await else {
+        return 0;
+    };
+    let n = store
+        .orders()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|(_, s)| s == "sorted")
+        .count();
+    store.close().await;
+    n
+}
+
+async fn killed_again_and_again(mut f: Floor, database: Database, text: &str, seed: u64) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("site.toml"), site_file(&f, text)).unwrap();
+    std::fs::write(dir.path().join("orders.csv"), orders_csv(&f)).unwrap();
+    let mut rng = rand::rngs::SmallRng::seed_from_u64(seed);
+    let mut kills = Vec::new();
+    for _ in 0..4 {
+        let mut child = start(dir.path());
+        let after = Duration::from_millis(rng.gen_range(1_500..5_000));
+        tokio::time::sleep(after).await;
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the controller died by itself"
+        );
+        child.kill().unwrap(); // SIGKILL: no shutdown, no last snapshot
+        child.wait().unwrap();
+        kills.push((after, sorted(&database).await));
+    }
+    println!("killed after (run time, orders sorted so far): {kills:?}");
+    let mut last = start(dir.path());
+    let since = Instant::now();
+    while sorted(&database).await < f.orders.len() {
+        assert!(
+            since.elapsed() < Duration::from_secs(180),
+            "only {} of {} orders sorted after the kills",
+            sorted(&database).await,
+            f.orders.len()
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let term = Command::new("kill")
+        .args(["-TERM", &last.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    assert!(last.wait().unwrap().success(), "a clean stop after the day");
+    f.database = database;
+    assert_every_order_accounted_for(&f).await;
+    assert_replay_reproduces_state(&f.database).await;
+    f.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_killed_four_times_loses_and_repeats_nothing() {
+    let f = floor(31).await;
+    let db = f.db.clone();
+    let text = db.display().to_string();
+    killed_again_and_again(f, Database::Sqlite(db), &text, 31).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgresql_killed_four_times_loses_and_repeats_nothing() {
+    let Some(database) = common::postgres("crash").await else {
+        return;
+    };
+    let Database::Postgres(url) = &database else {
+        unreachable!()
+    };
+    let url = url.clone();
+    killed_again_and_again(floor(32).await, database, &url, 32).await;
+}
