@@ -103,6 +103,9 @@ pub struct MqttFile {
     /// writes it), relative to the site file. With it, each handheld logs in with its id and
     /// password and may use only its own topics; without it, any client is let in.
     pub handheld_passwords: Option<PathBuf>,
+    /// Let the embedded broker admit handhelds without a login (a trial floor only).
+    #[serde(default)]
+    pub allow_anonymous: bool,
 }
 
 /// One PLC.
@@ -420,6 +423,10 @@ impl Config {
                     None
                 }
             },
+            None if file.mqtt.broker.is_none() && !file.mqtt.allow_anonymous => {
+                problems.push("the embedded broker refuses anonymous handhelds: set mqtt.handheld_passwords (lines made with `floorctl passwd`), or mqtt.allow_anonymous = true for a trial floor".into());
+                None
+            }
             None => None,
         };
         let broker = match (&file.mqtt.broker, file.mqtt.embedded_listen) {
@@ -628,6 +635,15 @@ fn setpoint_problems(plc: &str, map: &PlcMap, setpoints: &BTreeMap<String, f64>)
 mod tests {
     use super::*;
 
+    /// The example with its maps and password file named by absolute paths, to be written
+    /// anywhere.
+    fn portable_example() -> String {
+        let root = concat!("\"", env!("CARGO_MANIFEST_DIR"), "/");
+        example()
+            .replace("\"plc-maps/", &format!("{root}plc-maps/"))
+            .replace("\"deploy/", &format!("{root}deploy/"))
+    }
+
     fn example() -> String {
         std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
@@ -662,10 +678,9 @@ mod tests {
     fn the_database_is_a_file_a_url_or_a_url_from_the_environment() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("site.toml");
-        let maps = concat!("\"", env!("CARGO_MANIFEST_DIR"), "/plc-maps/");
         let with = |line: &str| {
-            let text = example().replace("database = \"floorctl.db\"", line);
-            std::fs::write(&path, text.replace("\"plc-maps/", maps)).unwrap();
+            let text = portable_example().replace("database = \"floorctl.db\"", line);
+            std::fs::write(&path, text).unwrap();
             Config::load(&path)
         };
         let url = "postgres://floor@127.0.0.1:5432/site";
@@ -686,13 +701,34 @@ mod tests {
     }
 
     #[test]
+    fn the_embedded_broker_refuses_anonymous_handhelds_unless_told() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("site.toml");
+        let without =
+            portable_example().replace("handheld_passwords = ", "# handheld_passwords = ");
+        let with = |extra: &str| {
+            let text = without.replace("[mqtt]", &format!("[mqtt]\n{extra}"));
+            std::fs::write(&path, text).unwrap();
+            Config::load(&path)
+        };
+        let err = with("").unwrap_err();
+        assert!(
+            err.problems
+                .join("\n")
+                .contains("refuses anonymous handhelds"),
+            "{err}"
+        );
+        assert!(with("allow_anonymous = true").is_ok());
+    }
+
+    #[test]
     fn the_dashboard_can_be_moved_or_turned_off_and_a_bad_address_is_named() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("site.toml");
         let with = |section: &str| {
-            let text = example().replace("[dashboard]", &format!("[dashboard]\n{section}"));
-            let maps = concat!("\"", env!("CARGO_MANIFEST_DIR"), "/plc-maps/");
-            std::fs::write(&path, text.replace("\"plc-maps/", maps)).unwrap();
+            let text =
+                portable_example().replace("[dashboard]", &format!("[dashboard]\n{section}"));
+            std::fs::write(&path, text).unwrap();
             Config::load(&path)
         };
         let c = with("listen = \"0.0.0.0:9000\"\nmetrics_listen = \"off\"").unwrap();

@@ -75,7 +75,11 @@ impl Day {
     fn order(&mut self) -> Event {
         self.orders += 1;
         let n = self.orders;
-        let cutoff = if n.is_multiple_of(2) { "11:00" } else { "17:00" };
+        let cutoff = if n.is_multiple_of(2) {
+            "11:00"
+        } else {
+            "17:00"
+        };
         Event::OrderReceived {
             order: Order {
                 id: format!("B{n:07}"),
