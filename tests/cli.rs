@@ -110,9 +110,10 @@ fn a_broken_site_file_is_refused_with_every_problem_listed() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(stderr.contains("5 problem(s)"), "{stderr}");
+    assert!(stderr.contains("6 problem(s)"), "{stderr}");
     for expected in [
         "site `fw/1`",
+        "refuses anonymous handhelds",
         "missing.toml",
         "conveyor",
         "sorter",
