@@ -101,6 +101,29 @@ impl std::ops::Deref for Controller {
     }
 }
 
+/// The time events are journalled with: the wall clock read once at start (never earlier than
+/// the journal's last entry), then advanced by the monotonic clock. A wall-clock jump while the
+/// controller runs (a wrong NTP step, an operator setting the clock) moves no release, timeout or
+/// projection; the corrected wall clock is taken at the next start.
+#[derive(Debug, Clone, Copy)]
+struct Clock {
+    anchor: Millis,
+    since: std::time::Instant,
+}
+
+impl Clock {
+    fn start(last_journalled: Millis) -> Clock {
+        Clock {
+            anchor: now_ms().max(last_journalled),
+            since: std::time::Instant::now(),
+        }
+    }
+
+    fn now(&self) -> Millis {
+        self.anchor + self.since.elapsed().as_millis() as Millis
+    }
+}
+
 /// Milliseconds since the Unix epoch.
 fn now_ms() -> Millis {
     SystemTime::now()
@@ -144,6 +167,7 @@ impl Controller {
         }
         let (summary_tx, summary) = watch::channel(core.summary());
         let shell = Shell {
+            clock: Clock::start(core.last_event_at()),
             store: store.clone(),
             scanners: scanner_tx,
             plcs,
@@ -332,6 +356,7 @@ impl Handle {
 
 /// Where commands go.
 struct Shell {
+    clock: Clock,
     store: Store,
     scanners: mpsc::UnboundedSender<Outgoing>,
     plcs: BTreeMap<String, mpsc::UnboundedSender<PlcCommand>>,
@@ -452,7 +477,7 @@ async fn run_core(
             () = cancel.cancelled() => break,
             m = rx.recv() => match m { Some(m) => vec![m], None => break },
             _ = check.tick() => {
-                let now = now_ms();
+                let now = shell.clock.now();
                 let mut due: Vec<Inbound> = core
                     .lost_handhelds(now, timeout)
                     .into_iter()
@@ -517,7 +542,7 @@ async fn process(
     batch: Vec<Inbound>,
     cancel: &CancellationToken,
 ) -> Option<i64> {
-    let now = now_ms();
+    let now = shell.clock.now();
     let handled: Vec<(Inbound, Vec<Command>)> = batch
         .into_iter()
         .map(|i| {
@@ -574,4 +599,23 @@ async fn process(
         shell.act(commands);
     }
     Some(seq)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_never_runs_back_behind_the_journal_and_only_moves_forward() {
+        // The journal was written while the wall clock was an hour ahead.
+        let ahead = now_ms() + 3_600_000;
+        let clock = Clock::start(ahead);
+        let mut last = clock.now();
+        assert!(last >= ahead, "no event is journalled before the last one");
+        for _ in 0..1000 {
+            let t = clock.now();
+            assert!(t >= last);
+            last = t;
+        }
+    }
 }

@@ -410,6 +410,11 @@ impl Core {
             .collect()
     }
 
+    /// The time of the latest event handled (0 before the first).
+    pub fn last_event_at(&self) -> Millis {
+        self.now
+    }
+
     /// How long a handheld may stay offline before its work is handed over.
     pub fn handheld_timeout_ms(&self) -> Millis {
         self.layout.handheld_timeout_ms

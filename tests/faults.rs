@@ -1,0 +1,91 @@
+//! Faults around the controller that its adapters must ride out: here, the database going away
+//! under it mid-day. (PLC drop-outs, exceptions and impossible values are in plc_link.rs,
+//! malformed and repeated handheld messages in handhelds.rs, kills in crash.rs.)
+
+mod common;
+
+use std::time::Duration;
+
+use common::{
+    assert_every_order_accounted_for, assert_replay_reproduces_state, floor, wait_sorted,
+};
+use sqlx::Connection;
+
+/// Ends every other session on the test server's database, as a server restart would.
+async fn drop_connections(url: &str) -> u64 {
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+    let ended: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    conn.close().await.unwrap();
+    ended.into_iter().filter(|e| *e).count() as u64
+}
+
+/// Holds the journal locked for `hold`, as a database that stops answering writes would.
+async fn lock_journal(url: &str, schema: &str, hold: Duration) {
+    let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+    let mut tx = conn.begin().await.unwrap();
+    sqlx::query(&format!(
+        "LOCK TABLE \"{schema}\".journal IN ACCESS EXCLUSIVE MODE"
+    ))
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tokio::time::sleep(hold).await;
+    tx.commit().await.unwrap();
+    conn.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgresql_sessions_ended_mid_day_are_reopened_and_nothing_is_lost() {
+    let Some(database) = common::postgres("faults").await else {
+        return;
+    };
+    let url = std::env::var("FLOORCTL_TEST_POSTGRES").unwrap();
+    let mut f = floor(41).await;
+    f.database = database;
+    let controller = f.controller_with_orders().await;
+    let mut ended = Vec::new();
+    for share in [5, 3, 2] {
+        wait_sorted(
+            &controller,
+            common::ORDERS / share,
+            Duration::from_secs(120),
+        )
+        .await;
+        ended.push(drop_connections(&url).await);
+    }
+    println!("sessions ended at each of three points: {ended:?}");
+    assert!(
+        ended.iter().all(|n| *n > 0),
+        "the controller's sessions were ended"
+    );
+    // The journal refuses writes for 3 s: the controller holds (nothing is acted on unjournalled)
+    // and carries on when it answers again.
+    let floorctl::store::Database::Postgres(db_url) = &f.database else {
+        unreachable!()
+    };
+    let schema = db_url.rsplit('=').next().unwrap().to_string();
+    let before = controller.summary().borrow().sorted;
+    let stalled = std::time::Instant::now();
+    lock_journal(&url, &schema, Duration::from_secs(3)).await;
+    let during = controller.summary().borrow().sorted;
+    println!(
+        "journal locked {:?}: orders sorted {before} before, {during} when it was released",
+        stalled.elapsed()
+    );
+    assert!(
+        during <= before + 1,
+        "nothing moves while nothing can be journalled"
+    );
+    wait_sorted(&controller, common::ORDERS, Duration::from_secs(120)).await;
+    controller.shutdown(Duration::from_secs(5)).await;
+    assert_every_order_accounted_for(&f).await;
+    assert_replay_reproduces_state(&f.database).await;
+    f.sim.shutdown().await;
+}
