@@ -89,3 +89,59 @@ async fn on_postgresql_sessions_ended_mid_day_are_reopened_and_nothing_is_lost()
     assert_replay_reproduces_state(&f.database).await;
     f.sim.shutdown().await;
 }
+
+// Fails today: through this proxy the sorter link drops every 1–3 s ("no answer within 1s"),
+// its PackML state is never read whole and no tote is sorted in 4 minutes. The link needs a
+// per-PLC answer timeout and a retry before it declares the link down (issue 7's note).
+#[ignore = "reproduces a known failure: the PLC link does not ride out 200 ms latency with 10 % loss"]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sorter_link_with_200_ms_latency_and_10_percent_lost_segments_sorts_every_tote_once() {
+    let Some(faulty) = common::peer("FAULTY", "the faulty TCP chaos proxy (pip install faulty)")
+    else {
+        return;
+    };
+    // The divert window is wide enough for a 400 ms round trip; a lost segment costs a timeout
+    // and a reconnect.
+    let timing = floorsim::floor::FloorTiming {
+        divert_window_ms: 5_000,
+        ..common::fast_floor()
+    };
+    let f = common::floor_with(42, 16, timing).await;
+    let proxy = floorctl::demo::free_addr("127.0.0.1:0".parse().unwrap()).unwrap();
+    let mut chaos = tokio::process::Command::new(&faulty)
+        .arg(proxy.to_string())
+        .arg(f.sim.sorter_addr.to_string())
+        .args(["--delay", "200", "--drop", "0.1"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let up = std::time::Instant::now();
+    while tokio::net::TcpStream::connect(proxy).await.is_err() {
+        assert!(
+            up.elapsed() < Duration::from_secs(20),
+            "faulty did not listen"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut config = common::config(&f, &f.db);
+    config.plcs[1].address = proxy;
+    let controller = floorctl::controller::Controller::start(config)
+        .await
+        .unwrap();
+    for o in &f.orders {
+        controller.submit(o.clone()).await;
+    }
+    wait_sorted(&controller, f.orders.len(), Duration::from_secs(240)).await;
+    let s = controller.summary().borrow().clone();
+    let links_lost = controller.plc_status()["sorter1"].links_lost;
+    println!(
+        "through the chaos proxy: {} orders sorted, {} recirculations, sorter link lost {links_lost} times",
+        s.sorted, s.recirculations
+    );
+    controller.shutdown(Duration::from_secs(5)).await;
+    let _ = chaos.kill().await;
+    assert_every_order_accounted_for(&f).await;
+    f.sim.shutdown().await;
+}
