@@ -284,11 +284,16 @@ async fn an_impossible_sort_outcome_is_alarmed_acknowledged_and_not_acted_on() {
     );
     assert!(s.outcomes.is_empty(), "nothing counted: {:?}", s.outcomes);
     let map = floorctl::demo::shipped_map(floorctl::demo::SORTER_MAP);
-    let acked = f
-        .sim
-        .image(SimPlc::Sorter)
-        .get(map.signal("confirm_ack_seq").unwrap(), 0);
-    assert_eq!(acked, 500, "acknowledged, so the sorter's queue moves on");
+    // The acknowledgement is written once the event is journalled: it follows the alarm.
+    let ack = map.signal("confirm_ack_seq").unwrap();
+    let since = std::time::Instant::now();
+    while f.sim.image(SimPlc::Sorter).get(ack, 0) != 500 {
+        assert!(
+            since.elapsed() < LIMIT,
+            "not acknowledged, so the sorter's queue would not move on"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     c.shutdown(Duration::from_secs(5)).await;
     f.sim.shutdown().await;
 }
