@@ -123,6 +123,10 @@ pub struct PlcFile {
     pub map: PathBuf,
     /// Poll interval overriding the map's.
     pub poll_interval_ms: Option<u64>,
+    /// How long a request waits for its answer before it is sent again.
+    pub answer_timeout_ms: Option<u64>,
+    /// Times an unanswered request is sent again before the link is declared down.
+    pub retries: Option<u32>,
     /// Setpoints written after every connect and read back: signal name = engineering value.
     #[serde(default)]
     pub setpoints: BTreeMap<String, f64>,
@@ -177,6 +181,14 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
+/// Times an unanswered Modbus request is sent again before the link is declared down.
+pub const DEFAULT_RETRIES: u32 = 2;
+
+/// How long a request waits for its answer by default: four poll intervals, at least one second.
+pub fn default_answer_timeout_ms(poll_interval_ms: u64) -> u64 {
+    poll_interval_ms.max(250) * 4
+}
+
 /// A PLC ready to connect to.
 #[derive(Debug, Clone)]
 pub struct PlcSpec {
@@ -190,6 +202,10 @@ pub struct PlcSpec {
     pub map: PlcMap,
     /// Poll interval.
     pub poll_interval_ms: u64,
+    /// How long a request waits for its answer before it is sent again.
+    pub answer_timeout_ms: u64,
+    /// Times an unanswered request is sent again before the link is declared down.
+    pub retries: u32,
     /// Setpoints to write and verify after each connect.
     pub setpoints: BTreeMap<String, f64>,
     /// Idle time after which a conveyor zone sleeps (0: never).
@@ -204,6 +220,8 @@ impl PlcSpec {
             address,
             unit: 1,
             poll_interval_ms: map.poll_interval_ms,
+            answer_timeout_ms: default_answer_timeout_ms(map.poll_interval_ms),
+            retries: DEFAULT_RETRIES,
             setpoints: BTreeMap::new(),
             zone_sleep_after_ms: DEFAULT_ZONE_SLEEP_MS,
             map,
@@ -494,6 +512,15 @@ impl Config {
                     p.id
                 ));
             }
+            if p.answer_timeout_ms == Some(0) || p.answer_timeout_ms > Some(60_000) {
+                problems.push(format!(
+                    "plc `{}`: answer_timeout_ms must be 1 to 60000",
+                    p.id
+                ));
+            }
+            if p.retries > Some(10) {
+                problems.push(format!("plc `{}`: retries must be 0 to 10", p.id));
+            }
             match load_map(&p.map) {
                 Ok(map) => {
                     problems.extend(setpoint_problems(&p.id, &map, &p.setpoints));
@@ -509,11 +536,16 @@ impl Config {
                             sorter_chutes = map.signal("chute_full").map(|s| s.count);
                         }
                     }
+                    let poll_interval_ms = p.poll_interval_ms.unwrap_or(map.poll_interval_ms);
                     plcs.push(PlcSpec {
                         id: p.id.clone(),
                         address: p.address,
                         unit: p.unit,
-                        poll_interval_ms: p.poll_interval_ms.unwrap_or(map.poll_interval_ms),
+                        poll_interval_ms,
+                        answer_timeout_ms: p
+                            .answer_timeout_ms
+                            .unwrap_or(default_answer_timeout_ms(poll_interval_ms)),
+                        retries: p.retries.unwrap_or(DEFAULT_RETRIES),
                         setpoints: p.setpoints.clone(),
                         zone_sleep_after_ms: p.zone_sleep_after_ms.unwrap_or(DEFAULT_ZONE_SLEEP_MS),
                         map,
@@ -758,6 +790,33 @@ mod tests {
         assert!(all.contains("unit 0"), "{all}");
         assert!(all.contains("cannot read"), "{all}");
         assert!(err.problems.len() >= 4, "{all}");
+    }
+
+    #[test]
+    fn a_plc_answer_timeout_and_retries_are_read_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("site.toml");
+        let with = |extra: &str| {
+            let text = portable_example().replacen("unit = 1", &format!("unit = 1\n{extra}"), 1);
+            std::fs::write(&path, text).unwrap();
+            Config::load(&path)
+        };
+        let c = with("answer_timeout_ms = 2500\nretries = 4").unwrap();
+        assert_eq!((c.plcs[0].answer_timeout_ms, c.plcs[0].retries), (2500, 4));
+        assert_eq!(
+            (c.plcs[1].answer_timeout_ms, c.plcs[1].retries),
+            (1000, DEFAULT_RETRIES),
+            "defaults: four poll intervals, at least a second"
+        );
+        let all = with("answer_timeout_ms = 0\nretries = 11")
+            .unwrap_err()
+            .problems
+            .join("\n");
+        assert!(
+            all.contains("answer_timeout_ms must be 1 to 60000"),
+            "{all}"
+        );
+        assert!(all.contains("retries must be 0 to 10"), "{all}");
     }
 
     #[test]

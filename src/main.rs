@@ -142,6 +142,9 @@ enum BenchCmd {
     Routing(floorctl::bench::routing::RoutingBenchOptions),
     /// Scan to next-direction latency with many handhelds, beside the bare broker round trip.
     Scanners(floorctl::bench::scanners::ScannersBenchOptions),
+    /// A whole floor at once: 20 sorters at 30,000 totes/h and 1,000 handhelds scanning against
+    /// one controller; latencies, peak memory and CPU (target/bench/load.json).
+    Load(floorctl::bench::load::LoadBenchOptions),
     /// Recovery time from snapshot + journal tail beside a full replay, for a large journal.
     Recovery(floorctl::bench::recovery::RecoveryBenchOptions),
     /// Random, ABC and fluid-optimal forward areas on real order lines, and planning time.
@@ -263,6 +266,9 @@ async fn execute(cmd: Cmd) -> anyhow::Result<()> {
         Cmd::Bench {
             which: BenchCmd::Scanners(opts),
         } => floorctl::bench::scanners::run(&opts).await,
+        Cmd::Bench {
+            which: BenchCmd::Load(opts),
+        } => floorctl::bench::load::run(&opts).await,
         Cmd::Bench {
             which: BenchCmd::Recovery(opts),
         } => floorctl::bench::recovery::run(&opts).await,

@@ -111,6 +111,12 @@ pub fn observe(s: &Summary, plcs: &BTreeMap<String, PlcStatus>) {
     for (plc, p) in plcs {
         metrics::gauge!("floorctl_plc_link_up", "plc" => plc.clone())
             .set(f64::from(u8::from(p.link_up)));
+        metrics::counter!("floorctl_plc_links_lost_total", "plc" => plc.clone())
+            .absolute(p.links_lost);
+        metrics::counter!("floorctl_plc_requests_resent_total", "plc" => plc.clone())
+            .absolute(p.requests_resent);
+        metrics::counter!("floorctl_plc_exceptions_total", "plc" => plc.clone())
+            .absolute(p.exceptions);
         if let Some(state) = p.state {
             metrics::gauge!("floorctl_plc_packml_state", "plc" => plc.clone())
                 .set(f64::from(state.code()));

@@ -388,7 +388,9 @@ fn user_add_stores_only_a_hash_and_refuses_unknown_roles_and_short_passwords() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("sue: supervisor account set"));
-    let stored = std::fs::read(&db).unwrap();
+    // The database file and its write-ahead log (where a new row may still be).
+    let mut stored = std::fs::read(&db).unwrap();
+    stored.extend(std::fs::read(db.with_extension("db-wal")).unwrap_or_default());
     let text = String::from_utf8_lossy(&stored);
     assert!(text.contains("$argon2id$"), "the hash is stored");
     assert!(!text.contains("a-long-password"), "the password is not");

@@ -297,3 +297,34 @@ async fn an_impossible_sort_outcome_is_alarmed_acknowledged_and_not_acted_on() {
     c.shutdown(Duration::from_secs(5)).await;
     f.sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_heartbeat_slower_than_the_plc_watchdog_is_alarmed() {
+    // The sorter's watchdog allows 150 ms between heartbeats; the controller polls it every
+    // 400 ms, so the PLC stops itself and the controller says why.
+    let mut map = floorctl::demo::shipped_map(floorctl::demo::SORTER_MAP);
+    map.handshakes.heartbeat.stale_after_ms = 150;
+    let f = common::floor_with_sorter_map(23, 4, fast_floor(), map).await;
+    let mut config = common::config(&f, &f.db);
+    config.plcs[1].poll_interval_ms = 400;
+    let c = Controller::start(config).await.unwrap();
+    let s = wait_for(&c, "an alarm on the sorter's heartbeat", LIMIT, |s| {
+        alarm(s, "sorter1", "heartbeat").is_some()
+    })
+    .await;
+    let text = alarm(&s, "sorter1", "heartbeat").unwrap();
+    assert!(
+        text.contains("longer than the PLC's 150 ms watchdog"),
+        "{text}"
+    );
+    let since = std::time::Instant::now();
+    while !f.sim.snapshot().stopped_by_watchdog {
+        assert!(
+            since.elapsed() < LIMIT,
+            "the PLC's watchdog never stopped it"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    c.shutdown(Duration::from_secs(5)).await;
+    f.sim.shutdown().await;
+}

@@ -2,6 +2,7 @@
 
 mod capacity;
 mod farm;
+pub mod load;
 pub mod plc;
 pub mod recovery;
 pub mod routing;
@@ -9,6 +10,21 @@ pub mod scanners;
 pub mod slotting;
 
 use std::path::Path;
+
+/// CPU time (user and system) from a `/proc/…/stat` file: the process's or a thread's.
+pub(crate) fn cpu_time(stat_file: &str) -> std::time::Duration {
+    // Fields 14 and 15, counted from 1 before the command name: user and system time in clock
+    // ticks (100 Hz).
+    let stat = std::fs::read_to_string(stat_file).unwrap_or_default();
+    let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let field = |n: usize| {
+        f.get(n - 3)
+            .and_then(|x| x.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    std::time::Duration::from_millis((field(14) + field(15)) * 10)
+}
 
 /// Writes `value` as pretty JSON to `path`, creating its folder.
 pub fn write_json(path: &Path, value: &serde_json::Value) -> std::io::Result<()> {

@@ -165,18 +165,62 @@ fn poll_on_one_core(
 
 /// CPU time of the calling thread.
 fn thread_cpu() -> Duration {
-    // /proc/thread-self/stat fields 14 and 15: user and system time in clock ticks (100 Hz).
-    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
-    let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    // After the command name, fields count from 3 (state): utime is field 14, stime 15.
-    let f: Vec<&str> = after.split_whitespace().collect();
-    let field = |n: usize| {
-        f.get(n - 3)
-            .and_then(|x| x.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    let ticks = field(14) + field(15);
-    Duration::from_millis(ticks * 10)
+    super::cpu_time("/proc/thread-self/stat")
+}
+
+/// Shows each sorter of the farm a new tote every 3600 / `totes_per_hour` seconds (staggered
+/// across sorters) until `stop`, noting when each was inducted.
+pub(super) fn feed_sorters(
+    farm: &PlcFarm,
+    hook: &Arc<DivertHook>,
+    totes_per_hour: u32,
+    stop: &CancellationToken,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let period = Duration::from_secs_f64(3600.0 / f64::from(totes_per_hour));
+    let sorters = farm.images.len();
+    let mut feeders = Vec::new();
+    for (i, img) in farm.images.iter().enumerate() {
+        let (img, hook, stop) = (img.clone(), hook.clone(), stop.clone());
+        let offset = period.mul_f64(i as f64 / sorters as f64);
+        feeders.push(tokio::spawn(async move {
+            tokio::time::sleep(offset).await;
+            let mut tick = tokio::time::interval(period);
+            let (tote_sig, seq_sig) = (
+                sorter_map().signal("induct_tote").expect("signal"),
+                sorter_map().signal("induct_seq").expect("signal"),
+            );
+            let mut n = 0u32;
+            while !stop.is_cancelled() {
+                tick.tick().await;
+                n += 1;
+                let tote = (i as u32 + 1) * 1_000_000 + n;
+                let mut g = img.lock().unwrap_or_else(|p| p.into_inner());
+                g.set(tote_sig, 0, tote);
+                g.set(seq_sig, 0, n % 65_535 + 1);
+                hook.inducted
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(tote, Instant::now());
+            }
+        }));
+    }
+    feeders
+}
+
+/// Induct → divert latencies in ms, sorted, and the totes inducted that got no divert.
+pub(super) fn divert_figures(hook: &DivertHook) -> (Vec<f64>, usize) {
+    let mut lat = hook
+        .latencies_ms
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    lat.sort_by(f64::total_cmp);
+    let missing = hook
+        .inducted
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .len();
+    (lat, missing)
 }
 
 /// Runs a controller (SQLite journal, embedded broker) against `sorters` simulated sorters that
@@ -206,34 +250,8 @@ async fn divert_latency(opts: &PlcBenchOptions) -> anyhow::Result<serde_json::Va
     let controller = Controller::start(config).await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
 
-    let period = Duration::from_secs_f64(3600.0 / f64::from(opts.totes_per_hour));
     let stop = CancellationToken::new();
-    let mut feeders = Vec::new();
-    for (i, img) in farm.images.iter().enumerate() {
-        let (img, hook, stop) = (img.clone(), hook.clone(), stop.clone());
-        let offset = period.mul_f64(i as f64 / opts.sorters as f64);
-        feeders.push(tokio::spawn(async move {
-            tokio::time::sleep(offset).await;
-            let mut tick = tokio::time::interval(period);
-            let (tote_sig, seq_sig) = (
-                sorter_map().signal("induct_tote").expect("signal"),
-                sorter_map().signal("induct_seq").expect("signal"),
-            );
-            let mut n = 0u32;
-            while !stop.is_cancelled() {
-                tick.tick().await;
-                n += 1;
-                let tote = (i as u32 + 1) * 1_000_000 + n;
-                let mut g = img.lock().unwrap_or_else(|p| p.into_inner());
-                g.set(tote_sig, 0, tote);
-                g.set(seq_sig, 0, n % 65_535 + 1);
-                hook.inducted
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .insert(tote, Instant::now());
-            }
-        }));
-    }
+    let feeders = feed_sorters(&farm, &hook, opts.totes_per_hour, &stop);
     tokio::time::sleep(Duration::from_secs(opts.latency_seconds)).await;
     stop.cancel();
     for f in feeders {
@@ -244,17 +262,7 @@ async fn divert_latency(opts: &PlcBenchOptions) -> anyhow::Result<serde_json::Va
     drop(farm);
     let _ = std::fs::remove_dir_all(&dir);
 
-    let mut lat = hook
-        .latencies_ms
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .clone();
-    let missing = hook
-        .inducted
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .len();
-    lat.sort_by(f64::total_cmp);
+    let (lat, missing) = divert_figures(&hook);
     let cycle = map.poll_interval_ms as f64;
     let (p50, p99, max) = (
         percentile(&lat, 50.0),

@@ -40,11 +40,11 @@ pub struct ScannersBenchOptions {
     pub out: PathBuf,
 }
 
-const SITE: &str = "bench";
+pub(super) const SITE: &str = "bench";
 
 /// Latencies in ms, and messages sent but not answered in time.
 #[derive(Debug, Default)]
-struct Samples {
+pub(super) struct Samples {
     ms: Vec<f64>,
     unanswered: u64,
 }
@@ -120,7 +120,7 @@ async fn drive(
     }
 }
 
-fn summarise(name: &str, s: &Samples, seconds: u64) -> serde_json::Value {
+pub(super) fn summarise(name: &str, s: &Samples, seconds: u64) -> serde_json::Value {
     let mut ms = s.ms.clone();
     ms.sort_by(f64::total_cmp);
     let (p50, p99, max) = (
@@ -138,7 +138,7 @@ fn summarise(name: &str, s: &Samples, seconds: u64) -> serde_json::Value {
 }
 
 /// Runs `n` drivers built by `make`: warm-up, then `seconds` measured.
-async fn run_phase<F>(n: usize, seconds: u64, make: F) -> Samples
+pub(super) async fn run_phase<F>(n: usize, seconds: u64, make: F) -> Samples
 where
     F: Fn(
         usize,
@@ -161,6 +161,89 @@ where
     }
     let s = std::mem::take(&mut *samples.lock().unwrap_or_else(|p| p.into_inner()));
     s
+}
+
+/// Handheld `i`: logs in, takes the pick it is given, then scans its tote every `period` (from
+/// `offset`), timing each scan to the next direction.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn scanning_handheld(
+    host: &str,
+    port: u16,
+    i: usize,
+    (period, offset): (Duration, Duration),
+    totes: &Arc<Mutex<std::collections::HashMap<usize, u32>>>,
+    samples: Arc<Mutex<Samples>>,
+    measuring: CancellationToken,
+    stop: CancellationToken,
+) -> tokio::task::JoinHandle<()> {
+    let id = format!("h{i}");
+    let (c, el) = client(host, port, &id);
+    let login = serde_json::to_vec(&Up {
+        v: SCHEMA_VERSION,
+        id: format!("{id}-login"),
+        seq: None,
+        body: UpBody::Login { picker: id.clone() },
+    })
+    .expect("serialises");
+    let login_topic = up_topic(SITE, &id, "login");
+    let scan_topic = up_topic(SITE, &id, "scan");
+    let totes_in = totes.clone();
+    let totes_out = totes.clone();
+    let id2 = id.clone();
+    tokio::spawn(drive(
+        c,
+        el,
+        down_topic(SITE, &id, "#"),
+        period,
+        offset,
+        move |p| {
+            if p.topic.is_empty() {
+                return Some(Some((login_topic.clone(), login.clone())));
+            }
+            match serde_json::from_slice::<Direction>(&p.payload).map(|d| d.task) {
+                Ok(Task::Pick { tote, .. }) => {
+                    totes_in
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .insert(i, tote);
+                    Some(None)
+                }
+                _ => None,
+            }
+        },
+        move |n| {
+            let tote = totes_out
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(&i)
+                .copied()
+                .unwrap_or(0);
+            let msg = Up {
+                v: SCHEMA_VERSION,
+                id: format!("{id2}-{n}"),
+                seq: Some(n),
+                body: UpBody::Scan {
+                    what: ScanWhat::Tote,
+                    code: tote.to_string(),
+                },
+            };
+            (
+                scan_topic.clone(),
+                serde_json::to_vec(&msg).expect("serialises"),
+            )
+        },
+        samples,
+        measuring,
+        stop,
+    ))
+}
+
+/// Hands each of `handhelds` handhelds a one-line order to pick.
+pub(super) async fn hand_out_picks(controller: &Controller, handhelds: usize) {
+    for i in 0..handhelds {
+        let order = Order::one_line(&format!("B{i:05}"), "11:00", "S1", 1, "A-01");
+        controller.submit(order).await;
+    }
 }
 
 /// Runs both phases and writes the JSON.
@@ -223,76 +306,15 @@ pub async fn run(opts: &ScannersBenchOptions) -> anyhow::Result<()> {
         dashboard: Default::default(),
     })
     .await?;
-    for i in 0..opts.handhelds {
-        let order = Order::one_line(&format!("B{i:05}"), "11:00", "S1", 1, "A-01");
-        controller.submit(order).await;
-    }
+    hand_out_picks(&controller, opts.handhelds).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let totes: Arc<Mutex<std::collections::HashMap<usize, u32>>> = Default::default();
     let scanned = run_phase(
         opts.handhelds,
         opts.seconds,
         |i, samples, measuring, stop| {
-            let id = format!("h{i}");
-            let (c, el) = client(&host, port, &id);
-            let login = serde_json::to_vec(&Up {
-                v: SCHEMA_VERSION,
-                id: format!("{id}-login"),
-                seq: None,
-                body: UpBody::Login { picker: id.clone() },
-            })
-            .expect("serialises");
-            let login_topic = up_topic(SITE, &id, "login");
-            let scan_topic = up_topic(SITE, &id, "scan");
-            let totes_in = totes.clone();
-            let totes_out = totes.clone();
-            let id2 = id.clone();
-            tokio::spawn(drive(
-                c,
-                el,
-                down_topic(SITE, &id, "#"),
-                period,
-                offset(i),
-                move |p| {
-                    if p.topic.is_empty() {
-                        return Some(Some((login_topic.clone(), login.clone())));
-                    }
-                    match serde_json::from_slice::<Direction>(&p.payload).map(|d| d.task) {
-                        Ok(Task::Pick { tote, .. }) => {
-                            totes_in
-                                .lock()
-                                .unwrap_or_else(|p| p.into_inner())
-                                .insert(i, tote);
-                            Some(None)
-                        }
-                        _ => None,
-                    }
-                },
-                move |n| {
-                    let tote = totes_out
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .get(&i)
-                        .copied()
-                        .unwrap_or(0);
-                    let msg = Up {
-                        v: SCHEMA_VERSION,
-                        id: format!("{id2}-{n}"),
-                        seq: Some(n),
-                        body: UpBody::Scan {
-                            what: ScanWhat::Tote,
-                            code: tote.to_string(),
-                        },
-                    };
-                    (
-                        scan_topic.clone(),
-                        serde_json::to_vec(&msg).expect("serialises"),
-                    )
-                },
-                samples,
-                measuring,
-                stop,
-            ))
+            let at = (period, offset(i));
+            scanning_handheld(&host, port, i, at, &totes, samples, measuring, stop)
         },
     )
     .await;

@@ -4,6 +4,10 @@ use floorctl_protocol::packml::{Command as PackCommand, State};
 
 use super::{Command, Core};
 
+/// Faults a PLC link reports from what one session sees (refused reads, a heartbeat too slow for
+/// the PLC's watchdog): cleared when a new session starts, which reports them again if they last.
+const SESSION_CONDITIONS: [&str; 2] = ["reads", "heartbeat"];
+
 /// What the core knows of one PLC-driven machine.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Equipment {
@@ -38,6 +42,10 @@ impl Core {
         e.link_up = up;
         if up {
             self.clear_alarm(plc, "link", out);
+            // A new session reports these again while they last.
+            for condition in SESSION_CONDITIONS {
+                self.clear_alarm(plc, condition, out);
+            }
             self.auto_start(plc, out);
         } else {
             // Nothing read from it can be trusted until the link is back.

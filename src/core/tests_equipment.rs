@@ -217,3 +217,31 @@ fn a_lost_tote_is_marked_lost_with_an_alarm_and_an_impossible_chute_is_flagged()
         "{cmds:?}"
     );
 }
+
+#[test]
+fn a_new_link_session_clears_the_faults_the_last_session_reported() {
+    let mut core = Core::new(layout());
+    core.handle(&link("s1", true), 0);
+    for condition in ["reads", "heartbeat", "values"] {
+        let fault = Event::PlcFault {
+            plc: "s1".into(),
+            condition: condition.into(),
+            fault: Some(format!("{condition} went wrong")),
+        };
+        core.handle(&fault, 1);
+    }
+    let active = |core: &Core, condition: &str| {
+        core.summary()
+            .active_alarms
+            .contains_key(&("s1".to_string(), condition.to_string()))
+    };
+    assert!(active(&core, "reads") && active(&core, "heartbeat"));
+    core.handle(&link("s1", false), 2);
+    assert!(active(&core, "reads"), "a lost link clears nothing");
+    core.handle(&link("s1", true), 3);
+    assert!(!active(&core, "reads") && !active(&core, "heartbeat"));
+    assert!(
+        active(&core, "values"),
+        "a value seen wrong stays until seen right"
+    );
+}

@@ -39,6 +39,7 @@ pub fn floor(
                 "pending_commands": p.pending_commands,
                 "exceptions": p.exceptions,
                 "links_lost": p.links_lost,
+                "requests_resent": p.requests_resent,
                 "faults": faults,
             })
         })

@@ -25,14 +25,37 @@ pub(super) struct Pending {
 }
 
 impl Pending {
+    /// A command of these writes; writes that follow on from each other's last register are
+    /// joined into one request (their order does not matter: only the sequence number, written
+    /// after them all, makes the PLC act).
     pub(super) fn new(what: String, writes: Vec<(u16, Vec<u16>)>) -> Pending {
         Pending {
             what,
-            writes,
+            writes: join_adjacent(writes),
             seq: None,
             written_at: None,
         }
     }
+}
+
+/// Registers one Modbus write (function 16) may carry.
+const MAX_WRITE_REGISTERS: usize = 123;
+
+/// Joins each write that starts where the one before it ends.
+fn join_adjacent(writes: Vec<(u16, Vec<u16>)>) -> Vec<(u16, Vec<u16>)> {
+    let mut joined: Vec<(u16, Vec<u16>)> = Vec::with_capacity(writes.len());
+    for (addr, words) in writes {
+        match joined.last_mut() {
+            Some((start, run))
+                if usize::from(*start) + run.len() == usize::from(addr)
+                    && run.len() + words.len() <= MAX_WRITE_REGISTERS =>
+            {
+                run.extend(words);
+            }
+            _ => joined.push((addr, words)),
+        }
+    }
+    joined
 }
 
 /// The queue of one command channel (diverts, PackML commands) of one PLC.
@@ -125,5 +148,20 @@ impl SeqChannel {
             self.progress(link, img, cycle).await?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::join_adjacent;
+
+    #[test]
+    fn adjacent_writes_become_one_request_and_gaps_stay_apart() {
+        let writes = vec![(1, vec![0, 7]), (3, vec![4]), (9, vec![1]), (5, vec![2])];
+        assert_eq!(
+            join_adjacent(writes),
+            vec![(1, vec![0, 7, 4]), (9, vec![1]), (5, vec![2])]
+        );
+        assert_eq!(join_adjacent(vec![]), vec![]);
     }
 }

@@ -138,6 +138,12 @@ struct Session {
     refusing: Option<String>,
     sleep: Option<ZoneSleep>,
     zone_run: Vec<bool>,
+    /// When the controller's heartbeat was last written, and how many writes in a row since came
+    /// within the PLC's watchdog time.
+    heartbeat_written: Option<Instant>,
+    heartbeat_in_time: u32,
+    /// Whether the core has been told the heartbeat comes too seldom for the PLC's watchdog.
+    heartbeat_late: bool,
     /// Poll cycle at which the setpoints are read back.
     verify_setpoints_at: Option<u32>,
     /// Setpoints the PLC refused to take.
@@ -159,6 +165,9 @@ impl Session {
             plan: spec.map.read_plan(),
             seen: Seen::default(),
             heartbeat: 0,
+            heartbeat_written: None,
+            heartbeat_in_time: 0,
+            heartbeat_late: false,
             plc_heartbeat: (0, 0),
             refusing: None,
             sleep: (spec.map.kind == EquipmentKind::Conveyor)
@@ -181,18 +190,23 @@ impl Session {
         outbox: &mut Outbox,
         backoff: &mut Backoff,
     ) -> Result<(), LinkError> {
-        let io_timeout = Duration::from_millis(spec.poll_interval_ms.max(250) * 4);
+        let io_timeout = Duration::from_millis(spec.answer_timeout_ms);
         let mut ctx = timeout(
             io_timeout,
             tcp::connect_slave(spec.address, Slave(spec.unit)),
         )
         .await
-        .map_err(|_| LinkError::Timeout(io_timeout))?
+        .map_err(|_| LinkError::Timeout {
+            limit: io_timeout,
+            attempts: 1,
+        })?
         .map_err(LinkError::Connect)?;
         let map = &spec.map;
         let mut link = Link {
             ctx: &mut ctx,
             timeout: io_timeout,
+            retries: spec.retries,
+            resent: 0,
         };
         tracing::info!("PLC link up");
         backoff.reset();
@@ -307,6 +321,7 @@ impl Session {
         self.heartbeat = self.heartbeat.checked_add(1).unwrap_or(1);
         let hb = sig(map, &map.handshakes.heartbeat.controller);
         link.write_words(hb.address, &[self.heartbeat]).await?;
+        self.watch_heartbeat_gap(spec, events).await?;
         if let Err(refusal) = self.poll(link).await? {
             // The values are stale: nothing is acted on until a whole image is read again.
             outbox
@@ -349,7 +364,7 @@ impl Session {
             ch.progress(link, &self.image, self.cycle).await?;
         }
         self.sleep_zones(map, link).await?;
-        self.publish_status(map, outbox);
+        self.publish_status(map, outbox, std::mem::take(&mut link.resent));
         Ok(())
     }
 
@@ -400,6 +415,59 @@ impl Session {
                 plc: spec.id.clone(),
                 condition: "reads".into(),
                 fault: refusal.map(|t| format!("{t}; values are stale")),
+            },
+        )
+        .await
+    }
+
+    /// Tells the core when the controller's own heartbeat reaches the PLC less often than the
+    /// PLC's watchdog allows (a slow or lossy link, or a poll interval too long for the map): the
+    /// PLC will stop itself. Told again once ten writes in a row came in time.
+    async fn watch_heartbeat_gap(
+        &mut self,
+        spec: &PlcSpec,
+        events: &mpsc::Sender<Inbound>,
+    ) -> Result<(), LinkError> {
+        const IN_TIME_TO_CLEAR: u32 = 10;
+        let now = Instant::now();
+        let watchdog = Duration::from_millis(spec.map.handshakes.heartbeat.stale_after_ms);
+        let gap = self
+            .heartbeat_written
+            .replace(now)
+            .map(|at| now.duration_since(at));
+        let fault = match gap {
+            Some(gap) if gap > watchdog => {
+                self.heartbeat_in_time = 0;
+                if self.heartbeat_late {
+                    return Ok(());
+                }
+                self.heartbeat_late = true;
+                Some(format!(
+                    "controller heartbeat written {} ms apart, longer than the PLC's {} ms \
+                     watchdog: the PLC stops itself; check the link or lengthen the watchdog",
+                    gap.as_millis(),
+                    watchdog.as_millis()
+                ))
+            }
+            Some(_) if self.heartbeat_late => {
+                self.heartbeat_in_time += 1;
+                if self.heartbeat_in_time < IN_TIME_TO_CLEAR {
+                    return Ok(());
+                }
+                self.heartbeat_late = false;
+                None
+            }
+            _ => return Ok(()),
+        };
+        if let Some(text) = &fault {
+            tracing::warn!("{text}");
+        }
+        send(
+            events,
+            Event::PlcFault {
+                plc: spec.id.clone(),
+                condition: "heartbeat".into(),
+                fault,
             },
         )
         .await
@@ -512,9 +580,10 @@ impl Session {
         Ok(())
     }
 
-    fn publish_status(&self, map: &PlcMap, outbox: &Outbox) {
+    fn publish_status(&self, map: &PlcMap, outbox: &Outbox, resent: u64) {
         let mut st = outbox.status.lock().unwrap_or_else(|p| p.into_inner());
         st.link_up = true;
+        st.requests_resent += resent;
         st.fresh_at = Some(std::time::SystemTime::now());
         st.polls += 1;
         st.state = map

@@ -1,5 +1,7 @@
 //! Modbus requests under a timeout, keeping a PLC's exception answer apart from a failed link.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 use floorctl_protocol::map::{ReadRange, Table};
@@ -29,8 +31,13 @@ pub(super) enum RequestError {
 pub(super) enum LinkError {
     #[error("connect failed: {0}")]
     Connect(std::io::Error),
-    #[error("no answer within {0:?}")]
-    Timeout(Duration),
+    #[error("no answer within {limit:?}, {attempts} time(s) in a row")]
+    Timeout {
+        /// How long each attempt waited.
+        limit: Duration,
+        /// Attempts made.
+        attempts: u32,
+    },
     #[error("transport error: {0}")]
     Transport(tokio_modbus::Error),
     #[error("malformed answer: {0}")]
@@ -41,39 +48,63 @@ pub(super) enum LinkError {
     Shutdown,
 }
 
-/// Requests to one connected PLC, each under `timeout`.
+/// Requests to one connected PLC. A request not answered within `timeout` is sent again, up to
+/// `retries` times, before the link is given up: every request floorctl makes reads, or writes
+/// absolute values (never increments), so sending one twice changes nothing. A late answer to an
+/// abandoned attempt does not match the next request's transaction and ends the session.
 pub(super) struct Link<'a> {
     pub(super) ctx: &'a mut Context,
     pub(super) timeout: Duration,
+    pub(super) retries: u32,
+    /// Requests sent again because no answer came in time.
+    pub(super) resent: u64,
 }
 
-/// Awaits a request within `limit`, keeping a PLC exception apart from a transport failure.
-async fn call<T>(
-    limit: Duration,
-    what: impl FnOnce() -> String,
-    f: impl std::future::Future<Output = tokio_modbus::Result<T>>,
-) -> Result<T, RequestError> {
-    match timeout(limit, f).await {
-        Err(_) => Err(LinkError::Timeout(limit).into()),
-        Ok(Err(e)) => Err(LinkError::Transport(e).into()),
-        Ok(Ok(Err(code))) => Err(RequestError::Exception { what: what(), code }),
-        Ok(Ok(Ok(v))) => Ok(v),
-    }
-}
+/// One request's answer, borrowing the connection.
+type Answer<'c, T> = Pin<Box<dyn Future<Output = tokio_modbus::Result<T>> + Send + 'c>>;
 
 impl Link<'_> {
+    /// Sends a request (made afresh for each attempt) until it is answered or the retries are
+    /// spent, keeping a PLC exception apart from a transport failure.
+    async fn call<T>(
+        &mut self,
+        what: impl Fn() -> String,
+        mut request: impl for<'c> FnMut(&'c mut Context) -> Answer<'c, T>,
+    ) -> Result<T, RequestError> {
+        let mut attempt = 0;
+        loop {
+            match timeout(self.timeout, request(self.ctx)).await {
+                Err(_) if attempt < self.retries => {
+                    attempt += 1;
+                    self.resent += 1;
+                    tracing::debug!(attempt, "no answer to the {} in time: sent again", what());
+                }
+                Err(_) => {
+                    return Err(LinkError::Timeout {
+                        limit: self.timeout,
+                        attempts: attempt + 1,
+                    }
+                    .into())
+                }
+                Ok(Err(e)) => return Err(LinkError::Transport(e).into()),
+                Ok(Ok(Err(code))) => return Err(RequestError::Exception { what: what(), code }),
+                Ok(Ok(Ok(v))) => return Ok(v),
+            }
+        }
+    }
+
     /// Reads a run of bits; a short answer is a malformed reply.
     pub(super) async fn read_bits(&mut self, r: ReadRange) -> Result<Vec<bool>, RequestError> {
-        let ctx = &mut *self.ctx;
-        let fut = async move {
-            if r.table == Table::Coil {
-                ctx.read_coils(r.start, r.count).await
-            } else {
-                ctx.read_discrete_inputs(r.start, r.count).await
-            }
-        };
         let what = || format!("read of {:?} {}+{}", r.table, r.start, r.count);
-        let mut bits = call(self.timeout, what, fut).await?;
+        let mut bits = self
+            .call(what, |ctx| {
+                if r.table == Table::Coil {
+                    Box::pin(ctx.read_coils(r.start, r.count))
+                } else {
+                    Box::pin(ctx.read_discrete_inputs(r.start, r.count))
+                }
+            })
+            .await?;
         if bits.len() < usize::from(r.count) {
             let m = format!("asked for {} bits, got {}", r.count, bits.len());
             return Err(LinkError::Malformed(m).into());
@@ -84,16 +115,16 @@ impl Link<'_> {
 
     /// Reads a run of registers; an answer of the wrong length is a malformed reply.
     pub(super) async fn read_words(&mut self, r: ReadRange) -> Result<Vec<u16>, RequestError> {
-        let ctx = &mut *self.ctx;
-        let fut = async move {
-            if r.table == Table::HoldingRegister {
-                ctx.read_holding_registers(r.start, r.count).await
-            } else {
-                ctx.read_input_registers(r.start, r.count).await
-            }
-        };
         let what = || format!("read of {:?} {}+{}", r.table, r.start, r.count);
-        let words = call(self.timeout, what, fut).await?;
+        let words = self
+            .call(what, |ctx| {
+                if r.table == Table::HoldingRegister {
+                    Box::pin(ctx.read_holding_registers(r.start, r.count))
+                } else {
+                    Box::pin(ctx.read_input_registers(r.start, r.count))
+                }
+            })
+            .await?;
         if words.len() != usize::from(r.count) {
             let m = format!("asked for {} registers, got {}", r.count, words.len());
             return Err(LinkError::Malformed(m).into());
@@ -108,21 +139,17 @@ impl Link<'_> {
         values: &[u16],
     ) -> Result<(), RequestError> {
         let what = || format!("write of holding register {addr}+{}", values.len());
-        if let [one] = values {
-            call(
-                self.timeout,
-                what,
-                self.ctx.write_single_register(addr, *one),
-            )
-            .await
-        } else {
-            call(
-                self.timeout,
-                what,
-                self.ctx.write_multiple_registers(addr, values),
-            )
-            .await
-        }
+        self.call(what, |ctx| {
+            let values = values.to_vec();
+            Box::pin(async move {
+                if let [one] = values[..] {
+                    ctx.write_single_register(addr, one).await
+                } else {
+                    ctx.write_multiple_registers(addr, &values).await
+                }
+            })
+        })
+        .await
     }
 
     /// Writes coils.
@@ -132,11 +159,10 @@ impl Link<'_> {
         values: &[bool],
     ) -> Result<(), RequestError> {
         let what = || format!("write of coil {addr}+{}", values.len());
-        call(
-            self.timeout,
-            what,
-            self.ctx.write_multiple_coils(addr, values),
-        )
+        self.call(what, |ctx| {
+            let values = values.to_vec();
+            Box::pin(async move { ctx.write_multiple_coils(addr, &values).await })
+        })
         .await
     }
 }

@@ -17,6 +17,8 @@ pub struct PlcStatus {
     pub polls: u64,
     /// Modbus exception answers.
     pub exceptions: u64,
+    /// Requests sent again because their answer did not come in time.
+    pub requests_resent: u64,
     /// Sessions lost (transport failure, timeout, stale heartbeat).
     pub links_lost: u64,
     /// PackML state, when the map has one and the number is known.

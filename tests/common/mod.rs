@@ -16,6 +16,7 @@ use floorctl::controller::Controller;
 use floorctl::core::{Event, SortOutcome, Summary};
 use floorctl::demo::{self, shipped_map, CONVEYOR_MAP, SORTER_MAP};
 use floorctl::store::{Database, Store};
+use floorctl_protocol::map::PlcMap;
 use floorctl_protocol::order::Order;
 use floorctl_protocol::scanner::UpBody;
 use floorsim::floor::FloorTiming;
@@ -54,6 +55,8 @@ pub struct Floor {
     pub db: std::path::PathBuf,
     /// The database controllers on this floor use: the SQLite file `db` unless moved.
     pub database: Database,
+    /// The sorter's register map, as the simulated PLC and the controller both read it.
+    pub sorter_map: PlcMap,
 }
 
 impl Floor {
@@ -91,10 +94,30 @@ pub async fn floor_with_pickers(
     timing: FloorTiming,
     pickers: impl FnOnce(&mut PickersConfig),
 ) -> Floor {
+    build_floor(seed, orders, timing, pickers, shipped_map(SORTER_MAP)).await
+}
+
+/// A floor whose sorter PLC runs `sorter_map` (a watchdog of another length, say).
+pub async fn floor_with_sorter_map(
+    seed: u64,
+    orders: usize,
+    timing: FloorTiming,
+    sorter_map: PlcMap,
+) -> Floor {
+    build_floor(seed, orders, timing, |_| {}, sorter_map).await
+}
+
+async fn build_floor(
+    seed: u64,
+    orders: usize,
+    timing: FloorTiming,
+    pickers: impl FnOnce(&mut PickersConfig),
+    sorter_map: PlcMap,
+) -> Floor {
     let broker = broker().await;
     let mut sim = Simulator::start(SimConfig {
         conveyor_map: shipped_map(CONVEYOR_MAP),
-        sorter_map: shipped_map(SORTER_MAP),
+        sorter_map: sorter_map.clone(),
         conveyor_listen: "127.0.0.1:0".parse().unwrap(),
         sorter_listen: "127.0.0.1:0".parse().unwrap(),
         timing,
@@ -115,11 +138,12 @@ pub async fn floor_with_pickers(
         _dir: dir,
         database: db.clone().into(),
         db,
+        sorter_map,
     }
 }
 
 pub fn config(f: &Floor, database: &Path) -> Config {
-    let plc = |id: &str, address, text| PlcSpec::new(id, address, shipped_map(text));
+    let plc = |id: &str, address, map| PlcSpec::new(id, address, map);
     Config {
         site: SITE.into(),
         database: database.into(),
@@ -129,8 +153,8 @@ pub fn config(f: &Floor, database: &Path) -> Config {
             credentials: None,
         },
         plcs: vec![
-            plc("cv1", f.sim.conveyor_addr, CONVEYOR_MAP),
-            plc("sorter1", f.sim.sorter_addr, SORTER_MAP),
+            plc("cv1", f.sim.conveyor_addr, shipped_map(CONVEYOR_MAP)),
+            plc("sorter1", f.sim.sorter_addr, f.sorter_map.clone()),
         ],
         layout: demo::layout(),
         dashboard: Default::default(),

@@ -1,0 +1,189 @@
+//! `floorctl bench load`: one controller under a whole floor's load at once: many sorters showing
+//! totes at full rate over Modbus TCP and many handhelds scanning over MQTT, every event
+//! journalled. Reports divert and scan latencies, peak memory and CPU.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+use super::farm::{sorter_map, DivertHook, PlcFarm};
+use super::plc::{divert_figures, feed_sorters};
+use super::scanners::{hand_out_picks, run_phase, scanning_handheld, summarise, SITE};
+use super::{cpu_time, percentile, write_json};
+use crate::config::{Broker, Config, PlcSpec};
+use crate::controller::Controller;
+use crate::demo;
+
+/// What to run.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LoadBenchOptions {
+    /// Handhelds connected and scanning.
+    #[arg(long, default_value_t = 1000)]
+    pub handhelds: usize,
+    /// Scans per second, all handhelds together.
+    #[arg(long, default_value_t = 500)]
+    pub scans_per_second: u32,
+    /// Sorter PLCs.
+    #[arg(long, default_value_t = 20)]
+    pub sorters: usize,
+    /// Totes each sorter inducts per hour.
+    #[arg(long, default_value_t = 30_000)]
+    pub totes_per_hour: u32,
+    /// Seconds measured (after 3 s of warm-up).
+    #[arg(long, default_value_t = 600)]
+    pub seconds: u64,
+    /// Where the figures are written.
+    #[arg(long, default_value = "target/bench/load.json")]
+    pub out: PathBuf,
+}
+
+/// Peak resident memory allowed, MB.
+const TARGET_PEAK_RSS_MB: f64 = 256.0;
+
+/// Runs the load and writes the JSON.
+pub async fn run(opts: &LoadBenchOptions) -> anyhow::Result<()> {
+    println!(
+        "== {} sorters x {} totes/h, {} handhelds scanning {} times/s in all, {} s measured",
+        opts.sorters, opts.totes_per_hour, opts.handhelds, opts.scans_per_second, opts.seconds
+    );
+    let hook = Arc::new(DivertHook::default());
+    let farm = PlcFarm::start(opts.sorters, Some(hook.clone()))?;
+    let broker = demo::free_addr("127.0.0.1:0".parse()?)?;
+    let dir = std::env::temp_dir().join(format!("floorctl-bench-load-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let map = sorter_map().clone();
+    let controller = Controller::start(Config {
+        site: SITE.into(),
+        database: dir.join("floorctl.db").into(),
+        broker: Broker::Embedded {
+            listen: broker,
+            handhelds: None,
+        },
+        plcs: farm
+            .addrs
+            .iter()
+            .enumerate()
+            .map(|(i, a)| PlcSpec::new(&format!("sorter{}", i + 1), *a, map.clone()))
+            .collect(),
+        layout: demo::layout(),
+        dashboard: Default::default(),
+    })
+    .await?;
+    hand_out_picks(&controller, opts.handhelds).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+
+    let started = Instant::now();
+    let cpu0 = cpu_time("/proc/self/stat");
+    let stop_feeding = CancellationToken::new();
+    let feeders = feed_sorters(&farm, &hook, opts.totes_per_hour, &stop_feeding);
+    let (host, port) = (broker.ip().to_string(), broker.port());
+    let period = Duration::from_secs_f64(opts.handhelds as f64 / f64::from(opts.scans_per_second));
+    let totes = Arc::new(Mutex::new(std::collections::HashMap::new()));
+    let sampling = CancellationToken::new();
+    let rss_sampler = tokio::spawn(sample_rss(sampling.clone()));
+    let scans = run_phase(
+        opts.handhelds,
+        opts.seconds,
+        |i, samples, measuring, stop| {
+            let offset = period.mul_f64(i as f64 / opts.handhelds as f64);
+            let at = (period, offset);
+            scanning_handheld(&host, port, i, at, &totes, samples, measuring, stop)
+        },
+    )
+    .await;
+    stop_feeding.cancel();
+    for f in feeders {
+        let _ = f.await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let wall = started.elapsed().as_secs_f64();
+    let cpu = (cpu_time("/proc/self/stat") - cpu0).as_secs_f64();
+    sampling.cancel();
+    let rss_mb = rss_sampler.await.unwrap_or_default();
+    controller.shutdown(Duration::from_secs(5)).await;
+    drop(farm);
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let (lat, missing) = divert_figures(&hook);
+    let (p50, p99, max) = (
+        percentile(&lat, 50.0),
+        percentile(&lat, 99.0),
+        lat.last().copied().unwrap_or(f64::NAN),
+    );
+    let peak = peak_rss_mb();
+    println!();
+    println!(
+        "  induct -> divert             {:>7} diverts, {missing} totes without one; p50 {p50:>6.2} ms  p99 {p99:>6.2} ms  max {max:>7.2} ms",
+        lat.len()
+    );
+    let scan = summarise("scan -> next direction", &scans, opts.seconds);
+    let rss_p50 = percentile(&rss_mb, 50.0);
+    println!(
+        "  memory: peak RSS {peak:.1} MB (median while running {rss_p50:.1} MB); target under {TARGET_PEAK_RSS_MB} MB: {}",
+        if peak < TARGET_PEAK_RSS_MB { "met" } else { "not met" }
+    );
+    println!(
+        "  CPU: {cpu:.1} s over {wall:.1} s = {:.2} cores (controller, simulated sorters and handhelds in one process)",
+        cpu / wall
+    );
+    write_json(
+        &opts.out,
+        &json!({
+            "sorters": opts.sorters,
+            "totes_per_hour_per_sorter": opts.totes_per_hour,
+            "handhelds": opts.handhelds,
+            "scans_per_second": opts.scans_per_second,
+            "seconds": opts.seconds,
+            "divert": {
+                "diverts": lat.len(),
+                "totes_without_divert": missing,
+                "p50_ms": p50,
+                "p99_ms": p99,
+                "max_ms": max,
+            },
+            "scan_to_direction": scan,
+            "peak_rss_mb": peak,
+            "median_rss_mb": rss_p50,
+            "target_peak_rss_mb": TARGET_PEAK_RSS_MB,
+            "target_met": peak < TARGET_PEAK_RSS_MB,
+            "cpu_seconds": cpu,
+            "wall_seconds": wall,
+            "cores_used": cpu / wall,
+            "process": "controller, simulated sorters and handhelds share one process: the memory and CPU figures bound the controller's from above",
+        }),
+    )?;
+    println!("\nwritten to {}", opts.out.display());
+    Ok(())
+}
+
+/// Resident memory once a second until `stop`, in MB, sorted.
+async fn sample_rss(stop: CancellationToken) -> Vec<f64> {
+    let mut samples = Vec::new();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    while !stop.is_cancelled() {
+        tokio::select! {
+            () = stop.cancelled() => break,
+            _ = tick.tick() => samples.push(status_kb("VmRSS:") / 1024.0),
+        }
+    }
+    samples.sort_by(f64::total_cmp);
+    samples
+}
+
+/// The process's peak resident memory so far, MB.
+fn peak_rss_mb() -> f64 {
+    status_kb("VmHWM:") / 1024.0
+}
+
+/// A `kB` line of /proc/self/status.
+fn status_kb(key: &str) -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix(key))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(f64::NAN)
+}
