@@ -1,6 +1,7 @@
 //! The controller as a real process, killed with SIGKILL at random points of a running day in
 //! the simulator, several times, then left to finish: every order ends sorted once, every tote
-//! is in one chute once, and the state it saved is the journal's, on SQLite and PostgreSQL.
+//! is in one chute once, the stock balances (received − picked = on hand, per SKU and location),
+//! and the state it saved is the journal's, on SQLite and PostgreSQL.
 
 mod common;
 
@@ -100,6 +101,9 @@ async fn sorted(database: &Database) -> usize {
 }
 
 async fn killed_again_and_again(mut f: Floor, database: Database, text: &str, seed: u64) {
+    f.database = database.clone();
+    let received = common::receipts(&f.orders);
+    common::receive_stock(&f, &received).await;
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("site.toml"), site_file(&f, text)).unwrap();
     std::fs::write(dir.path().join("orders.csv"), orders_csv(&f)).unwrap();
@@ -135,9 +139,9 @@ async fn killed_again_and_again(mut f: Floor, database: Database, text: &str, se
         .unwrap();
     assert!(term.success());
     assert!(last.wait().unwrap().success(), "a clean stop after the day");
-    f.database = database;
     assert_every_order_accounted_for(&f).await;
     assert_replay_reproduces_state(&f.database).await;
+    common::assert_inventory_balances(&f.database, &received).await;
     f.sim.shutdown().await;
 }
 

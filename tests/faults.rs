@@ -1,5 +1,5 @@
 //! Faults around the controller that its adapters must ride out: here, the database going away
-//! under it mid-day. (PLC drop-outs, exceptions and impossible values are in plc_link.rs,
+//! under it mid-day, a lossy PLC link and the MQTT broker restarted. (PLC drop-outs, exceptions and impossible values are in plc_link.rs,
 //! malformed and repeated handheld messages in handhelds.rs, kills in crash.rs.)
 
 mod common;
@@ -154,5 +154,61 @@ async fn a_sorter_link_with_200_ms_latency_and_10_percent_lost_segments_sorts_ev
     controller.shutdown(Duration::from_secs(5)).await;
     let _ = chaos.kill().await;
     assert_every_order_accounted_for(&f).await;
+    f.sim.shutdown().await;
+}
+
+/// A Mosquitto of the test's own on `port`, without persistence: a restart forgets every session.
+fn mosquitto(bin: &str, port: u16) -> std::process::Child {
+    std::process::Command::new(bin)
+        .args(["-p", &port.to_string()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+async fn listening(addr: std::net::SocketAddr) {
+    let since = std::time::Instant::now();
+    while tokio::net::TcpStream::connect(addr).await.is_err() {
+        assert!(
+            since.elapsed() < Duration::from_secs(10),
+            "nothing on {addr}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+// The broker is killed twice mid-day, with handhelds mid-pick, and comes back empty (no
+// persistence): the controller and the handhelds reconnect, subscribe again and re-send what
+// the broker had not acknowledged; nothing is lost or done twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mosquitto_restarted_twice_mid_day_loses_and_repeats_nothing() {
+    let Some(bin) = common::peer(
+        "MOSQUITTO",
+        "the mosquitto broker (Debian package mosquitto)",
+    ) else {
+        return;
+    };
+    let addr = floorctl::demo::free_addr("127.0.0.1:0".parse().unwrap()).unwrap();
+    let mut broker = mosquitto(&bin, addr.port());
+    listening(addr).await;
+    let f = common::floor_on_broker(43, common::ORDERS, addr).await;
+    let controller = f.controller_with_orders().await;
+    let mut sorted_at_restart = Vec::new();
+    for at in [5, 25] {
+        wait_sorted(&controller, at, Duration::from_secs(120)).await;
+        broker.kill().unwrap();
+        broker.wait().unwrap();
+        sorted_at_restart.push(controller.summary().borrow().sorted);
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        broker = mosquitto(&bin, addr.port());
+        listening(addr).await;
+    }
+    wait_sorted(&controller, common::ORDERS, Duration::from_secs(180)).await;
+    println!("broker killed and restarted with orders sorted at {sorted_at_restart:?}");
+    controller.shutdown(Duration::from_secs(5)).await;
+    let _ = broker.kill();
+    assert_every_order_accounted_for(&f).await;
+    assert_replay_reproduces_state(&f.database).await;
     f.sim.shutdown().await;
 }

@@ -44,11 +44,47 @@ pub struct Alarm {
     /// Whether it stands for a condition that clears by itself (a jam, a link down); a one-off
     /// alarm (an unknown tote) is cleared by acknowledging it.
     pub standing: bool,
+    /// One-off alarms of the same kind from the same source raised again before anyone
+    /// acknowledged this one: counted here (`text` is the latest) instead of listed apart.
+    #[serde(default)]
+    pub repeats: u32,
+    /// When it was last raised again.
+    #[serde(default)]
+    pub last: Option<Millis>,
+}
+
+/// What makes two one-off alarms of a source the same kind: their text with every run of
+/// digits taken out ("unknown tote 17 at the induct" and "unknown tote 9 at the induct").
+fn kind_of(text: &str) -> String {
+    let mut kind = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            if !kind.ends_with('#') {
+                kind.push('#');
+            }
+        } else {
+            kind.push(c);
+        }
+    }
+    kind
 }
 
 impl Core {
-    /// Adds an alarm to the supervisors' list and returns its number.
+    /// Adds an alarm to the supervisors' list and returns its number. A one-off alarm of a kind
+    /// its source already has waiting unacknowledged is counted on that one instead, so a flood
+    /// (every tote unknown after a label mix-up) is one line, and memory stays bounded.
     pub(super) fn log_alarm(&mut self, source: &str, text: &str, standing: bool) -> u64 {
+        let key = (!standing).then(|| (source.to_string(), kind_of(text)));
+        if let Some(&id) = key.as_ref().and_then(|k| self.open_one_off.get(k)) {
+            let now = self.now;
+            let log = Arc::make_mut(&mut self.summary.alarm_log);
+            if let Some(a) = log.get_mut(&id).filter(|a| a.state == AlarmState::Active) {
+                a.repeats += 1;
+                a.text = text.to_string();
+                a.last = Some(now);
+                return id;
+            }
+        }
         self.next_alarm += 1;
         let id = self.next_alarm;
         let log = Arc::make_mut(&mut self.summary.alarm_log);
@@ -64,8 +100,13 @@ impl Core {
                 acknowledged: None,
                 cleared: None,
                 standing,
+                repeats: 0,
+                last: None,
             },
         );
+        if let Some(key) = key {
+            self.open_one_off.insert(key, id);
+        }
         id
     }
 
@@ -123,6 +164,7 @@ impl Core {
             } else {
                 a.state = AlarmState::Cleared;
                 a.cleared = Some(now);
+                self.open_one_off.retain(|_, open| *open != id);
             }
         }
         self.forget_finished();

@@ -4,7 +4,7 @@
 use floorctl_protocol::order::OrderLine;
 use floorctl_protocol::scanner::{ErrorReply, Expect, ScanWhat, Up, UpBody, SCHEMA_VERSION};
 
-use super::{Command, Core, Millis, OrderStatus, ToteStatus, Work, SEEN_IDS_PER_SCANNER};
+use super::{Command, Core, Millis, OrderStatus, Reply, ToteStatus, Work, SEEN_IDS_PER_SCANNER};
 
 impl Core {
     pub(super) fn scanner_message(
@@ -22,11 +22,9 @@ impl Core {
         if let Some((_, answer)) = state.answers.iter().find(|(id, _)| *id == msg.id) {
             // The same refusal; for a direction, the current one: it is the one answered unless
             // the work has moved on since, and an older one would take the handheld back.
-            let mut directed = false;
-            for c in answer {
-                match c {
-                    Command::Direct { .. } if !directed => {
-                        directed = true;
+            for reply in answer {
+                match reply {
+                    Reply::Directed => {
                         if let Some(direction) = state.direction.clone() {
                             out.push(Command::Direct {
                                 scanner: scanner.to_string(),
@@ -34,8 +32,10 @@ impl Core {
                             });
                         }
                     }
-                    Command::Direct { .. } => {}
-                    other => out.push(other.clone()),
+                    Reply::Refused(reply) => out.push(Command::Reject {
+                        scanner: scanner.to_string(),
+                        reply: reply.clone(),
+                    }),
                 }
             }
             return;
@@ -67,11 +67,20 @@ impl Core {
                 },
             });
         }
-        let answer: Vec<Command> = out[start..]
-            .iter()
-            .filter(|c| matches!(c, Command::Direct { scanner: s, .. } | Command::Reject { scanner: s, .. } if s == scanner))
-            .cloned()
-            .collect();
+        let mut answer: Vec<Reply> = Vec::new();
+        for c in &out[start..] {
+            match c {
+                Command::Direct { scanner: s, .. } if s == scanner => {
+                    if !answer.contains(&Reply::Directed) {
+                        answer.push(Reply::Directed);
+                    }
+                }
+                Command::Reject { scanner: s, reply } if s == scanner => {
+                    answer.push(Reply::Refused(reply.clone()));
+                }
+                _ => {}
+            }
+        }
         let state = self.scanners.get_mut(scanner).expect("created above");
         if state.answers.len() == SEEN_IDS_PER_SCANNER {
             state.answers.pop_front();

@@ -43,8 +43,11 @@ use floorctl_protocol::scanner::{Direction, Expect};
 /// Milliseconds since the Unix epoch, as read by the shell.
 pub type Millis = u64;
 
-/// How many message ids per handheld are remembered to recognise re-deliveries.
-const SEEN_IDS_PER_SCANNER: usize = 256;
+/// How many message ids per handheld are remembered to recognise re-deliveries. A handheld
+/// sends one message and waits for its answer, so only its last few can be delivered again (by
+/// the broker, after a controller restart); an older repeat carries a counter already taken
+/// and is refused as stale. Kept small: a thousand handhelds hold 64 answers each.
+const SEEN_IDS_PER_SCANNER: usize = 64;
 
 /// Where an order stands in the release queue: priority, due time (none: last), cut-off rank,
 /// arrival.
@@ -113,13 +116,21 @@ struct ScannerState {
     /// The last direction sent, re-sent on reconnect.
     direction: Option<Direction>,
     /// Recent message ids with the answer each got, to answer a re-delivery the same way.
-    answers: VecDeque<(String, Vec<Command>)>,
+    answers: VecDeque<(String, Vec<Reply>)>,
     /// The highest message counter taken.
     last_seq: Option<u64>,
     /// On a break.
     paused: bool,
     /// When the handheld went offline, while it is.
     offline_since: Option<Millis>,
+}
+
+/// What a handheld's message was answered with, kept to answer a re-delivery the same way. A
+/// direction is not kept whole: a re-delivery is sent the handheld's current one.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+enum Reply {
+    Directed,
+    Refused(floorctl_protocol::scanner::ErrorReply),
 }
 
 /// Counts shown as progress.
@@ -246,6 +257,10 @@ pub struct Core {
     /// The alarm standing for each (source, condition).
     #[serde(with = "pairs")]
     alarm_ids: BTreeMap<(String, String), u64>,
+    /// The one-off alarm waiting unacknowledged for each (source, kind), which repeats of that
+    /// kind are counted on.
+    #[serde(with = "pairs", default)]
+    open_one_off: BTreeMap<(String, String), u64>,
     /// Cut-offs whose waves a supervisor holds.
     held_waves: BTreeSet<String>,
 }
@@ -283,6 +298,7 @@ impl Core {
             transfer_orders: BTreeMap::new(),
             next_alarm: 0,
             alarm_ids: BTreeMap::new(),
+            open_one_off: BTreeMap::new(),
             held_waves: BTreeSet::new(),
         }
     }

@@ -184,3 +184,40 @@ fn key_figures_follow_the_orders_totes_and_counts() {
     );
     assert_eq!(core.summary(), core.recount());
 }
+
+#[test]
+fn a_flood_of_one_off_alarms_of_one_kind_is_one_alarm_counting_repeats() {
+    let mut core = Core::new(layout());
+    for tote in 1..=5_000u32 {
+        core.handle(
+            &induct(900_000 + tote, (tote % 60_000) as u16 + 1),
+            u64::from(tote),
+        );
+    }
+    let s = core.summary();
+    assert_eq!(s.alarm_log.len(), 1, "one line for the flood");
+    let a = alarm(&core, 1);
+    assert_eq!(a.repeats, 4_999);
+    assert_eq!(a.last, Some(5_000));
+    assert!(a.text.contains("unknown tote 905000"), "{}", a.text);
+    assert_eq!(s.alarms, 5_000, "every alarm is still counted");
+
+    // Another kind from the same source is its own alarm.
+    core.handle(
+        &Event::PlcFault {
+            plc: "s1".into(),
+            condition: "values".into(),
+            fault: Some("outcome code 99".into()),
+        },
+        5_001,
+    );
+    assert_eq!(core.summary().alarm_log.len(), 2);
+
+    // Once acknowledged, the next of the kind is a new alarm.
+    assert!(refusals(&core.handle(&ack(1, "sue"), 5_002)).is_empty());
+    core.handle(&induct(999_999, 7), 5_003);
+    let newest = core.summary().alarm_log.keys().copied().max().unwrap();
+    assert!(newest > 2);
+    let a = alarm(&core, newest);
+    assert_eq!((a.repeats, a.state), (0, AlarmState::Active));
+}

@@ -5,8 +5,9 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use floorctl_protocol::scanner::up_filter;
 use rand::RngCore;
-use rumqttd::{Broker, Config, ConnectionSettings, RouterConfig, ServerSettings};
+use rumqttd::{Broker, Config, ConnectionSettings, RouterConfig, SegmentConfig, ServerSettings};
 use tokio::net::TcpListener;
 
 use super::gateway::{self, Gateway};
@@ -74,8 +75,22 @@ pub async fn start_embedded(
         router: RouterConfig {
             max_connections: 10_010,
             max_outgoing_packet_count: 10_000,
-            max_segment_size: 104_857_600,
-            max_segment_count: 10,
+            // The broker keeps what was published to each subscribed filter in a log of its own
+            // until the log is full, however long ago it was read, and each log segment reserves
+            // room for 1,024 messages (about 240 KB) when it is made. A handheld's filter needs
+            // only its newest directions: one segment of 32 KB, so a handheld costs about 270 KB
+            // however long the controller runs. The controller's filter of every handheld's
+            // messages keeps 4 segments of 8 MB: minutes of traffic at peak (500 messages/s)
+            // should the controller stop reading a while.
+            max_segment_size: 32 * 1024,
+            max_segment_count: 1,
+            custom_segment: Some(HashMap::from([(
+                up_filter("+"),
+                SegmentConfig {
+                    max_segment_size: 8 * 1024 * 1024,
+                    max_segment_count: 4,
+                },
+            )])),
             ..RouterConfig::default()
         },
         v4: Some(HashMap::from([("v4".to_string(), server)])),

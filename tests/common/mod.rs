@@ -94,7 +94,7 @@ pub async fn floor_with_pickers(
     timing: FloorTiming,
     pickers: impl FnOnce(&mut PickersConfig),
 ) -> Floor {
-    build_floor(seed, orders, timing, pickers, shipped_map(SORTER_MAP)).await
+    build_floor(seed, orders, timing, pickers, shipped_map(SORTER_MAP), None).await
 }
 
 /// A floor whose sorter PLC runs `sorter_map` (a watchdog of another length, say).
@@ -104,7 +104,20 @@ pub async fn floor_with_sorter_map(
     timing: FloorTiming,
     sorter_map: PlcMap,
 ) -> Floor {
-    build_floor(seed, orders, timing, |_| {}, sorter_map).await
+    build_floor(seed, orders, timing, |_| {}, sorter_map, None).await
+}
+
+/// A floor whose pickers and controllers use the broker at `broker` (a Mosquitto, say).
+pub async fn floor_on_broker(seed: u64, orders: usize, broker: SocketAddr) -> Floor {
+    build_floor(
+        seed,
+        orders,
+        fast_floor(),
+        |_| {},
+        shipped_map(SORTER_MAP),
+        Some(broker),
+    )
+    .await
 }
 
 async fn build_floor(
@@ -113,8 +126,12 @@ async fn build_floor(
     timing: FloorTiming,
     pickers: impl FnOnce(&mut PickersConfig),
     sorter_map: PlcMap,
+    broker_at: Option<SocketAddr>,
 ) -> Floor {
-    let broker = broker().await;
+    let broker = match broker_at {
+        Some(b) => b,
+        None => broker().await,
+    };
     let mut sim = Simulator::start(SimConfig {
         conveyor_map: shipped_map(CONVEYOR_MAP),
         sorter_map: sorter_map.clone(),
@@ -471,4 +488,62 @@ pub async fn until_summary(
     })
     .await
     .unwrap_or_else(|_| panic!("not within {secs} s: {what}"))
+}
+
+/// Units received at each (SKU, location) the order book picks from: plenty for the day.
+pub fn receipts(orders: &[Order]) -> BTreeMap<(String, String), u32> {
+    orders
+        .iter()
+        .flat_map(|o| &o.lines)
+        .map(|l| ((l.sku.clone(), l.location.clone()), 10_000))
+        .collect()
+}
+
+/// Books each receipt through a controller on the floor's database.
+pub async fn receive_stock(f: &Floor, received: &BTreeMap<(String, String), u32>) {
+    let c = f.controller().await;
+    for ((sku, location), qty) in received {
+        assert!(
+            c.stock(sku, location, *qty).await,
+            "stock of {sku} journalled"
+        );
+    }
+    c.shutdown(Duration::from_secs(5)).await;
+}
+
+/// The inventory balances in the state the controller saved last: for every SKU and location,
+/// units received − units picked there (the orders' picked lines) = units on hand.
+pub async fn assert_inventory_balances(
+    database: &Database,
+    received: &BTreeMap<(String, String), u32>,
+) {
+    let store = Store::connect(database).await.unwrap();
+    let (_, saved) = store.latest_snapshot().await.unwrap().expect("a snapshot");
+    store.close().await;
+    let state: serde_json::Value = serde_json::from_slice(&saved).unwrap();
+    let mut picked: BTreeMap<(String, String), u64> = BTreeMap::new();
+    let orders = state["orders"].as_object().expect("orders in the state");
+    for o in orders.values() {
+        let lines = o["order"]["lines"].as_array().expect("lines");
+        for (line, qty) in lines.iter().zip(o["picked"].as_array().expect("picked")) {
+            let key = (
+                line["sku"].as_str().unwrap().to_string(),
+                line["location"].as_str().unwrap().to_string(),
+            );
+            *picked.entry(key).or_default() += qty.as_u64().unwrap_or(0);
+        }
+    }
+    assert!(picked.values().sum::<u64>() > 0, "nothing was picked");
+    for ((sku, location), got) in received {
+        let taken = picked
+            .get(&(sku.clone(), location.clone()))
+            .copied()
+            .unwrap_or(0);
+        let on_hand = state["stock"][sku][location].as_u64();
+        assert_eq!(
+            on_hand,
+            Some(u64::from(*got) - taken),
+            "{sku} at {location}: received {got}, picked {taken}"
+        );
+    }
 }

@@ -164,7 +164,8 @@ function drawWaves(v) {
 
 function drawAlarms(v) {
   rows("alarms", v.alarms.map((a) => el("tr", { class: `alarm-${a.state}`, "data-alarm": a.id },
-    el("td", {}, a.id), el("td", {}, time(a.raised)), el("td", {}, a.source), el("td", {}, a.text),
+    el("td", {}, a.id), el("td", {}, time(a.raised)), el("td", {}, a.source),
+    el("td", {}, a.text, a.repeats ? ` (${a.repeats} more like it, the last at ${time(a.last)})` : ""),
     el("td", { class: "alarm-state" }, a.state.replace("_", " "),
       a.acknowledged_by ? ` by ${a.acknowledged_by}` : "", a.cleared ? ` · cleared ${time(a.cleared)}` : ""),
     el("td", {}, a.acknowledged_by ? "" : Object.assign(button("Acknowledge", `/api/alarms/${a.id}/ack`), { className: "ack" })),
