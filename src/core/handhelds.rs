@@ -70,10 +70,10 @@ impl Core {
         let mut answer: Vec<Reply> = Vec::new();
         for c in &out[start..] {
             match c {
-                Command::Direct { scanner: s, .. } if s == scanner => {
-                    if !answer.contains(&Reply::Directed) {
-                        answer.push(Reply::Directed);
-                    }
+                Command::Direct { scanner: s, .. }
+                    if s == scanner && !answer.contains(&Reply::Directed) =>
+                {
+                    answer.push(Reply::Directed);
                 }
                 Command::Reject { scanner: s, reply } if s == scanner => {
                     answer.push(Reply::Refused(reply.clone()));
