@@ -173,12 +173,14 @@ pub async fn run(opts: &LoadBenchOptions) -> anyhow::Result<()> {
         if peak < TARGET_PEAK_RSS_MB { "met" } else { "not met" }
     );
     println!(
-        "  CPU: {cpu:.1} s over {wall:.1} s = {:.2} cores (the controller process: core, journal, PLC links, embedded broker)",
-        cpu / wall
+        "  CPU: {cpu:.1} s over {wall:.1} s = {:.2} cores (the controller process: core, journal, PLC links{})",
+        cpu / wall,
+        if opts.broker.is_some() { "" } else { ", embedded broker" }
     );
     write_json(
         &opts.out,
         &json!({
+            "broker": opts.broker.map_or("embedded in the controller".to_string(), |b| format!("external on {b}")),
             "sorters": opts.sorters,
             "totes_per_hour_per_sorter": opts.totes_per_hour,
             "handhelds": opts.handhelds,
@@ -199,7 +201,7 @@ pub async fn run(opts: &LoadBenchOptions) -> anyhow::Result<()> {
             "cpu_seconds": cpu,
             "wall_seconds": wall,
             "cores_used": cpu / wall,
-            "process": "memory and CPU are the controller process's (core, SQLite journal, PLC links, embedded broker); sorters and handhelds run in the benchmark's own process",
+            "process": "memory and CPU are the controller process's (core, SQLite journal, PLC links, and the broker when embedded); sorters and handhelds run in the benchmark's own process",
         }),
     )?;
     println!("\nwritten to {}", opts.out.display());
