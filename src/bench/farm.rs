@@ -16,7 +16,8 @@ use tokio::net::TcpListener;
 use tokio_modbus::prelude::{ExceptionCode, Request, Response, SlaveRequest};
 use tokio_util::sync::CancellationToken;
 
-use crate::demo::{shipped_map, SORTER_MAP};
+use crate::config::{Broker, Config, PlcSpec};
+use crate::demo::{self, shipped_map, SORTER_MAP};
 
 /// A listening socket bound here, served from another thread.
 pub(super) fn bind(addr: SocketAddr) -> anyhow::Result<std::net::TcpListener> {
@@ -217,4 +218,22 @@ impl tokio_modbus::server::Service for HookedService {
 pub(super) fn sorter_map() -> &'static PlcMap {
     static MAP: std::sync::OnceLock<PlcMap> = std::sync::OnceLock::new();
     MAP.get_or_init(|| shipped_map(SORTER_MAP))
+}
+
+/// A benchmark site: the demo's layout, a journal in `dir`, `broker`, and a sorter at each of
+/// `sorters` (named sorter1, sorter2, …).
+pub(super) fn bench_site(dir: &std::path::Path, broker: Broker, sorters: &[SocketAddr]) -> Config {
+    let map = sorter_map();
+    Config {
+        site: super::scanners::SITE.into(),
+        database: dir.join("floorctl.db").into(),
+        broker,
+        plcs: sorters
+            .iter()
+            .enumerate()
+            .map(|(i, a)| PlcSpec::new(&format!("sorter{}", i + 1), *a, map.clone()))
+            .collect(),
+        layout: demo::layout(),
+        dashboard: Default::default(),
+    }
 }

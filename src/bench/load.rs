@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-use super::farm::{sorter_map, DivertHook, PlcFarm};
+use super::farm::{bench_site, DivertHook, PlcFarm};
 use super::plc::{divert_figures, feed_sorters};
-use super::scanners::{hand_out_picks, run_phase, scanning_handheld, summarise, SITE};
+use super::scanners::{hand_out_picks, run_phase, scanning_handheld, summarise};
 use super::{cpu_time, percentile, write_json};
-use crate::config::{Broker, Config, PlcSpec};
+use crate::config::Broker;
 use crate::controller::Controller;
 use crate::demo;
 
@@ -217,20 +217,7 @@ async fn serve_controller(
 ) -> anyhow::Result<()> {
     let dir = std::env::temp_dir().join(format!("floorctl-bench-load-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let map = sorter_map().clone();
-    let controller = Controller::start(Config {
-        site: SITE.into(),
-        database: dir.join("floorctl.db").into(),
-        broker,
-        plcs: sorters
-            .iter()
-            .enumerate()
-            .map(|(i, a)| PlcSpec::new(&format!("sorter{}", i + 1), *a, map.clone()))
-            .collect(),
-        layout: demo::layout(),
-        dashboard: Default::default(),
-    })
-    .await?;
+    let controller = Controller::start(bench_site(&dir, broker, sorters)).await?;
     hand_out_picks(&controller, handhelds).await;
     println!("{READY}");
     // Standard input closes when the load run is over (or has died).

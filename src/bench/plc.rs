@@ -10,9 +10,9 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::capacity::capacity;
-use super::farm::{sorter_map, wait_listening, DivertHook, PlcFarm};
+use super::farm::{bench_site, sorter_map, wait_listening, DivertHook, PlcFarm};
 use super::{percentile, write_json};
-use crate::config::{Broker, Config, PlcSpec};
+use crate::config::{Broker, PlcSpec};
 use crate::controller::Controller;
 use crate::demo::{self, shipped_map, SORTER_MAP};
 use crate::plc::{self, StatusBoard};
@@ -231,22 +231,11 @@ async fn divert_latency(opts: &PlcBenchOptions) -> anyhow::Result<serde_json::Va
     let dir = std::env::temp_dir().join(format!("floorctl-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let map = sorter_map().clone();
-    let config = Config {
-        site: "bench".into(),
-        database: dir.join("floorctl.db").into(),
-        broker: Broker::Embedded {
-            listen: demo::free_addr("127.0.0.1:0".parse()?)?,
-            handhelds: None,
-        },
-        plcs: farm
-            .addrs
-            .iter()
-            .enumerate()
-            .map(|(i, a)| PlcSpec::new(&format!("sorter{}", i + 1), *a, map.clone()))
-            .collect(),
-        layout: demo::layout(),
-        dashboard: Default::default(),
+    let broker = Broker::Embedded {
+        listen: demo::free_addr("127.0.0.1:0".parse()?)?,
+        handhelds: None,
     };
+    let config = bench_site(&dir, broker, &farm.addrs);
     let controller = Controller::start(config).await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
 
