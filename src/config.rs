@@ -15,7 +15,9 @@ use crate::core::routing::Warehouse;
 use crate::core::Layout;
 use crate::scanners::passwd::Passwords;
 
+mod network;
 mod release;
+pub use network::{Network, NetworkFile};
 pub use release::{BatchingFile, CutoffFile, ReleaseFile, WindowFile};
 
 /// The site file as written.
@@ -70,6 +72,11 @@ pub struct SiteFile {
     /// Pick-area layout file (see `floorctl route`), relative to the site file; with it, lines
     /// are directed in shortest-route order through the locations its `[slots]` name.
     pub pick_area: Option<PathBuf>,
+    /// Number of the first tote this site makes (default 1); sites of a network that send totes
+    /// to each other number theirs apart.
+    pub first_tote: Option<u32>,
+    /// This site in a network of sites on one PostgreSQL server.
+    pub network: Option<NetworkFile>,
 }
 
 fn default_handheld_timeout_ms() -> u64 {
@@ -244,6 +251,8 @@ pub struct Config {
     pub layout: Layout,
     /// Supervisor dashboard and metrics listeners.
     pub dashboard: DashboardSettings,
+    /// The network of sites this one belongs to, when it does.
+    pub network: Option<Network>,
 }
 
 /// Where the dashboard and the metrics are served.
@@ -611,6 +620,14 @@ impl Config {
         let batching = release::batching(&file.batching, &mut problems);
         let dashboard = site_dashboard(&file.dashboard, &mut problems);
         let database = database(&file, &mut problems);
+        let network = file.network.as_ref().map(|n| {
+            let names: Vec<&str> = file.cutoff.iter().map(|c| c.name.as_str()).collect();
+            let postgres = matches!(database, Database::Postgres(_));
+            network::network(n, &file.site, postgres, &names, &mut problems)
+        });
+        if file.first_tote == Some(0) {
+            problems.push("first_tote must be at least 1".into());
+        }
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -631,9 +648,11 @@ impl Config {
                 batching,
                 offer_trips: file.batching.offer_trips,
                 inbound_chute: file.inbound_chute,
+                first_tote: file.first_tote.unwrap_or(1),
             },
             plcs,
             dashboard,
+            network,
         })
     }
 }

@@ -84,6 +84,10 @@ pub struct Controller {
     tasks: Vec<JoinHandle<()>>,
 }
 
+/// Fired when the database refused a journal write because another instance owns the site now:
+/// this one must stop at once.
+pub type Fenced = CancellationToken;
+
 /// What the dashboard and other callers use to talk to a running controller; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Handle {
@@ -91,6 +95,7 @@ pub struct Handle {
     summary: watch::Receiver<Summary>,
     plcs: StatusBoard,
     store: Store,
+    fenced: Fenced,
 }
 
 impl std::ops::Deref for Controller {
@@ -135,6 +140,12 @@ impl Controller {
     /// Opens the store, rebuilds state from the journal, starts the adapters and the core task.
     pub async fn start(config: Config) -> Result<Controller, StartError> {
         let store = Store::connect(&config.database).await?;
+        Controller::start_on(config, store).await
+    }
+
+    /// As [`Controller::start`], on a database already open (and, for a site of a network,
+    /// fenced under the site's lease).
+    pub async fn start_on(config: Config, store: Store) -> Result<Controller, StartError> {
         let (core, last_seq) = recover(&store, &config.layout).await?;
         let (host, port, credentials) = match &config.broker {
             Broker::Embedded { listen, handhelds } => {
@@ -166,11 +177,13 @@ impl Controller {
             tasks.push(handle);
         }
         let (summary_tx, summary) = watch::channel(core.summary());
+        let fenced = Fenced::new();
         let shell = Shell {
             clock: Clock::start(core.last_event_at()),
             store: store.clone(),
             scanners: scanner_tx,
             plcs,
+            fenced: fenced.clone(),
         };
         shell.act(core.resume());
         tasks.push(tokio::spawn(run_core(
@@ -187,6 +200,7 @@ impl Controller {
                 summary,
                 plcs: board,
                 store,
+                fenced,
             },
             cancel,
             tasks,
@@ -221,6 +235,17 @@ impl Handle {
             .is_ok()
     }
 
+    /// Hands an order to the controller and waits until it is journalled; `false` when the
+    /// controller stopped first.
+    pub async fn submit_journalled(&self, order: Order) -> bool {
+        self.journalled(Event::OrderReceived { order }).await
+    }
+
+    /// Fires when another instance has taken the site over and this one must stop.
+    pub fn fenced(&self) -> &Fenced {
+        &self.fenced
+    }
+
     /// Installs the forward-area plan's pick faces (journalled); faces below their minimum are
     /// refilled from reserve.
     pub async fn set_pick_faces(&self, faces: Vec<PickFace>) -> bool {
@@ -245,9 +270,13 @@ impl Handle {
 
     /// The DC shipped transfer order `transfer` in `tote`: the tote is sorted to the inbound
     /// chute when it arrives and its units are put away to their face.
-    pub async fn transfer_shipped(&self, transfer: u64, tote: u32) -> bool {
-        self.journalled(Event::TransferShipped { transfer, tote })
-            .await
+    pub async fn transfer_shipped(&self, transfer: u64, tote: u32, qty: Option<u32>) -> bool {
+        self.journalled(Event::TransferShipped {
+            transfer,
+            tote,
+            qty,
+        })
+        .await
     }
 
     /// Hands an event to the core and waits until it is journalled.
@@ -360,6 +389,7 @@ struct Shell {
     store: Store,
     scanners: mpsc::UnboundedSender<Outgoing>,
     plcs: BTreeMap<String, mpsc::UnboundedSender<PlcCommand>>,
+    fenced: Fenced,
 }
 
 impl Shell {
@@ -576,6 +606,12 @@ async fn process(
     let seq = loop {
         let err = match shell.store.append_all(&entries).await {
             Ok(seq) => break seq,
+            Err(err @ StoreError::Fenced { .. }) => {
+                // Another instance owns the site: nothing of this batch is acted on.
+                tracing::error!(%err, "stopping");
+                shell.fenced.cancel();
+                return None;
+            }
             Err(err) => err,
         };
         tracing::error!(%err, retry_in = ?wait, "cannot journal events; holding until the database answers");

@@ -72,6 +72,7 @@ pub fn layout() -> Layout {
         batching: Batching::default(),
         offer_trips: false,
         inbound_chute: None,
+        first_tote: 1,
     }
 }
 
@@ -161,6 +162,7 @@ impl Demo {
                 metrics_listen: Some(free_addr(opts.metrics)?),
                 ..DashboardSettings::default()
             },
+            network: None,
         };
         let controller = Controller::start(config.clone()).await?;
         let cancel = tokio_util::sync::CancellationToken::new();

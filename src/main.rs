@@ -2,12 +2,10 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use floorctl::config::Config;
-use floorctl::controller::Controller;
 use floorctl::demo::{self, DemoOptions};
 use floorctl_protocol::map::PlcMap;
 
@@ -240,22 +238,7 @@ async fn execute(cmd: Cmd) -> anyhow::Result<()> {
                 }
                 None => Vec::new(),
             };
-            let controller = Controller::start(config.clone()).await?;
-            let cancel = tokio_util::sync::CancellationToken::new();
-            let listening = floorctl::dashboard::start(&controller, &config, &cancel).await?;
-            if let Some(addr) = listening.dashboard {
-                tracing::info!("dashboard on http://{addr}/");
-            }
-            if let Some(addr) = listening.metrics {
-                tracing::info!("metrics on http://{addr}/metrics");
-            }
-            for order in orders {
-                controller.submit(order).await;
-            }
-            floorctl::shutdown::signal().await;
-            cancel.cancel();
-            controller.shutdown(Duration::from_secs(5)).await;
-            Ok(())
+            floorctl::site::run(config, orders).await
         }
         Cmd::Bench {
             which: BenchCmd::Plc(opts),

@@ -148,6 +148,7 @@ async fn scenario(host: &str, port: u16, broker: Broker) {
         plcs: Vec::new(),
         layout: demo::layout(),
         dashboard: Default::default(),
+        network: None,
     };
     let controller = Controller::start(config.clone()).await.unwrap();
     controller

@@ -5,90 +5,13 @@
 
 mod common;
 
-use std::fmt::Write as _;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::process::{orders_csv, site_file, start};
 use common::{assert_every_order_accounted_for, assert_replay_reproduces_state, floor, Floor};
 use floorctl::store::{Database, Store};
 use rand::{Rng, SeedableRng};
-
-/// A site file for the floor: its PLCs, its broker (the controller's own embedded one when
-/// `embedded`), `database`, the demo's lanes.
-fn site_file(f: &Floor, database: &str, embedded: bool) -> String {
-    let mqtt = if embedded {
-        format!("embedded_listen = \"{}\"\nallow_anonymous = true", f.broker)
-    } else {
-        format!("broker = \"{}\"", f.broker)
-    };
-    let maps = concat!(env!("CARGO_MANIFEST_DIR"), "/plc-maps");
-    format!(
-        r#"site = "e2e"
-database = "{database}"
-exception_chute = 8
-max_recirculations = 3
-
-[mqtt]
-{mqtt}
-
-[dashboard]
-listen = "off"
-metrics_listen = "off"
-
-[[plc]]
-id = "cv1"
-address = "{conveyor}"
-map = "{maps}/conveyor-cv4.toml"
-
-[[plc]]
-id = "sorter1"
-address = "{sorter}"
-map = "{maps}/sorter-ts8.toml"
-
-[lanes]
-PM = [1, 2, 3]
-AM = [4, 5, 6]
-
-[[cutoff]]
-name = "11:00"
-lane = "PM"
-
-[[cutoff]]
-name = "17:00"
-lane = "AM"
-"#,
-        conveyor = f.sim.conveyor_addr,
-        sorter = f.sim.sorter_addr,
-    )
-}
-
-fn orders_csv(f: &Floor) -> String {
-    let mut csv = String::from("order,cutoff,sku,qty,location\n");
-    for o in &f.orders {
-        for l in &o.lines {
-            let _ = writeln!(
-                csv,
-                "{},{},{},{},{}",
-                o.id, o.cutoff, l.sku, l.qty, l.location
-            );
-        }
-    }
-    csv
-}
-
-fn start(dir: &Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_floorctl"))
-        .args(["run", "--config"])
-        .arg(dir.join("site.toml"))
-        .arg("--orders")
-        .arg(dir.join("orders.csv"))
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap()
-}
 
 async fn sorted(database: &Database) -> usize {
     let Ok(store) = Store::connect(database).await else {
@@ -116,7 +39,11 @@ async fn killed_again_and_again(
     let received = common::receipts(&f.orders);
     common::receive_stock(&f, &received).await;
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("site.toml"), site_file(&f, text, embedded)).unwrap();
+    std::fs::write(
+        dir.path().join("site.toml"),
+        site_file(&f, text, embedded, ""),
+    )
+    .unwrap();
     std::fs::write(dir.path().join("orders.csv"), orders_csv(&f)).unwrap();
     let mut rng = rand::rngs::SmallRng::seed_from_u64(seed);
     let mut kills = Vec::new();

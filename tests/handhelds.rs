@@ -83,6 +83,7 @@ fn site_config(broker: SocketAddr, database: &Path) -> Config {
         plcs: vec![],
         layout: demo::layout(),
         dashboard: Default::default(),
+        network: None,
     }
 }
 

@@ -246,6 +246,7 @@ async fn the_controller_drives_a_sorter_plc_played_by_pymodbus() {
         plcs: vec![PlcSpec::new("sorter1", addr, shipped_map(SORTER_MAP))],
         layout: demo::layout(),
         dashboard: Default::default(),
+        network: None,
     };
     let controller = Controller::start(config.clone()).await.unwrap();
     let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())

@@ -71,7 +71,7 @@ async fn moves_run_the_night_before_and_no_face_runs_empty_on_the_peak_day() {
     assert!(c.preposition(moves.clone(), now + 1_000).await);
     // The DC ships transfer 1 (the busiest SKU's move) in tote 9000, which arrives on the
     // conveyor, is sorted to the inbound chute and put away to its face.
-    assert!(c.transfer_shipped(1, 9000).await);
+    assert!(c.transfer_shipped(1, 9000, None).await);
     f.sim.with_floor(|floor| floor.place_tote(9000));
     for o in &f.orders {
         c.submit(o.clone()).await;

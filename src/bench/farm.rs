@@ -235,5 +235,6 @@ pub(super) fn bench_site(dir: &std::path::Path, broker: Broker, sorters: &[Socke
             .collect(),
         layout: demo::layout(),
         dashboard: Default::default(),
+        network: None,
     }
 }

@@ -304,6 +304,7 @@ pub async fn run(opts: &ScannersBenchOptions) -> anyhow::Result<()> {
         plcs: Vec::new(),
         layout: demo::layout(),
         dashboard: Default::default(),
+        network: None,
     })
     .await?;
     hand_out_picks(&controller, opts.handhelds).await;

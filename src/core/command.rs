@@ -84,6 +84,8 @@ pub enum Record {
         status: OrderStatus,
         /// Tote it is picked into.
         tote: Option<u32>,
+        /// Units picked so far.
+        picked: u32,
     },
     /// A transfer order to the distribution centre, as requested.
     Transfer {
@@ -95,6 +97,13 @@ pub enum Record {
         qty: u32,
         /// The pick face they are for.
         face: String,
+    },
+    /// A transfer from the DC arrived: units received against it.
+    TransferReceived {
+        /// Transfer number.
+        id: u64,
+        /// Units received.
+        received: u32,
     },
     /// A tote's state.
     Tote {

@@ -208,6 +208,9 @@ pub enum Event {
         transfer: u64,
         /// Tote it travels in.
         tote: u32,
+        /// Units the DC put in it (unknown: the units asked).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        qty: Option<u32>,
     },
     /// A supervisor acknowledges an alarm.
     AlarmAck {

@@ -35,6 +35,8 @@ pub struct Layout {
     /// Chute for totes coming in from the DC (transfers), whose stock is put away from there;
     /// default the exception chute.
     pub inbound_chute: Option<u16>,
+    /// Number of the first tote the site makes.
+    pub first_tote: u32,
 }
 
 impl Layout {
@@ -53,6 +55,7 @@ impl Layout {
             batching: Batching::default(),
             offer_trips: false,
             inbound_chute: None,
+            first_tote: 1,
         }
     }
 
@@ -121,6 +124,7 @@ pub(super) fn test_layout() -> Layout {
         batching: Batching::default(),
         offer_trips: false,
         inbound_chute: None,
+        first_tote: 1,
     }
 }
 

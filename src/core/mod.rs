@@ -84,6 +84,9 @@ struct ToteState {
     recirculations: u32,
     /// The DC transfer order it carries, for a tote coming in from the DC.
     transfer: Option<u64>,
+    /// Units of the transfer the DC put in it, when it said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    units: Option<u32>,
 }
 
 /// What a handheld is doing.
@@ -269,12 +272,12 @@ impl Core {
     /// An empty floor with this layout.
     pub fn new(layout: Layout) -> Core {
         Core {
+            next_tote: layout.first_tote.max(1),
             layout,
             orders: BTreeMap::new(),
             queue: BTreeMap::new(),
             arrivals: 0,
             totes: BTreeMap::new(),
-            next_tote: 1,
             scanners: BTreeMap::new(),
             next_direction: 1,
             plc_seqs: BTreeMap::new(),
@@ -321,9 +324,11 @@ impl Core {
             }
             Event::PickFaces { faces } => self.set_faces(faces, &mut out),
             Event::Moves { moves, not_before } => self.plan_moves(moves, *not_before, &mut out),
-            Event::TransferShipped { transfer, tote } => {
-                self.transfer_shipped(*transfer, *tote, &mut out)
-            }
+            Event::TransferShipped {
+                transfer,
+                tote,
+                qty,
+            } => self.transfer_shipped(*transfer, *tote, *qty, &mut out),
             Event::HandheldLost { scanner } => self.handheld_lost(scanner, &mut out),
             Event::ToteEntered {
                 conveyor,
@@ -626,6 +631,7 @@ impl Core {
                 cutoff: o.order.cutoff.clone(),
                 status: o.status,
                 tote: o.tote,
+                picked: o.picked.iter().flatten().sum(),
             }));
         }
     }

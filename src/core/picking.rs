@@ -17,6 +17,18 @@ impl Core {
         if order.cutoff.is_empty() {
             order.cutoff = self.cutoff_by_time().unwrap_or_default();
         }
+        for line in order.lines.iter_mut().filter(|l| l.location.is_empty()) {
+            match self.fullest_location(&line.sku) {
+                Some(loc) => line.location = loc,
+                None => {
+                    let text = format!(
+                        "order line for {} names no location and none holds it here",
+                        line.sku
+                    );
+                    self.alarm(&order.id, text, out);
+                }
+            }
+        }
         let cutoff = self
             .layout
             .cutoffs
@@ -171,6 +183,7 @@ impl Core {
                 target: None,
                 recirculations: 0,
                 transfer: None,
+                units: None,
             },
         );
         t

@@ -237,6 +237,16 @@ impl Core {
         }
     }
 
+    /// The location holding most units of `sku`, if any holds some.
+    pub(super) fn fullest_location(&self, sku: &str) -> Option<String> {
+        self.stock
+            .get(sku)?
+            .iter()
+            .filter(|(_, q)| **q > 0)
+            .max_by_key(|(loc, q)| (**q, std::cmp::Reverse(loc.as_str())))
+            .map(|(loc, _)| loc.clone())
+    }
+
     /// A new replenishment task; idle handhelds are woken for it.
     fn add_task(&mut self, task: Replenishment, out: &mut Vec<Command>) {
         let id = self.next_replenishment;
@@ -251,7 +261,21 @@ impl Core {
 
     /// The DC shipped transfer `transfer` in `tote`: the tote is expected on the conveyor and
     /// is sorted to the inbound chute.
-    pub(super) fn transfer_shipped(&mut self, transfer: u64, tote: u32, out: &mut Vec<Command>) {
+    pub(super) fn transfer_shipped(
+        &mut self,
+        transfer: u64,
+        tote: u32,
+        units: Option<u32>,
+        out: &mut Vec<Command>,
+    ) {
+        // Told twice (the network said it again after a restart): nothing new.
+        if self
+            .totes
+            .get(&tote)
+            .is_some_and(|t| t.transfer == Some(transfer))
+        {
+            return;
+        }
         if !self.transfer_orders.contains_key(&transfer) {
             let text = format!("tote {tote} shipped for transfer {transfer}, which is not open");
             self.alarm("dc", text, out);
@@ -274,6 +298,7 @@ impl Core {
                 target: None,
                 recirculations: 0,
                 transfer: Some(transfer),
+                units,
             },
         );
         self.next_tote = self.next_tote.max(tote + 1);
@@ -283,11 +308,34 @@ impl Core {
     /// A transfer tote reached the inbound chute: its units are stock there, all put away to
     /// the face they were asked for.
     pub(super) fn transfer_arrived(&mut self, transfer: u64, tote: u32, out: &mut Vec<Command>) {
-        let Some((sku, qty, face)) = self.transfer_orders.remove(&transfer) else {
+        let Some((sku, asked_qty, face)) = self.transfer_orders.remove(&transfer) else {
             return;
         };
         let asked = self.transfers.entry(sku.clone()).or_default();
-        *asked = asked.saturating_sub(qty);
+        *asked = asked.saturating_sub(asked_qty);
+        let qty = self
+            .totes
+            .get(&tote)
+            .and_then(|t| t.units)
+            .unwrap_or(asked_qty);
+        out.push(Command::Record(super::Record::TransferReceived {
+            id: transfer,
+            received: qty,
+        }));
+        if qty != asked_qty {
+            let (word, diff) = if qty < asked_qty {
+                ("short", asked_qty - qty)
+            } else {
+                ("over", qty - asked_qty)
+            };
+            let text = format!(
+                "transfer {transfer} of {sku} received in tote {tote}: {asked_qty} asked, {qty} received ({diff} {word})"
+            );
+            self.alarm("dc", text, out);
+        }
+        if qty == 0 {
+            return;
+        }
         let from = format!("inbound tote {tote}");
         self.stock
             .entry(sku.clone())

@@ -217,6 +217,7 @@ fn a_transfer_tote_from_the_dc_is_sorted_to_the_inbound_chute_and_put_away_from_
         &Event::TransferShipped {
             transfer: 9,
             tote: 500,
+            qty: None,
         },
         1,
     );
@@ -228,6 +229,7 @@ fn a_transfer_tote_from_the_dc_is_sorted_to_the_inbound_chute_and_put_away_from_
         &Event::TransferShipped {
             transfer: 1,
             tote: 500,
+            qty: Some(7),
         },
         1,
     );
@@ -264,18 +266,51 @@ fn a_transfer_tote_from_the_dc_is_sorted_to_the_inbound_chute_and_put_away_from_
     };
     let cmds = core.handle(&sorted, 3);
     assert!(
-        !cmds.iter().any(|c| matches!(c, Command::Alarm { .. })),
-        "{cmds:?}"
+        cmds.contains(&Command::Record(Record::TransferReceived {
+            id: 1,
+            received: 7
+        })),
+        "received against the transfer: {cmds:?}"
     );
-    assert_eq!(core.stock["S"]["inbound tote 500"], 9);
+    let alarms: Vec<&String> = cmds
+        .iter()
+        .filter_map(|c| match c {
+            Command::Alarm { text, .. } => Some(text),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        alarms,
+        ["transfer 1 of S received in tote 500: 9 asked, 7 received (2 short)"],
+        "the discrepancy, and nothing else, is reported"
+    );
+    assert_eq!(core.stock["S"]["inbound tote 500"], 7);
     let cmds = login(&mut core, "h1");
     assert!(
-        matches!(last_task(&cmds), Some(Task::Replenish { ref from, qty: 9, .. }) if from == "inbound tote 500"),
+        matches!(last_task(&cmds), Some(Task::Replenish { ref from, qty: 7, .. }) if from == "inbound tote 500"),
         "{cmds:?}"
     );
     assert_eq!(
         core.summary().sorted,
         0,
         "a transfer tote is no customer order"
+    );
+}
+
+#[test]
+fn an_order_line_naming_no_location_is_picked_where_most_of_the_sku_is() {
+    let mut core = Core::new(layout());
+    core.handle(&stock("S", "R-01", 5), 0);
+    core.handle(&stock("S", "R-02", 50), 0);
+    let order = |id: &str, sku: &str| Event::OrderReceived {
+        order: Order::one_line(id, "11:00", sku, 3, ""),
+    };
+    core.handle(&order("T1", "S"), 1);
+    assert_eq!(core.orders["T1"].order.lines[0].location, "R-02");
+    let cmds = core.handle(&order("T2", "NONE"), 2);
+    assert!(
+        cmds.iter().any(|c| matches!(c, Command::Alarm { text, .. }
+            if text.contains("NONE names no location and none holds it here"))),
+        "{cmds:?}"
     );
 }

@@ -15,7 +15,9 @@ use sqlx::Row;
 
 use crate::core::{Event, Millis, Record};
 
+mod network;
 mod users;
+pub use network::{Lease, NetTransfer, SiteRow};
 pub use users::AuditEntry;
 
 /// A storage failure. The cause stays inside this module's message.
@@ -35,6 +37,14 @@ pub enum StoreError {
     /// A migration failed.
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// Another instance owns the site now: this one may no longer write its journal.
+    #[error("site {site}: the lease this instance held (token {token}) has passed to another instance; it writes nothing more")]
+    Fenced {
+        /// Site.
+        site: String,
+        /// The token this instance held.
+        token: i64,
+    },
     /// A journalled event could not be read back.
     #[error("journal entry {seq} cannot be read: {source}")]
     Corrupt {
@@ -185,6 +195,32 @@ pub struct Entry {
 pub struct Store {
     pool: AnyPool,
     postgres: bool,
+    /// Schema of the network tables, for a site of a network.
+    network: Option<std::sync::Arc<str>>,
+    /// The site lease journal writes are made under, once taken.
+    fence: std::sync::Arc<std::sync::OnceLock<(String, i64)>>,
+}
+
+/// Creates schema `name` on the server at `url` unless it exists.
+async fn create_schema(url: &str, name: &str) -> Result<(), StoreError> {
+    use sqlx::Connection;
+    let mut conn = sqlx::AnyConnection::connect(url)
+        .await
+        .map_err(|source| StoreError::Open {
+            path: Database::Postgres(url.to_string()).to_string(),
+            source,
+        })?;
+    // Two instances starting at once may both try: the loser's error is no error.
+    let made = sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS \"{name}\""))
+        .execute(&mut conn)
+        .await;
+    conn.close().await?;
+    match made {
+        Err(sqlx::Error::Database(e)) if e.code().is_some_and(|c| c == "23505" || c == "42P06") => {
+            Ok(())
+        }
+        other => other.map(drop).map_err(StoreError::from),
+    }
 }
 
 impl Store {
@@ -196,6 +232,35 @@ impl Store {
     /// Opens a database and applies its migrations. SQLite runs in WAL mode with a sync per
     /// commit; PostgreSQL commits are durable by the server's own settings.
     pub async fn connect(db: &Database) -> Result<Store, StoreError> {
+        Store::connect_in(db, None).await
+    }
+
+    /// Opens the database of `site` in a network whose tables are in schema `network`: the
+    /// site's own tables go in schema `{network}_{site}`; both schemas are made and migrated
+    /// when missing. PostgreSQL only.
+    pub async fn connect_site(
+        db: &Database,
+        network: &str,
+        site: &str,
+    ) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let Database::Postgres(url) = db else {
+            let io = std::io::Error::other("a network of sites needs PostgreSQL");
+            return Err(StoreError::Open {
+                path: db.to_string(),
+                source: sqlx::Error::Io(io),
+            });
+        };
+        create_schema(url, network).await?;
+        network::migrate(url, network).await?;
+        let schema = format!("{network}_{site}");
+        create_schema(url, &schema).await?;
+        let mut store = Store::connect_in(db, Some(schema)).await?;
+        store.network = Some(network.into());
+        Ok(store)
+    }
+
+    async fn connect_in(db: &Database, schema: Option<String>) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
         let open_err = |source| StoreError::Open {
             path: db.to_string(),
@@ -221,12 +286,17 @@ impl Store {
             .max_connections(if postgres { 4 } else { 2 })
             .acquire_timeout(Duration::from_secs(10))
             .after_connect(move |conn, _| {
+                let schema = schema.clone();
                 Box::pin(async move {
+                    use sqlx::Executor;
                     if !postgres {
-                        use sqlx::Executor;
                         for pragma in SQLITE_PRAGMAS {
                             conn.execute(*pragma).await?;
                         }
+                    }
+                    if let Some(schema) = schema {
+                        conn.execute(format!("SET search_path TO \"{schema}\"").as_str())
+                            .await?;
                     }
                     Ok(())
                 })
@@ -239,7 +309,12 @@ impl Store {
         } else {
             sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         }
-        Ok(Store { pool, postgres })
+        Ok(Store {
+            pool,
+            postgres,
+            network: None,
+            fence: Default::default(),
+        })
     }
 
     /// A query written with `?` placeholders, numbered `$1, $2, …` for PostgreSQL.
@@ -279,16 +354,18 @@ impl Store {
         batch: &[(Millis, &Event, &[&Record])],
     ) -> Result<i64, StoreError> {
         let mut tx = self.pool.begin().await?;
+        let lease = self.check_fence(&mut tx).await?;
         let mut seq = 0;
         for (at, event, records) in batch {
             let at = *at;
             let body = serde_json::to_string(event).expect("events always serialise");
-            seq = sqlx::query(
-                &self.sql("INSERT INTO journal (at_ms, kind, body) VALUES (?, ?, ?) RETURNING seq"),
-            )
+            seq = sqlx::query(&self.sql(
+                "INSERT INTO journal (at_ms, kind, body, lease) VALUES (?, ?, ?, ?) RETURNING seq",
+            ))
             .bind(at as i64)
             .bind(event.kind())
             .bind(body)
+            .bind(lease)
             .fetch_one(&mut *tx)
             .await?
             .try_get::<i64, _>(0)?;
@@ -299,16 +376,18 @@ impl Store {
                         cutoff,
                         status,
                         tote,
+                        picked,
                     } => {
                         sqlx::query(&self.sql(
-                            "INSERT INTO orders (id, cutoff, status, tote, updated_ms) VALUES (?, ?, ?, ?, ?)
+                            "INSERT INTO orders (id, cutoff, status, tote, picked, updated_ms) VALUES (?, ?, ?, ?, ?, ?)
                              ON CONFLICT(id) DO UPDATE SET status = excluded.status, tote = excluded.tote,
-                             updated_ms = excluded.updated_ms",
+                             picked = excluded.picked, updated_ms = excluded.updated_ms",
                         ))
                         .bind(id)
                         .bind(cutoff)
                         .bind(status.as_str())
                         .bind(tote.map(i64::from))
+                        .bind(i64::from(*picked))
                         .bind(at as i64)
                         .execute(&mut *tx)
                         .await?;
@@ -323,6 +402,16 @@ impl Store {
                         .bind(i64::from(*qty))
                         .bind(face)
                         .bind(at as i64)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    Record::TransferReceived { id, received } => {
+                        sqlx::query(&self.sql(
+                            "UPDATE transfers SET status = 'received', received = ?, updated_ms = ? WHERE id = ?",
+                        ))
+                        .bind(i64::from(*received))
+                        .bind(at as i64)
+                        .bind(*id as i64)
                         .execute(&mut *tx)
                         .await?;
                     }
@@ -350,6 +439,17 @@ impl Store {
         }
         tx.commit().await?;
         Ok(seq)
+    }
+
+    /// The journal's entries with the lease token each was written under, oldest first.
+    pub async fn journal_leases(&self) -> Result<Vec<(i64, Option<i64>)>, StoreError> {
+        let rows = sqlx::query(&self.sql("SELECT seq, lease FROM journal ORDER BY seq"))
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get("seq"), r.get::<Option<i64>, _>("lease")))
+            .collect())
     }
 
     /// The whole journal, oldest first.
@@ -544,6 +644,7 @@ mod tests {
             cutoff: "11:00".into(),
             status: OrderStatus::Released,
             tote: None,
+            picked: 0,
         };
         store.append(10, &order_event("o1"), &[&rec]).await.unwrap();
         let tote = Record::Tote {

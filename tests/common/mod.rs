@@ -5,6 +5,7 @@
 
 pub mod cdp;
 pub mod http;
+pub mod process;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
@@ -175,6 +176,7 @@ pub fn config(f: &Floor, database: &Path) -> Config {
         ],
         layout: demo::layout(),
         dashboard: Default::default(),
+        network: None,
     }
 }
 

@@ -1,0 +1,95 @@
+//! `floorctl run`: one site's controller, its dashboard, and — for a site of a network — its
+//! lease (standby until it owns the site) and its sync with the network.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use floorctl_protocol::order::Order;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::controller::Controller;
+use crate::network;
+use crate::store::Store;
+
+/// Runs the site until SIGINT/SIGTERM (`Ok`) or until another instance takes it over (`Err`):
+/// with `[network]`, first as a standby until this instance owns the site.
+pub async fn run(config: Config, orders: Vec<Order>) -> anyhow::Result<()> {
+    // Listening from the first moment: a stop asked during a long recovery or while standing
+    // by is a clean one.
+    let stop = CancellationToken::new();
+    tokio::spawn({
+        let stop = stop.clone();
+        async move {
+            crate::shutdown::signal().await;
+            stop.cancel();
+        }
+    });
+    let (store, lease) = match &config.network {
+        None => (Store::connect(&config.database).await?, None),
+        Some(net) => {
+            let store = Store::connect_site(&config.database, &net.schema, &config.site)
+                .await
+                .with_context(|| {
+                    format!("opening site {} of network {}", config.site, net.schema)
+                })?;
+            match network::take_site(&store, &config.site, net.lease, &stop).await? {
+                Some(lease) => (store, Some(lease)),
+                None => {
+                    store.close().await;
+                    return Ok(());
+                }
+            }
+        }
+    };
+    let controller = Controller::start_on(config.clone(), store).await?;
+    let cancel = CancellationToken::new();
+    let lost = controller.fenced().clone();
+    let mut tasks = Vec::new();
+    if let (Some(net), Some(lease)) = (&config.network, &lease) {
+        tasks.push(tokio::spawn(network::keep_lease(
+            controller.store().clone(),
+            lease.clone(),
+            net.lease,
+            cancel.clone(),
+            lost.clone(),
+        )));
+        tasks.push(tokio::spawn(network::sync::run(
+            controller.handle(),
+            config.site.clone(),
+            net.clone(),
+            lease.clone(),
+            cancel.child_token(),
+        )));
+    }
+    let listening = crate::dashboard::start(&controller, &config, &cancel).await?;
+    if let Some(addr) = listening.dashboard {
+        tracing::info!("dashboard on http://{addr}/");
+    }
+    if let Some(addr) = listening.metrics {
+        tracing::info!("metrics on http://{addr}/metrics");
+    }
+    for order in orders {
+        controller.submit(order).await;
+    }
+    let taken_over = tokio::select! {
+        () = stop.cancelled() => false,
+        () = lost.cancelled() => true,
+    };
+    if taken_over {
+        // Nothing more goes out: the new owner acts for the site.
+        controller.shutdown(Duration::from_secs(2)).await;
+        cancel.cancel();
+        anyhow::bail!(
+            "site {}: another instance owns it now; this one stopped",
+            config.site
+        );
+    }
+    controller.shutdown(Duration::from_secs(5)).await;
+    // The lease is given up last, once the journal is closed.
+    cancel.cancel();
+    for t in tasks {
+        let _ = t.await;
+    }
+    Ok(())
+}

@@ -1,0 +1,86 @@
+//! The controller as a process of its own: its site file for a test floor, the floor's order
+//! book as a CSV file, and `floorctl run` on them.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use super::Floor;
+
+/// A site file for the floor: its PLCs, its broker (the controller's own embedded one when
+/// `embedded`), `database`, the demo's lanes, then `more` (further sections).
+pub fn site_file(f: &Floor, database: &str, embedded: bool, more: &str) -> String {
+    let mqtt = if embedded {
+        format!("embedded_listen = \"{}\"\nallow_anonymous = true", f.broker)
+    } else {
+        format!("broker = \"{}\"", f.broker)
+    };
+    let maps = concat!(env!("CARGO_MANIFEST_DIR"), "/plc-maps");
+    format!(
+        r#"site = "e2e"
+database = "{database}"
+exception_chute = 8
+max_recirculations = 3
+
+[mqtt]
+{mqtt}
+
+[dashboard]
+listen = "off"
+metrics_listen = "off"
+
+[[plc]]
+id = "cv1"
+address = "{conveyor}"
+map = "{maps}/conveyor-cv4.toml"
+
+[[plc]]
+id = "sorter1"
+address = "{sorter}"
+map = "{maps}/sorter-ts8.toml"
+
+[lanes]
+PM = [1, 2, 3]
+AM = [4, 5, 6]
+
+[[cutoff]]
+name = "11:00"
+lane = "PM"
+
+[[cutoff]]
+name = "17:00"
+lane = "AM"
+{more}
+"#,
+        conveyor = f.sim.conveyor_addr,
+        sorter = f.sim.sorter_addr,
+    )
+}
+
+pub fn orders_csv(f: &Floor) -> String {
+    let mut csv = String::from("order,cutoff,sku,qty,location\n");
+    for o in &f.orders {
+        for l in &o.lines {
+            let _ = writeln!(
+                csv,
+                "{},{},{},{},{}",
+                o.id, o.cutoff, l.sku, l.qty, l.location
+            );
+        }
+    }
+    csv
+}
+
+/// `floorctl run` on `dir`'s site.toml and orders.csv, its log (errors only) on stderr.
+pub fn start(dir: &Path) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_floorctl"))
+        .args(["run", "--config"])
+        .arg(dir.join("site.toml"))
+        .arg("--orders")
+        .arg(dir.join("orders.csv"))
+        .env("RUST_LOG", "error")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap()
+}
