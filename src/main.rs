@@ -143,6 +143,10 @@ enum BenchCmd {
     /// A whole floor at once: 20 sorters at 30,000 totes/h and 1,000 handhelds scanning against
     /// one controller; latencies, peak memory and CPU (target/bench/load.json).
     Load(floorctl::bench::load::LoadBenchOptions),
+    /// A DC and its forward warehouses, each a simulated floor with a controller process of
+    /// its own on one PostgreSQL: orders per hour, transfers, PostgreSQL load, fail-over time
+    /// (target/bench/network.json).
+    Network(floorctl::bench::network::NetworkBenchOptions),
     /// Recovery time from snapshot + journal tail beside a full replay, for a large journal.
     Recovery(floorctl::bench::recovery::RecoveryBenchOptions),
     /// Random, ABC and fluid-optimal forward areas on real order lines, and planning time.
@@ -252,6 +256,9 @@ async fn execute(cmd: Cmd) -> anyhow::Result<()> {
         Cmd::Bench {
             which: BenchCmd::Load(opts),
         } => floorctl::bench::load::run(&opts).await,
+        Cmd::Bench {
+            which: BenchCmd::Network(opts),
+        } => floorctl::bench::network::run(&opts).await,
         Cmd::Bench {
             which: BenchCmd::Recovery(opts),
         } => floorctl::bench::recovery::run(&opts).await,

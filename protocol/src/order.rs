@@ -64,6 +64,21 @@ pub const CSV_HEADER: &str = "order,cutoff,sku,qty,location";
 /// The same header with the optional priority column (`urgent` or `normal`).
 pub const CSV_HEADER_WITH_PRIORITY: &str = "order,cutoff,sku,qty,location,priority";
 
+/// Orders as CSV text that [`parse_csv`] reads back (header [`CSV_HEADER`], a line per order
+/// line).
+pub fn to_csv(orders: &[Order]) -> String {
+    let mut csv = format!("{CSV_HEADER}\n");
+    for o in orders {
+        for l in &o.lines {
+            csv.push_str(&format!(
+                "{},{},{},{},{}\n",
+                o.id, o.cutoff, l.sku, l.qty, l.location
+            ));
+        }
+    }
+    csv
+}
+
 /// Reads orders from CSV text with the header [`CSV_HEADER`], one line per order line; lines of
 /// one order are consecutive. Every bad line is reported, with its number.
 pub fn parse_csv(text: &str) -> Result<Vec<Order>, Vec<String>> {
@@ -189,6 +204,15 @@ A1,,S1,2,L-01
 "
         )
         .is_err());
+    }
+
+    #[test]
+    fn orders_written_as_csv_read_back_the_same() {
+        let orders = vec![
+            Order::one_line("O1", "11:00", "S1", 2, "A-01"),
+            Order::one_line("O2", "17:00", "S2", 1, "B-02"),
+        ];
+        assert_eq!(parse_csv(&to_csv(&orders)).unwrap(), orders);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 mod capacity;
 mod farm;
 pub mod load;
+pub mod network;
 pub mod plc;
 pub mod recovery;
 pub mod routing;

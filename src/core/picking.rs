@@ -172,6 +172,10 @@ impl Core {
 
     /// A fresh tote for `order`.
     pub(super) fn new_tote(&mut self, order: &str) -> u32 {
+        // A number a tote from the DC already carries here is skipped.
+        while self.totes.contains_key(&self.next_tote) {
+            self.next_tote += 1;
+        }
         let t = self.next_tote;
         self.next_tote += 1;
         self.totes.insert(

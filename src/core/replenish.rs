@@ -301,7 +301,6 @@ impl Core {
                 units,
             },
         );
-        self.next_tote = self.next_tote.max(tote + 1);
         self.record_tote(tote, out);
     }
 

@@ -314,3 +314,20 @@ fn an_order_line_naming_no_location_is_picked_where_most_of_the_sku_is() {
         "{cmds:?}"
     );
 }
+
+#[test]
+fn a_dc_tote_keeps_its_number_and_the_sites_own_totes_go_round_it() {
+    let mut core = Core::new(layout());
+    core.handle(&stock("S", "A-01", 1), 0);
+    core.handle(&face(2, 10), 0);
+    let shipped = |tote| Event::TransferShipped {
+        transfer: 1,
+        tote,
+        qty: None,
+    };
+    core.handle(&shipped(1), 1);
+    assert_eq!(core.new_tote("O1"), 2, "tote 1 is the DC's");
+    assert_eq!(core.new_tote("O2"), 3);
+    let again = core.handle(&shipped(1), 2);
+    assert!(again.is_empty(), "told twice, nothing new: {again:?}");
+}

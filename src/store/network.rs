@@ -328,4 +328,61 @@ impl Store {
         let done = sqlx::query(&q).bind(site).execute(&self.pool).await?;
         Ok(done.rows_affected())
     }
+
+    /// Seconds from asking to receiving, for each received transfer.
+    pub async fn transfer_lead_times(&self) -> Result<Vec<f64>, StoreError> {
+        let q = format!(
+            "SELECT CAST(EXTRACT(EPOCH FROM (updated_at - requested_at)) * 1000 AS BIGINT) AS ms
+             FROM {}.transfers WHERE status = 'received'",
+            self.net()?
+        );
+        let rows = sqlx::query(&q).fetch_all(&self.pool).await?;
+        Ok(rows
+            .iter()
+            .map(|r| r.get::<i64, _>("ms") as f64 / 1000.0)
+            .collect())
+    }
+
+    /// The server's counters for this database (pg_stat_database): commits, rows, blocks.
+    pub async fn server_counters(
+        &self,
+    ) -> Result<std::collections::BTreeMap<&'static str, i64>, StoreError> {
+        const COUNTERS: [&str; 6] = [
+            "xact_commit",
+            "tup_inserted",
+            "tup_updated",
+            "tup_fetched",
+            "blks_read",
+            "blks_hit",
+        ];
+        let q = format!(
+            "SELECT {} FROM pg_stat_database WHERE datname = current_database()",
+            COUNTERS
+                .map(|c| format!("CAST({c} AS BIGINT) AS {c}"))
+                .join(", ")
+        );
+        let row = sqlx::query(&q).fetch_one(&self.pool).await?;
+        Ok(COUNTERS
+            .iter()
+            .map(|c| (*c, row.get::<i64, _>(*c)))
+            .collect())
+    }
+
+    /// Connections open to this database now.
+    pub async fn server_connections(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "SELECT CAST(count(*) AS BIGINT) FROM pg_stat_activity WHERE datname = current_database()",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.get(0))
+    }
+
+    /// Drops schema `name` and everything in it.
+    pub async fn drop_schema(&self, name: &str) -> Result<(), StoreError> {
+        sqlx::query(&format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE"))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
 }

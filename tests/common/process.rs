@@ -1,7 +1,6 @@
 //! The controller as a process of its own: its site file for a test floor, the floor's order
 //! book as a CSV file, and `floorctl run` on them.
 
-use std::fmt::Write as _;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
@@ -57,18 +56,9 @@ lane = "AM"
     )
 }
 
+/// The floor's order book as an orders CSV file's text.
 pub fn orders_csv(f: &Floor) -> String {
-    let mut csv = String::from("order,cutoff,sku,qty,location\n");
-    for o in &f.orders {
-        for l in &o.lines {
-            let _ = writeln!(
-                csv,
-                "{},{},{},{},{}",
-                o.id, o.cutoff, l.sku, l.qty, l.location
-            );
-        }
-    }
-    csv
+    floorctl_protocol::order::to_csv(&f.orders)
 }
 
 /// `floorctl run` on `dir`'s site.toml and orders.csv, its log (errors only) on stderr.
