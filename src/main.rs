@@ -118,9 +118,14 @@ enum UserCmd {
         /// The controller's database: a SQLite file or a postgres:// URL.
         #[arg(long, conflicts_with = "config", required_unless_present = "config")]
         database: Option<String>,
-        /// The site file naming the database.
+        /// The site file naming the database. For a site of a network ([network]), the account
+        /// is the network's: one login for every site's dashboard.
         #[arg(long)]
         config: Option<PathBuf>,
+        /// In a network: the sites (comma-separated) where the account has its role; it has
+        /// no access at the others and sees only these in the network view. Default: every site.
+        #[arg(long, value_delimiter = ',')]
+        sites: Vec<String>,
     },
 }
 
@@ -216,14 +221,34 @@ async fn execute(cmd: Cmd) -> anyhow::Result<()> {
                     role,
                     database,
                     config,
+                    sites,
                 },
         } => {
-            let database = match (database, config) {
-                (Some(d), _) => floorctl::store::Database::parse(&d, std::path::Path::new("")),
-                (None, Some(c)) => Config::load(&c)?.database,
+            let store = match (database, config) {
+                (Some(d), _) => {
+                    let db = floorctl::store::Database::parse(&d, std::path::Path::new(""));
+                    floorctl::store::Store::connect(&db).await?
+                }
+                (None, Some(c)) => {
+                    let config = Config::load(&c)?;
+                    match &config.network {
+                        Some(n) => {
+                            floorctl::store::Store::connect_site(
+                                &config.database,
+                                &n.schema,
+                                &config.site,
+                            )
+                            .await?
+                        }
+                        None => floorctl::store::Store::connect(&config.database).await?,
+                    }
+                }
                 (None, None) => anyhow::bail!("give --database or --config"),
             };
-            add_user(&database, &name, &role).await
+            let sites = (!sites.is_empty()).then_some(sites);
+            let done = add_user(&store, &name, &role, sites.as_deref()).await;
+            store.close().await;
+            done
         }
         Cmd::Run { config, orders } => {
             let config = Config::load(&config)?;
@@ -317,9 +342,10 @@ async fn execute(cmd: Cmd) -> anyhow::Result<()> {
 }
 
 async fn add_user(
-    database: &floorctl::store::Database,
+    store: &floorctl::store::Store,
     name: &str,
     role: &str,
+    sites: Option<&[String]>,
 ) -> anyhow::Result<()> {
     use floorctl::dashboard::auth::{hash_password, Role};
     let role = Role::from_name(role)
@@ -337,13 +363,27 @@ async fn add_user(
         .context("reading the password from standard input")?;
     let password = password.trim_end_matches(['\r', '\n']);
     let hash = hash_password(password).map_err(anyhow::Error::msg)?;
-    let store = floorctl::store::Store::connect(database).await?;
+    if let Some(sites) = sites {
+        anyhow::ensure!(
+            sites.iter().all(|s| !s.is_empty()),
+            "--sites lists site ids, comma-separated"
+        );
+        anyhow::ensure!(
+            store.in_network(),
+            "--sites limits an account to sites of a network: give --config with a site file that has [network]"
+        );
+    }
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
-    store.set_user(name, role.name(), &hash, now).await?;
-    store.close().await;
-    println!("{name}: {} account set in {database}", role.name());
+    store
+        .set_user_at(name, role.name(), &hash, sites, now)
+        .await?;
+    let at = match sites {
+        Some(s) => format!(" at {}", s.join(", ")),
+        None => String::new(),
+    };
+    println!("{name}: {} account set{at}", role.name());
     Ok(())
 }
 

@@ -30,3 +30,14 @@ CREATE TABLE transfers (
     PRIMARY KEY (site, id)
 );
 CREATE INDEX transfers_dc_status ON transfers (dc, status);
+
+-- Dashboard accounts of the whole network (one login for every site's dashboard): a role
+-- (viewer or supervisor), an argon2 password hash, and the sites the role covers
+-- (comma-separated; none: every site). Elsewhere the account has no access.
+CREATE TABLE users (
+    name        TEXT    PRIMARY KEY,
+    role        TEXT    NOT NULL,
+    hash        TEXT    NOT NULL,
+    sites       TEXT,
+    updated_ms  BIGINT  NOT NULL
+);

@@ -4,3 +4,5 @@ ALTER TABLE journal ADD COLUMN lease BIGINT;
 ALTER TABLE orders ADD COLUMN picked BIGINT NOT NULL DEFAULT 0;
 -- Units received against a transfer, once it has arrived.
 ALTER TABLE transfers ADD COLUMN received BIGINT;
+-- The sites an account's role covers in a network (comma-separated; none: every site).
+ALTER TABLE users ADD COLUMN sites TEXT;

@@ -76,6 +76,8 @@ pub struct Session {
     pub user: String,
     /// Role.
     pub role: Role,
+    /// The sites of a network this user may see; `None`: every site.
+    pub sites: Option<Vec<String>>,
     /// The token commands must carry in `X-CSRF-Token`.
     pub csrf: String,
     expires: Instant,
@@ -105,7 +107,7 @@ impl Sessions {
     }
 
     /// Opens a session; returns its token.
-    pub fn open(&self, user: &str, role: Role) -> String {
+    pub fn open(&self, user: &str, role: Role, sites: Option<Vec<String>>) -> String {
         let now = Instant::now();
         let t = token();
         let mut all = self.by_token.lock().unwrap_or_else(|p| p.into_inner());
@@ -115,6 +117,7 @@ impl Sessions {
             Session {
                 user: user.to_string(),
                 role,
+                sites,
                 csrf: token(),
                 expires: now + self.ttl,
             },
@@ -183,7 +186,7 @@ mod tests {
     #[test]
     fn a_session_is_found_by_its_cookie_only_until_closed() {
         let sessions = Sessions::new(Duration::from_secs(60));
-        let t = sessions.open("sue", Role::Supervisor);
+        let t = sessions.open("sue", Role::Supervisor, None);
         let mut headers = HeaderMap::new();
         headers.insert(
             axum::http::header::COOKIE,

@@ -8,6 +8,7 @@
 
 pub mod auth;
 mod live;
+mod network;
 pub mod view;
 
 use std::sync::Arc;
@@ -78,6 +79,7 @@ pub fn router(state: Arc<Dashboard>) -> Router {
         .route("/api/session", get(session))
         .route("/api/live", get(live::stream))
         .route("/api/audit", get(audit_log))
+        .route("/api/network", get(network::view))
         .route("/api/alarms/{id}/ack", post(ack_alarm))
         .route("/api/equipment/{plc}/{command}", post(equipment))
         .route("/api/waves/{cutoff}/{action}", post(wave))
@@ -152,7 +154,7 @@ fn decoy_hash() -> String {
 }
 
 async fn login(State(d): State<Arc<Dashboard>>, Form(f): Form<Login>) -> Response {
-    let account = match d.controller.store().user(&f.user).await {
+    let account = match d.controller.store().account(&f.user).await {
         Ok(a) => a,
         Err(err) => {
             tracing::error!(%err, "cannot read dashboard accounts");
@@ -161,7 +163,9 @@ async fn login(State(d): State<Arc<Dashboard>>, Form(f): Form<Login>) -> Respons
         }
     };
     let password = f.password;
-    let (role, hash) = account.unwrap_or_default();
+    // An account limited to other sites of the network has no access here.
+    let account = account.filter(|a| a.covers(&d.site));
+    let (role, hash, sites) = account.map_or_else(Default::default, |a| (a.role, a.hash, a.sites));
     let verified = tokio::task::spawn_blocking(move || {
         let hash = if hash.is_empty() { decoy_hash() } else { hash };
         auth::verify_password(&password, &hash)
@@ -171,7 +175,7 @@ async fn login(State(d): State<Arc<Dashboard>>, Form(f): Form<Login>) -> Respons
     match Role::from_name(&role).filter(|_| verified) {
         Some(role) => {
             tracing::info!(user = %f.user, role = role.name(), "dashboard login");
-            let token = d.sessions.open(&f.user, role);
+            let token = d.sessions.open(&f.user, role, sites);
             let mut r = Redirect::to("/").into_response();
             if let Ok(v) = HeaderValue::from_str(&d.sessions.set_cookie(&token)) {
                 r.headers_mut().insert(header::SET_COOKIE, v);
@@ -201,7 +205,7 @@ async fn logout(State(d): State<Arc<Dashboard>>, headers: HeaderMap) -> Response
 async fn session(State(d): State<Arc<Dashboard>>, headers: HeaderMap) -> Response {
     match d.sessions.find(&headers) {
         Some(s) => Json(serde_json::json!({
-            "user": s.user, "role": s.role, "csrf": s.csrf, "site": d.site,
+            "user": s.user, "role": s.role, "csrf": s.csrf, "site": d.site, "sites": s.sites,
         }))
         .into_response(),
         None => refusal(StatusCode::UNAUTHORIZED, "log in first"),

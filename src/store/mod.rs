@@ -18,7 +18,7 @@ use crate::core::{Event, Millis, Record};
 mod network;
 mod users;
 pub use network::{Lease, NetTransfer, SiteRow};
-pub use users::AuditEntry;
+pub use users::{Account, AuditEntry};
 
 /// A storage failure. The cause stays inside this module's message.
 #[derive(Debug, thiserror::Error)]
@@ -322,6 +322,14 @@ impl Store {
         if !self.postgres {
             return Cow::Borrowed(text);
         }
+        Cow::Owned(self.sql_owned(text.to_string()))
+    }
+
+    /// As [`Store::sql`], for a query made at run time.
+    pub(crate) fn sql_owned(&self, text: String) -> String {
+        if !self.postgres {
+            return text;
+        }
         let mut out = String::with_capacity(text.len() + 8);
         let mut n = 0;
         for c in text.chars() {
@@ -333,7 +341,7 @@ impl Store {
                 out.push(c);
             }
         }
-        Cow::Owned(out)
+        out
     }
 
     /// Writes an event and the rows it changes in one transaction; returns its journal position.

@@ -102,6 +102,35 @@ impl Store {
         }
     }
 
+    /// Whether this database is a site's of a network.
+    pub fn in_network(&self) -> bool {
+        self.network.is_some()
+    }
+
+    /// Transfers not yet received, oldest first, and received ones whose units differ from
+    /// those asked (newest first), at most `limit` of each.
+    pub async fn transfers_to_watch(
+        &self,
+        limit: i64,
+    ) -> Result<(Vec<NetTransfer>, Vec<NetTransfer>), StoreError> {
+        let net = self.net()?;
+        let open = format!(
+            "SELECT {TRANSFER_COLUMNS} FROM {net}.transfers WHERE status <> 'received'
+             ORDER BY requested_at, site, id LIMIT $1"
+        );
+        let off = format!(
+            "SELECT {TRANSFER_COLUMNS} FROM {net}.transfers
+             WHERE status = 'received' AND received <> qty
+             ORDER BY updated_at DESC LIMIT $1"
+        );
+        let open = sqlx::query(&open).bind(limit).fetch_all(&self.pool).await?;
+        let off = sqlx::query(&off).bind(limit).fetch_all(&self.pool).await?;
+        Ok((
+            open.iter().map(transfer).collect(),
+            off.iter().map(transfer).collect(),
+        ))
+    }
+
     /// Within a journal write: the lease token it is made under, after checking (and holding,
     /// until the commit) that the site's lease is still this instance's.
     pub(super) async fn check_fence(

@@ -18,7 +18,36 @@ pub struct AuditEntry {
     pub outcome: String,
 }
 
+/// A dashboard account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// `viewer` or `supervisor`.
+    pub role: String,
+    /// argon2 hash (PHC string).
+    pub hash: String,
+    /// The sites the role covers; `None`: every site.
+    pub sites: Option<Vec<String>>,
+}
+
+impl Account {
+    /// Whether the account has access at `site`.
+    pub fn covers(&self, site: &str) -> bool {
+        self.sites
+            .as_ref()
+            .is_none_or(|s| s.iter().any(|x| x == site))
+    }
+}
+
 impl Store {
+    /// The accounts table: the network's for a site of a network (one login for every
+    /// site), else the site's own.
+    fn users(&self) -> String {
+        match &self.network {
+            Some(n) => format!("\"{n}\".users"),
+            None => "users".into(),
+        }
+    }
+
     /// Creates or replaces an account.
     pub async fn set_user(
         &self,
@@ -27,27 +56,57 @@ impl Store {
         hash: &str,
         at: Millis,
     ) -> Result<(), StoreError> {
-        sqlx::query(&self.sql(
-            "INSERT INTO users (name, role, hash, updated_ms) VALUES (?, ?, ?, ?)
+        self.set_user_at(name, role, hash, None, at).await
+    }
+
+    /// Creates or replaces an account whose role covers only `sites` (every site: `None`).
+    pub async fn set_user_at(
+        &self,
+        name: &str,
+        role: &str,
+        hash: &str,
+        sites: Option<&[String]>,
+        at: Millis,
+    ) -> Result<(), StoreError> {
+        let q = format!(
+            "INSERT INTO {} (name, role, hash, sites, updated_ms) VALUES (?, ?, ?, ?, ?)
              ON CONFLICT (name) DO UPDATE SET role = excluded.role, hash = excluded.hash,
-             updated_ms = excluded.updated_ms",
-        ))
-        .bind(name)
-        .bind(role)
-        .bind(hash)
-        .bind(at as i64)
-        .execute(&self.pool)
-        .await?;
+             sites = excluded.sites, updated_ms = excluded.updated_ms",
+            self.users()
+        );
+        sqlx::query(&self.sql_owned(q))
+            .bind(name)
+            .bind(role)
+            .bind(hash)
+            .bind(sites.map(|s| s.join(",")))
+            .bind(at as i64)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
     /// An account's role and password hash.
     pub async fn user(&self, name: &str) -> Result<Option<(String, String)>, StoreError> {
-        let row = sqlx::query(&self.sql("SELECT role, hash FROM users WHERE name = ?"))
+        Ok(self.account(name).await?.map(|a| (a.role, a.hash)))
+    }
+
+    /// An account.
+    pub async fn account(&self, name: &str) -> Result<Option<Account>, StoreError> {
+        let q = format!(
+            "SELECT role, hash, sites FROM {} WHERE name = ?",
+            self.users()
+        );
+        let row = sqlx::query(&self.sql_owned(q))
             .bind(name)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(row.map(|r| (r.get("role"), r.get("hash"))))
+        Ok(row.map(|r| Account {
+            role: r.get("role"),
+            hash: r.get("hash"),
+            sites: r
+                .get::<Option<String>, _>("sites")
+                .map(|s| s.split(',').map(str::to_string).collect()),
+        }))
     }
 
     /// Appends to the audit log.

@@ -208,6 +208,32 @@ function render(v) {
   drawHandhelds(v); drawForward(v); drawKpis(v);
 }
 
+// The network view: every site this user may see, refreshed every five seconds; absent when
+// this site is not part of a network.
+async function loadNetwork() {
+  const r = await fetch("/api/network", { credentials: "same-origin" });
+  if (!r.ok) return false;
+  const n = await r.json();
+  document.getElementById("network-section").hidden = false;
+  rows("network", n.sites.map((s) => {
+    const st = s.status || {};
+    const risk = s.at_risk.map((w) => w.cutoff).join(", ");
+    return el("tr", { class: !s.owned ? "state-bad" : risk ? "at-risk" : "", "data-site": s.site },
+      el("td", {}, s.site, s.site === n.here ? " (here)" : ""),
+      el("td", { class: s.owned ? "state-ok" : "state-bad" }, s.owned ? s.owner : `no owner (lease ran out ${Math.round(-s.lease_left_ms / 1000)} s ago)`),
+      el("td", {}, `${st.sorted ?? 0}/${st.orders ?? 0} sorted`),
+      el("td", {}, risk || "none"),
+      el("td", {}, `${st.active_alarms ?? 0}${st.plc_links_down ? ` · ${st.plc_links_down} PLC link(s) down` : ""}`),
+      el("td", {}, s.pending_transfers));
+  }));
+  const line = (t, off) => el("tr", { class: off ? "at-risk" : "" },
+    el("td", {}, `${t.site} #${t.id}`), el("td", {}, `${t.dc} → ${t.site}`), el("td", {}, t.sku),
+    el("td", {}, off ? `${t.qty} asked, ${t.received} received` : t.qty),
+    el("td", {}, off ? "received, discrepancy" : t.status.replace("_", " "), t.tote ? ` (tote ${t.tote})` : ""));
+  rows("transfers", [...n.discrepancies.map((t) => line(t, true)), ...n.pending_transfers.map((t) => line(t, false))]);
+  return true;
+}
+
 async function loadAudit() {
   const r = await fetch("/api/audit", { credentials: "same-origin" });
   if (!r.ok) return;
@@ -244,6 +270,7 @@ async function start() {
   events.addEventListener("floor", (e) => { render(JSON.parse(e.data)); link.textContent = "live"; link.className = "badge on"; });
   events.onerror = () => { link.textContent = "reconnecting"; link.className = "badge off"; };
   loadAudit();
+  if (await loadNetwork()) setInterval(loadNetwork, 5000);
 }
 
 start();
