@@ -103,6 +103,13 @@ enum Cmd {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Check site files (with the maps, pick area and password files they name, and the
+    /// environment variables they read) and list every problem found; connects to nothing.
+    CheckConfig {
+        /// Site files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -334,6 +341,34 @@ async fn execute(cmd: Cmd) -> anyhow::Result<()> {
             anyhow::ensure!(
                 failed == 0,
                 "{failed} of {} map(s) have problems",
+                files.len()
+            );
+            Ok(())
+        }
+        Cmd::CheckConfig { files } => {
+            let mut failed = 0;
+            for f in &files {
+                match Config::load(f) {
+                    Ok(c) => println!(
+                        "{}: ok (site {}, {} PLC(s), {}{})",
+                        f.display(),
+                        c.site,
+                        c.plcs.len(),
+                        c.database,
+                        c.network
+                            .as_ref()
+                            .map(|n| format!(", network {}", n.schema))
+                            .unwrap_or_default()
+                    ),
+                    Err(err) => {
+                        failed += 1;
+                        eprintln!("{err}");
+                    }
+                }
+            }
+            anyhow::ensure!(
+                failed == 0,
+                "{failed} of {} site file(s) have problems",
                 files.len()
             );
             Ok(())

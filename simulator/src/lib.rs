@@ -68,6 +68,9 @@ pub struct PickersConfig {
     /// Pickers walk this pick area at this speed (see [`picker::Walk`]); default: no walking
     /// beyond `pick_ms`.
     pub walk: Option<picker::Walk>,
+    /// Each handheld's password for the broker, `{id}` standing for its id (`h1`, …); none:
+    /// no login.
+    pub password: Option<String>,
 }
 
 impl PickersConfig {
@@ -93,6 +96,7 @@ impl PickersConfig {
             offline: Vec::new(),
             seed: 1,
             walk: None,
+            password: None,
         }
     }
 }
@@ -289,6 +293,10 @@ impl Simulator {
                 seed: cfg.seed,
                 walk: cfg.walk.clone(),
                 walked_mm: self.walked_mm.clone(),
+                password: cfg
+                    .password
+                    .as_ref()
+                    .map(|p| p.replace("{id}", &format!("h{i}"))),
             };
             self.tasks
                 .spawn(picker::run(p, self.floor.clone(), self.cancel.clone()));

@@ -36,6 +36,10 @@ struct Args {
     /// Number of pickers.
     #[arg(long, default_value_t = 4)]
     pickers: usize,
+    /// Each handheld's broker password, `{id}` standing for its id (h1, h2, …), for a broker
+    /// that wants logins (see deploy/mosquitto). Default: no login.
+    #[arg(long)]
+    handheld_password: Option<String>,
 }
 
 #[tokio::main]
@@ -58,17 +62,24 @@ async fn main() -> anyhow::Result<()> {
         "conveyor PLC on {}, sorter PLC on {}",
         sim.conveyor_addr, sim.sorter_addr
     );
-    sim.start_pickers(&PickersConfig::steady(
-        &args.site,
-        &args.broker_host,
-        args.broker_port,
-        args.pickers,
-        800,
-        1000,
-    ));
-    tokio::signal::ctrl_c()
-        .await
-        .context("waiting for Ctrl-C")?;
+    sim.start_pickers(&PickersConfig {
+        password: args.handheld_password.clone(),
+        ..PickersConfig::steady(
+            &args.site,
+            &args.broker_host,
+            args.broker_port,
+            args.pickers,
+            800,
+            1000,
+        )
+    });
+    // Ctrl-C, or SIGTERM from a service manager or container runtime.
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("listening for SIGTERM")?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r.context("waiting for Ctrl-C")?,
+        _ = term.recv() => {}
+    }
     println!("stopping; chutes: {:?}", sim.snapshot().chutes);
     sim.shutdown().await;
     Ok(())

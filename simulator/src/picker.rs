@@ -53,6 +53,8 @@ pub struct PickerConfig {
     pub walk: Option<Walk>,
     /// Metres walked by every picker together, in millimetres.
     pub walked_mm: Arc<AtomicU64>,
+    /// Password for the broker (the handheld id is the user name); none: no login.
+    pub password: Option<String>,
 }
 
 /// Walking the pick area: from the depot to each location along the aisles' and cross-aisles'
@@ -137,6 +139,9 @@ fn connect(
             QoS::AtLeastOnce,
             true,
         ));
+    if let Some(password) = &cfg.password {
+        opts.set_credentials(cfg.scanner.clone(), password.clone());
+    }
     let (client, eventloop) = AsyncClient::new(opts, 64);
     let (tx, rx) = mpsc::channel(64);
     let poller = tokio::spawn(poll(eventloop, tx, cancel, cfg.scanner.clone()));
