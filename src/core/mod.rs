@@ -249,8 +249,6 @@ pub struct Core {
     /// Replenishment tasks not yet done.
     replenishments: BTreeMap<u64, replenish::Replenishment>,
     next_replenishment: u64,
-    /// Units asked of the DC per SKU.
-    transfers: BTreeMap<String, u32>,
     /// Number of the last transfer order.
     next_transfer: u64,
     /// Transfer orders not yet arrived: SKU, units, face.
@@ -296,7 +294,6 @@ impl Core {
             open_picks: BTreeMap::new(),
             replenishments: BTreeMap::new(),
             next_replenishment: 1,
-            transfers: BTreeMap::new(),
             next_transfer: 0,
             transfer_orders: BTreeMap::new(),
             next_alarm: 0,

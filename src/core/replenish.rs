@@ -128,11 +128,18 @@ impl Core {
             sku: f.sku.clone(),
             on_hand: self.on_hand(&f.sku, location),
             open_picks: self.open_picks.get(location).copied().unwrap_or(0),
+            // Tasks to the face, and units asked of the DC for it and not yet arrived.
             inbound: self
                 .replenishments
                 .values()
                 .filter(|r| r.to == location)
                 .map(|r| r.qty)
+                .chain(
+                    self.transfer_orders
+                        .values()
+                        .filter(|(_, _, face)| face == location)
+                        .map(|(_, qty, _)| *qty),
+                )
                 .sum(),
             min: f.min,
             max: f.max,
@@ -214,26 +221,24 @@ impl Core {
             };
             self.add_task(task, out);
         }
+        // What reserve lacks is asked of the DC; units already asked count as inbound to the
+        // face, so `left` is new need only.
         if left > 0 {
-            let asked = self.transfers.entry(sku.to_string()).or_default();
-            if *asked < left {
-                let more = left - *asked;
-                *asked = left;
-                self.next_transfer += 1;
-                self.transfer_orders
-                    .insert(self.next_transfer, (sku.to_string(), more, to.to_string()));
-                out.push(Command::Record(super::Record::Transfer {
-                    id: self.next_transfer,
-                    sku: sku.to_string(),
-                    qty: more,
-                    face: to.to_string(),
-                }));
-                out.push(Command::Transfer {
-                    sku: sku.to_string(),
-                    qty: more,
-                    to: to.to_string(),
-                });
-            }
+            self.next_transfer += 1;
+            self.transfer_orders
+                .insert(self.next_transfer, (sku.to_string(), left, to.to_string()));
+            out.push(Command::Record(super::Record::Transfer {
+                id: self.next_transfer,
+                sku: sku.to_string(),
+                qty: left,
+                face: to.to_string(),
+            }));
+            out.push(Command::Transfer {
+                sku: sku.to_string(),
+                qty: left,
+                to: to.to_string(),
+            });
+            self.refresh_face(to);
         }
     }
 
@@ -310,8 +315,6 @@ impl Core {
         let Some((sku, asked_qty, face)) = self.transfer_orders.remove(&transfer) else {
             return;
         };
-        let asked = self.transfers.entry(sku.clone()).or_default();
-        *asked = asked.saturating_sub(asked_qty);
         let qty = self
             .totes
             .get(&tote)
@@ -333,6 +336,7 @@ impl Core {
             self.alarm("dc", text, out);
         }
         if qty == 0 {
+            self.refresh_face(&face);
             return;
         }
         let from = format!("inbound tote {tote}");
