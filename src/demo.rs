@@ -76,6 +76,24 @@ pub fn layout() -> Layout {
     }
 }
 
+/// A site file's `[[plc]]` sections for a simulated floor whose conveyor and sorter PLCs are at
+/// these addresses, with the maps shipped in this build's checkout.
+pub fn plc_sections(conveyor: SocketAddr, sorter: SocketAddr) -> String {
+    let maps = concat!(env!("CARGO_MANIFEST_DIR"), "/plc-maps");
+    format!(
+        r#"[[plc]]
+id = "cv1"
+address = "{conveyor}"
+map = "{maps}/conveyor-cv4.toml"
+
+[[plc]]
+id = "sorter1"
+address = "{sorter}"
+map = "{maps}/sorter-ts8.toml"
+"#
+    )
+}
+
 /// Parses a shipped map; they are checked by the tests, so failure is a build defect.
 pub fn shipped_map(text: &str) -> PlcMap {
     PlcMap::parse(text).unwrap_or_else(|p| panic!("shipped PLC map is invalid: {p:?}"))

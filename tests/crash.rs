@@ -8,25 +8,10 @@ mod common;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::process::{orders_csv, site_file, start};
+use common::process::{orders_csv, site_file, sorted, start};
 use common::{assert_every_order_accounted_for, assert_replay_reproduces_state, floor, Floor};
-use floorctl::store::{Database, Store};
+use floorctl::store::Database;
 use rand::{Rng, SeedableRng};
-
-async fn sorted(database: &Database) -> usize {
-    let Ok(store) = Store::connect(database).await else {
-        return 0;
-    };
-    let n = store
-        .orders()
-        .await
-        .unwrap_or_default()
-        .iter()
-        .filter(|(_, s)| s == "sorted")
-        .count();
-    store.close().await;
-    n
-}
 
 async fn killed_again_and_again(
     mut f: Floor,

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::process::{orders_csv, site_file};
+use common::process::{orders_csv, site_file, sorted};
 use common::{assert_every_order_accounted_for, assert_replay_reproduces_state, floor};
 use floorctl::store::{Database, Store};
 
@@ -36,21 +36,6 @@ fn signal(child: &Child, sig: &str) {
         .status()
         .unwrap();
     assert!(ok.success(), "kill {sig}");
-}
-
-async fn sorted(database: &Database) -> usize {
-    let Ok(store) = Store::connect(database).await else {
-        return 0;
-    };
-    let n = store
-        .orders()
-        .await
-        .unwrap_or_default()
-        .iter()
-        .filter(|(_, s)| s == "sorted")
-        .count();
-    store.close().await;
-    n
 }
 
 /// The site's lease token and owner, as the network sees them.
@@ -215,6 +200,9 @@ async fn the_standby_takes_over_a_killed_owner_mid_wave_and_a_stale_owner_cannot
     assert_every_order_accounted_for(&f).await;
     assert_replay_reproduces_state(&f.database).await;
     common::assert_inventory_balances(&f.database, &received).await;
+    for s in [format!("{schema}_e2e"), schema.clone()] {
+        network.drop_schema(&s).await.unwrap();
+    }
     network.close().await;
     f.sim.shutdown().await;
 }

@@ -130,7 +130,9 @@ fn connect(
         seq: None,
         body: UpBody::Presence { online: false },
     };
-    let mut opts = MqttOptions::new(&cfg.scanner, &cfg.host, cfg.port);
+    // The client id is the broker's key for a session: unique across the sites sharing one
+    // broker, where handheld ids repeat.
+    let mut opts = MqttOptions::new(format!("{}-{}", cfg.site, cfg.scanner), &cfg.host, cfg.port);
     opts.set_clean_session(false)
         .set_keep_alive(Duration::from_secs(5))
         .set_last_will(LastWill::new(

@@ -35,11 +35,14 @@ pub struct NetworkBenchOptions {
     #[arg(long, default_value_t = 10)]
     pub forwards: usize,
     /// Orders of each forward warehouse's day.
-    #[arg(long, default_value_t = 300)]
+    #[arg(long, default_value_t = 1_000)]
     pub orders: usize,
-    /// Simulated pickers at each site.
+    /// Simulated pickers at each forward warehouse.
     #[arg(long, default_value_t = 6)]
     pub pickers: usize,
+    /// Simulated pickers at the DC.
+    #[arg(long, default_value_t = 12)]
+    pub dc_pickers: usize,
     /// Seed of the order books.
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
@@ -71,6 +74,7 @@ impl NetworkBenchOptions {
             forwards,
             orders,
             pickers: 4,
+            dc_pickers: 4,
             seed: 7,
             database: database.into(),
             broker: None,
@@ -147,6 +151,7 @@ pub async fn scenario(opts: &NetworkBenchOptions, exe: &Path) -> anyhow::Result<
     let started = Instant::now();
     let pg_before = pg_stats(&network).await?;
     let pg_cpu_before = postgres_cpu();
+    let sims_cpu_before = cpu_time("/proc/self/stat");
     for site in &mut sites {
         site.processes.push(spawn(exe, site, "owner")?);
     }
@@ -248,6 +253,7 @@ pub async fn scenario(opts: &NetworkBenchOptions, exe: &Path) -> anyhow::Result<
     let elapsed = started.elapsed();
     let pg_after = pg_stats(&network).await?;
     let pg_cpu = postgres_cpu().saturating_sub(pg_cpu_before);
+    let sims_cpu = cpu_time("/proc/self/stat").saturating_sub(sims_cpu_before);
     let controllers_cpu: Duration = sites
         .iter()
         .flat_map(|s| &s.processes)
@@ -328,6 +334,8 @@ pub async fn scenario(opts: &NetworkBenchOptions, exe: &Path) -> anyhow::Result<
             "cpu_cores": pg_cpu.as_secs_f64() / secs,
         },
         "controllers_cpu_cores": controllers_cpu.as_secs_f64() / secs,
+        "simulators_and_broker_cpu_cores": sims_cpu.as_secs_f64() / secs,
+        "pickers_at_dc": opts.dc_pickers,
         "failover": failover.as_ref().map(|f: &Failover| json!({
             "site": forward_ids[0],
             "orders_sorted_at_kill": f.sorted_at_kill,
@@ -370,14 +378,13 @@ async fn start_site(
         timing,
     })
     .await?;
-    let mut pickers = PickersConfig::steady(
-        id,
-        &broker.ip().to_string(),
-        broker.port(),
-        opts.pickers,
-        60,
-        60,
-    );
+    let count = if id == DC {
+        opts.dc_pickers
+    } else {
+        opts.pickers
+    };
+    let mut pickers =
+        PickersConfig::steady(id, &broker.ip().to_string(), broker.port(), count, 60, 60);
     pickers.seed = opts.seed + n;
     if id == DC {
         // Now and then a DC picker finds fewer units than asked: the transfer ships short.
@@ -443,7 +450,6 @@ fn site_file(
     schema: &str,
     forwards: &[String],
 ) -> String {
-    let maps = concat!(env!("CARGO_MANIFEST_DIR"), "/plc-maps");
     let mut text = format!(
         r#"site = "{id}"
 database = "{database}"
@@ -456,18 +462,8 @@ broker = "{broker}"
 listen = "off"
 metrics_listen = "off"
 
-[[plc]]
-id = "cv1"
-address = "{conveyor}"
-map = "{maps}/conveyor-cv4.toml"
-
-[[plc]]
-id = "sorter1"
-address = "{sorter}"
-map = "{maps}/sorter-ts8.toml"
-"#,
-        conveyor = sim.conveyor_addr,
-        sorter = sim.sorter_addr,
+{plcs}"#,
+        plcs = demo::plc_sections(sim.conveyor_addr, sim.sorter_addr),
         top = if id == DC {
             format!("first_tote = {DC_FIRST_TOTE}")
         } else {

@@ -22,6 +22,9 @@ pub struct NetworkFile {
     /// its transfer orders are sorted on, which names the lane.
     #[serde(default)]
     pub destinations: BTreeMap<String, String>,
+    /// A distribution centre: transfers of one destination being picked at once; more wait
+    /// their turn, so every site is served while one asks much. Default 16.
+    pub open_per_destination: Option<u32>,
 }
 
 /// A validated `[network]` section.
@@ -35,6 +38,8 @@ pub struct Network {
     pub dc: Option<String>,
     /// Sites this DC ships to, each with the cut-off its transfer orders go on.
     pub destinations: BTreeMap<String, String>,
+    /// Transfers of one destination being picked at once.
+    pub open_per_destination: usize,
 }
 
 impl Network {
@@ -43,6 +48,9 @@ impl Network {
         format!("{}_{site}", self.schema)
     }
 }
+
+/// Default transfers of one destination being picked at once.
+pub(super) const DEFAULT_OPEN_PER_DESTINATION: u32 = 16;
 
 /// Default lease length.
 pub(super) const DEFAULT_LEASE_MS: u64 = 5_000;
@@ -103,11 +111,18 @@ pub(super) fn network(
             ));
         }
     }
+    let open = file
+        .open_per_destination
+        .unwrap_or(DEFAULT_OPEN_PER_DESTINATION);
+    if open == 0 {
+        problems.push("[network] open_per_destination must be at least 1".into());
+    }
     Network {
         schema,
         lease: Duration::from_millis(lease_ms),
         dc: file.dc.clone(),
         destinations: file.destinations.clone(),
+        open_per_destination: open as usize,
     }
 }
 
@@ -122,6 +137,7 @@ mod tests {
             lease_ms: Some(10),
             dc: Some("fwd1".into()),
             destinations: [("fwd2".to_string(), "truck".to_string())].into(),
+            open_per_destination: None,
         };
         let mut problems = Vec::new();
         network(&file, "fwd1", false, &["11:00"], &mut problems);

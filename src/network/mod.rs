@@ -82,9 +82,12 @@ pub async fn keep_lease(
 ) {
     let every = length / 5;
     let mut renewed = Instant::now();
+    let owned = metrics::gauge!("floorctl_site_owned", "site" => lease.site.clone());
+    owned.set(1.0);
     loop {
         tokio::select! {
             () = stop.cancelled() => {
+                owned.set(0.0);
                 if let Err(err) = store.release_lease(&lease).await {
                     tracing::warn!(%err, "cannot give the site's lease up; a standby takes over when it runs out");
                 }
@@ -95,6 +98,7 @@ pub async fn keep_lease(
         // Paused (a stopped process, a frozen VM) past the lease: another may own the site now.
         if renewed.elapsed() >= length {
             tracing::error!(site = %lease.site, late = ?renewed.elapsed(), "the site's lease ran out before it was renewed; stopping");
+            owned.set(0.0);
             lost.cancel();
             return;
         }
@@ -102,10 +106,14 @@ pub async fn keep_lease(
             Ok(true) => renewed = Instant::now(),
             Ok(false) => {
                 tracing::error!(site = %lease.site, "another instance owns the site now; stopping");
+                owned.set(0.0);
                 lost.cancel();
                 return;
             }
-            Err(err) => tracing::warn!(%err, "cannot renew the site's lease; trying again"),
+            Err(err) => {
+                metrics::counter!("floorctl_lease_renewals_failed_total").increment(1);
+                tracing::warn!(%err, "cannot renew the site's lease; trying again");
+            }
         }
     }
 }

@@ -146,19 +146,9 @@ const SQLITE_PRAGMAS: &[&str] = &[
 /// A new, empty schema on the PostgreSQL server at `url`, named `prefix` and a random suffix,
 /// and the database that uses it: tests and trial runs on one server do not meet.
 pub async fn fresh_schema(url: &str, prefix: &str) -> Result<Database, StoreError> {
-    use sqlx::Connection;
     sqlx::any::install_default_drivers();
     let schema = format!("{prefix}_{:016x}", rand::random::<u64>());
-    let mut conn = sqlx::AnyConnection::connect(url)
-        .await
-        .map_err(|source| StoreError::Open {
-            path: Database::Postgres(url.to_string()).to_string(),
-            source,
-        })?;
-    sqlx::query(&format!("CREATE SCHEMA \"{schema}\""))
-        .execute(&mut conn)
-        .await?;
-    conn.close().await?;
+    create_schema(url, &schema).await?;
     let sep = if url.contains('?') { '&' } else { '?' };
     Ok(Database::Postgres(format!(
         "{url}{sep}options[search_path]={schema}"

@@ -4,6 +4,8 @@
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
+use floorctl::store::{Database, Store};
+
 use super::Floor;
 
 /// A site file for the floor: its PLCs, its broker (the controller's own embedded one when
@@ -14,7 +16,6 @@ pub fn site_file(f: &Floor, database: &str, embedded: bool, more: &str) -> Strin
     } else {
         format!("broker = \"{}\"", f.broker)
     };
-    let maps = concat!(env!("CARGO_MANIFEST_DIR"), "/plc-maps");
     format!(
         r#"site = "e2e"
 database = "{database}"
@@ -28,16 +29,7 @@ max_recirculations = 3
 listen = "off"
 metrics_listen = "off"
 
-[[plc]]
-id = "cv1"
-address = "{conveyor}"
-map = "{maps}/conveyor-cv4.toml"
-
-[[plc]]
-id = "sorter1"
-address = "{sorter}"
-map = "{maps}/sorter-ts8.toml"
-
+{plcs}
 [lanes]
 PM = [1, 2, 3]
 AM = [4, 5, 6]
@@ -51,8 +43,7 @@ name = "17:00"
 lane = "AM"
 {more}
 "#,
-        conveyor = f.sim.conveyor_addr,
-        sorter = f.sim.sorter_addr,
+        plcs = floorctl::demo::plc_sections(f.sim.conveyor_addr, f.sim.sorter_addr),
     )
 }
 
@@ -73,4 +64,20 @@ pub fn start(dir: &Path) -> Child {
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap()
+}
+
+/// Orders sorted, by the database's order rows (0 while it cannot be opened).
+pub async fn sorted(database: &Database) -> usize {
+    let Ok(store) = Store::connect(database).await else {
+        return 0;
+    };
+    let n = store
+        .orders()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|(_, s)| s == "sorted")
+        .count();
+    store.close().await;
+    n
 }
