@@ -475,6 +475,8 @@ impl Store {
         state: &[u8],
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
+        // An instance that no longer owns the site saves nothing either.
+        self.check_fence(&mut tx).await?;
         sqlx::query(&self.sql(
             "INSERT INTO snapshots (seq, at_ms, state) VALUES (?, ?, ?) ON CONFLICT (seq) DO NOTHING",
         ))
