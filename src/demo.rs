@@ -76,6 +76,20 @@ pub fn layout() -> Layout {
     }
 }
 
+/// The demo layout's lanes and cut-offs (see [`layout`]) as site-file sections.
+pub const LANE_SECTIONS: &str = r#"[lanes]
+PM = [1, 2, 3]
+AM = [4, 5, 6]
+
+[[cutoff]]
+name = "11:00"
+lane = "PM"
+
+[[cutoff]]
+name = "17:00"
+lane = "AM"
+"#;
+
 /// A site file's `[[plc]]` sections for a simulated floor whose conveyor and sorter PLCs are at
 /// these addresses, with the maps shipped in this build's checkout.
 pub fn plc_sections(conveyor: SocketAddr, sorter: SocketAddr) -> String {
@@ -267,4 +281,31 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
     }
     demo.shutdown().await;
     Ok(())
+}
+
+#[cfg(test)]
+mod site_sections {
+    use super::*;
+
+    #[test]
+    fn the_site_file_sections_give_the_demo_layout() {
+        let any: SocketAddr = "127.0.0.1:1".parse().unwrap();
+        let text = format!(
+            "site = \"s\"\ndatabase = \"x.db\"\nexception_chute = 8\n[mqtt]\nallow_anonymous = true\n{}{}",
+            plc_sections(any, any),
+            LANE_SECTIONS
+        );
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("site.toml"), text).unwrap();
+        let config = crate::config::Config::load(&dir.path().join("site.toml")).unwrap();
+        let want = layout();
+        assert_eq!(config.layout.lanes, want.lanes);
+        let names = |l: &Layout| {
+            l.cutoffs
+                .iter()
+                .map(|c| (c.name.clone(), c.lane.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(&config.layout), names(&want));
+    }
 }

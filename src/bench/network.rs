@@ -490,22 +490,12 @@ metrics_listen = "off"
     } else {
         text.push_str(&format!(
             r#"
-[lanes]
-PM = [1, 2, 3]
-AM = [4, 5, 6]
-
-[[cutoff]]
-name = "11:00"
-lane = "PM"
-
-[[cutoff]]
-name = "17:00"
-lane = "AM"
-
+{lanes}
 [network]
 schema = "{schema}"
 dc = "{DC}"
-"#
+"#,
+            lanes = demo::LANE_SECTIONS,
         ));
     }
     text

@@ -30,20 +30,10 @@ listen = "off"
 metrics_listen = "off"
 
 {plcs}
-[lanes]
-PM = [1, 2, 3]
-AM = [4, 5, 6]
-
-[[cutoff]]
-name = "11:00"
-lane = "PM"
-
-[[cutoff]]
-name = "17:00"
-lane = "AM"
-{more}
+{lanes}{more}
 "#,
         plcs = floorctl::demo::plc_sections(f.sim.conveyor_addr, f.sim.sorter_addr),
+        lanes = floorctl::demo::LANE_SECTIONS,
     )
 }
 
