@@ -169,6 +169,12 @@ async fn the_standby_takes_over_a_killed_owner_mid_wave_and_a_stale_owner_cannot
         since.elapsed()
     );
 
+    // A standby asked to stop while it waits stops cleanly.
+    let mut fourth = start(dir.path(), "fourth.log");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    signal(&fourth, "-TERM");
+    assert!(fourth.wait().unwrap().success(), "a standby stops cleanly");
+
     wait_sorted(&site_db, f.orders.len(), 180).await;
     signal(&third, "-TERM");
     assert!(
