@@ -163,8 +163,10 @@ pub async fn scenario(opts: &NetworkBenchOptions, exe: &Path) -> anyhow::Result<
     }
     let total: usize = sites.iter().map(|s| s.orders.len()).sum();
     let mut failover = None;
-    let mut delivered: BTreeSet<(String, i64)> = BTreeSet::new();
-    let mut in_transit_since: BTreeMap<(String, i64), Instant> = BTreeMap::new();
+    let mut trucks = Trucks {
+        after: Duration::from_millis(opts.truck_ms),
+        ..Trucks::default()
+    };
     let mut max_connections = 0;
     let mut last_report = Instant::now();
     let limit = Duration::from_secs(opts.limit_seconds);
@@ -183,23 +185,7 @@ pub async fn scenario(opts: &NetworkBenchOptions, exe: &Path) -> anyhow::Result<
                 );
             }
         }
-        // Trucks: a tote the forward warehouse expects is put on its conveyor.
-        for t in network
-            .net_transfers(Some("in_transit"), None, None)
-            .await?
-        {
-            let key = (t.site.clone(), t.id);
-            let since = *in_transit_since
-                .entry(key.clone())
-                .or_insert_with(Instant::now);
-            if since.elapsed() >= Duration::from_millis(opts.truck_ms) && !delivered.contains(&key)
-            {
-                if let (Some(site), Some(tote)) = (sites.iter().find(|s| s.id == t.site), t.tote) {
-                    site.sim.with_floor(|f| f.place_tote(tote as u32));
-                    delivered.insert(key);
-                }
-            }
-        }
+        trucks.drive(&network, &sites).await?;
         let statuses = network.sites().await?;
         let sorted: usize = statuses
             .iter()
@@ -214,7 +200,7 @@ pub async fn scenario(opts: &NetworkBenchOptions, exe: &Path) -> anyhow::Result<
             println!(
                 "{:>5.0} s: {sorted} of {total} orders sorted, {} DC totes delivered",
                 started.elapsed().as_secs_f64(),
-                delivered.len()
+                trucks.delivered.len()
             );
             last_report = Instant::now();
         }
@@ -236,18 +222,7 @@ pub async fn scenario(opts: &NetworkBenchOptions, exe: &Path) -> anyhow::Result<
         if open == 0 {
             break;
         }
-        for t in network
-            .net_transfers(Some("in_transit"), None, None)
-            .await?
-        {
-            let key = (t.site.clone(), t.id);
-            if !delivered.contains(&key) {
-                if let (Some(site), Some(tote)) = (sites.iter().find(|s| s.id == t.site), t.tote) {
-                    site.sim.with_floor(|f| f.place_tote(tote as u32));
-                    delivered.insert(key);
-                }
-            }
-        }
+        trucks.drive(&network, &sites).await?;
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     let elapsed = started.elapsed();
@@ -350,6 +325,35 @@ pub async fn scenario(opts: &NetworkBenchOptions, exe: &Path) -> anyhow::Result<
     network.close().await;
     let _ = std::fs::remove_dir_all(&root);
     Ok(figures)
+}
+
+/// The trucks from the DC: each tote a forward warehouse expects (its transfer in transit) is
+/// put on that site's conveyor `after` it was shipped, once.
+#[derive(Default)]
+struct Trucks {
+    after: Duration,
+    since: BTreeMap<(String, i64), Instant>,
+    delivered: BTreeSet<(String, i64)>,
+}
+
+impl Trucks {
+    async fn drive(&mut self, network: &Store, sites: &[SiteRun]) -> anyhow::Result<()> {
+        for t in network
+            .net_transfers(Some("in_transit"), None, None)
+            .await?
+        {
+            let key = (t.site.clone(), t.id);
+            let since = *self.since.entry(key.clone()).or_insert_with(Instant::now);
+            if since.elapsed() < self.after || self.delivered.contains(&key) {
+                continue;
+            }
+            if let (Some(site), Some(tote)) = (sites.iter().find(|s| s.id == t.site), t.tote) {
+                site.sim.with_floor(|f| f.place_tote(tote as u32));
+                self.delivered.insert(key);
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The site's floor, order book, faces and files.

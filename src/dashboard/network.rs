@@ -26,12 +26,7 @@ pub(super) async fn view(State(d): State<Arc<Dashboard>>, headers: HeaderMap) ->
             "this site is not part of a network ([network] in its site file)",
         );
     }
-    let seen = |site: &str| {
-        session
-            .sites
-            .as_ref()
-            .is_none_or(|s| s.iter().any(|x| x == site))
-    };
+    let seen = |site: &str| crate::store::covers(session.sites.as_deref(), site);
     let (sites, watched) = match tokio::try_join!(store.sites(), store.transfers_to_watch(LISTED)) {
         Ok(v) => v,
         Err(err) => return refusal(StatusCode::SERVICE_UNAVAILABLE, &err.to_string()),

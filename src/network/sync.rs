@@ -124,7 +124,8 @@ async fn accept(controller: &Handle, network: &Network, t: &NetTransfer) -> Resu
 
 /// The site's status for the network view (JSON).
 pub fn status(controller: &Handle) -> String {
-    let s = controller.summary().borrow().clone();
+    let summary = controller.summary();
+    let s = summary.borrow();
     let waves: Vec<serde_json::Value> = s
         .waves
         .iter()

@@ -18,7 +18,7 @@ use crate::core::{Event, Millis, Record};
 mod network;
 mod users;
 pub use network::{Lease, NetTransfer, SiteRow};
-pub use users::{Account, AuditEntry};
+pub use users::{covers, Account, AuditEntry};
 
 /// A storage failure. The cause stays inside this module's message.
 #[derive(Debug, thiserror::Error)]

@@ -32,10 +32,13 @@ pub struct Account {
 impl Account {
     /// Whether the account has access at `site`.
     pub fn covers(&self, site: &str) -> bool {
-        self.sites
-            .as_ref()
-            .is_none_or(|s| s.iter().any(|x| x == site))
+        covers(self.sites.as_deref(), site)
     }
+}
+
+/// Whether an account limited to `sites` (`None`: every site) has access at `site`.
+pub fn covers(sites: Option<&[String]>, site: &str) -> bool {
+    sites.is_none_or(|s| s.iter().any(|x| x == site))
 }
 
 impl Store {
