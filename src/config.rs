@@ -11,9 +11,9 @@ use serde::Deserialize;
 
 use crate::store::Database;
 
-use crate::core::routing::Warehouse;
-use crate::core::Layout;
 use crate::scanners::passwd::Passwords;
+use floorctl_core::routing::Warehouse;
+use floorctl_core::Layout;
 
 mod network;
 mod release;

@@ -11,10 +11,10 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Broker, Config};
-use crate::core::{Command, Core, Event, Millis, Move, PickFace, Record, Summary};
 use crate::plc::{self, PlcCommand, PlcStatus, StatusBoard};
 use crate::scanners::{self, Outgoing};
 use crate::store::{Store, StoreError};
+use floorctl_core::{Command, Core, Event, Millis, Move, Note, PickFace, Record, Summary};
 
 /// What the core made of an event: `Err(reason)` when it refused it (a supervisor's command
 /// not allowed in the machine's state, say). Either way the event is journalled.
@@ -383,6 +383,26 @@ impl Handle {
     }
 }
 
+/// Writes one of the core's notes to the log.
+fn log_note(note: &Note) {
+    match note {
+        Note::EquipmentState { plc, state } => tracing::info!(%plc, %state, "equipment state"),
+        Note::SupervisorCommand { plc, command, by } => {
+            tracing::info!(%plc, %command, %by, "supervisor command")
+        }
+        Note::BackOrdered {
+            order,
+            sku,
+            missing,
+            scanner,
+        } => tracing::info!(%order, %sku, missing, %scanner, "back-ordered"),
+        Note::HandheldLost { scanner } => tracing::info!(
+            %scanner,
+            "handheld offline too long; its work goes to another picker"
+        ),
+    }
+}
+
 /// Where commands go.
 struct Shell {
     clock: Clock,
@@ -428,6 +448,7 @@ impl Shell {
                     tracing::info!(%sku, qty, face = %to, "transfer asked of the distribution centre")
                 }
                 Command::Record(_) => {}
+                Command::Note(note) => log_note(&note),
             }
         }
     }
@@ -447,7 +468,7 @@ impl Shell {
 /// position.
 pub async fn recover(
     store: &Store,
-    layout: &crate::core::Layout,
+    layout: &floorctl_core::Layout,
 ) -> Result<(Core, i64), StoreError> {
     let started = std::time::Instant::now();
     let (mut core, from) = match store.latest_snapshot().await? {

@@ -11,8 +11,8 @@ use floorsim::{PickersConfig, SimConfig, Simulator};
 
 use crate::config::{Broker, Config, DashboardSettings, PlcSpec};
 use crate::controller::Controller;
-use crate::core::{Batching, Cutoff, Layout, Release, Summary};
 use crate::plc::PlcStatus;
+use floorctl_core::{Batching, Cutoff, Layout, Release, Summary};
 
 /// The conveyor map, as shipped in `plc-maps/`.
 pub const CONVEYOR_MAP: &str = include_str!("../plc-maps/conveyor-cv4.toml");

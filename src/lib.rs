@@ -3,7 +3,6 @@
 pub mod bench;
 pub mod config;
 pub mod controller;
-pub mod core;
 pub mod dashboard;
 pub mod demo;
 pub mod network;

@@ -441,7 +441,7 @@ fn route(
     policy: &str,
     json: bool,
 ) -> anyhow::Result<()> {
-    use floorctl::core::routing::{parse_picks, Policy, Warehouse};
+    use floorctl_core::routing::{parse_picks, Policy, Warehouse};
     let policy = Policy::from_name(policy).ok_or_else(|| {
         let names: Vec<&str> = Policy::ALL.iter().map(|p| p.name()).collect();
         anyhow::anyhow!("unknown policy `{policy}`: use one of {}", names.join(", "))

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 
-use crate::core::slotting::fluid::{self, Allocation, Costs, Plan, SkuDemand};
-use crate::core::slotting::velocity::{self, Line};
+use floorctl_core::slotting::fluid::{self, Allocation, Costs, Plan, SkuDemand};
+use floorctl_core::slotting::velocity::{self, Line};
 
 /// Column names of the inputs.
 #[derive(Debug, Clone, clap::Args)]
@@ -307,7 +307,7 @@ pub fn lines_of(journal: &[crate::store::Entry]) -> Vec<Line> {
     journal
         .iter()
         .filter_map(|e| match &e.event {
-            crate::core::Event::OrderReceived { order } => Some((e.at, order)),
+            floorctl_core::Event::OrderReceived { order } => Some((e.at, order)),
             _ => None,
         })
         .flat_map(|(at, order)| {

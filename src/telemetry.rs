@@ -11,8 +11,8 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use crate::core::{AlarmState, Summary};
 use crate::plc::PlcStatus;
+use floorctl_core::{AlarmState, Summary};
 
 /// Buckets for durations, in seconds: 0.5 ms to 5 s.
 const SECONDS: &[f64] = &[

@@ -12,9 +12,9 @@ use std::time::Duration;
 
 use floorctl::config::{Broker, Config, Credentials};
 use floorctl::controller::Controller;
-use floorctl::core::Event;
 use floorctl::demo;
 use floorctl::scanners::passwd::Passwords;
+use floorctl_core::Event;
 use floorctl_protocol::order::Order;
 use floorctl_protocol::scanner::{down_topic, up_topic, Direction, Task, UpBody};
 use rumqttc::{AsyncClient, Event as MqttEvent, MqttOptions, Packet, QoS};

@@ -328,7 +328,7 @@ fn slot_plan_derives_picks_and_flow_from_order_lines_and_an_item_master() {
 
 #[tokio::test]
 async fn slot_plan_learns_from_the_controllers_own_journal() {
-    use floorctl::core::Event;
+    use floorctl_core::Event;
     use floorctl_protocol::order::Order;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("floorctl.db");

@@ -5,10 +5,10 @@
 mod common;
 
 use common::http::{read_until, request};
-use floorctl::core::AlarmState;
+use floorctl_core::AlarmState;
 use floorctl_protocol::packml::State;
 
-fn jam_alarm(s: &floorctl::core::Summary) -> Option<floorctl::core::Alarm> {
+fn jam_alarm(s: &floorctl_core::Summary) -> Option<floorctl_core::Alarm> {
     s.alarm_log
         .values()
         .find(|a| a.source == "cv1" && a.text.contains("zone 1 faulted"))
@@ -175,7 +175,7 @@ async fn only_a_supervisor_with_the_sessions_token_commands_and_every_command_is
     assert!(audit.iter().all(|e| e.at > 0));
     let journal = common::timed_journal_at(&demo.database).await;
     assert!(journal.iter().any(|(_, e)| matches!(e,
-        floorctl::core::Event::AlarmAck { alarm, by } if *alarm == id && by == "sue")));
+        floorctl_core::Event::AlarmAck { alarm, by } if *alarm == id && by == "sue")));
 
     // Metrics on their own listener, labelled by equipment.
     let m = request(demo.listening.metrics.unwrap(), "GET", "/metrics", &[], "").await;

@@ -8,7 +8,7 @@ mod common;
 use std::path::PathBuf;
 
 use common::cdp::Browser;
-use floorctl::core::AlarmState;
+use floorctl_core::AlarmState;
 use floorctl_protocol::packml::State;
 
 const SHOT: &str = concat!(

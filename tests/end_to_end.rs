@@ -6,8 +6,8 @@ mod common;
 use std::time::Duration;
 
 use common::{assert_every_order_accounted_for, floor, wait_sorted, ORDERS};
-use floorctl::core::Event;
 use floorctl::store::Store;
+use floorctl_core::Event;
 use floorsim::SimPlc;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

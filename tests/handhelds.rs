@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use floorctl::config::{Broker, Config};
 use floorctl::controller::Controller;
-use floorctl::core::Summary;
 use floorctl::demo;
+use floorctl_core::Summary;
 use floorctl_protocol::order::Order;
 use floorctl_protocol::scanner::{down_topic, up_topic, Direction, ErrorReply, Task};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};

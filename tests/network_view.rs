@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use common::http::request;
 use floorctl::controller::Controller;
-use floorctl::core::PickFace;
 use floorctl::store::{Database, Store};
+use floorctl_core::PickFace;
 use tokio_util::sync::CancellationToken;
 
 struct Site {

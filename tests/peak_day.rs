@@ -9,8 +9,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::{assert_every_order_accounted_for, fast_floor, floor_with_pickers, wait_sorted};
 use floorctl::controller::Controller;
-use floorctl::core::slotting::peak::peak_moves;
-use floorctl::core::{Event, LocalClock, PickFace};
+use floorctl_core::slotting::peak::peak_moves;
+use floorctl_core::{Event, LocalClock, PickFace};
 use floorctl_protocol::scanner::UpBody;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,7 +9,7 @@ use common::{
     assert_every_order_accounted_for, fast_floor, floor_with_pickers, journal, wait_sorted,
 };
 use floorctl::controller::Controller;
-use floorctl::core::{BatchPolicy, Batching, Event, LocalClock, SortOutcome};
+use floorctl_core::{BatchPolicy, Batching, Event, LocalClock, SortOutcome};
 use floorctl_protocol::scanner::UpBody;
 use floorsim::picker::Walk;
 
@@ -209,7 +209,7 @@ fn zone(location: &str) -> String {
 
 /// Runs the controller on the floor's orders until all are sorted, checks every tote is
 /// accounted for, and returns the final summary.
-async fn run_day(f: &common::Floor, config: floorctl::config::Config) -> floorctl::core::Summary {
+async fn run_day(f: &common::Floor, config: floorctl::config::Config) -> floorctl_core::Summary {
     let c = Controller::start(config).await.unwrap();
     for o in &f.orders {
         c.submit(o.clone()).await;

@@ -9,17 +9,17 @@ use common::{
     assert_every_order_accounted_for, fast_floor, floor_with, journal, wait_for, wait_sorted,
 };
 use floorctl::controller::{CommandError, Controller};
-use floorctl::core::Event;
+use floorctl_core::Event;
 use floorctl_protocol::packml::{Command as Pack, State};
 use floorsim::SimPlc;
 
 const LIMIT: Duration = Duration::from_secs(90);
 
-fn state_of(s: &floorctl::core::Summary, plc: &str) -> Option<State> {
+fn state_of(s: &floorctl_core::Summary, plc: &str) -> Option<State> {
     s.equipment.get(plc).and_then(|e| e.state)
 }
 
-fn alarm(s: &floorctl::core::Summary, source: &str, condition: &str) -> Option<String> {
+fn alarm(s: &floorctl_core::Summary, source: &str, condition: &str) -> Option<String> {
     s.active_alarms
         .get(&(source.to_string(), condition.to_string()))
         .cloned()

@@ -2,8 +2,8 @@
 //! controller sends is validated against them, and they accept what handhelds send and refuse
 //! what they must not.
 
-use floorctl::core::{Command, Core, Event, PickFace};
 use floorctl::demo;
+use floorctl_core::{Command, Core, Event, PickFace};
 use floorctl_protocol::order::Order;
 use floorctl_protocol::scanner::{ScanWhat, Up, UpBody, SCHEMA_VERSION};
 use serde_json::Value;

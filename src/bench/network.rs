@@ -23,10 +23,10 @@ use serde_json::json;
 use super::{cpu_time, percentile, write_json};
 use crate::config::{Broker, Config};
 use crate::controller::Controller;
-use crate::core::slotting::peak::peak_moves;
-use crate::core::PickFace;
 use crate::demo::{self, shipped_map, CONVEYOR_MAP, SORTER_MAP};
 use crate::store::{Database, Store};
+use floorctl_core::slotting::peak::peak_moves;
+use floorctl_core::PickFace;
 
 /// What to run.
 #[derive(Debug, Clone, clap::Args)]

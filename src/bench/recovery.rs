@@ -12,8 +12,8 @@ use floorctl_protocol::scanner::{ScanWhat, Task, Up, UpBody, SCHEMA_VERSION};
 use serde_json::json;
 
 use crate::controller::{recover, SNAPSHOT_EVERY};
-use crate::core::{Command, Core, Event, Millis, Record, SortOutcome};
 use crate::store::{Database, Store};
+use floorctl_core::{Command, Core, Event, Millis, Record, SortOutcome};
 
 /// What to journal and where.
 #[derive(Debug, Clone, clap::Args)]

@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use serde_json::json;
 
 use super::write_json;
-use crate::core::routing::{Pick, Policy, Warehouse};
+use floorctl_core::routing::{Pick, Policy, Warehouse};
 
 /// What to route.
 #[derive(Debug, Clone, clap::Args)]

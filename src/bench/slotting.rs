@@ -14,10 +14,10 @@ use rand::{Rng, SeedableRng};
 use serde_json::json;
 
 use super::write_json;
-use crate::core::routing::{Pick, Policy, Warehouse};
-use crate::core::slotting::fluid::{self, Allocation, Costs, SkuDemand};
-use crate::core::slotting::velocity::{self, Class, Day, Line};
 use crate::slot::Columns;
+use floorctl_core::routing::{Pick, Policy, Warehouse};
+use floorctl_core::slotting::fluid::{self, Allocation, Costs, SkuDemand};
+use floorctl_core::slotting::velocity::{self, Class, Day, Line};
 
 /// What to plan and how it is judged.
 #[derive(Debug, Clone, clap::Args)]

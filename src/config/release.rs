@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::core::{BatchPolicy, Batching, Cutoff, LocalClock, Release, TimeOfDay};
+use floorctl_core::{BatchPolicy, Batching, Cutoff, LocalClock, Release, TimeOfDay};
 
 /// One delivery cut-off.
 #[derive(Debug, Clone, Deserialize)]

@@ -26,9 +26,9 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::controller::{CommandError, Handle};
-use crate::core::{Layout, Millis};
 use crate::store::AuditEntry;
 use auth::{Role, Session, Sessions};
+use floorctl_core::{Layout, Millis};
 
 const INDEX: &str = include_str!("assets/index.html");
 const LOGIN: &str = include_str!("assets/login.html");

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use crate::core::{key_figures, Layout, Millis, Summary};
 use crate::plc::PlcStatus;
+use floorctl_core::{key_figures, Layout, Millis, Summary};
 
 /// Forward faces listed: the ones closest to running out.
 const FACES_SHOWN: usize = 40;
@@ -86,7 +86,7 @@ pub fn floor(
             })
         })
         .collect();
-    let mut faces: Vec<(&String, &crate::core::FaceStatus)> = s.forward.iter().collect();
+    let mut faces: Vec<(&String, &floorctl_core::FaceStatus)> = s.forward.iter().collect();
     faces.sort_by_key(|(_, f)| f.projected() * 1000 / i64::from(f.max.max(1)));
     let faces: Vec<Value> = faces
         .into_iter()
@@ -98,7 +98,7 @@ pub fn floor(
             })
         })
         .collect();
-    let mut alarms: Vec<&crate::core::Alarm> = s.alarm_log.values().collect();
+    let mut alarms: Vec<&floorctl_core::Alarm> = s.alarm_log.values().collect();
     alarms.reverse();
     json!({
         "site": site,

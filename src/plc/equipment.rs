@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use floorctl_protocol::image::Image;
 use floorctl_protocol::map::{EquipmentKind, PlcMap};
 
-use crate::core::{Event, SortOutcome};
+use floorctl_core::{Event, SortOutcome};
 
 /// What one poll found.
 #[derive(Debug, Default)]

@@ -21,8 +21,8 @@ use super::sleep::ZoneSleep;
 use super::status::{PlcStatus, StatusBoard};
 use crate::config::PlcSpec;
 use crate::controller::Inbound;
-use crate::core::Event;
 use crate::retry::{self, Backoff};
+use floorctl_core::Event;
 
 /// A command for one PLC.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,8 +11,8 @@ use tracing::Instrument;
 
 use crate::config::Credentials;
 use crate::controller::Inbound;
-use crate::core::Event;
 use crate::retry::{self, Backoff};
+use floorctl_core::Event;
 
 /// A message for a handheld.
 #[derive(Debug, Clone)]

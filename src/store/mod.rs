@@ -13,7 +13,7 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::AnyPool;
 use sqlx::Row;
 
-use crate::core::{Event, Millis, Record};
+use floorctl_core::{Event, Millis, Record};
 
 mod network;
 mod users;
@@ -562,7 +562,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::{OrderStatus, ToteStatus};
+    use floorctl_core::{OrderStatus, ToteStatus};
     use floorctl_protocol::order::{Order, OrderLine};
 
     fn order_event(id: &str) -> Event {

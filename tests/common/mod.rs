@@ -14,9 +14,9 @@ use std::time::Duration;
 
 use floorctl::config::{Broker, Config, PlcSpec};
 use floorctl::controller::Controller;
-use floorctl::core::{Event, SortOutcome, Summary};
 use floorctl::demo::{self, shipped_map, CONVEYOR_MAP, SORTER_MAP};
 use floorctl::store::{Database, Store};
+use floorctl_core::{Event, SortOutcome, Summary};
 use floorctl_protocol::map::PlcMap;
 use floorctl_protocol::order::Order;
 use floorctl_protocol::scanner::UpBody;
@@ -383,7 +383,7 @@ pub async fn assert_replay_reproduces_state(database: &Database) {
         "the last snapshot covers the journal"
     );
     let layout = demo::layout();
-    let mut replayed = floorctl::core::Core::new(layout.clone());
+    let mut replayed = floorctl_core::Core::new(layout.clone());
     for e in &journal {
         replayed.handle(&e.event, e.at);
     }
@@ -393,7 +393,7 @@ pub async fn assert_replay_reproduces_state(database: &Database) {
         bytes == saved,
         "replaying the journal gives other state bytes"
     );
-    let restored = floorctl::core::Core::restore(layout, &saved).unwrap();
+    let restored = floorctl_core::Core::restore(layout, &saved).unwrap();
     assert!(
         restored.snapshot() == saved,
         "a restored snapshot gives the same bytes"

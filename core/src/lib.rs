@@ -26,7 +26,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 pub use alarms::{Alarm, AlarmState};
 pub use batching::{BatchPolicy, Batching};
 pub use clock::{LocalClock, TimeOfDay};
-pub use command::{Command, OrderStatus, Record, ToteStatus};
+pub use command::{Command, Note, OrderStatus, Record, ToteStatus};
 pub use equipment::Equipment;
 pub use event::{Event, SortOutcome};
 pub use handhelds::HandheldView;

@@ -4,7 +4,9 @@
 use floorctl_protocol::order::OrderLine;
 use floorctl_protocol::scanner::{ErrorReply, Expect, ScanWhat, Up, UpBody, SCHEMA_VERSION};
 
-use super::{Command, Core, Millis, OrderStatus, Reply, ToteStatus, Work, SEEN_IDS_PER_SCANNER};
+use super::{
+    Command, Core, Millis, Note, OrderStatus, Reply, ToteStatus, Work, SEEN_IDS_PER_SCANNER,
+};
 
 impl Core {
     pub(super) fn scanner_message(
@@ -319,7 +321,12 @@ impl Core {
             let o = self.orders.get_mut(order).expect("directed orders exist");
             o.backordered += missing;
             self.summary.backordered += missing;
-            tracing::info!(order, sku = %directed.sku, missing, scanner, "back-ordered");
+            out.push(Command::Note(Note::BackOrdered {
+                order: order.to_string(),
+                sku: directed.sku.clone(),
+                missing,
+                scanner: scanner.to_string(),
+            }));
         }
     }
 
@@ -455,10 +462,9 @@ impl Core {
             .get(scanner)
             .is_some_and(|s| s.offline_since.is_some())
         {
-            tracing::info!(
-                scanner,
-                "handheld offline too long; its work goes to another picker"
-            );
+            out.push(Command::Note(Note::HandheldLost {
+                scanner: scanner.to_string(),
+            }));
             self.release_work(scanner, out);
         }
     }

@@ -37,6 +37,13 @@ fn packml(plc: &str, command: Pack) -> Command {
     }
 }
 
+/// The commands that act on something: the log notes left out.
+fn acts(cmds: Vec<Command>) -> Vec<Command> {
+    cmds.into_iter()
+        .filter(|c| !matches!(c, Command::Note(_)))
+        .collect()
+}
+
 pub(super) fn refusals(cmds: &[Command]) -> Vec<String> {
     cmds.iter()
         .filter_map(|c| match c {
@@ -49,53 +56,73 @@ pub(super) fn refusals(cmds: &[Command]) -> Vec<String> {
 #[test]
 fn stopped_equipment_is_reset_and_started_unless_a_supervisor_stopped_it() {
     let mut core = Core::new(layout());
-    assert_eq!(core.handle(&link("cv1", true), 0), vec![]);
+    assert_eq!(acts(core.handle(&link("cv1", true), 0)), vec![]);
     assert_eq!(
-        core.handle(&state("cv1", State::Stopped), 0),
+        acts(core.handle(&state("cv1", State::Stopped), 0)),
         vec![packml("cv1", Pack::Reset)]
     );
-    assert_eq!(core.handle(&state("cv1", State::Resetting), 0), vec![]);
     assert_eq!(
-        core.handle(&state("cv1", State::Idle), 0),
+        acts(core.handle(&state("cv1", State::Resetting), 0)),
+        vec![]
+    );
+    assert_eq!(
+        acts(core.handle(&state("cv1", State::Idle), 0)),
         vec![packml("cv1", Pack::Start)]
     );
-    core.handle(&state("cv1", State::Execute), 0);
+    acts(core.handle(&state("cv1", State::Execute), 0));
     assert_eq!(
-        core.handle(&supervisor("cv1", Pack::Stop), 0),
+        acts(core.handle(&supervisor("cv1", Pack::Stop), 0)),
         vec![packml("cv1", Pack::Stop)]
     );
     assert_eq!(
-        core.handle(&state("cv1", State::Stopped), 0),
+        acts(core.handle(&state("cv1", State::Stopped), 0)),
         vec![],
         "a supervisor's stop stays"
     );
     assert_eq!(
-        core.handle(&supervisor("cv1", Pack::Reset), 0),
+        acts(core.handle(&supervisor("cv1", Pack::Reset), 0)),
         vec![packml("cv1", Pack::Reset)]
     );
     assert_eq!(
-        core.handle(&state("cv1", State::Idle), 0),
+        acts(core.handle(&state("cv1", State::Idle), 0)),
         vec![packml("cv1", Pack::Start)]
     );
 }
 
 #[test]
+fn an_accepted_supervisor_command_and_a_reported_state_are_noted_for_the_log() {
+    let mut core = Core::new(layout());
+    core.handle(&link("cv1", true), 0);
+    let cmds = core.handle(&state("cv1", State::Execute), 0);
+    assert!(cmds.contains(&Command::Note(Note::EquipmentState {
+        plc: "cv1".into(),
+        state: State::Execute
+    })));
+    let cmds = core.handle(&supervisor("cv1", Pack::Stop), 0);
+    assert!(cmds.contains(&Command::Note(Note::SupervisorCommand {
+        plc: "cv1".into(),
+        command: Pack::Stop,
+        by: "sam".into()
+    })));
+}
+
+#[test]
 fn an_illegal_command_is_refused_with_the_reason_and_sends_nothing() {
     let mut core = Core::new(layout());
-    core.handle(&link("s1", true), 0);
-    core.handle(&state("s1", State::Held), 0);
-    let cmds = core.handle(&supervisor("s1", Pack::Start), 0);
+    acts(core.handle(&link("s1", true), 0));
+    acts(core.handle(&state("s1", State::Held), 0));
+    let cmds = acts(core.handle(&supervisor("s1", Pack::Start), 0));
     assert_eq!(
         refusals(&cmds),
         vec!["s1: Start is not allowed in state Held: it accepts Stop, Unhold, Abort"]
     );
     assert_eq!(cmds.len(), 1);
     assert_eq!(
-        core.handle(&supervisor("s1", Pack::Unhold), 0),
+        acts(core.handle(&supervisor("s1", Pack::Unhold), 0)),
         vec![packml("s1", Pack::Unhold)]
     );
-    core.handle(&link("s1", false), 0);
-    let r = refusals(&core.handle(&supervisor("s1", Pack::Stop), 0));
+    acts(core.handle(&link("s1", false), 0));
+    let r = refusals(&acts(core.handle(&supervisor("s1", Pack::Stop), 0)));
     assert!(r[0].contains("link to s1 is down"), "{r:?}");
     let r = refusals(&core.handle(&supervisor("nope", Pack::Stop), 0));
     assert!(r[0].contains("not a PLC of this site"), "{r:?}");

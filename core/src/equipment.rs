@@ -2,7 +2,7 @@
 
 use floorctl_protocol::packml::{Command as PackCommand, State};
 
-use super::{Command, Core};
+use super::{Command, Core, Note};
 
 /// Faults a PLC link reports from what one session sees (refused reads, a heartbeat too slow for
 /// the PLC's watchdog): cleared when a new session starts, which reports them again if they last.
@@ -72,7 +72,10 @@ impl Core {
                 out,
             ),
             Some(s) => {
-                tracing::info!(plc, state = %s, "equipment state");
+                out.push(Command::Note(Note::EquipmentState {
+                    plc: plc.to_string(),
+                    state: s,
+                }));
                 self.clear_alarm(plc, "state", out);
                 self.auto_start(plc, out);
             }
@@ -128,7 +131,11 @@ impl Core {
             PackCommand::Start | PackCommand::Reset => e.wanted = true,
             _ => {}
         }
-        tracing::info!(plc, %command, by, "supervisor command");
+        out.push(Command::Note(Note::SupervisorCommand {
+            plc: plc.to_string(),
+            command,
+            by: by.to_string(),
+        }));
         out.push(Command::Packml {
             plc: plc.to_string(),
             command,

@@ -69,6 +69,45 @@ pub enum Command {
     },
     /// Persist the current state of an order or tote.
     Record(Record),
+    /// Something worth a line in the operator's log; changes nothing outside.
+    Note(Note),
+}
+
+/// A fact the shell writes to its log. The core logs nothing itself.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Note {
+    /// A machine reported a PackML state.
+    EquipmentState {
+        /// PLC id.
+        plc: String,
+        /// The state it reported.
+        state: floorctl_protocol::packml::State,
+    },
+    /// A supervisor's command was accepted and goes to the machine.
+    SupervisorCommand {
+        /// PLC id.
+        plc: String,
+        /// The command.
+        command: PackCommand,
+        /// Who gave it.
+        by: String,
+    },
+    /// Units of a line found nowhere, back-ordered.
+    BackOrdered {
+        /// Order.
+        order: String,
+        /// SKU.
+        sku: String,
+        /// Units missing.
+        missing: u32,
+        /// The handheld that found the face short.
+        scanner: String,
+    },
+    /// A handheld offline too long: its work goes to another picker.
+    HandheldLost {
+        /// Handheld id.
+        scanner: String,
+    },
 }
 
 /// A row of the orders or totes table.

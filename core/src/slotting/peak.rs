@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::core::{Move, PickFace};
+use crate::{Move, PickFace};
 
 /// For each pick face, the units to bring forward so it holds the SKU's forecast peak-day
 /// demand (never more than the face's maximum): forecast − on hand, when positive. Where the
