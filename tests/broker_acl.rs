@@ -8,6 +8,8 @@
 
 mod common;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use floorctl::config::{Broker, Config, Credentials};
@@ -17,7 +19,7 @@ use floorctl::scanners::passwd::Passwords;
 use floorctl_core::Event;
 use floorctl_protocol::order::Order;
 use floorctl_protocol::scanner::{down_topic, up_topic, Direction, Task, UpBody};
-use rumqttc::{AsyncClient, Event as MqttEvent, MqttOptions, Packet, QoS};
+use rumqttc::{AsyncClient, ConnectReturnCode, Event as MqttEvent, MqttOptions, Packet, QoS};
 use tokio::sync::mpsc;
 
 /// What a handheld receives: (topic, payload).
@@ -25,7 +27,7 @@ type Received = mpsc::UnboundedReceiver<(String, Vec<u8>)>;
 
 /// Whether the broker refuses a login as `user` with `password` (`None`: no credentials).
 async fn refused(host: &str, port: u16, user: &str, password: Option<&str>) -> bool {
-    let mut opts = MqttOptions::new(format!("{user}-try-{}", std::process::id()), host, port);
+    let mut opts = MqttOptions::new(user, host, port);
     if let Some(p) = password {
         opts.set_credentials(user, p);
     }
@@ -40,13 +42,27 @@ async fn refused(host: &str, port: u16, user: &str, password: Option<&str>) -> b
     }
 }
 
-/// A handheld logged in as `user`, with everything it receives.
-async fn handheld(host: &str, port: u16, user: &str) -> (AsyncClient, Received) {
-    let mut opts = MqttOptions::new(format!("{user}-{}", std::process::id()), host, port);
+/// A handheld logged in as `user` (its client id is its user name), with everything it
+/// receives and a count of the times its connection was ended.
+async fn handheld(host: &str, port: u16, user: &str) -> (AsyncClient, Received, Arc<AtomicUsize>) {
+    connected(host, port, user, user).await
+}
+
+/// A client logged in as `user` under `client_id`, as [`handheld`].
+async fn connected(
+    host: &str,
+    port: u16,
+    user: &str,
+    client_id: &str,
+) -> (AsyncClient, Received, Arc<AtomicUsize>) {
+    let mut opts = MqttOptions::new(client_id, host, port);
     opts.set_credentials(user, format!("{user}-secret"))
+        .set_clean_session(false)
         .set_keep_alive(Duration::from_secs(5));
     let (client, mut el) = AsyncClient::new(opts, 64);
     let (tx, rx) = mpsc::unbounded_channel();
+    let drops = Arc::new(AtomicUsize::new(0));
+    let dropped = drops.clone();
     tokio::spawn(async move {
         loop {
             match el.poll().await {
@@ -54,11 +70,30 @@ async fn handheld(host: &str, port: u16, user: &str) -> (AsyncClient, Received) 
                     let _ = tx.send((p.topic.clone(), p.payload.to_vec()));
                 }
                 Ok(_) => {}
-                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+                Err(rumqttc::ConnectionError::ConnectionRefused(_)) => return,
+                Err(_) => {
+                    dropped.fetch_add(1, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(200)).await
+                }
             }
         }
     });
-    (client, rx)
+    (client, rx, drops)
+}
+
+/// The answer to a CONNECT as `user` (right password) under `client_id`: `None` when accepted.
+async fn refusal(host: &str, port: u16, user: &str, client_id: &str) -> Option<ConnectReturnCode> {
+    let mut opts = MqttOptions::new(client_id, host, port);
+    opts.set_credentials(user, format!("{user}-secret"));
+    let (_client, mut el) = AsyncClient::new(opts, 8);
+    loop {
+        match tokio::time::timeout(Duration::from_secs(5), el.poll()).await {
+            Ok(Ok(MqttEvent::Incoming(Packet::ConnAck(_)))) => return None,
+            Ok(Ok(_)) => {}
+            Ok(Err(rumqttc::ConnectionError::ConnectionRefused(code))) => return Some(code),
+            other => panic!("neither accepted nor refused: {other:?}"),
+        }
+    }
 }
 
 fn login(id: &str, picker: &str) -> Vec<u8> {
@@ -118,7 +153,7 @@ async fn through_mosquitto_a_handheld_can_neither_publish_as_another_nor_read_it
             password: "floorctl-secret".into(),
         }),
     };
-    scenario(&host, port, broker).await;
+    scenario(&host, port, broker, Gateway::Mosquitto).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -134,10 +169,25 @@ async fn through_the_embedded_broker_a_handheld_can_neither_publish_as_another_n
         listen,
         handhelds: Some(passwords),
     };
-    scenario(&listen.ip().to_string(), listen.port(), broker).await;
+    scenario(
+        &listen.ip().to_string(),
+        listen.port(),
+        broker,
+        Gateway::Embedded,
+    )
+    .await;
 }
 
-async fn scenario(host: &str, port: u16, broker: Broker) {
+/// Which broker a scenario runs through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Gateway {
+    /// floorctl's gateway: a client id not bound to the login is refused.
+    Embedded,
+    /// deploy/mosquitto (`use_username_as_clientid`): the client id is replaced by the login.
+    Mosquitto,
+}
+
+async fn scenario(host: &str, port: u16, broker: Broker, gateway: Gateway) {
     let host = host.to_string();
     let site = format!("acl{}", std::process::id());
     let dir = tempfile::tempdir().unwrap();
@@ -161,8 +211,8 @@ async fn scenario(host: &str, port: u16, broker: Broker) {
     assert!(refused(&host, port, "h9", Some("h9-secret")).await);
     assert!(!refused(&host, port, "h1", Some("h1-secret")).await);
 
-    let (h1, mut rx1) = handheld(&host, port, "h1").await;
-    let (h2, mut rx2) = handheld(&host, port, "h2").await;
+    let (h1, mut rx1, _) = handheld(&host, port, "h1").await;
+    let (h2, mut rx2, h2_drops) = handheld(&host, port, "h2").await;
     h1.subscribe(down_topic(&site, "h1", "#"), QoS::AtLeastOnce)
         .await
         .unwrap();
@@ -175,6 +225,29 @@ async fn scenario(host: &str, port: u16, broker: Broker) {
     assert!(matches!(d1.task, Task::Pick { .. }), "{d1:?}");
     let d2 = log_in(&h2, &mut rx2, &site, "h2", "bob").await;
     assert_eq!(d2.task, Task::Wait);
+
+    // Logged in as h1, a client claims h2's session, then the controller's: the embedded broker
+    // refuses it ("identifier rejected"), Mosquitto gives it h1's own. Either way h2 keeps its
+    // connection, the controller keeps directing it, and nothing of h2's reaches the impostor.
+    for claimed in ["h2".to_string(), format!("floorctl-{site}")] {
+        if gateway == Gateway::Embedded {
+            assert_eq!(
+                refusal(&host, port, "h1", &claimed).await,
+                Some(ConnectReturnCode::BadClientId),
+                "h1 under client id {claimed}"
+            );
+        }
+        let (_impostor, mut stolen, _) = connected(&host, port, "h1", &claimed).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        log_in(&h2, &mut rx2, &site, "h2", "bob").await;
+        assert_eq!(h2_drops.load(Ordering::SeqCst), 0, "h2 was not knocked off");
+        while let Ok((topic, _)) = stolen.try_recv() {
+            assert!(
+                !topic.contains("/scanners/h2/"),
+                "the impostor received {topic}"
+            );
+        }
+    }
 
     // h1 tries to listen to h2's directions, to log in as h2 and to hand h2's tote over: the
     // broker drops them (Mosquitto silently, the embedded broker by closing h1's connection).

@@ -130,9 +130,14 @@ fn connect(
         seq: None,
         body: UpBody::Presence { online: false },
     };
-    // The client id is the broker's key for a session: unique across the sites sharing one
-    // broker, where handheld ids repeat.
-    let mut opts = MqttOptions::new(format!("{}-{}", cfg.site, cfg.scanner), &cfg.host, cfg.port);
+    // The client id is the broker's key for a session. Logged in, it is the handheld's user
+    // name (brokers bind the two); anonymous, it carries the site, unique across the sites
+    // sharing one broker, where handheld ids repeat.
+    let client_id = match cfg.password {
+        Some(_) => cfg.scanner.clone(),
+        None => format!("{}-{}", cfg.site, cfg.scanner),
+    };
+    let mut opts = MqttOptions::new(client_id, &cfg.host, cfg.port);
     opts.set_clean_session(false)
         .set_keep_alive(Duration::from_secs(5))
         .set_last_will(LastWill::new(

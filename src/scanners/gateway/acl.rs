@@ -12,6 +12,22 @@ pub(super) enum Role {
     Open,
 }
 
+/// Client ids beginning with this are the controllers' (`floorctl-{site}`).
+pub(super) const CONTROLLER_CLIENT_ID: &str = "floorctl-";
+
+/// Whether `role` may connect under `client_id`. The broker keys a session by its client id
+/// and ends the connection holding it when another claims it, so a handheld's id is bound to
+/// its login: exactly its user name. The controllers' ids are theirs alone.
+pub(super) fn may_use_client_id(role: &Role, client_id: &str) -> Result<(), String> {
+    match role {
+        Role::Controller | Role::Open => Ok(()),
+        Role::Handheld(id) if client_id == id && !id.starts_with(CONTROLLER_CLIENT_ID) => Ok(()),
+        Role::Handheld(id) => Err(format!(
+            "handheld {id:?} connects under client id {client_id:?}: a handheld's client id is its user name"
+        )),
+    }
+}
+
 /// Whether `role` may publish to `topic`.
 pub(super) fn may_publish(role: &Role, topic: &str) -> bool {
     if topic.contains(['+', '#']) {
@@ -62,6 +78,18 @@ mod tests {
             &Role::Controller,
             "floorctl/fwd1/scanners/h2/down/direction"
         ));
+    }
+
+    #[test]
+    fn a_handheld_connects_only_under_its_own_user_name() {
+        let h1 = Role::Handheld("h1".into());
+        assert!(may_use_client_id(&h1, "h1").is_ok());
+        for other in ["h2", "", "h1-2", "fwd1-h1", "floorctl-fwd1"] {
+            assert!(may_use_client_id(&h1, other).is_err(), "{other:?}");
+        }
+        let named_like_a_controller = Role::Handheld("floorctl-fwd1".into());
+        assert!(may_use_client_id(&named_like_a_controller, "floorctl-fwd1").is_err());
+        assert!(may_use_client_id(&Role::Controller, "floorctl-fwd1").is_ok());
     }
 
     #[test]

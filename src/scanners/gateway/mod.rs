@@ -85,6 +85,9 @@ async fn connection(client: TcpStream, g: &Gateway) -> Result<(), String> {
         );
         return refuse(&mut to_client, 4, why).await;
     };
+    if let Err(why) = acl::may_use_client_id(&role, &connect.client_id) {
+        return refuse(&mut to_client, 2, why).await;
+    }
     if let Some((topic, ..)) = &connect.will {
         if !acl::may_publish(&role, topic) {
             let why = format!("{role:?}: a last will on {topic} is not its to publish");
@@ -145,6 +148,7 @@ async fn refuse(
     let _ = to_client.write_all(&connack(code).to_bytes()).await;
     let code = match code {
         1 => "protocol",
+        2 => "client_id",
         4 => "login",
         _ => "will",
     };
