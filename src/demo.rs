@@ -76,45 +76,13 @@ pub fn layout() -> Layout {
     }
 }
 
-/// The demo layout's lanes and cut-offs (see [`layout`]) as site-file sections.
-pub const LANE_SECTIONS: &str = r#"[lanes]
-PM = [1, 2, 3]
-AM = [4, 5, 6]
-
-[[cutoff]]
-name = "11:00"
-lane = "PM"
-
-[[cutoff]]
-name = "17:00"
-lane = "AM"
-"#;
-
-/// A site file's `[[plc]]` sections for a simulated floor whose conveyor and sorter PLCs are at
-/// these addresses, with the maps shipped in this build's checkout.
-pub fn plc_sections(conveyor: SocketAddr, sorter: SocketAddr) -> String {
-    let maps = concat!(env!("CARGO_MANIFEST_DIR"), "/plc-maps");
-    format!(
-        r#"[[plc]]
-id = "cv1"
-address = "{conveyor}"
-map = "{maps}/conveyor-cv4.toml"
-
-[[plc]]
-id = "sorter1"
-address = "{sorter}"
-map = "{maps}/sorter-ts8.toml"
-"#
-    )
-}
-
 /// Parses a shipped map; they are checked by the tests, so failure is a build defect.
 pub fn shipped_map(text: &str) -> PlcMap {
     PlcMap::parse(text).unwrap_or_else(|p| panic!("shipped PLC map is invalid: {p:?}"))
 }
 
-/// A free TCP port on 127.0.0.1, or `preferred` when it is free.
-pub fn free_addr(preferred: SocketAddr) -> std::io::Result<SocketAddr> {
+/// `preferred` when it is free, or else a free port on 127.0.0.1.
+fn preferred_or_free(preferred: SocketAddr) -> std::io::Result<SocketAddr> {
     match TcpListener::bind(preferred) {
         Ok(l) => l.local_addr(),
         Err(_) => TcpListener::bind("127.0.0.1:0")?.local_addr(),
@@ -169,7 +137,7 @@ impl Demo {
             timing: FloorTiming::default(),
         })
         .await?;
-        let broker = free_addr(opts.broker)?;
+        let broker = preferred_or_free(opts.broker)?;
         let plc = |id: &str, address, map: PlcMap| {
             let mut spec = PlcSpec::new(id, address, map);
             if spec.map.signal("speed_setpoint").is_some() {
@@ -190,8 +158,8 @@ impl Demo {
             ],
             layout: layout(),
             dashboard: DashboardSettings {
-                listen: Some(free_addr(opts.dashboard)?),
-                metrics_listen: Some(free_addr(opts.metrics)?),
+                listen: Some(preferred_or_free(opts.dashboard)?),
+                metrics_listen: Some(preferred_or_free(opts.metrics)?),
                 ..DashboardSettings::default()
             },
             network: None,
@@ -281,31 +249,4 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
     }
     demo.shutdown().await;
     Ok(())
-}
-
-#[cfg(test)]
-mod site_sections {
-    use super::*;
-
-    #[test]
-    fn the_site_file_sections_give_the_demo_layout() {
-        let any: SocketAddr = "127.0.0.1:1".parse().unwrap();
-        let text = format!(
-            "site = \"s\"\ndatabase = \"x.db\"\nexception_chute = 8\n[mqtt]\nallow_anonymous = true\n{}{}",
-            plc_sections(any, any),
-            LANE_SECTIONS
-        );
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("site.toml"), text).unwrap();
-        let config = crate::config::Config::load(&dir.path().join("site.toml")).unwrap();
-        let want = layout();
-        assert_eq!(config.layout.lanes, want.lanes);
-        let names = |l: &Layout| {
-            l.cutoffs
-                .iter()
-                .map(|c| (c.name.clone(), c.lane.clone()))
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(names(&config.layout), names(&want));
-    }
 }

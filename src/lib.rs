@@ -1,6 +1,5 @@
 //! floorctl: a warehouse floor controller for forward warehouses.
 
-pub mod bench;
 pub mod config;
 pub mod controller;
 pub mod dashboard;

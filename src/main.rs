@@ -76,11 +76,6 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
-    /// Benchmarks; each prints its figures and writes them as JSON under target/bench/.
-    Bench {
-        #[command(subcommand)]
-        which: BenchCmd,
-    },
     /// Forward-area planning.
     Slot {
         #[command(subcommand)]
@@ -143,35 +138,9 @@ enum SlotCmd {
     Plan(floorctl::slot::PlanOptions),
 }
 
-#[derive(Debug, Subcommand)]
-enum BenchCmd {
-    /// Modbus polling capacity beside libmodbus's bandwidth client, PLCs sustained at a fixed
-    /// cycle on one core, and divert decision latency with many sorters.
-    Plc(floorctl::bench::plc::PlcBenchOptions),
-    /// Every routing policy on real pick lines: mean route length and gap to the optimum.
-    Routing(floorctl::bench::routing::RoutingBenchOptions),
-    /// Scan to next-direction latency with many handhelds, beside the bare broker round trip.
-    Scanners(floorctl::bench::scanners::ScannersBenchOptions),
-    /// A whole floor at once: 20 sorters at 30,000 totes/h and 1,000 handhelds scanning against
-    /// one controller; latencies, peak memory and CPU (target/bench/load.json).
-    Load(floorctl::bench::load::LoadBenchOptions),
-    /// A DC and its forward warehouses, each a simulated floor with a controller process of
-    /// its own on one PostgreSQL: orders per hour, transfers, PostgreSQL load, fail-over time
-    /// (target/bench/network.json).
-    Network(floorctl::bench::network::NetworkBenchOptions),
-    /// Recovery time from snapshot + journal tail beside a full replay, for a large journal.
-    Recovery(floorctl::bench::recovery::RecoveryBenchOptions),
-    /// Random, ABC and fluid-optimal forward areas on real order lines, and planning time.
-    Slotting(floorctl::bench::slotting::SlottingBenchOptions),
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // Benchmarks print figures; their log lines would only get in the way.
-    let default_filter = match cli.command {
-        Cmd::Bench { .. } => "error,rumqttd=off",
-        _ => "warn,floorctl=info,rumqttd=off",
-    };
+    let default_filter = "warn,floorctl=info,rumqttd=off";
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -276,27 +245,6 @@ async fn execute(cmd: Cmd) -> anyhow::Result<()> {
             };
             floorctl::site::run(config, orders).await
         }
-        Cmd::Bench {
-            which: BenchCmd::Plc(opts),
-        } => floorctl::bench::plc::run(&opts).await,
-        Cmd::Bench {
-            which: BenchCmd::Routing(opts),
-        } => floorctl::bench::routing::run(&opts),
-        Cmd::Bench {
-            which: BenchCmd::Scanners(opts),
-        } => floorctl::bench::scanners::run(&opts).await,
-        Cmd::Bench {
-            which: BenchCmd::Load(opts),
-        } => floorctl::bench::load::run(&opts).await,
-        Cmd::Bench {
-            which: BenchCmd::Network(opts),
-        } => floorctl::bench::network::run(&opts).await,
-        Cmd::Bench {
-            which: BenchCmd::Recovery(opts),
-        } => floorctl::bench::recovery::run(&opts).await,
-        Cmd::Bench {
-            which: BenchCmd::Slotting(opts),
-        } => floorctl::bench::slotting::run(&opts),
         Cmd::Route {
             layout,
             picks,

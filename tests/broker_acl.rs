@@ -159,7 +159,7 @@ async fn through_mosquitto_a_handheld_can_neither_publish_as_another_nor_read_it
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn through_the_embedded_broker_a_handheld_can_neither_publish_as_another_nor_read_its_directions(
 ) {
-    let listen = demo::free_addr("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listen = floorctl_bench::fixtures::free_addr("127.0.0.1:0".parse().unwrap()).unwrap();
     let passwords = Passwords::load(std::path::Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/deploy/mosquitto/floorctl.passwd.example"

@@ -83,7 +83,7 @@ async fn sqlite_killed_four_times_loses_and_repeats_nothing() {
 // every session in it, mid-task, and the handhelds find the next one when it starts.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_its_embedded_broker_killed_four_times_loses_and_repeats_nothing() {
-    let addr = floorctl::demo::free_addr("127.0.0.1:0".parse().unwrap()).unwrap();
+    let addr = floorctl_bench::fixtures::free_addr("127.0.0.1:0".parse().unwrap()).unwrap();
     let f = common::floor_on_broker(33, common::ORDERS, addr).await;
     let db = f.db.clone();
     let text = db.display().to_string();

@@ -201,7 +201,7 @@ fn mosquitto_runs_with_the_shipped_configuration() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let port = floorctl::demo::free_addr("127.0.0.1:0".parse().unwrap())
+    let port = floorctl_bench::fixtures::free_addr("127.0.0.1:0".parse().unwrap())
         .unwrap()
         .port();
     let deploy = root().join("deploy/mosquitto");

@@ -207,7 +207,9 @@ async fn the_standby_takes_over_a_killed_owner_mid_wave_and_a_stale_owner_cannot
     assert_replay_reproduces_state(&f.database).await;
     common::assert_inventory_balances(&f.database, &received).await;
     for s in [format!("{schema}_e2e"), schema.clone()] {
-        network.drop_schema(&s).await.unwrap();
+        floorctl_bench::fixtures::drop_schema(&url, &s)
+            .await
+            .unwrap();
     }
     network.close().await;
     f.sim.shutdown().await;

@@ -113,7 +113,7 @@ async fn a_sorter_link_with_200_ms_latency_and_10_percent_lost_segments_sorts_ev
     let mut sorter_map = floorctl::demo::shipped_map(floorctl::demo::SORTER_MAP);
     sorter_map.handshakes.heartbeat.stale_after_ms = 10_000;
     let f = common::floor_with_sorter_map(42, 12, timing, sorter_map).await;
-    let proxy = floorctl::demo::free_addr("127.0.0.1:0".parse().unwrap()).unwrap();
+    let proxy = floorctl_bench::fixtures::free_addr("127.0.0.1:0".parse().unwrap()).unwrap();
     let mut chaos = tokio::process::Command::new(&faulty)
         .arg(proxy.to_string())
         .arg(f.sim.sorter_addr.to_string())
@@ -189,7 +189,7 @@ async fn mosquitto_restarted_twice_mid_day_loses_and_repeats_nothing() {
     ) else {
         return;
     };
-    let addr = floorctl::demo::free_addr("127.0.0.1:0".parse().unwrap()).unwrap();
+    let addr = floorctl_bench::fixtures::free_addr("127.0.0.1:0".parse().unwrap()).unwrap();
     let mut broker = mosquitto(&bin, addr.port());
     listening(addr).await;
     let f = common::floor_on_broker(43, common::ORDERS, addr).await;

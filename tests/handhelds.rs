@@ -99,7 +99,7 @@ async fn next(rx: &mut mpsc::UnboundedReceiver<(String, Vec<u8>)>) -> (String, V
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_and_undirected_messages_get_an_error_and_change_nothing() {
-    let broker = demo::free_addr("127.0.0.1:0".parse().unwrap()).unwrap();
+    let broker = floorctl_bench::fixtures::free_addr("127.0.0.1:0".parse().unwrap()).unwrap();
     floorctl::scanners::start_embedded(broker, None)
         .await
         .unwrap();
@@ -185,7 +185,7 @@ async fn malformed_and_undirected_messages_get_an_error_and_change_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pick_confirmed_while_the_controller_is_down_is_acted_on_when_it_returns() {
-    let broker = demo::free_addr("127.0.0.1:0".parse().unwrap()).unwrap();
+    let broker = floorctl_bench::fixtures::free_addr("127.0.0.1:0".parse().unwrap()).unwrap();
     floorctl::scanners::start_embedded(broker, None)
         .await
         .unwrap();

@@ -213,7 +213,7 @@ async fn the_controller_drives_a_sorter_plc_played_by_pymodbus() {
     ) else {
         return;
     };
-    let port = demo::free_addr("127.0.0.1:0".parse().unwrap())
+    let port = floorctl_bench::fixtures::free_addr("127.0.0.1:0".parse().unwrap())
         .unwrap()
         .port();
     let map_path = concat!(env!("CARGO_MANIFEST_DIR"), "/plc-maps/sorter-ts8.toml");

@@ -2,13 +2,13 @@
 //! `floorctl run` process of its own on one PostgreSQL server. The forward warehouses ask the DC
 //! for their faces' stock; the DC sorts each transfer tote to its destination's lane; each is
 //! received against its transfer. The first forward warehouse's owner is killed half-way and
-//! its standby takes over. (`floorctl bench network` is the full-size run.)
+//! its standby takes over. (`floorctl-bench network` is the full-size run.)
 
 mod common;
 
 use std::path::Path;
 
-use floorctl::bench::network::{scenario, NetworkBenchOptions};
+use floorctl_bench::network::{scenario, NetworkBenchOptions};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dc_and_two_forward_warehouses_run_a_short_day_with_a_failover() {

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::http::request;
 use floorctl::controller::Controller;
-use floorctl::store::{Database, Store};
+use floorctl::store::Store;
 use floorctl_core::PickFace;
 use tokio_util::sync::CancellationToken;
 
@@ -54,7 +54,7 @@ dc = "dc"
     let mut config = floorctl::config::Config::load(&dir.path().join("site.toml")).unwrap();
     config.plcs.clear();
     config.dashboard.listen =
-        Some(floorctl::demo::free_addr("127.0.0.1:0".parse().unwrap()).unwrap());
+        Some(floorctl_bench::fixtures::free_addr("127.0.0.1:0".parse().unwrap()).unwrap());
     let net = config.network.clone().unwrap();
     let store = Store::connect_site(&config.database, &net.schema, id)
         .await
@@ -189,15 +189,13 @@ async fn a_supervisor_limited_to_a_site_sees_and_commands_only_that_site() {
         let _ = s.sync.await;
         s.controller.shutdown(Duration::from_secs(5)).await;
     }
-    let admin = Store::connect_site(&Database::Postgres(url.clone()), &schema, "fwd01")
-        .await
-        .unwrap();
     for s in [
         schema.clone(),
         format!("{schema}_fwd01"),
         format!("{schema}_fwd02"),
     ] {
-        admin.drop_schema(&s).await.unwrap();
+        floorctl_bench::fixtures::drop_schema(&url, &s)
+            .await
+            .unwrap();
     }
-    admin.close().await;
 }

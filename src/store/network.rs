@@ -406,12 +406,4 @@ impl Store {
         .await?;
         Ok(row.get(0))
     }
-
-    /// Drops schema `name` and everything in it.
-    pub async fn drop_schema(&self, name: &str) -> Result<(), StoreError> {
-        sqlx::query(&format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE"))
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
 }

@@ -40,7 +40,7 @@ pub fn fast_floor() -> FloorTiming {
 
 /// A broker of the test's own, outliving controller restarts.
 pub async fn broker() -> SocketAddr {
-    let addr = demo::free_addr("127.0.0.1:0".parse().unwrap()).unwrap();
+    let addr = floorctl_bench::fixtures::free_addr("127.0.0.1:0".parse().unwrap()).unwrap();
     floorctl::scanners::start_embedded(addr, None)
         .await
         .unwrap();

@@ -32,8 +32,8 @@ metrics_listen = "off"
 {plcs}
 {lanes}{more}
 "#,
-        plcs = floorctl::demo::plc_sections(f.sim.conveyor_addr, f.sim.sorter_addr),
-        lanes = floorctl::demo::LANE_SECTIONS,
+        plcs = floorctl_bench::fixtures::plc_sections(f.sim.conveyor_addr, f.sim.sorter_addr),
+        lanes = floorctl_bench::fixtures::LANE_SECTIONS,
     )
 }
 

@@ -16,8 +16,8 @@ use tokio::net::TcpListener;
 use tokio_modbus::prelude::{ExceptionCode, Request, Response, SlaveRequest};
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{Broker, Config, PlcSpec};
-use crate::demo::{self, shipped_map, SORTER_MAP};
+use floorctl::config::{Broker, Config, PlcSpec};
+use floorctl::demo::{self, shipped_map, SORTER_MAP};
 
 /// A listening socket bound here, served from another thread.
 pub(super) fn bind(addr: SocketAddr) -> anyhow::Result<std::net::TcpListener> {

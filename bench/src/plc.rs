@@ -1,4 +1,4 @@
-//! `floorctl bench plc`: polling capacity beside libmodbus's own bandwidth client, PLCs sustained
+//! `floorctl-bench plc`: polling capacity beside libmodbus's own bandwidth client, PLCs sustained
 //! at a 10 ms cycle on one core, and divert decision latency with many sorters.
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -12,10 +12,10 @@ use tokio_util::sync::CancellationToken;
 use super::capacity::capacity;
 use super::farm::{bench_site, sorter_map, wait_listening, DivertHook, PlcFarm};
 use super::{percentile, write_json};
-use crate::config::{Broker, PlcSpec};
-use crate::controller::Controller;
-use crate::demo::{self, shipped_map, SORTER_MAP};
-use crate::plc::{self, StatusBoard};
+use floorctl::config::{Broker, PlcSpec};
+use floorctl::controller::Controller;
+use floorctl::demo::{shipped_map, SORTER_MAP};
+use floorctl::plc::{self, StatusBoard};
 
 /// What to measure.
 #[derive(Debug, Clone, clap::Args)]
@@ -131,7 +131,7 @@ fn poll_on_one_core(
         let (tx, mut rx) = mpsc::channel(4096);
         let drain = tokio::spawn(async move {
             while let Some(inbound) = rx.recv().await {
-                let inbound: crate::controller::Inbound = inbound;
+                let inbound: floorctl::controller::Inbound = inbound;
                 if let (_, Some(receipt)) = inbound.into_parts() {
                     let _ = receipt.send(Ok(()));
                 }
@@ -232,7 +232,7 @@ async fn divert_latency(opts: &PlcBenchOptions) -> anyhow::Result<serde_json::Va
     std::fs::create_dir_all(&dir)?;
     let map = sorter_map().clone();
     let broker = Broker::Embedded {
-        listen: demo::free_addr("127.0.0.1:0".parse()?)?,
+        listen: crate::fixtures::free_addr("127.0.0.1:0".parse()?)?,
         handhelds: None,
     };
     let config = bench_site(&dir, broker, &farm.addrs);

@@ -1,4 +1,4 @@
-//! `floorctl bench slotting`: forward areas chosen at random, by ABC class and by the fluid
+//! `floorctl-bench slotting`: forward areas chosen at random, by ABC class and by the fluid
 //! model, learnt on the first three weeks of real order lines and judged on the rest of the
 //! month: lines served forward, restocks, pick travel per order; and the time to plan 100,000
 //! SKUs.
@@ -14,7 +14,7 @@ use rand::{Rng, SeedableRng};
 use serde_json::json;
 
 use super::write_json;
-use crate::slot::Columns;
+use floorctl::slot::Columns;
 use floorctl_core::routing::{Pick, Policy, Warehouse};
 use floorctl_core::slotting::fluid::{self, Allocation, Costs, SkuDemand};
 use floorctl_core::slotting::velocity::{self, Class, Day, Line};
@@ -61,7 +61,7 @@ pub fn run(o: &SlottingBenchOptions) -> anyhow::Result<()> {
         units_column: "PCS".into(),
         volume_column: String::new(),
     };
-    let lines = crate::slot::read_lines(&o.data, &columns)
+    let lines = floorctl::slot::read_lines(&o.data, &columns)
         .with_context(|| format!("reading {}", o.data.display()))?;
     let text = std::fs::read_to_string(&o.layout)
         .with_context(|| format!("reading {}", o.layout.display()))?;

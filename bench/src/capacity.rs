@@ -15,7 +15,7 @@ use tokio_modbus::Slave;
 use tokio_util::sync::CancellationToken;
 
 use super::farm::{bind, serve_on_thread, wait_listening};
-use crate::demo::CONVEYOR_MAP;
+use floorctl::demo::CONVEYOR_MAP;
 
 /// Where libmodbus's examples are, as the Debian package `libmodbus-dev` installs them.
 pub(super) const LIBMODBUS_EXAMPLES: &str = "/usr/share/doc/libmodbus-dev/examples";

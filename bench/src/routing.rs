@@ -1,4 +1,4 @@
-//! `floorctl bench routing`: every routing policy on real pick lines, per order and per batch of
+//! `floorctl-bench routing`: every routing policy on real pick lines, per order and per batch of
 //! orders, with each heuristic's gap to the optimum and the time the optimum takes.
 
 use std::collections::BTreeMap;

@@ -1,4 +1,4 @@
-//! `floorctl bench load`: one controller under a whole floor's load at once: many sorters showing
+//! `floorctl-bench load`: one controller under a whole floor's load at once: many sorters showing
 //! totes at full rate over Modbus TCP and many handhelds scanning over MQTT, every event
 //! journalled. Reports divert and scan latencies, peak memory and CPU.
 
@@ -13,9 +13,8 @@ use super::farm::{bench_site, DivertHook, PlcFarm};
 use super::plc::{divert_figures, feed_sorters};
 use super::scanners::{hand_out_picks, run_phase, scanning_handheld, summarise};
 use super::{cpu_time, percentile, write_json};
-use crate::config::Broker;
-use crate::controller::Controller;
-use crate::demo;
+use floorctl::config::Broker;
+use floorctl::controller::Controller;
 
 /// What to run.
 #[derive(Debug, Clone, clap::Args)]
@@ -82,7 +81,7 @@ pub async fn run(opts: &LoadBenchOptions) -> anyhow::Result<()> {
     let farm = PlcFarm::start(opts.sorters, Some(hook.clone()))?;
     let broker = match opts.broker {
         Some(b) => b,
-        None => demo::free_addr("127.0.0.1:0".parse()?)?,
+        None => crate::fixtures::free_addr("127.0.0.1:0".parse()?)?,
     };
     let mut addrs = vec![broker];
     addrs.extend(&farm.addrs);
@@ -98,7 +97,7 @@ pub async fn run(opts: &LoadBenchOptions) -> anyhow::Result<()> {
         _ => std::process::Command::new(exe),
     };
     let mut controller = command
-        .args(["bench", "load", "--handhelds", &opts.handhelds.to_string()])
+        .args(["load", "--handhelds", &opts.handhelds.to_string()])
         .args(opts.broker.map(|_| "--external-broker"))
         .arg("--controller-only")
         .arg(addrs.join(","))

@@ -11,8 +11,8 @@ use floorctl_protocol::order::{Order, OrderLine, Priority};
 use floorctl_protocol::scanner::{ScanWhat, Task, Up, UpBody, SCHEMA_VERSION};
 use serde_json::json;
 
-use crate::controller::{recover, SNAPSHOT_EVERY};
-use crate::store::{Database, Store};
+use floorctl::controller::{recover, SNAPSHOT_EVERY};
+use floorctl::store::{Database, Store};
 use floorctl_core::{Command, Core, Event, Millis, Record, SortOutcome};
 
 /// What to journal and where.
@@ -45,7 +45,7 @@ struct Day {
 impl Day {
     fn new() -> Day {
         let mut day = Day {
-            core: Core::new(crate::demo::layout()),
+            core: Core::new(floorctl::demo::layout()),
             now: 1_780_000_000_000,
             msg: 0,
             orders: 0,
@@ -240,7 +240,7 @@ pub async fn run(o: &RecoveryBenchOptions) -> anyhow::Result<()> {
     // A start as the controller makes it: latest snapshot, then the journal after it.
     let store = Store::connect(&database).await?;
     let t = Instant::now();
-    let (recovered, last) = recover(&store, &crate::demo::layout()).await?;
+    let (recovered, last) = recover(&store, &floorctl::demo::layout()).await?;
     let recovery_s = t.elapsed().as_secs_f64();
     anyhow::ensure!(
         recovered.snapshot() == day.core.snapshot(),
@@ -250,7 +250,7 @@ pub async fn run(o: &RecoveryBenchOptions) -> anyhow::Result<()> {
     let t = Instant::now();
     let journal = store.journal().await?;
     let read_s = t.elapsed().as_secs_f64();
-    let mut replayed = Core::new(crate::demo::layout());
+    let mut replayed = Core::new(floorctl::demo::layout());
     for e in &journal {
         replayed.handle(&e.event, e.at);
     }

@@ -1,7 +1,9 @@
-//! Benchmarks that print figures and write them as JSON under `target/bench/`.
+//! Benchmarks that print figures and write them as JSON under `target/bench/`, and the
+//! fixtures the tests build their floors from.
 
 mod capacity;
 mod farm;
+pub mod fixtures;
 pub mod load;
 pub mod network;
 pub mod plc;

@@ -1,4 +1,4 @@
-//! `floorctl bench scanners`: scan → next-direction latency through the broker with many
+//! `floorctl-bench scanners`: scan → next-direction latency through the broker with many
 //! handhelds, beside the bare broker round trip (a client receiving its own message) measured in
 //! the same run on the same broker at the same rate.
 
@@ -16,9 +16,9 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::{percentile, write_json};
-use crate::config::{Broker, Config};
-use crate::controller::Controller;
-use crate::demo;
+use floorctl::config::{Broker, Config};
+use floorctl::controller::Controller;
+use floorctl::demo;
 
 /// What to measure.
 #[derive(Debug, Clone, clap::Args)]
@@ -251,8 +251,8 @@ pub async fn run(opts: &ScannersBenchOptions) -> anyhow::Result<()> {
     let (addr, which) = match opts.broker {
         Some(a) => (a, "external broker"),
         None => {
-            let a = demo::free_addr("127.0.0.1:0".parse()?)?;
-            crate::scanners::start_embedded(a, None).await?;
+            let a = crate::fixtures::free_addr("127.0.0.1:0".parse()?)?;
+            floorctl::scanners::start_embedded(a, None).await?;
             (a, "embedded broker")
         }
     };

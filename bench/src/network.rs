@@ -1,4 +1,4 @@
-//! `floorctl bench network`: a distribution centre and its forward warehouses, each site a
+//! `floorctl-bench network`: a distribution centre and its forward warehouses, each site a
 //! simulated floor (PLCs over Modbus TCP, pickers over MQTT) run by a controller process of its
 //! own, all sites on one PostgreSQL server and one broker. Each forward warehouse plans its
 //! forward faces from its own day's demand and asks the DC for the stock (transfers ahead of the
@@ -21,10 +21,10 @@ use floorsim::{PickersConfig, SimConfig, Simulator};
 use serde_json::json;
 
 use super::{cpu_time, percentile, write_json};
-use crate::config::{Broker, Config};
-use crate::controller::Controller;
-use crate::demo::{self, shipped_map, CONVEYOR_MAP, SORTER_MAP};
-use crate::store::{Database, Store};
+use floorctl::config::{Broker, Config};
+use floorctl::controller::Controller;
+use floorctl::demo::{self, shipped_map, CONVEYOR_MAP, SORTER_MAP};
+use floorctl::store::{Database, Store};
 use floorctl_core::slotting::peak::peak_moves;
 use floorctl_core::PickFace;
 
@@ -65,6 +65,10 @@ pub struct NetworkBenchOptions {
     /// Where the figures are written.
     #[arg(long, default_value = "target/bench/network.json")]
     pub out: PathBuf,
+    /// The `floorctl` program each site runs (default: the one beside this program, as
+    /// `cargo build --release --bin floorctl` leaves it).
+    #[arg(long)]
+    pub floorctl: Option<PathBuf>,
 }
 
 impl NetworkBenchOptions {
@@ -82,6 +86,7 @@ impl NetworkBenchOptions {
             failover: true,
             limit_seconds: 600,
             out: PathBuf::from("target/bench/network-short.json"),
+            floorctl: None,
         }
     }
 }
@@ -107,7 +112,10 @@ struct SiteRun {
 
 /// Runs the network, prints the figures and writes them as JSON.
 pub async fn run(opts: &NetworkBenchOptions) -> anyhow::Result<()> {
-    let exe = std::env::current_exe().context("finding this program")?;
+    let exe = match &opts.floorctl {
+        Some(p) => p.clone(),
+        None => crate::fixtures::floorctl_beside_this_program()?,
+    };
     let figures = scenario(opts, &exe).await?;
     println!("{}", serde_json::to_string_pretty(&figures)?);
     write_json(&opts.out, &figures)?;
@@ -124,8 +132,8 @@ pub async fn scenario(opts: &NetworkBenchOptions, exe: &Path) -> anyhow::Result<
     let broker = match opts.broker {
         Some(b) => b,
         None => {
-            let addr = demo::free_addr("127.0.0.1:0".parse()?)?;
-            crate::scanners::start_embedded(addr, None).await?;
+            let addr = crate::fixtures::free_addr("127.0.0.1:0".parse()?)?;
+            floorctl::scanners::start_embedded(addr, None).await?;
             addr
         }
     };
@@ -321,7 +329,7 @@ pub async fn scenario(opts: &NetworkBenchOptions, exe: &Path) -> anyhow::Result<
     for site in sites {
         site.sim.shutdown().await;
     }
-    drop_schemas(&network, &schema, &forward_ids).await?;
+    drop_schemas(&opts.database, &schema, &forward_ids).await?;
     network.close().await;
     let _ = std::fs::remove_dir_all(&root);
     Ok(figures)
@@ -467,7 +475,7 @@ listen = "off"
 metrics_listen = "off"
 
 {plcs}"#,
-        plcs = demo::plc_sections(sim.conveyor_addr, sim.sorter_addr),
+        plcs = crate::fixtures::plc_sections(sim.conveyor_addr, sim.sorter_addr),
         top = if id == DC {
             format!("first_tote = {DC_FIRST_TOTE}")
         } else {
@@ -499,7 +507,7 @@ metrics_listen = "off"
 schema = "{schema}"
 dc = "{DC}"
 "#,
-            lanes = demo::LANE_SECTIONS,
+            lanes = crate::fixtures::LANE_SECTIONS,
         ));
     }
     text
@@ -577,7 +585,7 @@ struct Failover {
 
 /// SIGKILLs the site's owner and waits for the standby to own the site.
 async fn kill_owner(network: &Store, site: &mut SiteRun) -> anyhow::Result<Failover> {
-    let row = |sites: Vec<crate::store::SiteRow>| sites.into_iter().find(|s| s.site == site.id);
+    let row = |sites: Vec<floorctl::store::SiteRow>| sites.into_iter().find(|s| s.site == site.id);
     let before = row(network.sites().await?).context("the site has an owner")?;
     site.processes[0].kill()?;
     let killed = Instant::now();
@@ -638,7 +646,7 @@ async fn check_sites(
     sites: &[SiteRun],
     schema: &str,
     server: &Database,
-    transfers: &[crate::store::NetTransfer],
+    transfers: &[floorctl::store::NetTransfer],
     forwards: &[String],
 ) -> anyhow::Result<Checked> {
     for site in sites.iter().filter(|s| s.id != DC) {
@@ -667,7 +675,7 @@ async fn check_sites(
         let tote = t.tote.context("a received transfer has a tote")? as u32;
         let (order, chute) = totes.get(&tote).context("the DC knows the tote")?;
         anyhow::ensure!(
-            *order == crate::network::sync::transfer_order_id(&t.site, t.id),
+            *order == floorctl::network::sync::transfer_order_id(&t.site, t.id),
             "tote {tote} carries {order}, not transfer {} of {}",
             t.id,
             t.site
@@ -725,11 +733,11 @@ fn postgres_cpu() -> Duration {
 }
 
 /// Drops the run's schemas.
-async fn drop_schemas(network: &Store, schema: &str, forwards: &[String]) -> anyhow::Result<()> {
+async fn drop_schemas(url: &str, schema: &str, forwards: &[String]) -> anyhow::Result<()> {
     let mut all = vec![schema.to_string(), format!("{schema}_{DC}")];
     all.extend(forwards.iter().map(|f| format!("{schema}_{f}")));
     for s in all {
-        network.drop_schema(&s).await?;
+        crate::fixtures::drop_schema(url, &s).await?;
     }
     Ok(())
 }
