@@ -9,6 +9,9 @@ use floorctl_protocol::map::{Access, EquipmentKind, PlcMap};
 use floorctl_protocol::value::Value;
 use serde::Deserialize;
 
+pub use crate::plc::PlcSpec;
+use crate::plc::{default_answer_timeout_ms, DEFAULT_RETRIES, DEFAULT_ZONE_SLEEP_MS};
+pub use crate::scanners::Credentials;
 use crate::store::Database;
 
 use crate::scanners::passwd::Passwords;
@@ -91,9 +94,6 @@ fn yes() -> bool {
     true
 }
 
-/// Default idle time after which a conveyor zone sleeps.
-pub const DEFAULT_ZONE_SLEEP_MS: u64 = 10_000;
-
 /// MQTT settings.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -168,72 +168,6 @@ pub enum Broker {
         /// User name and password, when the broker asks for them.
         credentials: Option<Credentials>,
     },
-}
-
-/// An MQTT user name and password.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Credentials {
-    /// User name.
-    pub username: String,
-    /// Password.
-    pub password: String,
-}
-
-impl std::fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credentials")
-            .field("username", &self.username)
-            .field("password", &"…")
-            .finish()
-    }
-}
-
-/// Times an unanswered Modbus request is sent again before the link is declared down.
-pub const DEFAULT_RETRIES: u32 = 2;
-
-/// How long a request waits for its answer by default: four poll intervals, at least one second.
-pub fn default_answer_timeout_ms(poll_interval_ms: u64) -> u64 {
-    poll_interval_ms.max(250) * 4
-}
-
-/// A PLC ready to connect to.
-#[derive(Debug, Clone)]
-pub struct PlcSpec {
-    /// Equipment id.
-    pub id: String,
-    /// Address.
-    pub address: SocketAddr,
-    /// Unit id.
-    pub unit: u8,
-    /// Its map.
-    pub map: PlcMap,
-    /// Poll interval.
-    pub poll_interval_ms: u64,
-    /// How long a request waits for its answer before it is sent again.
-    pub answer_timeout_ms: u64,
-    /// Times an unanswered request is sent again before the link is declared down.
-    pub retries: u32,
-    /// Setpoints to write and verify after each connect.
-    pub setpoints: BTreeMap<String, f64>,
-    /// Idle time after which a conveyor zone sleeps (0: never).
-    pub zone_sleep_after_ms: u64,
-}
-
-impl PlcSpec {
-    /// A PLC with unit 1, the map's poll interval, no setpoints and the default zone sleep.
-    pub fn new(id: &str, address: SocketAddr, map: PlcMap) -> PlcSpec {
-        PlcSpec {
-            id: id.to_string(),
-            address,
-            unit: 1,
-            poll_interval_ms: map.poll_interval_ms,
-            answer_timeout_ms: default_answer_timeout_ms(map.poll_interval_ms),
-            retries: DEFAULT_RETRIES,
-            setpoints: BTreeMap::new(),
-            zone_sleep_after_ms: DEFAULT_ZONE_SLEEP_MS,
-            map,
-        }
-    }
 }
 
 /// A validated configuration.

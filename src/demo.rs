@@ -226,9 +226,14 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
     let stop = crate::shutdown::signal();
     tokio::pin!(stop);
     let mut all_sorted = false;
+    let failed = demo.controller.failed().clone();
     loop {
         tokio::select! {
             () = &mut stop => { println!("stopping"); break; }
+            () = failed.cancelled() => {
+                demo.shutdown().await;
+                anyhow::bail!("the controller's core failed (the log says why); stopped");
+            }
             _ = tick.tick(), if !all_sorted => {
                 println!("{}", line(&summary.borrow(), &demo.controller.plc_status()));
             }

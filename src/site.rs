@@ -12,8 +12,19 @@ use crate::controller::Controller;
 use crate::network;
 use crate::store::Store;
 
-/// Runs the site until SIGINT/SIGTERM (`Ok`) or until another instance takes it over (`Err`):
-/// with `[network]`, first as a standby until this instance owns the site.
+/// Why a running site ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    /// SIGINT or SIGTERM.
+    Stopped,
+    /// Another instance owns the site now.
+    TakenOver,
+    /// The core failed.
+    Failed,
+}
+
+/// Runs the site until SIGINT/SIGTERM (`Ok`), until another instance takes it over or until its
+/// core fails (`Err`): with `[network]`, first as a standby until this instance owns the site.
 pub async fn run(config: Config, orders: Vec<Order>) -> anyhow::Result<()> {
     // Listening from the first moment: a stop asked during a long recovery or while standing
     // by is a clean one.
@@ -72,11 +83,21 @@ pub async fn run(config: Config, orders: Vec<Order>) -> anyhow::Result<()> {
     for order in orders {
         controller.submit(order).await;
     }
-    let taken_over = tokio::select! {
-        () = stop.cancelled() => false,
-        () = lost.cancelled() => true,
+    let failed = controller.failed().clone();
+    let ended = tokio::select! {
+        () = stop.cancelled() => End::Stopped,
+        () = lost.cancelled() => End::TakenOver,
+        () = failed.cancelled() => End::Failed,
     };
-    if taken_over {
+    if ended == End::Failed {
+        controller.shutdown(Duration::from_secs(2)).await;
+        cancel.cancel();
+        anyhow::bail!(
+            "site {}: the controller's core failed (the log says why); stopped",
+            config.site
+        );
+    }
+    if ended == End::TakenOver {
         // Nothing more goes out: the new owner acts for the site.
         controller.shutdown(Duration::from_secs(2)).await;
         cancel.cancel();

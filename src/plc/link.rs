@@ -19,8 +19,8 @@ use super::handshake::{Pending, SeqChannel};
 use super::modbus::{Link, LinkError, RequestError};
 use super::sleep::ZoneSleep;
 use super::status::{PlcStatus, StatusBoard};
-use crate::config::PlcSpec;
-use crate::controller::Inbound;
+use super::PlcSpec;
+use crate::bus::Inbound;
 use crate::retry::{self, Backoff};
 use floorctl_core::Event;
 

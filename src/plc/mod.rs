@@ -6,7 +6,9 @@ mod handshake;
 mod link;
 mod modbus;
 mod sleep;
+mod spec;
 mod status;
 
 pub use link::{spawn, PlcCommand};
+pub use spec::{default_answer_timeout_ms, PlcSpec, DEFAULT_RETRIES, DEFAULT_ZONE_SLEEP_MS};
 pub use status::{PlcStatus, StatusBoard};

@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 
 use super::gateway::{self, Gateway};
 use super::passwd::Passwords;
-use crate::config::Credentials;
+use crate::scanners::Credentials;
 
 /// The embedded broker could not start.
 #[derive(Debug, thiserror::Error)]

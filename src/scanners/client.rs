@@ -9,9 +9,9 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use crate::config::Credentials;
-use crate::controller::Inbound;
+use crate::bus::Inbound;
 use crate::retry::{self, Backoff};
+use crate::scanners::Credentials;
 use floorctl_core::Event;
 
 /// A message for a handheld.
@@ -90,10 +90,7 @@ async fn poll(
     client: AsyncClient,
     mut eventloop: rumqttc::EventLoop,
     events: mpsc::Sender<Inbound>,
-    acks: mpsc::UnboundedSender<(
-        Publish,
-        Option<oneshot::Receiver<crate::controller::Outcome>>,
-    )>,
+    acks: mpsc::UnboundedSender<(Publish, Option<oneshot::Receiver<crate::bus::Outcome>>)>,
     out: mpsc::UnboundedSender<Outgoing>,
     cancel: CancellationToken,
 ) {
@@ -201,10 +198,7 @@ async fn publish(
 /// Acknowledges handheld messages in arrival order, each once its event is journalled.
 async fn acknowledge(
     client: AsyncClient,
-    mut rx: mpsc::UnboundedReceiver<(
-        Publish,
-        Option<oneshot::Receiver<crate::controller::Outcome>>,
-    )>,
+    mut rx: mpsc::UnboundedReceiver<(Publish, Option<oneshot::Receiver<crate::bus::Outcome>>)>,
     cancel: CancellationToken,
 ) {
     loop {

@@ -3,7 +3,9 @@
 mod broker;
 mod client;
 mod gateway;
+mod login;
 pub mod passwd;
 
 pub use broker::{start_embedded, BrokerError};
 pub use client::{spawn, Outgoing};
+pub use login::Credentials;

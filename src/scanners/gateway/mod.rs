@@ -16,7 +16,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use super::passwd::Passwords;
-use crate::config::Credentials;
+use crate::scanners::Credentials;
 use acl::Role;
 use packet::{connack, read_frame, Connect, Frame, CONNECT, PUBLISH, SUBSCRIBE};
 

@@ -1,0 +1,414 @@
+//! The controller: one task owns the core, journals each event, then acts on its commands
+//! through the PLC and scanner adapters.
+
+mod core_task;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use floorctl_protocol::order::{Order, Priority};
+use floorctl_protocol::packml::Command as PackCommand;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub use crate::bus::{Inbound, Outcome};
+use crate::config::{Broker, Config};
+use crate::plc::{self, PlcStatus, StatusBoard};
+use crate::scanners;
+use crate::store::{Store, StoreError};
+pub use core_task::{recover, SNAPSHOT_EVERY};
+use core_task::{run_core, Clock, Shell};
+use floorctl_core::{Event, Millis, Move, PickFace, Summary};
+
+/// The controller could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The database.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The embedded broker.
+    #[error(transparent)]
+    Broker(#[from] scanners::BrokerError),
+}
+
+/// A supervisor's command did not go out.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// Refused by the rules (PackML transitions, link down, unknown machine).
+    #[error("{0}")]
+    Refused(String),
+    /// The controller is stopping.
+    #[error("the controller is stopping")]
+    Stopping,
+}
+
+/// A running controller. Its API is on [`Handle`], which it derefs to.
+#[derive(Debug)]
+pub struct Controller {
+    handle: Handle,
+    cancel: CancellationToken,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// Fired when the database refused a journal write because another instance owns the site now:
+/// this one must stop at once.
+pub type Fenced = CancellationToken;
+
+/// Fired when the core task ended other than by a stop (a panic, a defect): the controller
+/// cannot go on and must stop, loudly.
+pub type Failed = CancellationToken;
+
+/// What the dashboard and other callers use to talk to a running controller; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Handle {
+    inbound: mpsc::Sender<Inbound>,
+    summary: watch::Receiver<Summary>,
+    plcs: StatusBoard,
+    store: Store,
+    fenced: Fenced,
+    failed: Failed,
+}
+
+impl std::ops::Deref for Controller {
+    type Target = Handle;
+
+    fn deref(&self) -> &Handle {
+        &self.handle
+    }
+}
+
+impl Controller {
+    /// Opens the store, rebuilds state from the journal, starts the adapters and the core task.
+    pub async fn start(config: Config) -> Result<Controller, StartError> {
+        let store = Store::connect(&config.database).await?;
+        Controller::start_on(config, store).await
+    }
+
+    /// As [`Controller::start`], on a database already open (and, for a site of a network,
+    /// fenced under the site's lease).
+    pub async fn start_on(config: Config, store: Store) -> Result<Controller, StartError> {
+        let (core, last_seq) = recover(&store, &config.layout).await?;
+        let (host, port, credentials) = match &config.broker {
+            Broker::Embedded { listen, handhelds } => {
+                let login = scanners::start_embedded(*listen, handhelds.clone()).await?;
+                (listen.ip().to_string(), listen.port(), Some(login))
+            }
+            Broker::External {
+                host,
+                port,
+                credentials,
+            } => (host.clone(), *port, credentials.clone()),
+        };
+        let cancel = CancellationToken::new();
+        let (tx, rx) = mpsc::channel(1024);
+        let (scanner_tx, mut tasks) = scanners::spawn(
+            &config.site,
+            &host,
+            port,
+            credentials,
+            tx.clone(),
+            cancel.clone(),
+        );
+        let mut plcs = BTreeMap::new();
+        let board = StatusBoard::default();
+        for spec in &config.plcs {
+            let (cmd_tx, handle) =
+                plc::spawn(spec.clone(), tx.clone(), board.clone(), cancel.clone());
+            plcs.insert(spec.id.clone(), cmd_tx);
+            tasks.push(handle);
+        }
+        let (summary_tx, summary) = watch::channel(core.summary());
+        let fenced = Fenced::new();
+        let shell = Shell {
+            clock: Clock::start(core.last_event_at()),
+            store: store.clone(),
+            scanners: scanner_tx,
+            plcs,
+            fenced: fenced.clone(),
+        };
+        shell.act(core.resume());
+        let core_task = tokio::spawn(run_core(
+            core,
+            last_seq,
+            shell,
+            rx,
+            summary_tx,
+            cancel.clone(),
+        ));
+        let failed = Failed::new();
+        tasks.push(tokio::spawn(supervise(
+            core_task,
+            cancel.clone(),
+            fenced.clone(),
+            failed.clone(),
+        )));
+        Ok(Controller {
+            handle: Handle {
+                inbound: tx,
+                summary,
+                plcs: board,
+                store,
+                fenced,
+                failed,
+            },
+            cancel,
+            tasks,
+        })
+    }
+
+    /// A handle on the controller's API for another task.
+    pub fn handle(&self) -> Handle {
+        self.handle.clone()
+    }
+
+    /// Stops every task; an event being journalled is finished first. Gives up after `deadline`.
+    pub async fn shutdown(self, deadline: Duration) {
+        self.cancel.cancel();
+        let all = async {
+            for t in self.tasks {
+                let _ = t.await;
+            }
+        };
+        if tokio::time::timeout(deadline, all).await.is_err() {
+            tracing::warn!("controller tasks did not stop within {deadline:?}");
+        }
+    }
+}
+
+/// Waits for the core task to end. Ended by a stop or a fencing, it is the end asked for;
+/// ended otherwise (a panic: a defect), the controller cannot go on: the failure is logged, the
+/// adapters are stopped and `failed` fires, so the process exits non-zero rather than serve a
+/// frozen floor.
+async fn supervise(
+    core_task: JoinHandle<()>,
+    cancel: CancellationToken,
+    fenced: Fenced,
+    failed: Failed,
+) {
+    let ended = core_task.await;
+    if cancel.is_cancelled() || fenced.is_cancelled() {
+        return;
+    }
+    match ended {
+        Ok(()) => tracing::error!("the controller's core stopped unexpectedly; stopping"),
+        Err(err) => {
+            let why = match err.try_into_panic() {
+                Ok(panic) => panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "a panic".into()),
+                Err(err) => err.to_string(),
+            };
+            tracing::error!(%why, "the controller's core failed; stopping");
+        }
+    }
+    metrics::counter!("floorctl_core_failures_total").increment(1);
+    cancel.cancel();
+    failed.cancel();
+}
+
+impl Handle {
+    /// Fires when the controller's core failed and the controller stopped: the process must
+    /// exit non-zero (a supervisor such as systemd starts it again).
+    pub fn failed(&self) -> &Failed {
+        &self.failed
+    }
+
+    /// Hands an order to the controller. Orders already known are ignored.
+    pub async fn submit(&self, order: Order) -> bool {
+        self.inbound
+            .send(Inbound::new(Event::OrderReceived { order }))
+            .await
+            .is_ok()
+    }
+
+    /// Hands an order to the controller and waits until it is journalled; `false` when the
+    /// controller stopped first.
+    pub async fn submit_journalled(&self, order: Order) -> bool {
+        self.journalled(Event::OrderReceived { order }).await
+    }
+
+    /// Fires when another instance has taken the site over and this one must stop.
+    pub fn fenced(&self) -> &Fenced {
+        &self.fenced
+    }
+
+    /// Installs the forward-area plan's pick faces (journalled); faces below their minimum are
+    /// refilled from reserve.
+    pub async fn set_pick_faces(&self, faces: Vec<PickFace>) -> bool {
+        self.journalled(Event::PickFaces { faces }).await
+    }
+
+    /// Queues peak pre-positioning moves, handed to handhelds from `not_before` (ms since the
+    /// epoch; the night before the peak).
+    pub async fn preposition(&self, moves: Vec<Move>, not_before: Millis) -> bool {
+        self.journalled(Event::Moves { moves, not_before }).await
+    }
+
+    /// Sets the units on hand at a location, as the stock system counts them.
+    pub async fn stock(&self, sku: &str, location: &str, qty: u32) -> bool {
+        self.journalled(Event::Stock {
+            sku: sku.into(),
+            location: location.into(),
+            qty,
+        })
+        .await
+    }
+
+    /// The DC shipped transfer order `transfer` in `tote`: the tote is sorted to the inbound
+    /// chute when it arrives and its units are put away to their face.
+    pub async fn transfer_shipped(&self, transfer: u64, tote: u32, qty: Option<u32>) -> bool {
+        self.journalled(Event::TransferShipped {
+            transfer,
+            tote,
+            qty,
+        })
+        .await
+    }
+
+    /// Hands an event to the core and waits until it is journalled.
+    async fn journalled(&self, event: Event) -> bool {
+        let (inbound, outcome) = Inbound::with_receipt(event);
+        self.inbound.send(inbound).await.is_ok() && outcome.await.is_ok()
+    }
+
+    /// Sends a PackML command to a machine on behalf of `by`, once the PackML rules allow it in
+    /// the machine's current state; the command and its outcome are journalled either way.
+    pub async fn equipment_command(
+        &self,
+        plc: &str,
+        command: PackCommand,
+        by: &str,
+    ) -> Result<(), CommandError> {
+        self.supervise(Event::EquipmentCommand {
+            plc: plc.to_string(),
+            command,
+            by: by.to_string(),
+        })
+        .await
+    }
+
+    /// Acknowledges alarm `alarm` on behalf of `by`.
+    pub async fn acknowledge(&self, alarm: u64, by: &str) -> Result<(), CommandError> {
+        self.supervise(Event::AlarmAck {
+            alarm,
+            by: by.to_string(),
+        })
+        .await
+    }
+
+    /// Holds (no new trips start) or releases a cut-off's wave on behalf of `by`.
+    pub async fn hold_wave(&self, cutoff: &str, held: bool, by: &str) -> Result<(), CommandError> {
+        self.supervise(Event::WaveHold {
+            cutoff: cutoff.to_string(),
+            held,
+            by: by.to_string(),
+        })
+        .await
+    }
+
+    /// Moves an order to another priority class on behalf of `by`.
+    pub async fn set_priority(
+        &self,
+        order: &str,
+        priority: Priority,
+        by: &str,
+    ) -> Result<(), CommandError> {
+        self.supervise(Event::OrderPriority {
+            order: order.to_string(),
+            priority,
+            by: by.to_string(),
+        })
+        .await
+    }
+
+    /// Records a cycle count: `qty` units of `sku` found at `location` by `by`.
+    pub async fn counted(
+        &self,
+        sku: &str,
+        location: &str,
+        qty: u32,
+        by: &str,
+    ) -> Result<(), CommandError> {
+        self.supervise(Event::Counted {
+            sku: sku.to_string(),
+            location: location.to_string(),
+            qty,
+            by: by.to_string(),
+        })
+        .await
+    }
+
+    /// Hands a supervisor's command to the core and waits until it is journalled; the core's
+    /// refusal comes back as [`CommandError::Refused`].
+    async fn supervise(&self, event: Event) -> Result<(), CommandError> {
+        let (inbound, outcome) = Inbound::with_receipt(event);
+        self.inbound
+            .send(inbound)
+            .await
+            .map_err(|_| CommandError::Stopping)?;
+        match outcome.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(reason)) => Err(CommandError::Refused(reason)),
+            Err(_) => Err(CommandError::Stopping),
+        }
+    }
+
+    /// The database the controller journals in (accounts and the audit log live there too).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The live status of every PLC link.
+    pub fn plc_status(&self) -> BTreeMap<String, PlcStatus> {
+        self.plcs.snapshot()
+    }
+
+    /// Progress, updated after every event.
+    pub fn summary(&self) -> watch::Receiver<Summary> {
+        self.summary.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_core_that_panics_stops_the_adapters_and_fails_the_controller() {
+        let (cancel, fenced, failed) = (CancellationToken::new(), Fenced::new(), Failed::new());
+        let core_task = tokio::spawn(async { panic!("an order that does not exist") });
+        supervise(core_task, cancel.clone(), fenced, failed.clone()).await;
+        assert!(failed.is_cancelled(), "the controller failed");
+        assert!(cancel.is_cancelled(), "the adapters were told to stop");
+    }
+
+    #[tokio::test]
+    async fn a_core_that_ends_unasked_fails_the_controller() {
+        let (cancel, fenced, failed) = (CancellationToken::new(), Fenced::new(), Failed::new());
+        supervise(
+            tokio::spawn(async {}),
+            cancel.clone(),
+            fenced,
+            failed.clone(),
+        )
+        .await;
+        assert!(failed.is_cancelled());
+    }
+
+    #[tokio::test]
+    async fn a_core_stopped_or_fenced_is_no_failure() {
+        for fence in [false, true] {
+            let (cancel, fenced, failed) = (CancellationToken::new(), Fenced::new(), Failed::new());
+            if fence {
+                fenced.cancel();
+            } else {
+                cancel.cancel();
+            }
+            supervise(tokio::spawn(async {}), cancel, fenced, failed.clone()).await;
+            assert!(!failed.is_cancelled(), "fenced: {fence}");
+        }
+    }
+}
