@@ -20,6 +20,7 @@ use floorctl_core::Layout;
 
 mod network;
 mod release;
+mod totes;
 pub use network::{Network, NetworkFile};
 pub use release::{BatchingFile, CutoffFile, ReleaseFile, WindowFile};
 
@@ -78,6 +79,9 @@ pub struct SiteFile {
     /// Number of the first tote this site makes (default 1); sites of a network that send totes
     /// to each other number theirs apart.
     pub first_tote: Option<u32>,
+    /// Number of the last tote this site makes before numbering starts again at `first_tote`
+    /// (default: the largest the sorter's tote register holds).
+    pub last_tote: Option<u32>,
     /// This site in a network of sites on one PostgreSQL server.
     pub network: Option<NetworkFile>,
 }
@@ -436,6 +440,7 @@ impl Config {
         let mut ids = BTreeSet::new();
         let mut conveyors = Vec::new();
         let mut sorter_chutes = None;
+        let mut tote_register: Option<(String, floorctl_protocol::value::SignalType)> = None;
         for p in &file.plc {
             if !ids.insert(p.id.clone()) {
                 problems.push(format!(
@@ -477,6 +482,7 @@ impl Config {
                                 ));
                             }
                             sorter_chutes = map.signal("chute_full").map(|s| s.count);
+                            tote_register = map.signal("induct_tote").map(|s| (p.id.clone(), s.ty));
                         }
                     }
                     let poll_interval_ms = p.poll_interval_ms.unwrap_or(map.poll_interval_ms);
@@ -559,9 +565,12 @@ impl Config {
             let postgres = matches!(database, Database::Postgres(_));
             network::network(n, &file.site, postgres, &names, &mut problems)
         });
-        if file.first_tote == Some(0) {
-            problems.push("first_tote must be at least 1".into());
-        }
+        let (first_tote, last_tote) = totes::tote_numbers(
+            file.first_tote,
+            file.last_tote,
+            tote_register.as_ref().map(|(plc, ty)| (plc.as_str(), *ty)),
+            &mut problems,
+        );
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -582,7 +591,8 @@ impl Config {
                 batching,
                 offer_trips: file.batching.offer_trips,
                 inbound_chute: file.inbound_chute,
-                first_tote: file.first_tote.unwrap_or(1),
+                first_tote,
+                last_tote,
             },
             plcs,
             dashboard,

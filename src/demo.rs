@@ -73,6 +73,7 @@ pub fn layout() -> Layout {
         offer_trips: false,
         inbound_chute: None,
         first_tote: 1,
+        last_tote: u32::MAX,
     }
 }
 

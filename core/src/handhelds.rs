@@ -415,7 +415,7 @@ impl Core {
                 "tote {tote} is not the one being picked into; that is tote {t}"
             ));
         }
-        let fresh = self.new_tote(&order);
+        let fresh = self.new_tote(&order, out);
         if let Some(full) = self.totes.get_mut(&tote) {
             full.status = ToteStatus::Closed;
         }

@@ -37,6 +37,9 @@ pub struct Layout {
     pub inbound_chute: Option<u16>,
     /// Number of the first tote the site makes.
     pub first_tote: u32,
+    /// Number of the last tote the site makes before it starts again at `first_tote`: the
+    /// largest the sorter's tote register holds, or less.
+    pub last_tote: u32,
 }
 
 impl Layout {
@@ -56,6 +59,7 @@ impl Layout {
             offer_trips: false,
             inbound_chute: None,
             first_tote: 1,
+            last_tote: u32::MAX,
         }
     }
 
@@ -125,6 +129,7 @@ pub(super) fn test_layout() -> Layout {
         offer_trips: false,
         inbound_chute: None,
         first_tote: 1,
+        last_tote: u32::MAX,
     }
 }
 

@@ -132,7 +132,7 @@ impl Core {
         for order in batch {
             let tote = match self.orders[&order].tote {
                 Some(t) => t,
-                None => self.new_tote(&order),
+                None => self.new_tote(&order, out),
             };
             self.orders
                 .get_mut(&order)
@@ -170,14 +170,35 @@ impl Core {
         self.direct(scanner, out);
     }
 
-    /// A fresh tote for `order`.
-    pub(super) fn new_tote(&mut self, order: &str) -> u32 {
-        // A number a tote from the DC already carries here is skipped.
-        while self.totes.contains_key(&self.next_tote) {
-            self.next_tote += 1;
-        }
-        let t = self.next_tote;
-        self.next_tote += 1;
+    /// A fresh tote for `order`. Numbers run from the layout's `first_tote` to its
+    /// `last_tote`, then start again at `first_tote` (with an alarm), skipping numbers a tote
+    /// still on the floor carries (a DC's tote, say); never 0, the sorter's no-read.
+    pub(super) fn new_tote(&mut self, order: &str, out: &mut Vec<Command>) -> u32 {
+        let first = self.layout.first_tote.max(1);
+        let last = self.layout.last_tote.max(first);
+        let in_use = |totes: &std::collections::BTreeMap<u32, ToteState>, t: u32| {
+            totes
+                .get(&t)
+                .is_some_and(|s| !matches!(s.status, ToteStatus::Sorted))
+        };
+        // At most one pass over the range: with every number in use, the next is taken anyway.
+        let mut left = u64::from(last - first) + 1;
+        let t = loop {
+            if self.next_tote < first || self.next_tote > last {
+                self.next_tote = first;
+                let text = format!(
+                    "tote numbers {first} to {last} are used up; numbering starts again at {first}"
+                );
+                self.alarm("totes", text, out);
+            }
+            let t = self.next_tote;
+            // Past u32::MAX, 0: below `first`, so the next call starts again.
+            self.next_tote = t.wrapping_add(1);
+            left -= 1;
+            if !in_use(&self.totes, t) || left == 0 {
+                break t;
+            }
+        };
         self.totes.insert(
             t,
             ToteState {

@@ -326,8 +326,39 @@ fn a_dc_tote_keeps_its_number_and_the_sites_own_totes_go_round_it() {
         qty: None,
     };
     core.handle(&shipped(1), 1);
-    assert_eq!(core.new_tote("O1"), 2, "tote 1 is the DC's");
-    assert_eq!(core.new_tote("O2"), 3);
+    assert_eq!(
+        core.new_tote("O1", &mut Vec::new()),
+        2,
+        "tote 1 is the DC's"
+    );
+    assert_eq!(core.new_tote("O2", &mut Vec::new()), 3);
     let again = core.handle(&shipped(1), 2);
     assert!(again.is_empty(), "told twice, nothing new: {again:?}");
+}
+
+#[test]
+fn tote_numbers_never_reach_the_no_read_but_start_again_past_the_last_skipping_totes_in_use() {
+    let mut layout = layout();
+    layout.first_tote = u32::MAX - 2;
+    let mut core = Core::new(layout);
+    let mut out = Vec::new();
+    let made: Vec<u32> = ["O1", "O2", "O3"]
+        .iter()
+        .map(|o| core.new_tote(o, &mut out))
+        .collect();
+    assert_eq!(made, [u32::MAX - 2, u32::MAX - 1, u32::MAX]);
+    assert!(out.is_empty(), "{out:?}");
+    core.totes.get_mut(&(u32::MAX - 1)).unwrap().status = ToteStatus::Sorted;
+    let next = core.new_tote("O4", &mut out);
+    assert_eq!(
+        next,
+        u32::MAX - 1,
+        "tote {} is still being picked into",
+        u32::MAX - 2
+    );
+    assert!(
+        out.iter().any(|c| matches!(c, Command::Alarm { text, .. }
+            if text.contains("tote numbers") && text.contains(&(u32::MAX - 2).to_string()))),
+        "{out:?}"
+    );
 }
