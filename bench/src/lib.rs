@@ -6,6 +6,7 @@ mod farm;
 pub mod fixtures;
 pub mod load;
 pub mod network;
+pub mod orders;
 pub mod plc;
 pub mod recovery;
 pub mod routing;

@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use floorctl_bench::{load, network, plc, recovery, routing, scanners, slotting};
+use floorctl_bench::{load, network, orders, plc, recovery, routing, scanners, slotting};
 
 /// floorctl's benchmarks.
 #[derive(Debug, Parser)]
@@ -30,6 +30,8 @@ enum Bench {
     /// its own on one PostgreSQL: orders per hour, transfers, PostgreSQL load, fail-over time
     /// (target/bench/network.json).
     Network(network::NetworkBenchOptions),
+    /// Reading order books as CSV, from a thousand to a hundred thousand lines.
+    Orders(orders::OrdersBenchOptions),
     /// Recovery time from snapshot + journal tail beside a full replay, for a large journal.
     Recovery(recovery::RecoveryBenchOptions),
     /// Random, ABC and fluid-optimal forward areas on real order lines, and planning time.
@@ -59,6 +61,7 @@ fn main() -> ExitCode {
             Bench::Scanners(opts) => scanners::run(&opts).await,
             Bench::Load(opts) => load::run(&opts).await,
             Bench::Network(opts) => network::run(&opts).await,
+            Bench::Orders(opts) => orders::run(&opts),
             Bench::Recovery(opts) => recovery::run(&opts).await,
             Bench::Slotting(opts) => slotting::run(&opts),
         }

@@ -82,6 +82,8 @@ pub fn to_csv(orders: &[Order]) -> String {
 /// Reads orders from CSV text with the header [`CSV_HEADER`], one line per order line; lines of
 /// one order are consecutive. Every bad line is reported, with its number.
 pub fn parse_csv(text: &str) -> Result<Vec<Order>, Vec<String>> {
+    // A byte order mark, as some spreadsheet programs write, is no part of the header.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut lines = text
         .lines()
         .enumerate()
@@ -97,6 +99,8 @@ pub fn parse_csv(text: &str) -> Result<Vec<Order>, Vec<String>> {
         }
     };
     let mut orders: Vec<Order> = Vec::new();
+    // Orders already ended by another's line: each line looks its order up once.
+    let mut ended: std::collections::HashSet<String> = std::collections::HashSet::new();
     for (n, line) in lines {
         let mut f: Vec<&str> = line.split(',').map(str::trim).collect();
         let priority = match (with_priority, f.len()) {
@@ -130,9 +134,20 @@ pub fn parse_csv(text: &str) -> Result<Vec<Order>, Vec<String>> {
             ));
             continue;
         }
-        let Ok(qty) = qty.parse::<u32>() else {
-            problems.push(format!("line {}: qty `{qty}` is not a whole number", n + 1));
-            continue;
+        let qty = match qty.parse::<u32>() {
+            Ok(q) => q,
+            Err(e) if *e.kind() == std::num::IntErrorKind::PosOverflow => {
+                problems.push(format!(
+                    "line {}: qty {qty} is more than {}, the most a line may ask",
+                    n + 1,
+                    u32::MAX
+                ));
+                continue;
+            }
+            Err(_) => {
+                problems.push(format!("line {}: qty `{qty}` is not a whole number", n + 1));
+                continue;
+            }
         };
         if qty == 0 {
             problems.push(format!("line {}: qty must be at least 1", n + 1));
@@ -154,7 +169,10 @@ pub fn parse_csv(text: &str) -> Result<Vec<Order>, Vec<String>> {
                 o.lines.push(line);
             }
             _ => {
-                if orders.iter().any(|o| o.id == id) {
+                if let Some(previous) = orders.last() {
+                    ended.insert(previous.id.clone());
+                }
+                if ended.contains(id) {
                     problems.push(format!(
                         "line {}: the lines of order {id} are not consecutive",
                         n + 1
@@ -232,5 +250,31 @@ A1,,S1,2,L-01
         let problems = parse_csv(csv).unwrap_err();
         assert_eq!(problems.len(), 3, "{problems:?}");
         assert!(problems[0].starts_with("line 2"));
+    }
+
+    #[test]
+    fn a_file_saved_with_a_byte_order_mark_reads_as_without() {
+        let csv = "\u{feff}order,cutoff,sku,qty,location\nA1,11:00,S1,1,L-01\n";
+        assert_eq!(parse_csv(csv).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_quantity_too_large_is_called_too_large() {
+        let csv = "order,cutoff,sku,qty,location\nA1,11:00,S1,99999999999,L-01\nA2,11:00,S1,-1,L\n";
+        let problems = parse_csv(csv).unwrap_err();
+        assert!(problems[0].contains("more than 4294967295"), "{problems:?}");
+        assert!(problems[1].contains("not a whole number"), "{problems:?}");
+    }
+
+    #[test]
+    fn an_order_whose_lines_are_apart_is_reported_once_per_return() {
+        let csv =
+            "order,cutoff,sku,qty,location\nA1,11:00,S1,1,L\nA2,11:00,S1,1,L\nA1,11:00,S2,1,L\n";
+        let problems = parse_csv(csv).unwrap_err();
+        assert_eq!(
+            problems,
+            ["line 4: the lines of order A1 are not consecutive"],
+            "{problems:?}"
+        );
     }
 }
