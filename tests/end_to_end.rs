@@ -100,3 +100,44 @@ async fn a_sorter_plc_that_drops_off_the_network_is_reconnected_and_nothing_is_l
     );
     f.sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_controller_on_the_same_sqlite_file_is_refused_while_the_first_runs() {
+    let f = floor(13).await;
+    let first = f.controller().await;
+    let refused = floorctl::controller::Controller::start(common::config(&f, &f.db))
+        .await
+        .err()
+        .expect("a second controller on the same database is refused");
+    let text = refused.to_string();
+    assert!(
+        text.contains("another floorctl") && text.contains(&f.db.display().to_string()),
+        "{text}"
+    );
+    first.shutdown(Duration::from_secs(5)).await;
+    // Stopped, the first leaves the database to the next.
+    let again = f.controller().await;
+    again.shutdown(Duration::from_secs(5)).await;
+    f.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orders_handed_again_after_a_restart_are_not_journalled_again() {
+    let f = floor(14).await;
+    let first = f.controller_with_orders().await;
+    wait_sorted(&first, 3, Duration::from_secs(60)).await;
+    first.shutdown(Duration::from_secs(5)).await;
+    // `floorctl run --orders` hands the whole file to every start.
+    let again = f.controller().await;
+    for o in &f.orders {
+        assert!(again.submit_journalled(o.clone()).await);
+    }
+    again.shutdown(Duration::from_secs(5)).await;
+    let received = common::journal_at(&f.db)
+        .await
+        .iter()
+        .filter(|e| matches!(e, Event::OrderReceived { .. }))
+        .count();
+    assert_eq!(received, ORDERS, "each order journalled once");
+    f.sim.shutdown().await;
+}

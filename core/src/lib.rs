@@ -399,6 +399,15 @@ impl Core {
         out
     }
 
+    /// Whether handling `event` could change anything: not for an order already known, which
+    /// the core ignores. The shell journals only news.
+    pub fn is_news(&self, event: &Event) -> bool {
+        match event {
+            Event::OrderReceived { order } => !self.orders.contains_key(&order.id),
+            _ => true,
+        }
+    }
+
     /// The whole state (not the layout) as bytes (JSON): what the journal's events built. The same
     /// events in the same order give the same bytes.
     pub fn snapshot(&self) -> Vec<u8> {

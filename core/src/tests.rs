@@ -393,3 +393,16 @@ fn a_tote_read_at_the_induct_without_an_entry_scan_frees_its_picker() {
         "maintained counts match the state"
     );
 }
+
+#[test]
+fn an_order_already_known_is_no_news_and_changes_nothing() {
+    let mut core = Core::new(layout());
+    let o1 = order("O1", "11:00", 2);
+    assert!(core.is_news(&o1));
+    core.handle(&o1, 0);
+    assert!(!core.is_news(&o1), "known now");
+    let before = core.snapshot();
+    assert!(core.handle(&o1, 0).is_empty());
+    assert_eq!(core.snapshot(), before, "handled again, it changes nothing");
+    assert!(core.is_news(&order("O2", "11:00", 1)));
+}

@@ -209,7 +209,7 @@ pub(super) async fn run_core(
             }
         }
         if !batch.is_empty() {
-            match process(&mut core, &shell, batch, &cancel).await {
+            match process(&mut core, &shell, batch, last_seq, &cancel).await {
                 Some(seq) => last_seq = seq,
                 // The core holds events the journal does not: no snapshot of it.
                 None => {
@@ -252,16 +252,26 @@ async fn process(
     core: &mut Core,
     shell: &Shell,
     batch: Vec<Inbound>,
+    last_seq: i64,
     cancel: &CancellationToken,
 ) -> Option<i64> {
     let now = shell.clock.now();
-    let handled: Vec<(Inbound, Vec<Command>)> = batch
-        .into_iter()
-        .map(|i| {
-            let commands = core.handle(i.event(), now);
-            (i, commands)
-        })
-        .collect();
+    let mut handled: Vec<(Inbound, Vec<Command>)> = Vec::with_capacity(batch.len());
+    for i in batch {
+        // What the core already has (an order handed again at a restart) changes nothing and
+        // is not journalled again; whoever waits on it is told it is in.
+        if !core.is_news(i.event()) {
+            if let (_, Some(receipt)) = i.into_parts() {
+                let _ = receipt.send(Ok(()));
+            }
+            continue;
+        }
+        let commands = core.handle(i.event(), now);
+        handled.push((i, commands));
+    }
+    if handled.is_empty() {
+        return Some(last_seq);
+    }
     let records: Vec<Vec<&Record>> = handled
         .iter()
         .map(|(_, commands)| {

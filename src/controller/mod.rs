@@ -16,7 +16,7 @@ pub use crate::bus::{Inbound, Outcome};
 use crate::config::{Broker, Config};
 use crate::plc::{self, PlcStatus, StatusBoard};
 use crate::scanners;
-use crate::store::{Store, StoreError};
+use crate::store::{InstanceError, InstanceLock, Store, StoreError};
 pub use core_task::{recover, SNAPSHOT_EVERY};
 use core_task::{run_core, Clock, Shell};
 use floorctl_core::{Event, Millis, Move, PickFace, Summary};
@@ -30,6 +30,9 @@ pub enum StartError {
     /// The embedded broker.
     #[error(transparent)]
     Broker(#[from] scanners::BrokerError),
+    /// Another controller runs on the same database.
+    #[error(transparent)]
+    InUse(#[from] InstanceError),
 }
 
 /// A supervisor's command did not go out.
@@ -49,6 +52,8 @@ pub struct Controller {
     handle: Handle,
     cancel: CancellationToken,
     tasks: Vec<JoinHandle<()>>,
+    /// Held while the controller runs on a SQLite database.
+    _lock: Option<InstanceLock>,
 }
 
 /// Fired when the database refused a journal write because another instance owns the site now:
@@ -88,6 +93,12 @@ impl Controller {
     /// As [`Controller::start`], on a database already open (and, for a site of a network,
     /// fenced under the site's lease).
     pub async fn start_on(config: Config, store: Store) -> Result<Controller, StartError> {
+        // Before anything is read or driven: a second controller on the file would drive the
+        // same PLCs and journal the same events twice.
+        let lock = match config.database.file() {
+            Some(file) => Some(InstanceLock::take(file)?),
+            None => None,
+        };
         let (core, last_seq) = recover(&store, &config.layout).await?;
         let (host, port, credentials) = match &config.broker {
             Broker::Embedded { listen, handhelds } => {
@@ -154,6 +165,7 @@ impl Controller {
             },
             cancel,
             tasks,
+            _lock: lock,
         })
     }
 

@@ -15,8 +15,10 @@ use sqlx::Row;
 
 use floorctl_core::{Event, Millis, Record};
 
+mod instance;
 mod network;
 mod users;
+pub use instance::{InstanceError, InstanceLock};
 pub use network::{Lease, NetTransfer, SiteRow};
 pub use users::{covers, Account, AuditEntry};
 
