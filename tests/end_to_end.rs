@@ -107,8 +107,7 @@ async fn a_second_controller_on_the_same_sqlite_file_is_refused_while_the_first_
     let first = f.controller().await;
     let refused = floorctl::controller::Controller::start(common::config(&f, &f.db))
         .await
-        .err()
-        .expect("a second controller on the same database is refused");
+        .expect_err("a second controller on the same database is refused");
     let text = refused.to_string();
     assert!(
         text.contains("another floorctl") && text.contains(&f.db.display().to_string()),
