@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use floorctl_protocol::image::Image;
 use floorctl_protocol::map::{Access, EquipmentKind, PlcMap};
+use floorctl_protocol::text::{read_text, MAX_CONFIG_BYTES};
 use floorctl_protocol::value::Value;
 use serde::Deserialize;
 
@@ -322,7 +323,7 @@ impl Config {
             path: path.display().to_string(),
             problems,
         };
-        let text = std::fs::read_to_string(path)
+        let text = read_text(path, MAX_CONFIG_BYTES)
             .map_err(|e| err(vec![format!("cannot read the file: {e}")]))?;
         let mut file: SiteFile = toml::from_str(&text).map_err(|e| err(vec![e.to_string()]))?;
         let base = path.parent().unwrap_or(Path::new("."));
@@ -333,7 +334,7 @@ impl Config {
             file,
             |p| PlcMap::load(&base.join(p)).map_err(|e| e.to_string()),
             |p| {
-                let text = std::fs::read_to_string(base.join(p))
+                let text = read_text(&base.join(p), MAX_CONFIG_BYTES)
                     .map_err(|e| vec![format!("cannot read {}: {e}", p.display())])?;
                 Warehouse::parse(&text)
             },
@@ -645,6 +646,30 @@ mod tests {
             "/floorctl.example.toml"
         ))
         .unwrap()
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn files_without_end_are_refused_not_read_until_memory_runs_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let site = dir.path().join("site.toml");
+        let endless = portable_example()
+            .replacen("map = \"", "map = \"/dev/zero\" # ", 1)
+            .replacen(
+                "handheld_passwords = \"",
+                "handheld_passwords = \"/dev/zero\" # \"",
+                1,
+            );
+        std::fs::write(&site, endless).unwrap();
+        let problems = Config::load(&site).unwrap_err().problems;
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("/dev/zero") && p.contains("larger than")),
+            "{problems:?}"
+        );
+        let whole = Config::load(Path::new("/dev/zero")).unwrap_err().problems;
+        assert!(whole[0].contains("larger than"), "{whole:?}");
     }
 
     #[test]

@@ -230,8 +230,11 @@ async fn execute(cmd: Cmd) -> anyhow::Result<()> {
             let config = Config::load(&config)?;
             let orders = match orders {
                 Some(path) => {
-                    let text = std::fs::read_to_string(&path)
-                        .with_context(|| format!("reading {}", path.display()))?;
+                    let text = floorctl_protocol::text::read_text(
+                        &path,
+                        floorctl_protocol::text::MAX_ORDERS_BYTES,
+                    )
+                    .with_context(|| format!("reading {}", path.display()))?;
                     floorctl_protocol::order::parse_csv(&text).map_err(|problems| {
                         anyhow::anyhow!(
                             "{} has {} problem(s):\n  - {}",
@@ -371,7 +374,8 @@ async fn add_user(
 }
 
 fn read(path: &std::path::Path) -> anyhow::Result<String> {
-    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+    floorctl_protocol::text::read_text(path, floorctl_protocol::text::MAX_CONFIG_BYTES)
+        .with_context(|| format!("reading {}", path.display()))
 }
 
 fn listed(path: &std::path::Path, problems: Vec<String>) -> anyhow::Error {

@@ -169,12 +169,14 @@ struct Table {
 
 impl Table {
     fn open(path: &Path) -> anyhow::Result<Table> {
-        let first = std::fs::read_to_string(path)
-            .with_context(|| format!("reading {}", path.display()))?
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .to_string();
+        // The header line tells the delimiter; the rows are streamed after.
+        let mut first = String::new();
+        std::fs::File::open(path)
+            .and_then(|f| {
+                use std::io::{BufRead as _, Read as _};
+                std::io::BufReader::new(f.take(64 * 1024)).read_line(&mut first)
+            })
+            .with_context(|| format!("reading {}", path.display()))?;
         let delimiter = if first.contains('\t') { b'\t' } else { b',' };
         let mut reader = csv::ReaderBuilder::new()
             .delimiter(delimiter)

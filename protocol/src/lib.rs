@@ -8,4 +8,5 @@ pub mod order;
 pub mod packml;
 pub mod routing;
 pub mod scanner;
+pub mod text;
 pub mod value;

@@ -350,10 +350,13 @@ pub enum MapError {
 impl PlcMap {
     /// Reads and validates a map file.
     pub fn load(path: &Path) -> Result<PlcMap, MapError> {
-        let text = std::fs::read_to_string(path).map_err(|source| MapError::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
+        let text =
+            crate::text::read_text(path, crate::text::MAX_CONFIG_BYTES).map_err(|source| {
+                MapError::Io {
+                    path: path.display().to_string(),
+                    source,
+                }
+            })?;
         PlcMap::parse(&text).map_err(|problems| MapError::Invalid {
             path: path.display().to_string(),
             problems,

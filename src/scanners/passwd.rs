@@ -6,6 +6,7 @@ use std::path::Path;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
+use floorctl_protocol::text::{read_text, MAX_CONFIG_BYTES};
 use rand::RngCore;
 
 /// Iterations used for new hashes (Mosquitto's own default is 101; more is slower to guess).
@@ -36,7 +37,7 @@ pub struct Passwords {
 impl Passwords {
     /// Reads a password file; every bad line is reported with its number.
     pub fn load(path: &Path) -> Result<Passwords, Vec<String>> {
-        let text = std::fs::read_to_string(path)
+        let text = read_text(path, MAX_CONFIG_BYTES)
             .map_err(|e| vec![format!("cannot read {}: {e}", path.display())])?;
         Passwords::parse(&text).map_err(|p| {
             p.into_iter()
@@ -135,7 +136,7 @@ pub fn set(path: &Path, user: &str, password: &str, iterations: u32) -> Result<(
     if password.is_empty() {
         return Err("the password is empty".into());
     }
-    let text = match std::fs::read_to_string(path) {
+    let text = match read_text(path, MAX_CONFIG_BYTES) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
         Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
