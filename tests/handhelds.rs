@@ -132,17 +132,21 @@ async fn malformed_and_undirected_messages_get_an_error_and_change_nothing() {
     assert_eq!(d.task, Task::Wait, "no orders yet");
     let before = controller.summary().borrow().clone();
 
-    for (kind, payload) in [
-        ("pick", b"\xff\xfe not json".to_vec()),
+    // Refused before the core: each answered with a reason, and with the message id where
+    // it could be read.
+    for (kind, payload, id) in [
+        ("pick", b"\xff\xfe not json".to_vec(), None),
         (
             "pick",
             br#"{"v":2,"id":"m1","kind":"pick","order":"X"}"#.to_vec(),
+            Some("m1"),
         ),
         (
             "pick",
             br#"{"v":9,"id":"m2","kind":"pick","order":"X","line":0,"qty":1,"tote":1}"#.to_vec(),
+            Some("m2"),
         ),
-        ("pick", vec![b'{'; 10_000]),
+        ("pick", vec![b'{'; 10_000], None),
     ] {
         client
             .publish(up_topic(SITE, "h9", kind), QoS::AtLeastOnce, false, payload)
@@ -152,6 +156,7 @@ async fn malformed_and_undirected_messages_get_an_error_and_change_nothing() {
         assert_eq!(kind, "error");
         let reply: ErrorReply = serde_json::from_slice(&body).unwrap();
         assert!(!reply.reason.is_empty());
+        assert_eq!(reply.reply_to.as_deref(), id, "{}", reply.reason);
     }
 
     // Well-formed but not directed: refused with the message id and a reason.

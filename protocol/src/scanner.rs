@@ -11,6 +11,8 @@ pub const SCHEMA_VERSION: u32 = 2;
 
 /// Largest payload the controller accepts from a handheld.
 pub const MAX_PAYLOAD_BYTES: usize = 4096;
+/// Longest message id a refusal repeats.
+pub const MAX_ID_BYTES: usize = 128;
 
 /// Topic a handheld publishes `kind` messages on.
 pub fn up_topic(site: &str, scanner: &str, kind: &str) -> String {
@@ -192,7 +194,21 @@ pub enum DecodeError {
 }
 
 impl Up {
-    /// Decodes a handheld payload received on a topic of `kind`.
+    /// The message id of a payload that may not decode (a wrong field, a wrong version), so a
+    /// refusal can name the message it answers; `None` when there is none to read.
+    pub fn readable_id(payload: &[u8]) -> Option<String> {
+        #[derive(Deserialize)]
+        struct IdOnly {
+            id: String,
+        }
+        if payload.len() > MAX_PAYLOAD_BYTES {
+            return None;
+        }
+        let IdOnly { id } = serde_json::from_slice(payload).ok()?;
+        (!id.is_empty() && id.len() <= MAX_ID_BYTES).then_some(id)
+    }
+
+    /// Decodes a handheld's payload sent on its `up/{kind}` topic.
     pub fn decode(kind: &str, payload: &[u8]) -> Result<Up, DecodeError> {
         if payload.len() > MAX_PAYLOAD_BYTES {
             return Err(DecodeError::TooLarge(payload.len()));

@@ -126,7 +126,7 @@ async fn poll(
                         tracing::warn!(%scanner, topic = %p.topic, %reason, "handheld message refused");
                         let reply = ErrorReply {
                             v: SCHEMA_VERSION,
-                            reply_to: None,
+                            reply_to: Up::readable_id(&p.payload),
                             reason,
                         };
                         let _ = out.send(Outgoing::Error { scanner, reply });
