@@ -5,6 +5,7 @@ pub mod config;
 pub mod controller;
 pub mod dashboard;
 pub mod demo;
+pub mod logging;
 pub mod network;
 pub mod plc;
 pub mod retry;

@@ -141,12 +141,7 @@ enum SlotCmd {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let default_filter = "warn,floorctl=info,rumqttd=off";
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter)),
-        )
-        .init();
+    floorctl::logging::init(default_filter);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(err) => {

@@ -41,12 +41,7 @@ enum Bench {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // Benchmarks print figures; log lines would only get in the way.
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error,rumqttd=off")),
-        )
-        .init();
+    floorctl::logging::init("error,rumqttd=off");
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(err) => {
