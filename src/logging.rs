@@ -3,8 +3,6 @@
 //! user name typed at the login form, a scanned code, a client id) can neither start a forged
 //! line nor hide or reorder what follows it.
 
-use std::fmt::Write as _;
-
 use tracing_subscriber::field::MakeExt as _;
 use tracing_subscriber::fmt::format::{debug_fn, Writer};
 use tracing_subscriber::EnvFilter;
