@@ -3,6 +3,8 @@
 
 mod common;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use common::{
@@ -12,6 +14,7 @@ use floorctl::controller::{CommandError, Controller};
 use floorctl_core::Event;
 use floorctl_protocol::packml::{Command as Pack, State};
 use floorsim::SimPlc;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const LIMIT: Duration = Duration::from_secs(90);
 
@@ -326,5 +329,125 @@ async fn a_heartbeat_slower_than_the_plc_watchdog_is_alarmed() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     c.shutdown(Duration::from_secs(5)).await;
+    f.sim.shutdown().await;
+}
+
+/// A TCP server at a PLC's address that answers every request with a Modbus header that
+/// matches no request; counts the connections made to it.
+async fn garbage_plc() -> (std::net::SocketAddr, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counted = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            counted.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut buf = [0u8; 300];
+                while let Ok(n) = socket.read(&mut buf).await {
+                    if n == 0 {
+                        break;
+                    }
+                    let reply = [0xde, 0xad, 0, 0, 0, 5, 1, 3, 2, 0, 0];
+                    if socket.write_all(&reply).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    (addr, accepted)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plc_answering_garbage_is_tried_again_ever_more_slowly_and_alarmed_once() {
+    let f = floor_with(23, 4, fast_floor()).await;
+    let (addr, accepted) = garbage_plc().await;
+    let mut config = common::config(&f, &f.db);
+    config
+        .plcs
+        .iter_mut()
+        .find(|p| p.id == "sorter1")
+        .unwrap()
+        .address = addr;
+    let c = Controller::start(config).await.unwrap();
+    wait_for(&c, "a link alarm on the sorter", LIMIT, |s| {
+        alarm(s, "sorter1", "link").is_some()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    c.shutdown(Duration::from_secs(5)).await;
+    let connections = accepted.load(Ordering::SeqCst);
+    assert!(
+        connections <= 12,
+        "{connections} connections in about 4 s: the wait between them must grow"
+    );
+    let link_rows = journal(&f)
+        .await
+        .into_iter()
+        .filter(|e| matches!(e, Event::PlcLink { plc, .. } if plc == "sorter1"))
+        .count();
+    assert_eq!(
+        link_rows, 1,
+        "one row for the link down, none for each drop"
+    );
+    f.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plc_refusing_writes_is_alarmed_and_still_read() {
+    let f = floor_with(24, 16, fast_floor()).await;
+    let c = f.controller_with_orders().await;
+    wait_sorted(&c, 2, LIMIT).await;
+
+    f.sim.refuse_writes(SimPlc::Sorter, true);
+    let s = wait_for(&c, "a write fault alarm on the sorter", LIMIT, |s| {
+        alarm(s, "sorter1", "writes").is_some()
+    })
+    .await;
+    assert!(
+        alarm(&s, "sorter1", "writes")
+            .unwrap()
+            .contains("IllegalFunction"),
+        "{s:?}"
+    );
+    let polls = c.plc_status()["sorter1"].polls;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        c.plc_status()["sorter1"].polls > polls + 3,
+        "the sorter is still read while it refuses writes"
+    );
+
+    f.sim.refuse_writes(SimPlc::Sorter, false);
+    wait_for(&c, "the write fault cleared", LIMIT, |s| {
+        alarm(s, "sorter1", "writes").is_none()
+    })
+    .await;
+    wait_sorted(&c, f.orders.len(), LIMIT).await;
+    c.shutdown(Duration::from_secs(5)).await;
+    assert_every_order_accounted_for(&f).await;
+    f.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sort_result_acknowledgement_the_plc_lost_is_written_again_until_it_holds() {
+    let f = floor_with(25, 16, fast_floor()).await;
+    let c = f.controller_with_orders().await;
+    wait_sorted(&c, 2, LIMIT).await;
+
+    // Writes answered as done and lost: the acknowledgement of the next result never lands.
+    f.sim.drop_writes(SimPlc::Sorter, true);
+    wait_for(&c, "an alarm for the lost acknowledgement", LIMIT, |s| {
+        alarm(s, "sorter1", "acknowledgement").is_some()
+    })
+    .await;
+    f.sim.drop_writes(SimPlc::Sorter, false);
+    wait_for(&c, "the acknowledgement taken", LIMIT, |s| {
+        alarm(s, "sorter1", "acknowledgement").is_none()
+    })
+    .await;
+    wait_sorted(&c, f.orders.len(), LIMIT).await;
+    c.shutdown(Duration::from_secs(5)).await;
+    assert_every_order_accounted_for(&f).await;
     f.sim.shutdown().await;
 }

@@ -6,7 +6,7 @@ use super::{Command, Core, Note};
 
 /// Faults a PLC link reports from what one session sees (refused reads, a heartbeat too slow for
 /// the PLC's watchdog): cleared when a new session starts, which reports them again if they last.
-const SESSION_CONDITIONS: [&str; 2] = ["reads", "heartbeat"];
+const SESSION_CONDITIONS: [&str; 4] = ["reads", "writes", "acknowledgement", "heartbeat"];
 
 /// What the core knows of one PLC-driven machine.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -167,7 +167,8 @@ pub enum Event {
     PlcFault {
         /// PLC id.
         plc: String,
-        /// Which condition (`reads`, `setpoints`, `values`): each is raised and cleared alone.
+        /// Which condition (`reads`, `writes`, `heartbeat`, `setpoints`, `values`): each is raised
+        /// and cleared alone.
         condition: String,
         /// What is wrong.
         fault: Option<String>,

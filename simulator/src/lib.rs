@@ -242,6 +242,22 @@ impl Simulator {
             .store(refuse, std::sync::atomic::Ordering::Relaxed);
     }
 
+    /// Makes a PLC answer every write with a Modbus exception (illegal function), or stop.
+    pub fn refuse_writes(&self, plc: SimPlc, refuse: bool) {
+        self.slot(plc)
+            .faults
+            .refuse_writes
+            .store(refuse, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Makes a PLC answer every write as done and drop it, or stop.
+    pub fn drop_writes(&self, plc: SimPlc, drop: bool) {
+        self.slot(plc)
+            .faults
+            .drop_writes
+            .store(drop, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Arms a PLC to die when the controller next writes the holding register of `signal`
     /// (after the write lands when `apply`, before it otherwise), and to come back after
     /// `outage`. Returns a handle that completes once the PLC is back.

@@ -28,6 +28,11 @@ pub const UNIT_ANY: u8 = 0xFF;
 pub struct Faults {
     /// Answer every read with a "server device busy" exception.
     pub refuse_reads: AtomicBool,
+    /// Answer every write with an "illegal function" exception.
+    pub refuse_writes: AtomicBool,
+    /// Answer every write as done and drop it (a write lost between the network and the PLC
+    /// logic).
+    pub drop_writes: AtomicBool,
     /// Die on the next write to a holding register.
     pub trap: Mutex<Option<Trap>>,
     /// Fires when the trap springs.
@@ -92,6 +97,22 @@ impl PlcService {
         );
         if is_read && self.faults.refuse_reads.load(Ordering::Relaxed) {
             return Err(ExceptionCode::ServerDeviceBusy);
+        }
+        if !is_read && self.faults.refuse_writes.load(Ordering::Relaxed) {
+            return Err(ExceptionCode::IllegalFunction);
+        }
+        if !is_read && self.faults.drop_writes.load(Ordering::Relaxed) {
+            return Ok(match req {
+                Request::WriteSingleRegister(a, v) => Response::WriteSingleRegister(a, v),
+                Request::WriteMultipleRegisters(a, ref v) => {
+                    Response::WriteMultipleRegisters(a, v.len() as u16)
+                }
+                Request::WriteSingleCoil(a, v) => Response::WriteSingleCoil(a, v),
+                Request::WriteMultipleCoils(a, ref v) => {
+                    Response::WriteMultipleCoils(a, v.len() as u16)
+                }
+                _ => return Err(ExceptionCode::IllegalFunction),
+            });
         }
         let mut img = self.image.lock().unwrap_or_else(|p| p.into_inner());
         let bad = |_| ExceptionCode::IllegalDataAddress;

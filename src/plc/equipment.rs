@@ -12,8 +12,6 @@ use floorctl_core::{Event, SortOutcome};
 pub(super) struct Changes {
     /// Events to hand to the core.
     pub(super) events: Vec<Event>,
-    /// A sort result to acknowledge once its event is journalled.
-    pub(super) confirm_to_ack: Option<u16>,
     /// A value no map allows, described for an alarm.
     pub(super) impossible: Option<String>,
 }
@@ -32,6 +30,11 @@ pub(super) struct Seen {
 }
 
 impl Seen {
+    /// The sequence number of the last sort result handed to the core: the one to acknowledge.
+    pub(super) fn confirm_handled(&self) -> Option<u16> {
+        self.confirm_seq.map(|s| s as u16)
+    }
+
     /// Compares a fresh image with what was seen before.
     pub(super) fn diff(&mut self, id: &str, map: &PlcMap, img: &Image) -> Changes {
         let get = |name: &str, i: u16| map.signal(name).map_or(0, |s| img.get(s, i));
@@ -103,7 +106,6 @@ impl Seen {
                             out.impossible = Some(text);
                         }
                     }
-                    out.confirm_to_ack = Some(seq as u16);
                 }
                 bit_changes(
                     map,

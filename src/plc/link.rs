@@ -92,6 +92,8 @@ async fn run(
         status: board.register(&spec.id),
     };
     let mut backoff = Backoff::new(MIN_BACKOFF, MAX_BACKOFF, retry::seed(&spec.id));
+    // Whether the core knows the link is down: told once, however often a reconnect fails.
+    let mut told_down = false;
     loop {
         let mut session = Session::new(&spec);
         let err = tokio::select! {
@@ -106,8 +108,12 @@ async fn run(
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .link_lost();
-        if session.announced {
-            tracing::warn!(error = %err, "PLC link lost");
+        if session.announced || !told_down {
+            if session.announced {
+                tracing::warn!(error = %err, "PLC link lost");
+            } else {
+                tracing::warn!(error = %err, "PLC not reachable; trying again ever more slowly");
+            }
             let down = Event::PlcLink {
                 plc: spec.id.clone(),
                 up: false,
@@ -116,8 +122,12 @@ async fn run(
             if events.send(Inbound::new(down)).await.is_err() {
                 return;
             }
+            told_down = true;
         } else {
             tracing::debug!(error = %err, "PLC not reachable");
+        }
+        if session.announced {
+            told_down = true;
         }
         tokio::select! {
             () = cancel.cancelled() => return,
@@ -136,6 +146,12 @@ struct Session {
     plc_heartbeat: (u32, u32),
     /// The exception that makes the current values stale, while it lasts.
     refusing: Option<String>,
+    /// The exception the PLC answers writes with, while it lasts.
+    refusing_writes: Option<String>,
+    /// Cycles in a row the PLC has not held the sort-result acknowledgement written to it, and
+    /// whether the core was told.
+    ack_unheld: u32,
+    ack_alarmed: bool,
     sleep: Option<ZoneSleep>,
     zone_run: Vec<bool>,
     /// When the controller's heartbeat was last written, and how many writes in a row since came
@@ -170,6 +186,9 @@ impl Session {
             heartbeat_late: false,
             plc_heartbeat: (0, 0),
             refusing: None,
+            refusing_writes: None,
+            ack_unheld: 0,
+            ack_alarmed: false,
             sleep: (spec.map.kind == EquipmentKind::Conveyor)
                 .then(|| ZoneSleep::new(zones, spec.zone_sleep_after_ms, 0)),
             zone_run: Vec::new(),
@@ -208,22 +227,31 @@ impl Session {
             retries: spec.retries,
             resent: 0,
         };
-        tracing::info!("PLC link up");
-        backoff.reset();
-        send(
-            events,
-            Event::PlcLink {
-                plc: spec.id.clone(),
-                up: true,
-                reason: None,
-            },
-        )
-        .await?;
-        self.announced = true;
+        // The link is up once the PLC answers in Modbus (values or an exception), not when TCP
+        // connects: a device answering garbage is no link, and is not announced again and again.
         // The first image must be complete: numbering and acknowledgements are read back from it.
-        while let Err(refusal) = self.poll(&mut link).await? {
-            self.report_refusal(spec, events, Some(refusal)).await?;
-            tokio::time::sleep(Duration::from_millis(spec.poll_interval_ms)).await;
+        loop {
+            let polled = self.poll(&mut link).await?;
+            if !self.announced {
+                tracing::info!("PLC link up");
+                send(
+                    events,
+                    Event::PlcLink {
+                        plc: spec.id.clone(),
+                        up: true,
+                        reason: None,
+                    },
+                )
+                .await?;
+                self.announced = true;
+            }
+            match polled {
+                Ok(()) => break,
+                Err(refusal) => {
+                    self.report_refusal(spec, events, Some(refusal)).await?;
+                    tokio::time::sleep(Duration::from_millis(spec.poll_interval_ms)).await;
+                }
+            }
         }
         self.report_refusal(spec, events, None).await?;
         for ch in [&mut outbox.diverts, &mut outbox.packml]
@@ -249,16 +277,20 @@ impl Session {
                 _ = tick.tick() => self.cycle(spec, &mut link, events, outbox).await,
             };
             match step {
+                // Waits between reconnects start small again only after a whole good cycle.
+                Ok(()) if self.refusing.is_none() && self.refusing_writes.is_none() => {
+                    backoff.reset()
+                }
                 Ok(()) => {}
                 Err(RequestError::Link(e)) => return Err(e),
-                Err(RequestError::Exception { what, code }) => {
-                    let text = format!("PLC refused {what} with exception {code:?}");
-                    tracing::warn!("{text}");
+                Err(RequestError::Exception { code, .. }) => {
                     outbox
                         .status
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
                         .exceptions += 1;
+                    self.report_writes(spec, events, Some(write_refusal(code)))
+                        .await?;
                 }
             }
         }
@@ -320,7 +352,13 @@ impl Session {
         self.cycle = self.cycle.wrapping_add(1);
         self.heartbeat = self.heartbeat.checked_add(1).unwrap_or(1);
         let hb = sig(map, &map.handshakes.heartbeat.controller);
-        link.write_words(hb.address, &[self.heartbeat]).await?;
+        // A refused write is a fault of the link, alarmed; the cycle goes on and the PLC is
+        // still read.
+        let mut refused = None;
+        written(
+            &mut refused,
+            link.write_words(hb.address, &[self.heartbeat]).await,
+        )?;
         self.watch_heartbeat_gap(spec, events).await?;
         if let Err(refusal) = self.poll(link).await? {
             // The values are stale: nothing is acted on until a whole image is read again.
@@ -353,19 +391,95 @@ impl Session {
                 return Err(LinkError::Shutdown.into());
             }
         }
-        if let Some(seq) = changes.confirm_to_ack {
-            let s = sig(map, "confirm_ack_seq");
-            link.write_words(s.address, &[seq]).await?;
-        }
+        self.acknowledge(spec, link, events, &mut refused).await?;
         for ch in [&mut outbox.diverts, &mut outbox.packml]
             .into_iter()
             .flatten()
         {
-            ch.progress(link, &self.image, self.cycle).await?;
+            written(
+                &mut refused,
+                ch.progress(link, &self.image, self.cycle).await,
+            )?;
         }
-        self.sleep_zones(map, link).await?;
+        written(&mut refused, self.sleep_zones(map, link).await)?;
         self.publish_status(map, outbox, std::mem::take(&mut link.resent));
-        Ok(())
+        Ok(self.report_writes(spec, events, refused).await?)
+    }
+
+    /// Acknowledges the last sort result handed to the core (its event is journalled by now).
+    /// The acknowledgement is read back every cycle and written again until the PLC holds it: a
+    /// lost write would otherwise stall the sorter's results. Alarmed when it does not take.
+    async fn acknowledge(
+        &mut self,
+        spec: &PlcSpec,
+        link: &mut Link<'_>,
+        events: &mpsc::Sender<Inbound>,
+        refused: &mut Option<String>,
+    ) -> Result<(), LinkError> {
+        const UNHELD_TO_ALARM: u32 = 10;
+        let map = &spec.map;
+        let Some(seq) = self.seen.confirm_handled() else {
+            return Ok(());
+        };
+        let ack = sig(map, "confirm_ack_seq");
+        let held = self.image.get(ack, 0) as u16;
+        if held == seq {
+            self.ack_unheld = 0;
+        } else {
+            written(refused, link.write_words(ack.address, &[seq]).await)?;
+            self.ack_unheld += 1;
+        }
+        let alarmed = self.ack_unheld >= UNHELD_TO_ALARM;
+        if alarmed == self.ack_alarmed {
+            return Ok(());
+        }
+        self.ack_alarmed = alarmed;
+        let fault = alarmed.then(|| {
+            format!(
+                "sort result {seq} acknowledged {} times and the PLC still holds {held}: its \
+                 results wait until it takes the acknowledgement",
+                self.ack_unheld
+            )
+        });
+        if let Some(text) = &fault {
+            tracing::warn!(fault = %text, "acknowledgement does not take");
+        }
+        send(
+            events,
+            Event::PlcFault {
+                plc: spec.id.clone(),
+                condition: "acknowledgement".into(),
+                fault,
+            },
+        )
+        .await
+    }
+
+    /// Tells the core when the PLC starts or stops refusing writes (once per change): commands
+    /// and the heartbeat do not reach it, and its watchdog will stop it.
+    async fn report_writes(
+        &mut self,
+        spec: &PlcSpec,
+        events: &mpsc::Sender<Inbound>,
+        refusal: Option<String>,
+    ) -> Result<(), LinkError> {
+        if self.refusing_writes == refusal {
+            return Ok(());
+        }
+        if let Some(text) = &refusal {
+            tracing::warn!(refusal = %text, "PLC refuses writes; commands and the heartbeat do not reach it");
+        }
+        self.refusing_writes = refusal.clone();
+        send(
+            events,
+            Event::PlcFault {
+                plc: spec.id.clone(),
+                condition: "writes".into(),
+                fault: refusal
+                    .map(|t| format!("{t}; commands and the heartbeat do not reach the PLC")),
+            },
+        )
+        .await
     }
 
     /// Reads every mapped range into the image. `Ok(Err(text))`: the PLC refused a read (the
@@ -618,4 +732,22 @@ async fn send(events: &mpsc::Sender<Inbound>, event: Event) -> Result<(), LinkEr
 fn sig<'m>(map: &'m PlcMap, name: &str) -> &'m Signal {
     map.signal(name)
         .unwrap_or_else(|| panic!("validated {} map lacks `{name}`", map.kind))
+}
+
+/// Keeps the first refusal of a cycle's writes in `refused`; a lost link stays an error.
+fn written(refused: &mut Option<String>, write: Result<(), RequestError>) -> Result<(), LinkError> {
+    match write {
+        Ok(()) => Ok(()),
+        Err(RequestError::Link(e)) => Err(e),
+        Err(RequestError::Exception { code, .. }) => {
+            refused.get_or_insert(write_refusal(code));
+            Ok(())
+        }
+    }
+}
+
+/// How a refused write is told: by its exception only, so one fault is one alarm whichever
+/// register was refused.
+fn write_refusal(code: tokio_modbus::ExceptionCode) -> String {
+    format!("PLC refuses writes with exception {code:?}")
 }
