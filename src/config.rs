@@ -74,6 +74,10 @@ pub struct SiteFile {
     /// How long a handheld may stay offline before its unfinished work goes to another picker.
     #[serde(default = "default_handheld_timeout_ms")]
     pub handheld_timeout_ms: u64,
+    /// How long a handheld holding work may send nothing before it counts as offline (its
+    /// work then goes to another picker after `handheld_timeout_ms`); 0: never.
+    #[serde(default = "default_handheld_silent_ms")]
+    pub handheld_silent_ms: u64,
     /// Pick-area layout file (see `floorctl route`), relative to the site file; with it, lines
     /// are directed in shortest-route order through the locations its `[slots]` name.
     pub pick_area: Option<PathBuf>,
@@ -85,6 +89,10 @@ pub struct SiteFile {
     pub last_tote: Option<u32>,
     /// This site in a network of sites on one PostgreSQL server.
     pub network: Option<NetworkFile>,
+}
+
+fn default_handheld_silent_ms() -> u64 {
+    floorctl_core::DEFAULT_HANDHELD_SILENT_MS
 }
 
 fn default_handheld_timeout_ms() -> u64 {
@@ -587,6 +595,7 @@ impl Config {
                 max_recirculations: file.max_recirculations,
                 auto_start: file.auto_start,
                 handheld_timeout_ms: file.handheld_timeout_ms,
+                handheld_silent_ms: file.handheld_silent_ms,
                 warehouse,
                 release,
                 batching,

@@ -67,6 +67,7 @@ pub fn layout() -> Layout {
         max_recirculations: 3,
         auto_start: true,
         handheld_timeout_ms: 30_000,
+        handheld_silent_ms: floorctl_core::DEFAULT_HANDHELD_SILENT_MS,
         warehouse: None,
         release: Release::default(),
         batching: Batching::default(),

@@ -288,7 +288,7 @@ async fn scenario(host: &str, port: u16, broker: Broker, gateway: Gateway) {
         .iter()
         .filter_map(|e| match e {
             Event::Scanner { scanner, msg } if scanner == "h2" => match &msg.body {
-                UpBody::Login { picker } => Some(picker.clone()),
+                UpBody::Login { picker, .. } => Some(picker.clone()),
                 UpBody::Logout => Some("logout".into()),
                 _ => None,
             },

@@ -15,6 +15,14 @@ fn jam_alarm(s: &floorctl_core::Summary) -> Option<floorctl_core::Alarm> {
         .cloned()
 }
 
+/// Whether the journal holds a supervisor's release of handheld `h`.
+async fn journal_has_release(db: &std::path::Path, h: &str) -> bool {
+    common::journal_at(db).await.iter().any(|e| {
+        matches!(e, floorctl_core::Event::HandheldCommand { scanner, command, by }
+            if scanner == h && *command == floorctl_core::HandheldCommand::Release && by == "sue")
+    })
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_a_supervisor_with_the_sessions_token_commands_and_every_command_is_audited() {
     let dir = tempfile::tempdir().unwrap();
@@ -148,6 +156,29 @@ async fn only_a_supervisor_with_the_sessions_token_commands_and_every_command_is
     )
     .await;
     assert_eq!(r.status, 409, "{}", r.body);
+    // A handheld's work handed back, its counter reset; an unknown handheld refused.
+    let r = request(web, "POST", "/api/handhelds/nope/release", &signed, "").await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body.contains("no handheld `nope`"), "{}", r.body);
+    let h = demo.controller.summary().borrow().handhelds[0].id.clone();
+    let r = request(
+        web,
+        "POST",
+        &format!("/api/handhelds/{h}/release"),
+        &signed,
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = request(
+        web,
+        "POST",
+        &format!("/api/handhelds/{h}/reset"),
+        &signed,
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
 
     // The audit log has who, what and how it ended, newest first.
     let audit = demo.controller.store().audit_log(10).await.unwrap();
@@ -172,6 +203,13 @@ async fn only_a_supervisor_with_the_sessions_token_commands_and_every_command_is
         )
     );
     assert_eq!(lines[4], ("sue", "hold wave 11:00", "done"));
+    let (release, reset) = (
+        format!("release handheld {h}"),
+        format!("reset handheld {h}"),
+    );
+    assert_eq!(lines[7], ("sue", release.as_str(), "done"));
+    assert_eq!(lines[8], ("sue", reset.as_str(), "done"));
+    assert!(journal_has_release(&demo.database, &h).await);
     assert!(audit.iter().all(|e| e.at > 0));
     let journal = common::timed_journal_at(&demo.database).await;
     assert!(journal.iter().any(|(_, e)| matches!(e,

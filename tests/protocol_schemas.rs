@@ -37,6 +37,11 @@ fn every_handheld_message_matches_its_schema_and_the_schemas_refuse_strays() {
     let bodies = [
         UpBody::Login {
             picker: "p1".into(),
+            session: None,
+        },
+        UpBody::Login {
+            picker: "p1".into(),
+            session: Some("0d5e11a2".into()),
         },
         UpBody::Logout,
         UpBody::Scan {
@@ -93,7 +98,13 @@ fn sent_by_the_controller() -> Vec<Command> {
     };
     send(
         &mut core,
-        scanner("l", UpBody::Login { picker: "p".into() }),
+        scanner(
+            "l",
+            UpBody::Login {
+                picker: "p".into(),
+                session: None,
+            },
+        ),
     );
     send(
         &mut core,
@@ -158,7 +169,13 @@ fn sent_by_the_controller() -> Vec<Command> {
             }],
         },
     );
-    let mut login = up("l2", UpBody::Login { picker: "p".into() });
+    let mut login = up(
+        "l2",
+        UpBody::Login {
+            picker: "p".into(),
+            session: None,
+        },
+    );
     login.seq = Some(100);
     send(
         &mut core,

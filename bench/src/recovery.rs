@@ -54,6 +54,7 @@ impl Day {
         };
         let login = day.up(UpBody::Login {
             picker: "p1".into(),
+            session: None,
         });
         day.next.push_back(login);
         day

@@ -182,7 +182,10 @@ pub(super) fn scanning_handheld(
         v: SCHEMA_VERSION,
         id: format!("{id}-login"),
         seq: None,
-        body: UpBody::Login { picker: id.clone() },
+        body: UpBody::Login {
+            picker: id.clone(),
+            session: None,
+        },
     })
     .expect("serialises");
     let login_topic = up_topic(SITE, &id, "login");

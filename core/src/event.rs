@@ -249,6 +249,15 @@ pub enum Event {
         /// Who counted.
         by: String,
     },
+    /// A supervisor's command on a handheld.
+    HandheldCommand {
+        /// Handheld id.
+        scanner: String,
+        /// What to do.
+        command: HandheldCommand,
+        /// Who.
+        by: String,
+    },
     /// Time passed: orders whose release time came are released, cut-offs are projected.
     /// Journalled when [`super::Core::next_tick`] says so; its time is the journal's.
     Tick,
@@ -280,6 +289,19 @@ impl Event {
             Event::PickFaces { .. } => "pick_faces",
             Event::Moves { .. } => "moves",
             Event::TransferShipped { .. } => "transfer_shipped",
+            Event::HandheldCommand { .. } => "handheld_command",
         }
     }
+}
+
+/// What a supervisor can do to a handheld.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HandheldCommand {
+    /// Hand its unfinished work to other pickers (a handheld lost, broken or left behind); it
+    /// gets new work once it logs in again.
+    Release,
+    /// Forget its message counter and session (a swapped or reinstalled device refused as
+    /// stale).
+    Reset,
 }

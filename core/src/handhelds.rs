@@ -5,8 +5,12 @@ use floorctl_protocol::order::OrderLine;
 use floorctl_protocol::scanner::{ErrorReply, Expect, ScanWhat, Up, UpBody, SCHEMA_VERSION};
 
 use super::{
-    Command, Core, Millis, Note, OrderStatus, Reply, ToteStatus, Work, SEEN_IDS_PER_SCANNER,
+    Command, Core, Millis, Note, OrderStatus, Reply, ScannerState, ToteStatus, Work,
+    SEEN_IDS_PER_SCANNER,
 };
+
+/// Earlier sessions remembered per handheld, so a login of one delivered again is stale.
+const PAST_SESSIONS: usize = 8;
 
 impl Core {
     pub(super) fn scanner_message(
@@ -21,6 +25,7 @@ impl Core {
             return self.presence(scanner, online, now, out);
         }
         let state = self.scanners.entry(scanner.to_string()).or_default();
+        state.last_heard = Some(now);
         if let Some((_, answer)) = state.answers.iter().find(|(id, _)| *id == msg.id) {
             // The same refusal; for a direction, the current one: it is the one answered unless
             // the work has moved on since, and an older one would take the handheld back.
@@ -43,12 +48,34 @@ impl Core {
             return;
         }
         let start = out.len();
-        let stale = match (msg.seq, state.last_seq) {
+        let mut stale = None;
+        if let UpBody::Login {
+            session: Some(session),
+            ..
+        } = &msg.body
+        {
+            if state.past_sessions.contains(session) {
+                stale = Some(format!(
+                    "stale login: session {session} was followed by another; nothing changed"
+                ));
+            } else if state.session.as_ref() != Some(session) {
+                // A session not seen before (the app started afresh: reinstalled, another
+                // device) counts its messages from its own start.
+                if let Some(old) = state.session.replace(session.clone()) {
+                    if state.past_sessions.len() == PAST_SESSIONS {
+                        state.past_sessions.pop_front();
+                    }
+                    state.past_sessions.push_back(old);
+                }
+                state.last_seq = None;
+            }
+        }
+        let stale = stale.or_else(|| match (msg.seq, state.last_seq) {
             (Some(seq), Some(last)) if seq <= last => Some(format!(
                 "stale message: counter {seq} is not above {last}, already taken; nothing changed"
             )),
             _ => None,
-        };
+        });
         let result = match stale {
             Some(reason) => Err(reason),
             None => {
@@ -98,7 +125,7 @@ impl Core {
     ) -> Result<(), String> {
         let logged_in = !self.scanners[scanner].picker.is_empty();
         match body {
-            UpBody::Login { picker } => {
+            UpBody::Login { picker, .. } => {
                 let state = self.scanners.get_mut(scanner).expect("exists");
                 state.picker = picker.clone();
                 state.offline_since = None;
@@ -456,7 +483,24 @@ impl Core {
         }
     }
 
+    /// Whether a handheld online has sent nothing for the layout's `handheld_silent_ms`.
+    fn silent(&self, s: &ScannerState, now: Millis) -> bool {
+        let limit = self.layout.handheld_silent_ms;
+        limit > 0
+            && s.offline_since.is_none()
+            && s.last_heard.is_some_and(|t| now.saturating_sub(t) >= limit)
+    }
+
     pub(super) fn handheld_lost(&mut self, scanner: &str, out: &mut Vec<Command>) {
+        let now = self.now;
+        let Some(state) = self.scanners.get(scanner) else {
+            return;
+        };
+        if self.silent(state, now) {
+            // Offline from the controller's own view: no will needed.
+            let state = self.scanners.get_mut(scanner).expect("looked up above");
+            state.offline_since = Some(now);
+        }
         if self
             .scanners
             .get(scanner)
@@ -469,13 +513,15 @@ impl Core {
         }
     }
 
-    /// Handhelds offline for `timeout` or longer at `now` that still hold work to hand back.
+    /// Handhelds offline for `timeout` or longer at `now`, or silent for the layout's
+    /// `handheld_silent_ms`, that still hold work to hand back.
     pub fn lost_handhelds(&self, now: Millis, timeout: Millis) -> Vec<String> {
         self.scanners
             .iter()
             .filter(|(_, s)| {
-                s.offline_since
+                (s.offline_since
                     .is_some_and(|t| now.saturating_sub(t) >= timeout)
+                    || self.silent(s, now))
                     && matches!(
                         s.work,
                         Some(

@@ -23,6 +23,9 @@ pub struct Layout {
     pub auto_start: bool,
     /// How long a handheld may stay offline before its unfinished work goes to another picker.
     pub handheld_timeout_ms: u64,
+    /// How long a handheld holding work may be silent (no message at all) before it counts as
+    /// offline, whether or not its broker published a last will (0: never).
+    pub handheld_silent_ms: u64,
     /// The pick area, when known: an order's lines are then directed in the order of the
     /// shortest route through their locations.
     pub warehouse: Option<super::routing::Warehouse>,
@@ -42,6 +45,10 @@ pub struct Layout {
     pub last_tote: u32,
 }
 
+/// How long a handheld holding work may be silent by default: no picker goes five minutes
+/// without a scan mid-pick.
+pub const DEFAULT_HANDHELD_SILENT_MS: u64 = 300_000;
+
 impl Layout {
     /// A layout with nothing configured (no cut-offs, lanes or equipment).
     pub fn empty() -> Layout {
@@ -53,6 +60,7 @@ impl Layout {
             max_recirculations: 0,
             auto_start: false,
             handheld_timeout_ms: 0,
+            handheld_silent_ms: 0,
             warehouse: None,
             release: Release::default(),
             batching: Batching::default(),
@@ -123,6 +131,7 @@ pub(super) fn test_layout() -> Layout {
         max_recirculations: 2,
         auto_start: true,
         handheld_timeout_ms: 10_000,
+        handheld_silent_ms: 0,
         warehouse: None,
         release: Release::default(),
         batching: Batching::default(),

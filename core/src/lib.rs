@@ -28,10 +28,10 @@ pub use batching::{BatchPolicy, Batching};
 pub use clock::{LocalClock, TimeOfDay};
 pub use command::{Command, Note, OrderStatus, Record, ToteStatus};
 pub use equipment::Equipment;
-pub use event::{Event, SortOutcome};
+pub use event::{Event, HandheldCommand, SortOutcome};
 pub use handhelds::HandheldView;
 pub use kpi::{key_figures, KeyFigure, Kpis, Minute, Throughput};
-pub use layout::{ChuteChoice, Layout};
+pub use layout::{ChuteChoice, Layout, DEFAULT_HANDHELD_SILENT_MS};
 #[cfg(test)]
 use release::RISK_CHECK_MS;
 pub use release::{Cutoff, Release, Wave};
@@ -122,6 +122,14 @@ struct ScannerState {
     answers: VecDeque<(String, Vec<Reply>)>,
     /// The highest message counter taken.
     last_seq: Option<u64>,
+    /// The session of its last login, and earlier ones (a login of one of those is stale).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    session: Option<String>,
+    #[serde(default, skip_serializing_if = "VecDeque::is_empty")]
+    past_sessions: VecDeque<String>,
+    /// When it was last heard from (any message).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    last_heard: Option<Millis>,
     /// On a break.
     paused: bool,
     /// When the handheld went offline, while it is.
@@ -395,6 +403,9 @@ impl Core {
             Event::Counted {
                 sku, location, qty, ..
             } => self.counted(sku, location, *qty, &mut out),
+            Event::HandheldCommand {
+                scanner, command, ..
+            } => self.handheld_command(scanner, *command, now, &mut out),
         }
         out
     }

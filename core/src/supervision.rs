@@ -4,9 +4,39 @@
 use floorctl_protocol::order::Priority;
 
 use super::alarms::refuse;
-use super::{Command, Core, OrderStatus};
+use super::{Command, Core, HandheldCommand, Millis, OrderStatus};
 
 impl Core {
+    /// A supervisor's command on a handheld: its work handed back, or its counter reset.
+    pub(super) fn handheld_command(
+        &mut self,
+        scanner: &str,
+        command: HandheldCommand,
+        now: Millis,
+        out: &mut Vec<Command>,
+    ) {
+        let Some(state) = self.scanners.get_mut(scanner) else {
+            return refuse(
+                &format!("handheld {scanner}"),
+                format!("there is no handheld `{scanner}`"),
+                out,
+            );
+        };
+        match command {
+            HandheldCommand::Release => {
+                // Offline until it logs in again, so the work does not come straight back to it.
+                state.offline_since.get_or_insert(now);
+                self.release_work(scanner, out);
+                self.direct(scanner, out);
+            }
+            HandheldCommand::Reset => {
+                state.last_seq = None;
+                state.session = None;
+                state.past_sessions.clear();
+            }
+        }
+    }
+
     /// Holds (no new trips start for its orders) or releases a cut-off's wave.
     pub(super) fn hold_wave(&mut self, cutoff: &str, held: bool, out: &mut Vec<Command>) {
         let subject = format!("wave {cutoff}");

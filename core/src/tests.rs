@@ -143,6 +143,7 @@ pub(super) fn login(core: &mut Core, scanner: &str) -> Vec<Command> {
             "login",
             UpBody::Login {
                 picker: "p1".into(),
+                session: None,
             },
         ),
         0,
@@ -353,7 +354,14 @@ fn replaying_the_same_events_rebuilds_the_same_state_and_resumes_directions() {
     let [loc, sku] = scans(0);
     let events = vec![
         order("o1", "11:00", 2),
-        up("h1", "login", UpBody::Login { picker: "p".into() }),
+        up(
+            "h1",
+            "login",
+            UpBody::Login {
+                picker: "p".into(),
+                session: None,
+            },
+        ),
         loc,
         sku,
         pick("m1", "o1", 0, 1, 1),

@@ -4,6 +4,7 @@
 use floorctl_protocol::scanner::{Expect, ScanWhat, Task, UpBody};
 
 use super::tests::{layout, login, order, pick, rejects, scan, up};
+use super::tests_equipment::refusals;
 use super::*;
 
 fn scan_as(scanner: &str, id: &str, what: ScanWhat, code: &str) -> Event {
@@ -336,4 +337,102 @@ fn urgent_orders_are_picked_before_any_normal_one_whatever_their_cutoff() {
         matches!(&d, Some(Task::Pick { order, .. }) if order == "early"),
         "{d:?}"
     );
+}
+
+fn login_session(id: &str, session: &str, seq: u64) -> Event {
+    let mut e = up(
+        "h1",
+        id,
+        UpBody::Login {
+            picker: "p1".into(),
+            session: Some(session.into()),
+        },
+    );
+    if let Event::Scanner { msg, .. } = &mut e {
+        msg.seq = Some(seq);
+    }
+    e
+}
+
+fn with_seq(mut e: Event, seq: u64) -> Event {
+    if let Event::Scanner { msg, .. } = &mut e {
+        msg.seq = Some(seq);
+    }
+    e
+}
+
+#[test]
+fn a_login_of_a_new_session_starts_the_counter_afresh_and_an_old_one_stays_stale() {
+    let mut core = Core::new(layout());
+    core.handle(&order("o1", "11:00", 3), 0);
+    assert!(rejects(&core.handle(&login_session("a1", "first", 1), 1)).is_empty());
+    let scan = scan_as("h1", "a2", ScanWhat::Location, "A-00");
+    assert!(rejects(&core.handle(&with_seq(scan, 50), 1)).is_empty());
+    // Reinstalled: the app counts from 1 again, in a session of its own.
+    let cmds = core.handle(&login_session("b1", "second", 1), 2);
+    assert!(rejects(&cmds).is_empty(), "{cmds:?}");
+    assert!(task(&cmds).is_some(), "the current direction again");
+    let scan = scan_as("h1", "b2", ScanWhat::Sku, "S0");
+    assert!(rejects(&core.handle(&with_seq(scan, 2), 2)).is_empty());
+    // The first session's login delivered again later changes nothing.
+    let r = rejects(&core.handle(&login_session("a9", "first", 51), 3));
+    assert!(r[0].contains("stale"), "{r:?}");
+}
+
+#[test]
+fn a_handheld_silent_past_the_limit_hands_its_work_back_without_a_last_will() {
+    let mut layout = layout();
+    layout.handheld_silent_ms = 60_000;
+    let mut core = Core::new(layout);
+    core.handle(&order("o1", "11:00", 1), 0);
+    login(&mut core, "h1");
+    assert!(core.lost_handhelds(59_999, 10_000).is_empty());
+    assert_eq!(core.lost_handhelds(60_000, 10_000), vec!["h1".to_string()]);
+    core.handle(
+        &Event::HandheldLost {
+            scanner: "h1".into(),
+        },
+        60_000,
+    );
+    // Another picker takes the order; the silent one gets nothing until it speaks again.
+    let d = task(&login(&mut core, "h2"));
+    assert!(
+        matches!(d, Some(Task::Pick { ref order, .. }) if order == "o1"),
+        "{d:?}"
+    );
+    assert!(!core
+        .lost_handhelds(200_000, 10_000)
+        .contains(&"h1".to_string()));
+}
+
+#[test]
+fn a_supervisor_hands_a_handhelds_work_back_and_resets_its_counter() {
+    let mut core = Core::new(layout());
+    core.handle(&order("o1", "11:00", 1), 0);
+    core.handle(&login_session("a1", "s", 100), 0);
+    let command = |command| Event::HandheldCommand {
+        scanner: "h1".into(),
+        command,
+        by: "sue".into(),
+    };
+    core.handle(&command(HandheldCommand::Release), 1);
+    let d = task(&login(&mut core, "h2"));
+    assert!(
+        matches!(d, Some(Task::Pick { ref order, .. }) if order == "o1"),
+        "{d:?}"
+    );
+    let stale = with_seq(up("h1", "x", UpBody::Logout), 5);
+    assert!(rejects(&core.handle(&stale, 2))[0].contains("stale"));
+    core.handle(&command(HandheldCommand::Reset), 3);
+    let fresh = with_seq(up("h1", "y", UpBody::Logout), 5);
+    assert!(rejects(&core.handle(&fresh, 4)).is_empty());
+    let r = refusals(&core.handle(
+        &Event::HandheldCommand {
+            scanner: "h9".into(),
+            command: HandheldCommand::Release,
+            by: "sue".into(),
+        },
+        5,
+    ));
+    assert!(r[0].contains("h9"), "{r:?}");
 }

@@ -88,6 +88,10 @@ pub enum UpBody {
     Login {
         /// Picker's badge.
         picker: String,
+        /// The handheld's session: new for each start of the app (a reinstall, a swapped
+        /// device). A login of a session not seen before starts the message counter afresh.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        session: Option<String>,
     },
     /// One order line picked into the tote.
     Pick {

@@ -280,7 +280,8 @@ impl<'a> Handheld<'a> {
         };
         self.publish(&presence, true).await;
         let picker = format!("picker-{}", self.cfg.scanner);
-        self.send(UpBody::Login { picker }).await;
+        let session = Some(format!("{:08x}", self.session));
+        self.send(UpBody::Login { picker, session }).await;
     }
 
     /// No answer: send the last message again under its id (the controller answers a

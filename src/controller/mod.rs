@@ -19,7 +19,7 @@ use crate::scanners;
 use crate::store::{InstanceError, InstanceLock, Store, StoreError};
 pub use core_task::{recover, SNAPSHOT_EVERY};
 use core_task::{run_core, Clock, Shell};
-use floorctl_core::{Event, Millis, Move, PickFace, Summary};
+use floorctl_core::{Event, HandheldCommand, Millis, Move, PickFace, Summary};
 
 /// The controller could not start.
 #[derive(Debug, thiserror::Error)]
@@ -316,6 +316,22 @@ impl Handle {
         self.supervise(Event::WaveHold {
             cutoff: cutoff.to_string(),
             held,
+            by: by.to_string(),
+        })
+        .await
+    }
+
+    /// A supervisor's command on a handheld (hand its work back, reset its counter) on behalf
+    /// of `by`.
+    pub async fn handheld_command(
+        &self,
+        scanner: &str,
+        command: HandheldCommand,
+        by: &str,
+    ) -> Result<(), CommandError> {
+        self.supervise(Event::HandheldCommand {
+            scanner: scanner.to_string(),
+            command,
             by: by.to_string(),
         })
         .await

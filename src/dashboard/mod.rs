@@ -28,7 +28,7 @@ use tokio_util::sync::CancellationToken;
 use crate::controller::{CommandError, Handle};
 use crate::store::AuditEntry;
 use auth::{Role, Session, Sessions};
-use floorctl_core::{Layout, Millis};
+use floorctl_core::{HandheldCommand, Layout, Millis};
 
 const INDEX: &str = include_str!("assets/index.html");
 const LOGIN: &str = include_str!("assets/login.html");
@@ -83,6 +83,7 @@ pub fn router(state: Arc<Dashboard>) -> Router {
         .route("/api/alarms/{id}/ack", post(ack_alarm))
         .route("/api/equipment/{plc}/{command}", post(equipment))
         .route("/api/waves/{cutoff}/{action}", post(wave))
+        .route("/api/handhelds/{id}/{action}", post(handheld))
         .route("/api/orders/{id}/priority", post(priority))
         .route("/api/counts", post(count))
         .layer(axum::middleware::map_response(security_headers))
@@ -344,6 +345,28 @@ async fn wave(
     let action = format!("{act} wave {cutoff}");
     command(&d, &headers, action, |c, by| async move {
         c.hold_wave(&cutoff, held, &by).await
+    })
+    .await
+}
+
+async fn handheld(
+    State(d): State<Arc<Dashboard>>,
+    headers: HeaderMap,
+    Path((id, act)): Path<(String, String)>,
+) -> Response {
+    let cmd = match act.as_str() {
+        "release" => HandheldCommand::Release,
+        "reset" => HandheldCommand::Reset,
+        _ => {
+            return refusal(
+                StatusCode::NOT_FOUND,
+                "a handheld's work is released or its counter reset",
+            )
+        }
+    };
+    let action = format!("{act} handheld {id}");
+    command(&d, &headers, action, |c, by| async move {
+        c.handheld_command(&id, cmd, &by).await
     })
     .await
 }

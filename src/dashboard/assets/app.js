@@ -175,7 +175,12 @@ function drawAlarms(v) {
 function drawHandhelds(v) {
   rows("handhelds", v.handhelds.map((h) => el("tr", {},
     el("td", { class: h.online ? "state-ok" : "state-bad" }, h.id, h.online ? "" : " (offline)"),
-    el("td", {}, h.picker || "—"), el("td", {}, h.doing))));
+    el("td", {}, h.picker || "—"), el("td", {}, h.doing),
+    el("td", {},
+      Object.assign(button("Hand work back", `/api/handhelds/${encodeURIComponent(h.id)}/release`),
+        { title: "Its unfinished work goes to other pickers; it gets new work when it logs in again" }),
+      Object.assign(button("Reset counter", `/api/handhelds/${encodeURIComponent(h.id)}/reset`),
+        { title: "For a swapped or reinstalled device refused as stale" })))));
 }
 
 function drawForward(v) {
