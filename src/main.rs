@@ -129,6 +129,17 @@ enum UserCmd {
         #[arg(long, value_delimiter = ',')]
         sites: Vec<String>,
     },
+    /// Remove a dashboard account; its sessions end at once.
+    Remove {
+        /// Account name.
+        name: String,
+        /// The controller's database: a SQLite file or a postgres:// URL.
+        #[arg(long, conflicts_with = "config", required_unless_present = "config")]
+        database: Option<String>,
+        /// The site file naming the database (for a network, the network's accounts).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -195,31 +206,26 @@ async fn execute(cmd: Cmd) -> anyhow::Result<()> {
                     sites,
                 },
         } => {
-            let store = match (database, config) {
-                (Some(d), _) => {
-                    let db = floorctl::store::Database::parse(&d, std::path::Path::new(""));
-                    floorctl::store::Store::connect(&db).await?
-                }
-                (None, Some(c)) => {
-                    let config = Config::load(&c)?;
-                    match &config.network {
-                        Some(n) => {
-                            floorctl::store::Store::connect_site(
-                                &config.database,
-                                &n.schema,
-                                &config.site,
-                            )
-                            .await?
-                        }
-                        None => floorctl::store::Store::connect(&config.database).await?,
-                    }
-                }
-                (None, None) => anyhow::bail!("give --database or --config"),
-            };
+            let store = accounts(database, config).await?;
             let sites = (!sites.is_empty()).then_some(sites);
             let done = add_user(&store, &name, &role, sites.as_deref()).await;
             store.close().await;
             done
+        }
+        Cmd::User {
+            which:
+                UserCmd::Remove {
+                    name,
+                    database,
+                    config,
+                },
+        } => {
+            let store = accounts(database, config).await?;
+            let removed = store.remove_user(&name).await;
+            store.close().await;
+            anyhow::ensure!(removed?, "there is no account `{name}`");
+            println!("account {name} removed; its dashboard sessions end at once");
+            Ok(())
         }
         Cmd::Run { config, orders } => {
             let config = Config::load(&config)?;
@@ -320,6 +326,30 @@ async fn execute(cmd: Cmd) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// The store holding the dashboard accounts named by `--database` or `--config`.
+async fn accounts(
+    database: Option<String>,
+    config: Option<PathBuf>,
+) -> anyhow::Result<floorctl::store::Store> {
+    Ok(match (database, config) {
+        (Some(d), _) => {
+            let db = floorctl::store::Database::parse(&d, std::path::Path::new(""));
+            floorctl::store::Store::connect(&db).await?
+        }
+        (None, Some(c)) => {
+            let config = Config::load(&c)?;
+            match &config.network {
+                Some(n) => {
+                    floorctl::store::Store::connect_site(&config.database, &n.schema, &config.site)
+                        .await?
+                }
+                None => floorctl::store::Store::connect(&config.database).await?,
+            }
+        }
+        (None, None) => anyhow::bail!("give --database or --config"),
+    })
 }
 
 async fn add_user(

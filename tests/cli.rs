@@ -400,4 +400,22 @@ fn user_add_stores_only_a_hash_and_refuses_unknown_roles_and_short_passwords() {
     let out = add("tom", "viewer", "short");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("at least 10 characters"));
+    let remove = |name: &str| {
+        floorctl()
+            .args(["user", "remove", "--database"])
+            .arg(&db)
+            .arg(name)
+            .output()
+            .unwrap()
+    };
+    let out = remove("sue");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("account sue removed"));
+    let out = remove("sue");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("there is no account `sue`"));
 }

@@ -289,3 +289,82 @@ async fn only_a_supervisor_with_the_sessions_token_commands_and_every_command_is
     );
     demo.shutdown().await;
 }
+
+/// Opens the live feed and reads it until it ends; returns whether it ended within `secs`.
+async fn live_feed_ends_within(web: std::net::SocketAddr, cookie: String, secs: u64) -> bool {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(web).await.unwrap();
+    let req = format!("GET /api/live HTTP/1.1\r\nHost: {web}\r\nCookie: {cookie}\r\n\r\n");
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut buf = [0u8; 8192];
+    let mut seen = String::new();
+    let read = async {
+        loop {
+            match s.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => seen.push_str(&String::from_utf8_lossy(&buf[..n])),
+            }
+            // Chunked: the stream's last chunk.
+            if seen.contains("\r\n0\r\n\r\n") {
+                return;
+            }
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(secs), read)
+        .await
+        .is_ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logout_demotion_and_removal_end_the_accounts_sessions_at_once_streams_included() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = common::demo(dir.path(), 10, 2).await;
+    let web = demo.listening.dashboard.unwrap();
+    let form = [("Content-Type", "application/x-www-form-urlencoded")];
+    let login = |user: &'static str, pw: &'static str| {
+        let body = format!("user={user}&password={pw}");
+        async move {
+            let r = request(web, "POST", "/login", &form, &body).await;
+            let cookie = r.cookie().expect("logged in");
+            let s = request(web, "GET", "/api/session", &[("Cookie", &cookie)], "").await;
+            let v: serde_json::Value = serde_json::from_str(&s.body).unwrap();
+            (cookie, v["csrf"].as_str().unwrap().to_string())
+        }
+    };
+    let hold = |cookie: String, csrf: String| async move {
+        let h = [("Cookie", cookie.as_str()), ("X-CSRF-Token", csrf.as_str())];
+        request(web, "POST", "/api/waves/11:00/hold", &h, "")
+            .await
+            .status
+    };
+
+    // Logged out: the open live feed ends with the session.
+    common::account(&demo.controller, "sue", "supervisor", "sue-password-1").await;
+    let (sue, sue_csrf) = login("sue", "sue-password-1").await;
+    let feed = tokio::spawn(live_feed_ends_within(web, sue.clone(), 10));
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let h = [
+        ("Cookie", sue.as_str()),
+        ("X-CSRF-Token", sue_csrf.as_str()),
+    ];
+    assert_eq!(request(web, "POST", "/logout", &h, "").await.status, 303);
+    assert!(feed.await.unwrap(), "the live feed ends at logout");
+
+    // Made a viewer with a new password: the supervisor's old session commands nothing.
+    let (sue, sue_csrf) = login("sue", "sue-password-1").await;
+    let feed = tokio::spawn(live_feed_ends_within(web, sue.clone(), 10));
+    common::account(&demo.controller, "sue", "viewer", "sue-password-2").await;
+    assert_eq!(
+        hold(sue.clone(), sue_csrf).await,
+        401,
+        "the demoted session is over"
+    );
+    assert!(feed.await.unwrap(), "and its live feed");
+
+    // Removed: its session ends too.
+    let (sue, sue_csrf) = login("sue", "sue-password-2").await;
+    assert!(demo.controller.store().remove_user("sue").await.unwrap());
+    assert_eq!(hold(sue, sue_csrf).await, 401);
+    assert!(!demo.controller.summary().borrow().waves["11:00"].held);
+    demo.shutdown().await;
+}

@@ -80,7 +80,19 @@ pub struct Session {
     pub sites: Option<Vec<String>>,
     /// The token commands must carry in `X-CSRF-Token`.
     pub csrf: String,
+    /// The account's password hash at login: another now means the password was changed.
+    hash: String,
     expires: Instant,
+}
+
+impl Session {
+    /// Whether the account as it is now is still the one this session logged in as: same
+    /// role, password and sites. A changed, demoted or removed account ends its sessions.
+    pub fn still_holds(&self, account: Option<&crate::store::Account>) -> bool {
+        account.is_some_and(|a| {
+            a.role == self.role.name() && a.hash == self.hash && a.sites == self.sites
+        })
+    }
 }
 
 /// Sessions by token, in memory: a restart logs everyone out.
@@ -106,8 +118,8 @@ impl Sessions {
         }
     }
 
-    /// Opens a session; returns its token.
-    pub fn open(&self, user: &str, role: Role, sites: Option<Vec<String>>) -> String {
+    /// Opens a session for an account whose password hash is `hash`; returns its token.
+    pub fn open(&self, user: &str, role: Role, sites: Option<Vec<String>>, hash: &str) -> String {
         let now = Instant::now();
         let t = token();
         let mut all = self.by_token.lock().unwrap_or_else(|p| p.into_inner());
@@ -119,6 +131,7 @@ impl Sessions {
                 role,
                 sites,
                 csrf: token(),
+                hash: hash.to_string(),
                 expires: now + self.ttl,
             },
         );
@@ -130,6 +143,12 @@ impl Sessions {
         let t = cookie(headers)?;
         let all = self.by_token.lock().unwrap_or_else(|p| p.into_inner());
         all.get(&t).filter(|s| s.expires > Instant::now()).cloned()
+    }
+
+    /// Ends every session of `user`.
+    pub fn close_user(&self, user: &str) {
+        let mut all = self.by_token.lock().unwrap_or_else(|p| p.into_inner());
+        all.retain(|_, s| s.user != user);
     }
 
     /// Ends the session a request's cookie names.
@@ -186,7 +205,7 @@ mod tests {
     #[test]
     fn a_session_is_found_by_its_cookie_only_until_closed() {
         let sessions = Sessions::new(Duration::from_secs(60));
-        let t = sessions.open("sue", Role::Supervisor, None);
+        let t = sessions.open("sue", Role::Supervisor, None, "h");
         let mut headers = HeaderMap::new();
         headers.insert(
             axum::http::header::COOKIE,

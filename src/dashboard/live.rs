@@ -15,21 +15,32 @@ use super::{now_ms, refusal, view, Dashboard};
 
 /// Least time between two views sent to one page.
 const EVERY: Duration = Duration::from_millis(250);
+/// Longest time a quiet feed goes without checking its session.
+const RECHECK: Duration = Duration::from_secs(1);
 
 pub(super) async fn stream(State(d): State<Arc<Dashboard>>, headers: HeaderMap) -> Response {
-    if d.sessions.find(&headers).is_none() {
+    if d.current(&headers).await.is_none() {
         return refusal(StatusCode::UNAUTHORIZED, "log in first");
     }
     let summary = d.controller.summary();
-    let feed = stream::unfold((d, summary, true), |(d, mut summary, first)| async move {
+    let state = (d, summary, headers, true);
+    let feed = stream::unfold(state, |(d, mut summary, headers, first)| async move {
         if !first {
-            tokio::time::sleep(EVERY).await;
-            summary.changed().await.ok()?;
+            // The session is checked again before each view: logged out, changed or removed,
+            // the feed ends (within a second when the floor is quiet).
+            loop {
+                tokio::time::sleep(EVERY).await;
+                d.current(&headers).await?;
+                match tokio::time::timeout(RECHECK, summary.changed()).await {
+                    Ok(changed) => break changed.ok()?,
+                    Err(_) => continue,
+                }
+            }
         }
         let s = summary.borrow_and_update().clone();
         let v = view::floor(&s, &d.controller.plc_status(), &d.layout, &d.site, now_ms());
         let event = Event::default().event("floor").data(v.to_string());
-        Some((Ok::<_, Infallible>(event), (d, summary, false)))
+        Some((Ok::<_, Infallible>(event), (d, summary, headers, false)))
     });
     Sse::new(feed)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))

@@ -54,6 +54,30 @@ impl Dashboard {
             sessions: Sessions::new(session),
         }
     }
+
+    /// The session a request's cookie names, while it lasts and while its account is as it was
+    /// at login (same role, password and sites, still covering this site). An account changed,
+    /// demoted or removed since ends all its sessions here; so does a database that does not
+    /// answer, for this request.
+    async fn current(&self, headers: &HeaderMap) -> Option<Session> {
+        let s = self.sessions.find(headers)?;
+        match self.controller.store().account(&s.user).await {
+            Ok(account) => {
+                let account = account.filter(|a| a.covers(&self.site));
+                if s.still_holds(account.as_ref()) {
+                    Some(s)
+                } else {
+                    tracing::info!(user = %s.user, "account changed or removed; its sessions end");
+                    self.sessions.close_user(&s.user);
+                    None
+                }
+            }
+            Err(err) => {
+                tracing::error!(%err, "cannot read dashboard accounts");
+                None
+            }
+        }
+    }
 }
 
 /// Serves the dashboard on `listener` until cancelled.
@@ -118,14 +142,14 @@ fn asset(body: &'static str, kind: &'static str) -> Response {
 }
 
 async fn index(State(d): State<Arc<Dashboard>>, headers: HeaderMap) -> Response {
-    match d.sessions.find(&headers) {
+    match d.current(&headers).await {
         Some(_) => Html(INDEX).into_response(),
         None => Redirect::to("/login").into_response(),
     }
 }
 
 async fn app_js(State(d): State<Arc<Dashboard>>, headers: HeaderMap) -> Response {
-    match d.sessions.find(&headers) {
+    match d.current(&headers).await {
         Some(_) => asset(APP_JS, "text/javascript"),
         None => StatusCode::UNAUTHORIZED.into_response(),
     }
@@ -167,6 +191,7 @@ async fn login(State(d): State<Arc<Dashboard>>, Form(f): Form<Login>) -> Respons
     // An account limited to other sites of the network has no access here.
     let account = account.filter(|a| a.covers(&d.site));
     let (role, hash, sites) = account.map_or_else(Default::default, |a| (a.role, a.hash, a.sites));
+    let stored = hash.clone();
     let verified = tokio::task::spawn_blocking(move || {
         let hash = if hash.is_empty() { decoy_hash() } else { hash };
         auth::verify_password(&password, &hash)
@@ -176,7 +201,7 @@ async fn login(State(d): State<Arc<Dashboard>>, Form(f): Form<Login>) -> Respons
     match Role::from_name(&role).filter(|_| verified) {
         Some(role) => {
             tracing::info!(user = %f.user, role = role.name(), "dashboard login");
-            let token = d.sessions.open(&f.user, role, sites);
+            let token = d.sessions.open(&f.user, role, sites, &stored);
             let mut r = Redirect::to("/").into_response();
             if let Ok(v) = HeaderValue::from_str(&d.sessions.set_cookie(&token)) {
                 r.headers_mut().insert(header::SET_COOKIE, v);
@@ -192,8 +217,9 @@ async fn login(State(d): State<Arc<Dashboard>>, Form(f): Form<Login>) -> Respons
 }
 
 async fn logout(State(d): State<Arc<Dashboard>>, headers: HeaderMap) -> Response {
-    if let Err((status, why)) = signed(&d, &headers) {
-        return refusal(status, why);
+    match signed(&d, &headers).await {
+        Ok(s) => tracing::info!(user = %s.user, "dashboard logout"),
+        Err((status, why)) => return refusal(status, why),
     }
     d.sessions.close(&headers);
     let mut r = Redirect::to("/login").into_response();
@@ -204,7 +230,7 @@ async fn logout(State(d): State<Arc<Dashboard>>, headers: HeaderMap) -> Response
 }
 
 async fn session(State(d): State<Arc<Dashboard>>, headers: HeaderMap) -> Response {
-    match d.sessions.find(&headers) {
+    match d.current(&headers).await {
         Some(s) => Json(serde_json::json!({
             "user": s.user, "role": s.role, "csrf": s.csrf, "site": d.site, "sites": s.sites,
         }))
@@ -214,7 +240,7 @@ async fn session(State(d): State<Arc<Dashboard>>, headers: HeaderMap) -> Respons
 }
 
 async fn audit_log(State(d): State<Arc<Dashboard>>, headers: HeaderMap) -> Response {
-    if d.sessions.find(&headers).is_none() {
+    if d.current(&headers).await.is_none() {
         return refusal(StatusCode::UNAUTHORIZED, "log in first");
     }
     match d.controller.store().audit_log(50).await {
@@ -238,8 +264,8 @@ fn now_ms() -> Millis {
 }
 
 /// The session of a request that carries its CSRF token.
-fn signed(d: &Dashboard, headers: &HeaderMap) -> Result<Session, (StatusCode, &'static str)> {
-    let Some(s) = d.sessions.find(headers) else {
+async fn signed(d: &Dashboard, headers: &HeaderMap) -> Result<Session, (StatusCode, &'static str)> {
+    let Some(s) = d.current(headers).await else {
         return Err((StatusCode::UNAUTHORIZED, "log in first"));
     };
     let token = headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
@@ -259,7 +285,7 @@ where
     F: FnOnce(Handle, String) -> Fut,
     Fut: std::future::Future<Output = Result<(), CommandError>>,
 {
-    let s = match signed(d, headers) {
+    let s = match signed(d, headers).await {
         Ok(s) => s,
         Err((status, why)) => return refusal(status, why),
     };

@@ -16,7 +16,7 @@ use super::{refusal, Dashboard};
 const LISTED: i64 = 200;
 
 pub(super) async fn view(State(d): State<Arc<Dashboard>>, headers: HeaderMap) -> Response {
-    let Some(session) = d.sessions.find(&headers) else {
+    let Some(session) = d.current(&headers).await else {
         return refusal(StatusCode::UNAUTHORIZED, "log in first");
     };
     let store = d.controller.store();

@@ -112,6 +112,16 @@ impl Store {
         }))
     }
 
+    /// Removes an account; `false` when there was none of that name.
+    pub async fn remove_user(&self, name: &str) -> Result<bool, StoreError> {
+        let q = format!("DELETE FROM {} WHERE name = ?", self.users());
+        let done = sqlx::query(&self.sql_owned(q))
+            .bind(name)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     /// Appends to the audit log.
     pub async fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
         sqlx::query(
