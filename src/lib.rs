@@ -15,3 +15,4 @@ pub mod site;
 pub mod slot;
 pub mod store;
 pub mod telemetry;
+pub mod throttle;

@@ -300,3 +300,33 @@ async fn scenario(host: &str, port: u16, broker: Broker, gateway: Gateway) {
         "only h2 itself acts as h2: {h2_logins:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn through_the_embedded_broker_password_guessing_is_slowed_per_handheld() {
+    let listen = floorctl_bench::fixtures::free_addr("127.0.0.1:0".parse().unwrap()).unwrap();
+    let passwords = Passwords::load(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/deploy/mosquitto/floorctl.passwd.example"
+    )))
+    .unwrap();
+    floorctl::scanners::start_embedded(listen, Some(passwords))
+        .await
+        .unwrap();
+    let (host, port) = (listen.ip().to_string(), listen.port());
+    for _ in 0..6 {
+        assert!(refused(&host, port, "h1", Some("a-wrong-guess")).await);
+    }
+    assert!(
+        refused(&host, port, "h1", Some("h1-secret")).await,
+        "the right password waits too"
+    );
+    assert!(
+        !refused(&host, port, "h2", Some("h2-secret")).await,
+        "another handheld is not held up"
+    );
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert!(
+        !refused(&host, port, "h1", Some("h1-secret")).await,
+        "after the wait, the right password is let in"
+    );
+}

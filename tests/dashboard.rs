@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::http::{read_until, request};
+use common::http::{log_in, read_until, request};
 use floorctl_core::AlarmState;
 use floorctl_protocol::packml::State;
 
@@ -47,11 +47,7 @@ async fn only_a_supervisor_with_the_sessions_token_commands_and_every_command_is
     }
 
     // Logins.
-    let form = [("Content-Type", "application/x-www-form-urlencoded")];
-    let login = |user: &'static str, pw: &'static str| {
-        let body = format!("user={user}&password={pw}");
-        async move { request(web, "POST", "/login", &form, &body).await }
-    };
+    let login = |user: &'static str, pw: &'static str| log_in(web, user, pw);
     assert_eq!(login("sue", "wrong-password").await.status, 401);
     assert_eq!(login("nobody", "sue-password-1").await.status, 401);
     let r = login("sue", "sue-password-1").await;
@@ -320,16 +316,12 @@ async fn logout_demotion_and_removal_end_the_accounts_sessions_at_once_streams_i
     let dir = tempfile::tempdir().unwrap();
     let demo = common::demo(dir.path(), 10, 2).await;
     let web = demo.listening.dashboard.unwrap();
-    let form = [("Content-Type", "application/x-www-form-urlencoded")];
-    let login = |user: &'static str, pw: &'static str| {
-        let body = format!("user={user}&password={pw}");
-        async move {
-            let r = request(web, "POST", "/login", &form, &body).await;
-            let cookie = r.cookie().expect("logged in");
-            let s = request(web, "GET", "/api/session", &[("Cookie", &cookie)], "").await;
-            let v: serde_json::Value = serde_json::from_str(&s.body).unwrap();
-            (cookie, v["csrf"].as_str().unwrap().to_string())
-        }
+    let login = |user: &'static str, pw: &'static str| async move {
+        let r = log_in(web, user, pw).await;
+        let cookie = r.cookie().expect("logged in");
+        let s = request(web, "GET", "/api/session", &[("Cookie", &cookie)], "").await;
+        let v: serde_json::Value = serde_json::from_str(&s.body).unwrap();
+        (cookie, v["csrf"].as_str().unwrap().to_string())
     };
     let hold = |cookie: String, csrf: String| async move {
         let h = [("Cookie", cookie.as_str()), ("X-CSRF-Token", csrf.as_str())];
@@ -366,5 +358,52 @@ async fn logout_demotion_and_removal_end_the_accounts_sessions_at_once_streams_i
     assert!(demo.controller.store().remove_user("sue").await.unwrap());
     assert_eq!(hold(sue, sue_csrf).await, 401);
     assert!(!demo.controller.summary().borrow().waves["11:00"].held);
+    demo.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_guessing_is_slowed_alarmed_and_a_login_posted_from_elsewhere_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = common::demo(dir.path(), 10, 2).await;
+    let web = demo.listening.dashboard.unwrap();
+    common::account(&demo.controller, "sue", "supervisor", "sue-password-1").await;
+    common::account(&demo.controller, "vic", "viewer", "vic-password-1").await;
+
+    // A login form posted without the token of a page this dashboard served (another site's
+    // page posting here): refused, even with the right password.
+    let form = [("Content-Type", "application/x-www-form-urlencoded")];
+    let r = request(
+        web,
+        "POST",
+        "/login",
+        &form,
+        "user=sue&password=sue-password-1",
+    )
+    .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r
+        .cookie()
+        .is_none_or(|c| !c.starts_with("floorctl_session=")));
+
+    // Guessing: after five wrong passwords the right one waits too, with the wait said.
+    for _ in 0..6 {
+        assert_eq!(log_in(web, "sue", "a-wrong-guess").await.status, 401);
+    }
+    let r = log_in(web, "sue", "sue-password-1").await;
+    assert_eq!(r.status, 429, "{}", r.body);
+    assert!(r.body.contains("try again in"), "{}", r.body);
+    // Another account from the same address is not held up by it.
+    assert_eq!(log_in(web, "vic", "vic-password-1").await.status, 303);
+    // The guessing is an alarm on the floor.
+    let s = common::until_summary(&demo.controller, 10, "an alarm for the guessing", |s| {
+        s.alarm_log
+            .values()
+            .any(|a| a.text.contains("failed logins in a row") && a.source.contains("sue"))
+    })
+    .await;
+    assert!(s
+        .alarm_log
+        .values()
+        .any(|a| a.source.contains("account sue")));
     demo.shutdown().await;
 }

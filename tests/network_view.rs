@@ -82,9 +82,7 @@ dc = "dc"
 }
 
 async fn login(web: std::net::SocketAddr, user: &str, password: &str) -> Option<String> {
-    let form = [("Content-Type", "application/x-www-form-urlencoded")];
-    let body = format!("user={user}&password={password}");
-    let r = request(web, "POST", "/login", &form, &body).await;
+    let r = common::http::log_in(web, user, password).await;
     (r.status == 303).then(|| r.cookie().unwrap())
 }
 

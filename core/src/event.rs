@@ -258,6 +258,14 @@ pub enum Event {
         /// Who.
         by: String,
     },
+    /// Logins of one account, handheld or address failed again and again: further attempts
+    /// wait (someone may be guessing passwords).
+    LoginsRefused {
+        /// What was guessed at and where (`dashboard account sue`, `handheld h1`, an address).
+        source: String,
+        /// Failures in a row.
+        failures: u32,
+    },
     /// Time passed: orders whose release time came are released, cut-offs are projected.
     /// Journalled when [`super::Core::next_tick`] says so; its time is the journal's.
     Tick,
@@ -290,6 +298,7 @@ impl Event {
             Event::Moves { .. } => "moves",
             Event::TransferShipped { .. } => "transfer_shipped",
             Event::HandheldCommand { .. } => "handheld_command",
+            Event::LoginsRefused { .. } => "logins_refused",
         }
     }
 }

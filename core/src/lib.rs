@@ -406,6 +406,13 @@ impl Core {
             Event::HandheldCommand {
                 scanner, command, ..
             } => self.handheld_command(scanner, *command, now, &mut out),
+            Event::LoginsRefused { source, failures } => {
+                let text = format!(
+                    "{failures} failed logins in a row for {source}; its further attempts wait \
+                     longer each time (someone may be guessing passwords)"
+                );
+                self.alarm(source, text, &mut out);
+            }
         }
         out
     }

@@ -286,6 +286,16 @@ impl Handle {
         self.inbound.send(inbound).await.is_ok() && outcome.await.is_ok()
     }
 
+    /// Raises the alarm for logins refused again and again (journalled); `false` when the
+    /// controller stopped first.
+    pub async fn logins_refused(&self, source: &str, failures: u32) -> bool {
+        self.journalled(Event::LoginsRefused {
+            source: source.to_string(),
+            failures,
+        })
+        .await
+    }
+
     /// Sends a PackML command to a machine on behalf of `by`, once the PackML rules allow it in
     /// the machine's current state; the command and its outcome are journalled either way.
     pub async fn equipment_command(

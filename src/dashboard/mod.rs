@@ -11,10 +11,11 @@ mod live;
 mod network;
 pub mod view;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use axum::extract::{Form, Path, State};
+use axum::extract::{ConnectInfo, Form, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -27,6 +28,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::controller::{CommandError, Handle};
 use crate::store::AuditEntry;
+use crate::throttle::Throttle;
 use auth::{Role, Session, Sessions};
 use floorctl_core::{HandheldCommand, Layout, Millis};
 
@@ -42,7 +44,19 @@ pub struct Dashboard {
     layout: Layout,
     site: String,
     sessions: Sessions,
+    /// Failed logins by account, and by peer address.
+    logins: Throttle,
+    peers: Throttle,
 }
+
+/// Failed logins an account may have in a row before each attempt waits (1 s, doubling).
+const FREE_FAILURES_PER_ACCOUNT: u32 = 5;
+/// The same for one address (a shared terminal, a proxy: more).
+const FREE_FAILURES_PER_PEER: u32 = 20;
+/// The longest wait between two attempts.
+const MAX_LOGIN_WAIT: Duration = Duration::from_secs(300);
+/// The cookie binding a login form to the browser that loaded it.
+const LOGIN_COOKIE: &str = "floorctl_login";
 
 impl Dashboard {
     /// A dashboard on a running controller; logins last `session`.
@@ -52,6 +66,16 @@ impl Dashboard {
             layout,
             site: site.to_string(),
             sessions: Sessions::new(session),
+            logins: Throttle::new(
+                FREE_FAILURES_PER_ACCOUNT,
+                Duration::from_secs(1),
+                MAX_LOGIN_WAIT,
+            ),
+            peers: Throttle::new(
+                FREE_FAILURES_PER_PEER,
+                Duration::from_secs(1),
+                MAX_LOGIN_WAIT,
+            ),
         }
     }
 
@@ -82,7 +106,7 @@ impl Dashboard {
 
 /// Serves the dashboard on `listener` until cancelled.
 pub async fn serve(listener: TcpListener, dashboard: Dashboard, cancel: CancellationToken) {
-    let app = router(Arc::new(dashboard));
+    let app = router(Arc::new(dashboard)).into_make_service_with_connect_info::<SocketAddr>();
     let server = axum::serve(listener, app).with_graceful_shutdown(cancel.cancelled_owned());
     if let Err(err) = server.await {
         tracing::error!(%err, "dashboard listener failed");
@@ -155,18 +179,32 @@ async fn app_js(State(d): State<Arc<Dashboard>>, headers: HeaderMap) -> Response
     }
 }
 
-fn login_form(message: &str) -> Html<String> {
-    Html(LOGIN.replace("{message}", message))
+/// The login page with `message`, and a fresh token bound to it by a cookie of its own: a
+/// login posted from another site's page carries no such pair and is refused.
+fn login_form(status: StatusCode, message: &str) -> Response {
+    let token = auth::token();
+    let page = LOGIN
+        .replace("{message}", message)
+        .replace("{token}", &token);
+    let cookie = format!("{LOGIN_COOKIE}={token}; Path=/login; HttpOnly; SameSite=Strict");
+    let mut r = (status, Html(page)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    r
 }
 
-async fn login_page() -> Html<String> {
-    login_form("")
+async fn login_page() -> Response {
+    login_form(StatusCode::OK, "")
 }
 
 #[derive(Deserialize)]
 struct Login {
     user: String,
     password: String,
+    /// The token the login page carried.
+    #[serde(default)]
+    token: String,
 }
 
 /// A hash to verify against for an unknown account, so that a wrong name costs as much time
@@ -178,13 +216,41 @@ fn decoy_hash() -> String {
         .clone()
 }
 
-async fn login(State(d): State<Arc<Dashboard>>, Form(f): Form<Login>) -> Response {
+async fn login(
+    State(d): State<Arc<Dashboard>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(f): Form<Login>,
+) -> Response {
+    if f.token.is_empty() || auth::cookie_named(&headers, LOGIN_COOKIE).as_deref() != Some(&f.token)
+    {
+        tracing::warn!(%peer, "dashboard login without its form's token refused");
+        let why = "The login form has expired or came from elsewhere; log in again here.";
+        return login_form(StatusCode::FORBIDDEN, why);
+    }
+    let now = Instant::now();
+    let (account_key, peer_key) = (
+        format!("account {}", f.user),
+        format!("address {}", peer.ip()),
+    );
+    let wait = d
+        .logins
+        .wait(&account_key, now)
+        .max(d.peers.wait(&peer_key, now));
+    if let Some(wait) = wait {
+        tracing::warn!(user = %f.user, %peer, "dashboard login refused: too many failures");
+        let why = format!(
+            "Too many failed logins; try again in {} s.",
+            wait.as_secs().max(1)
+        );
+        return login_form(StatusCode::TOO_MANY_REQUESTS, &why);
+    }
     let account = match d.controller.store().account(&f.user).await {
         Ok(a) => a,
         Err(err) => {
             tracing::error!(%err, "cannot read dashboard accounts");
-            let page = login_form("The database does not answer; try again shortly.");
-            return (StatusCode::SERVICE_UNAVAILABLE, page).into_response();
+            let why = "The database does not answer; try again shortly.";
+            return login_form(StatusCode::SERVICE_UNAVAILABLE, why);
         }
     };
     let password = f.password;
@@ -200,6 +266,8 @@ async fn login(State(d): State<Arc<Dashboard>>, Form(f): Form<Login>) -> Respons
     .unwrap_or(false);
     match Role::from_name(&role).filter(|_| verified) {
         Some(role) => {
+            d.logins.succeeded(&account_key);
+            d.peers.succeeded(&peer_key);
             tracing::info!(user = %f.user, role = role.name(), "dashboard login");
             let token = d.sessions.open(&f.user, role, sites, &stored);
             let mut r = Redirect::to("/").into_response();
@@ -209,9 +277,16 @@ async fn login(State(d): State<Arc<Dashboard>>, Form(f): Form<Login>) -> Respons
             r
         }
         None => {
-            tracing::warn!(user = %f.user, "dashboard login refused");
-            let page = login_form("Wrong user name or password.");
-            (StatusCode::UNAUTHORIZED, page).into_response()
+            tracing::warn!(user = %f.user, %peer, "dashboard login refused");
+            let by_account = d.logins.failed(&account_key, now);
+            let by_peer = d.peers.failed(&peer_key, now);
+            for (key, failed) in [(&account_key, by_account), (&peer_key, by_peer)] {
+                if failed.locked_now {
+                    let source = format!("dashboard login, {key}");
+                    d.controller.logins_refused(&source, failed.count).await;
+                }
+            }
+            login_form(StatusCode::UNAUTHORIZED, "Wrong user name or password.")
         }
     }
 }

@@ -119,11 +119,14 @@ pub async fn start_embedded(
     if handhelds.is_none() {
         tracing::warn!(%listen, "embedded MQTT broker without a handheld password file: any client may connect and act as any handheld");
     }
+    let (logins, peers) = Gateway::throttles();
     let gateway = Gateway {
         handhelds,
         controller: controller.clone(),
         inner,
         broker: inner_addr,
+        logins,
+        peers,
     };
     tokio::spawn(gateway::serve(listener, Arc::new(gateway)));
     Ok(controller)

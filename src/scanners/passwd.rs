@@ -85,6 +85,13 @@ impl Passwords {
     /// Whether `password` is `user`'s.
     pub fn verify(&self, user: &str, password: &[u8]) -> bool {
         let Some(h) = self.users.get(user) else {
+            // As costly as a known user's check, so a user name cannot be told by timing.
+            let iterations = self.users.values().map(|h| h.iterations).max();
+            let _ = derive(
+                password,
+                b"no such user here",
+                iterations.unwrap_or(ITERATIONS),
+            );
             return false;
         };
         let derived = derive(password, &h.salt, h.iterations);

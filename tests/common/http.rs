@@ -120,3 +120,23 @@ fn dechunk(mut body: &str) -> String {
     }
     out
 }
+
+/// Logs in as a browser does: loads the login page (its form token and the cookie bound to
+/// it), then posts the form with both.
+pub async fn log_in(addr: SocketAddr, user: &str, password: &str) -> Answer {
+    let page = request(addr, "GET", "/login", &[], "").await;
+    let cookie = page.cookie().expect("the login page sets its cookie");
+    let token = page
+        .body
+        .split("name=\"token\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the login page carries its token")
+        .to_string();
+    let body = format!("user={user}&password={password}&token={token}");
+    let headers = [
+        ("Content-Type", "application/x-www-form-urlencoded"),
+        ("Cookie", cookie.as_str()),
+    ];
+    request(addr, "POST", "/login", &headers, &body).await
+}

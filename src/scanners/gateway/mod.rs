@@ -17,6 +17,7 @@ use tokio::net::{TcpListener, TcpStream};
 
 use super::passwd::Passwords;
 use crate::scanners::Credentials;
+use crate::throttle::Throttle;
 use acl::Role;
 use packet::{connack, read_frame, Connect, Frame, CONNECT, PUBLISH, SUBSCRIBE};
 
@@ -35,6 +36,27 @@ pub(super) struct Gateway {
     pub inner: Credentials,
     /// The broker behind.
     pub broker: SocketAddr,
+    /// Failed logins by handheld id and by peer address.
+    pub logins: Throttle,
+    pub peers: Throttle,
+}
+
+/// Failed logins a handheld id may have in a row before each attempt waits (1 s, doubling).
+pub(super) const FREE_FAILURES_PER_HANDHELD: u32 = 5;
+/// The same for one address (handhelds behind one access point share it: more).
+pub(super) const FREE_FAILURES_PER_PEER: u32 = 50;
+/// The longest wait between two attempts.
+pub(super) const MAX_LOGIN_WAIT: Duration = Duration::from_secs(300);
+
+impl Gateway {
+    /// Throttles for failed logins with the gateway's limits.
+    pub(super) fn throttles() -> (Throttle, Throttle) {
+        let first = Duration::from_secs(1);
+        (
+            Throttle::new(FREE_FAILURES_PER_HANDHELD, first, MAX_LOGIN_WAIT),
+            Throttle::new(FREE_FAILURES_PER_PEER, first, MAX_LOGIN_WAIT),
+        )
+    }
 }
 
 /// Accepts connections until the listener fails.
@@ -44,7 +66,7 @@ pub(super) async fn serve(listener: TcpListener, gateway: Arc<Gateway>) {
             Ok((socket, peer)) => {
                 let g = gateway.clone();
                 tokio::spawn(async move {
-                    if let Err(reason) = connection(socket, &g).await {
+                    if let Err(reason) = connection(socket, peer, &g).await {
                         metrics::counter!("floorctl_mqtt_gateway_closed_total").increment(1);
                         tracing::warn!(%peer, reason, "MQTT connection closed by the gateway");
                     }
@@ -58,7 +80,7 @@ pub(super) async fn serve(listener: TcpListener, gateway: Arc<Gateway>) {
     }
 }
 
-async fn connection(client: TcpStream, g: &Gateway) -> Result<(), String> {
+async fn connection(client: TcpStream, peer: SocketAddr, g: &Gateway) -> Result<(), String> {
     client.set_nodelay(true).map_err(|e| e.to_string())?;
     let (from_client, mut to_client) = client.into_split();
     // Frames are read a few bytes at a time: from a buffer, not a system call each.
@@ -77,7 +99,7 @@ async fn connection(client: TcpStream, g: &Gateway) -> Result<(), String> {
         );
         return refuse(&mut to_client, 1, why).await;
     }
-    let Some(role) = authenticate(g, &connect).await else {
+    let Some(role) = authenticate(g, &connect, peer).await else {
         let why = format!(
             "client `{}`: bad user name or password for `{}`",
             connect.client_id,
@@ -156,8 +178,10 @@ async fn refuse(
     Err(why)
 }
 
-/// The role of a CONNECT's login, or `None` when it is refused.
-async fn authenticate(g: &Gateway, c: &Connect) -> Option<Role> {
+/// The role of a CONNECT's login, or `None` when it is refused. A handheld id or address
+/// that failed again and again waits before it may try (the right password is refused while it
+/// waits); an unknown id costs as much time as a known one, so ids cannot be told by timing.
+async fn authenticate(g: &Gateway, c: &Connect, peer: SocketAddr) -> Option<Role> {
     let user = c.username.clone().unwrap_or_default();
     let password = c.password.clone().unwrap_or_default();
     if user == g.controller.username && same(&password, g.controller.password.as_bytes()) {
@@ -166,7 +190,14 @@ async fn authenticate(g: &Gateway, c: &Connect) -> Option<Role> {
     let Some(passwords) = &g.handhelds else {
         return Some(Role::Open);
     };
-    if !passwords.has(&user) {
+    let now = std::time::Instant::now();
+    let (user_key, peer_key) = (format!("handheld {user}"), format!("address {}", peer.ip()));
+    if g.logins
+        .wait(&user_key, now)
+        .or(g.peers.wait(&peer_key, now))
+        .is_some()
+    {
+        metrics::counter!("floorctl_mqtt_refused_total", "reason" => "throttled").increment(1);
         return None;
     }
     // Hashing takes milliseconds: off the async threads.
@@ -175,7 +206,21 @@ async fn authenticate(g: &Gateway, c: &Connect) -> Option<Role> {
     let ok = tokio::task::spawn_blocking(move || passwords.verify(&user2, &password))
         .await
         .unwrap_or(false);
-    ok.then_some(Role::Handheld(user))
+    if ok {
+        g.logins.succeeded(&user_key);
+        g.peers.succeeded(&peer_key);
+        return Some(Role::Handheld(user));
+    }
+    for (key, failed) in [
+        (&user_key, g.logins.failed(&user_key, now)),
+        (&peer_key, g.peers.failed(&peer_key, now)),
+    ] {
+        if failed.locked_now {
+            metrics::counter!("floorctl_mqtt_login_bursts_total").increment(1);
+            tracing::warn!(%key, failures = failed.count, "MQTT logins refused again and again; further attempts wait");
+        }
+    }
+    None
 }
 
 /// Whether two secrets are equal, comparing every byte.
