@@ -252,3 +252,52 @@ async fn a_pick_confirmed_while_the_controller_is_down_is_acted_on_when_it_retur
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handheld_flooding_the_controller_has_its_excess_dropped_and_the_others_carry_on() {
+    let broker = floorctl_bench::fixtures::free_addr("127.0.0.1:0".parse().unwrap()).unwrap();
+    floorctl::scanners::start_embedded(broker, None)
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("floorctl.db");
+    let controller = Controller::start(site_config(broker, &db)).await.unwrap();
+    controller
+        .submit(Order::one_line("O1", "11:00", "S1", 2, "A01-01"))
+        .await;
+    let (h9, mut rx9) = handheld(broker.port(), "h9").await;
+    log_in(&h9, &mut rx9, "h9").await;
+    let (h8, mut rx8) = handheld(broker.port(), "h8").await;
+    log_in(&h8, &mut rx8, "h8").await;
+
+    // h8 sends 3,000 messages as fast as it can, each new and each refused.
+    const FLOOD: usize = 3_000;
+    for n in 0..FLOOD {
+        let pick =
+            format!(r#"{{"v":2,"id":"f{n}","kind":"pick","order":"X","line":0,"qty":1,"tote":1}}"#);
+        h8.publish(up_topic(SITE, "h8", "pick"), QoS::AtMostOnce, false, pick)
+            .await
+            .unwrap();
+    }
+    // Meanwhile h9 is answered as ever.
+    let scan = br#"{"v":2,"id":"s1","kind":"scan","what":"location","code":"Z-99"}"#.to_vec();
+    h9.publish(up_topic(SITE, "h9", "scan"), QoS::AtLeastOnce, false, scan)
+        .await
+        .unwrap();
+    let (kind, _) = tokio::time::timeout(Duration::from_secs(5), rx9.recv())
+        .await
+        .expect("h9 answered within 5 s")
+        .unwrap();
+    assert_eq!(kind, "error", "the wrong scan refused");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    controller.shutdown(Duration::from_secs(5)).await;
+    let journalled = common::journal_at(&db)
+        .await
+        .iter()
+        .filter(|e| matches!(e, floorctl_core::Event::Scanner { scanner, .. } if scanner == "h8"))
+        .count();
+    assert!(
+        journalled < FLOOD / 5,
+        "{journalled} of h8's {FLOOD} messages journalled: the excess is dropped"
+    );
+}

@@ -1,6 +1,7 @@
 //! The controller's MQTT client: one task drives the connection, one publishes, one acknowledges
 //! each handheld message once its event is journalled.
 
+use super::flood::{Floods, Verdict};
 use std::time::Duration;
 
 use floorctl_protocol::scanner::{self, Direction, ErrorReply, Up, SCHEMA_VERSION};
@@ -94,6 +95,7 @@ async fn poll(
     out: mpsc::UnboundedSender<Outgoing>,
     cancel: CancellationToken,
 ) {
+    let mut floods = Floods::default();
     let mut backoff = Backoff::new(
         Duration::from_millis(100),
         Duration::from_secs(5),
@@ -114,6 +116,26 @@ async fn poll(
                 }
             }
             Ok(MqttEvent::Incoming(Packet::Publish(p))) => {
+                if let Some((scanner, _)) = scanner::parse_up_topic(&site, &p.topic) {
+                    match floods.check(scanner, std::time::Instant::now()) {
+                        Verdict::Pass => {}
+                        Verdict::Drop => {
+                            metrics::counter!("floorctl_handheld_flood_dropped_total").increment(1);
+                            let _ = acks.send((p, None));
+                            continue;
+                        }
+                        Verdict::DropAndReport(dropped) => {
+                            metrics::counter!("floorctl_handheld_flood_dropped_total").increment(1);
+                            tracing::warn!(
+                                %scanner,
+                                dropped,
+                                "handheld sends faster than any picker can; its excess messages are dropped"
+                            );
+                            let _ = acks.send((p, None));
+                            continue;
+                        }
+                    }
+                }
                 let receipt = match decode(&site, &p) {
                     Ok(event) => {
                         let (inbound, receipt) = Inbound::with_receipt(event);

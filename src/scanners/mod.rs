@@ -2,6 +2,7 @@
 
 mod broker;
 mod client;
+mod flood;
 mod gateway;
 mod login;
 pub mod passwd;
