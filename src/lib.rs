@@ -2,6 +2,7 @@
 
 pub mod bus;
 pub mod config;
+pub mod connections;
 pub mod controller;
 pub mod dashboard;
 pub mod demo;

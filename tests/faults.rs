@@ -212,3 +212,81 @@ async fn mosquitto_restarted_twice_mid_day_loses_and_repeats_nothing() {
     assert_replay_reproduces_state(&f.database).await;
     f.sim.shutdown().await;
 }
+
+/// Opens up to `n` connections to `addr` from the loopback address `from` and keeps them.
+async fn hold_connections(
+    from: std::net::IpAddr,
+    addr: std::net::SocketAddr,
+    n: usize,
+) -> Vec<tokio::net::TcpStream> {
+    let mut held = Vec::with_capacity(n);
+    for _ in 0..n {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind(std::net::SocketAddr::new(from, 0)).unwrap();
+        if let Ok(s) = socket.connect(addr).await {
+            held.push(s);
+        }
+    }
+    held
+}
+
+/// How many of `held` the far end still keeps open (a closed one reads end of stream).
+async fn still_open(held: &mut [tokio::net::TcpStream]) -> usize {
+    use tokio::io::AsyncReadExt;
+    let mut open = 0;
+    for s in held.iter_mut() {
+        let mut buf = [0u8; 64];
+        match tokio::time::timeout(Duration::from_millis(5), s.read(&mut buf)).await {
+            Err(_) => open += 1,
+            Ok(Ok(n)) if n > 0 => open += 1,
+            Ok(_) => {}
+        }
+    }
+    open
+}
+
+// Thousands of idle connections opened on the dashboard and on the MQTT gateway while a day
+// runs: each listener keeps only its share, the rest are closed at once, the dashboard still
+// answers a user from elsewhere and every order is sorted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_connections_on_every_listener_leaves_the_floor_sorting() {
+    let f = floor(46).await;
+    let mut config = common::config(&f, &f.db);
+    config.dashboard.listen = Some("127.0.0.1:0".parse().unwrap());
+    let controller = floorctl::controller::Controller::start(config.clone())
+        .await
+        .unwrap();
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let listening = floorctl::dashboard::start(&controller, &config, &cancel)
+        .await
+        .unwrap();
+    let web = listening.dashboard.unwrap();
+    for o in &f.orders {
+        controller.submit(o.clone()).await;
+    }
+    wait_sorted(&controller, 5, Duration::from_secs(120)).await;
+
+    let attacker: std::net::IpAddr = "127.0.0.77".parse().unwrap();
+    let mut on_dashboard = hold_connections(attacker, web, 2_000).await;
+    let mut on_broker = hold_connections(attacker, f.broker, 2_000).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (dashboard_open, broker_open) = (
+        still_open(&mut on_dashboard).await,
+        still_open(&mut on_broker).await,
+    );
+    println!(
+        "of 2,000 connections each, the dashboard keeps {dashboard_open}, the MQTT gateway {broker_open}"
+    );
+    assert!(dashboard_open <= floorctl::dashboard::MAX_CONNECTIONS_PER_PEER);
+    assert!(broker_open <= 64, "{broker_open} not logged in kept");
+    let r = common::http::request(web, "GET", "/login", &[], "").await;
+    assert_eq!(r.status, 200, "the dashboard answers another address");
+
+    wait_sorted(&controller, common::ORDERS, Duration::from_secs(180)).await;
+    drop(on_dashboard);
+    drop(on_broker);
+    cancel.cancel();
+    controller.shutdown(Duration::from_secs(5)).await;
+    assert_every_order_accounted_for(&f).await;
+    f.sim.shutdown().await;
+}

@@ -11,7 +11,6 @@ mod live;
 mod network;
 pub mod view;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -26,6 +25,7 @@ use serde::Deserialize;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use crate::connections::{LimitedListener, Limits, Peer};
 use crate::controller::{CommandError, Handle};
 use crate::store::AuditEntry;
 use crate::throttle::Throttle;
@@ -104,9 +104,25 @@ impl Dashboard {
     }
 }
 
+/// Connections the dashboard serves at once.
+pub const MAX_CONNECTIONS: usize = 512;
+/// Connections from one address (a TLS proxy in front carries every user's: many).
+pub const MAX_CONNECTIONS_PER_PEER: usize = 128;
+/// A connection without a byte either way this long is closed (an open page's live feed
+/// sends one every 15 s).
+pub const IDLE: Duration = Duration::from_secs(60);
+
 /// Serves the dashboard on `listener` until cancelled.
 pub async fn serve(listener: TcpListener, dashboard: Dashboard, cancel: CancellationToken) {
-    let app = router(Arc::new(dashboard)).into_make_service_with_connect_info::<SocketAddr>();
+    let limits = Limits::new(
+        "dashboard",
+        MAX_CONNECTIONS,
+        0.25,
+        MAX_CONNECTIONS_PER_PEER,
+        IDLE,
+    );
+    let listener = LimitedListener { listener, limits };
+    let app = router(Arc::new(dashboard)).into_make_service_with_connect_info::<Peer>();
     let server = axum::serve(listener, app).with_graceful_shutdown(cancel.cancelled_owned());
     if let Err(err) = server.await {
         tracing::error!(%err, "dashboard listener failed");
@@ -218,7 +234,7 @@ fn decoy_hash() -> String {
 
 async fn login(
     State(d): State<Arc<Dashboard>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(Peer(peer)): ConnectInfo<Peer>,
     headers: HeaderMap,
     Form(f): Form<Login>,
 ) -> Response {

@@ -16,6 +16,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use super::passwd::Passwords;
+use crate::connections::{Admission, Limits};
 use crate::scanners::Credentials;
 use crate::throttle::Throttle;
 use acl::Role;
@@ -59,33 +60,53 @@ impl Gateway {
     }
 }
 
-/// Accepts connections until the listener fails.
+/// Connections the gateway serves at once (each logged-in one is a handheld or a controller:
+/// one connection per handheld id, since its client id is its login).
+const MAX_CONNECTIONS: usize = 8_192;
+/// Connections not yet logged in, in all and from one address.
+const MAX_PENDING: usize = 1_024;
+const MAX_PENDING_PER_PEER: usize = 64;
+/// Largest CONNECT read before the login is checked.
+const MAX_CONNECT: usize = 4 * 1024;
+
+/// Accepts connections until the listener fails. Connections beyond the caps are closed at
+/// once; one not logged in within [`CONNECT_TIMEOUT`] is closed.
 pub(super) async fn serve(listener: TcpListener, gateway: Arc<Gateway>) {
+    // Logged-in connections end when the broker behind drops them (MQTT keep-alive): no idle
+    // limit of the gateway's own.
+    let idle = Duration::from_secs(24 * 3600);
+    let all = Limits::new("mqtt", MAX_CONNECTIONS, 0.5, MAX_CONNECTIONS, idle);
+    let pending = Limits::new("mqtt_login", MAX_PENDING, 0.1, MAX_PENDING_PER_PEER, idle);
     loop {
-        match listener.accept().await {
-            Ok((socket, peer)) => {
-                let g = gateway.clone();
-                tokio::spawn(async move {
-                    if let Err(reason) = connection(socket, peer, &g).await {
-                        metrics::counter!("floorctl_mqtt_gateway_closed_total").increment(1);
-                        tracing::warn!(%peer, reason, "MQTT connection closed by the gateway");
-                    }
-                });
+        let (socket, peer) = all.accept(&listener).await;
+        let Some(waiting) = pending.admit(peer.ip()) else {
+            metrics::counter!("floorctl_connections_refused_total", "listener" => "mqtt_login")
+                .increment(1);
+            continue;
+        };
+        let g = gateway.clone();
+        tokio::spawn(async move {
+            let (socket, _place) = socket.into_parts();
+            if let Err(reason) = connection(socket, peer, waiting, &g).await {
+                metrics::counter!("floorctl_mqtt_gateway_closed_total").increment(1);
+                tracing::warn!(%peer, reason, "MQTT connection closed by the gateway");
             }
-            Err(err) => {
-                tracing::warn!(%err, "MQTT gateway cannot accept; retrying");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        }
+        });
     }
 }
 
-async fn connection(client: TcpStream, peer: SocketAddr, g: &Gateway) -> Result<(), String> {
+async fn connection(
+    client: TcpStream,
+    peer: SocketAddr,
+    waiting: Admission,
+    g: &Gateway,
+) -> Result<(), String> {
     client.set_nodelay(true).map_err(|e| e.to_string())?;
     let (from_client, mut to_client) = client.into_split();
-    // Frames are read a few bytes at a time: from a buffer, not a system call each.
-    let mut from_client = tokio::io::BufReader::with_capacity(16 * 1024, from_client);
-    let first = tokio::time::timeout(CONNECT_TIMEOUT, read_frame(&mut from_client, MAX_PACKET))
+    // Frames are read a few bytes at a time: from a buffer, not a system call each. Small: a
+    // connection not logged in holds little.
+    let mut from_client = tokio::io::BufReader::with_capacity(2 * 1024, from_client);
+    let first = tokio::time::timeout(CONNECT_TIMEOUT, read_frame(&mut from_client, MAX_CONNECT))
         .await
         .map_err(|_| "no CONNECT within 10 s".to_string())??;
     let Some(first) = first.filter(|f| f.kind() == CONNECT) else {
@@ -116,6 +137,7 @@ async fn connection(client: TcpStream, peer: SocketAddr, g: &Gateway) -> Result<
             return refuse(&mut to_client, 5, why).await;
         }
     }
+    drop(waiting);
     connect.username = Some(g.inner.username.clone());
     connect.password = Some(g.inner.password.clone().into_bytes());
     let broker = TcpStream::connect(g.broker)
