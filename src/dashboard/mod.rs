@@ -336,9 +336,15 @@ async fn audit_log(State(d): State<Arc<Dashboard>>, headers: HeaderMap) -> Respo
     }
     match d.controller.store().audit_log(50).await {
         Ok(entries) => Json(entries).into_response(),
-        Err(err) => refusal(StatusCode::SERVICE_UNAVAILABLE, &err.to_string()),
+        Err(err) => {
+            tracing::error!(%err, "cannot read the audit log");
+            refusal(StatusCode::SERVICE_UNAVAILABLE, UNAVAILABLE)
+        }
     }
 }
+
+/// What a user is told when the database does not answer; the log has the detail.
+const UNAVAILABLE: &str = "the database does not answer; try again shortly";
 
 fn refusal(status: StatusCode, message: &str) -> Response {
     (

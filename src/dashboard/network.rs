@@ -29,7 +29,10 @@ pub(super) async fn view(State(d): State<Arc<Dashboard>>, headers: HeaderMap) ->
     let seen = |site: &str| crate::store::covers(session.sites.as_deref(), site);
     let (sites, watched) = match tokio::try_join!(store.sites(), store.transfers_to_watch(LISTED)) {
         Ok(v) => v,
-        Err(err) => return refusal(StatusCode::SERVICE_UNAVAILABLE, &err.to_string()),
+        Err(err) => {
+            tracing::error!(%err, "cannot read the network's sites");
+            return refusal(StatusCode::SERVICE_UNAVAILABLE, super::UNAVAILABLE);
+        }
     };
     let (open, off) = watched;
     let open: Vec<_> = open
