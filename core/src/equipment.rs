@@ -2,11 +2,7 @@
 
 use floorctl_protocol::packml::{Command as PackCommand, State};
 
-use super::{Command, Core, Note};
-
-/// Faults a PLC link reports from what one session sees (refused reads, a heartbeat too slow for
-/// the PLC's watchdog): cleared when a new session starts, which reports them again if they last.
-const SESSION_CONDITIONS: [&str; 4] = ["reads", "writes", "acknowledgement", "heartbeat"];
+use super::{Command, Core, Note, PlcCondition};
 
 /// What the core knows of one PLC-driven machine.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -43,8 +39,8 @@ impl Core {
         if up {
             self.clear_alarm(plc, "link", out);
             // A new session reports these again while they last.
-            for condition in SESSION_CONDITIONS {
-                self.clear_alarm(plc, condition, out);
+            for condition in PlcCondition::OF_A_SESSION {
+                self.clear_alarm(plc, condition.name(), out);
             }
             self.auto_start(plc, out);
         } else {
@@ -161,13 +157,13 @@ impl Core {
     pub(super) fn plc_fault(
         &mut self,
         plc: &str,
-        condition: &str,
+        condition: PlcCondition,
         fault: Option<&str>,
         out: &mut Vec<Command>,
     ) {
         match fault {
-            Some(text) => self.raise_alarm(plc, condition, text.to_string(), out),
-            None => self.clear_alarm(plc, condition, out),
+            Some(text) => self.raise_alarm(plc, condition.name(), text.to_string(), out),
+            None => self.clear_alarm(plc, condition.name(), out),
         }
     }
 }

@@ -167,9 +167,8 @@ pub enum Event {
     PlcFault {
         /// PLC id.
         plc: String,
-        /// Which condition (`reads`, `writes`, `heartbeat`, `setpoints`, `values`): each is raised
-        /// and cleared alone.
-        condition: String,
+        /// Which condition: each is raised and cleared alone.
+        condition: PlcCondition,
         /// What is wrong.
         fault: Option<String>,
     },
@@ -313,4 +312,45 @@ pub enum HandheldCommand {
     /// Forget its message counter and session (a swapped or reinstalled device refused as
     /// stale).
     Reset,
+}
+
+/// A fault a PLC link reports, each raised and cleared on its own (the alarm's condition).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlcCondition {
+    /// The PLC answers reads with exceptions: its values are stale.
+    Reads,
+    /// The PLC answers writes with exceptions: commands and the heartbeat do not reach it.
+    Writes,
+    /// The sort-result acknowledgement written does not take.
+    Acknowledgement,
+    /// The controller's heartbeat reaches the PLC slower than its watchdog allows.
+    Heartbeat,
+    /// A setpoint written is not kept.
+    Setpoints,
+    /// A value no map allows.
+    Values,
+}
+
+impl PlcCondition {
+    /// Conditions one link session reports: cleared when a new session starts, which reports
+    /// them again if they last. (Setpoints and values are seen again on their own.)
+    pub const OF_A_SESSION: [PlcCondition; 4] = [
+        PlcCondition::Reads,
+        PlcCondition::Writes,
+        PlcCondition::Acknowledgement,
+        PlcCondition::Heartbeat,
+    ];
+
+    /// The name an alarm keys the condition by.
+    pub fn name(self) -> &'static str {
+        match self {
+            PlcCondition::Reads => "reads",
+            PlcCondition::Writes => "writes",
+            PlcCondition::Acknowledgement => "acknowledgement",
+            PlcCondition::Heartbeat => "heartbeat",
+            PlcCondition::Setpoints => "setpoints",
+            PlcCondition::Values => "values",
+        }
+    }
 }

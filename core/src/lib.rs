@@ -28,7 +28,7 @@ pub use batching::{BatchPolicy, Batching};
 pub use clock::{LocalClock, TimeOfDay};
 pub use command::{Command, Note, OrderStatus, Record, ToteStatus};
 pub use equipment::Equipment;
-pub use event::{Event, HandheldCommand, SortOutcome};
+pub use event::{Event, HandheldCommand, PlcCondition, SortOutcome};
 pub use handhelds::HandheldView;
 pub use kpi::{key_figures, KeyFigure, Kpis, Minute, Throughput};
 pub use layout::{ChuteChoice, Layout, DEFAULT_HANDHELD_SILENT_MS};
@@ -388,7 +388,7 @@ impl Core {
                 plc,
                 condition,
                 fault,
-            } => self.plc_fault(plc, condition, fault.as_deref(), &mut out),
+            } => self.plc_fault(plc, *condition, fault.as_deref(), &mut out),
             Event::EquipmentCommand { plc, command, by } => {
                 self.supervisor_command(plc, *command, by, &mut out)
             }

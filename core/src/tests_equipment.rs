@@ -249,11 +249,15 @@ fn a_lost_tote_is_marked_lost_with_an_alarm_and_an_impossible_chute_is_flagged()
 fn a_new_link_session_clears_the_faults_the_last_session_reported() {
     let mut core = Core::new(layout());
     core.handle(&link("s1", true), 0);
-    for condition in ["reads", "heartbeat", "values"] {
+    for condition in [
+        PlcCondition::Reads,
+        PlcCondition::Heartbeat,
+        PlcCondition::Values,
+    ] {
         let fault = Event::PlcFault {
             plc: "s1".into(),
-            condition: condition.into(),
-            fault: Some(format!("{condition} went wrong")),
+            condition,
+            fault: Some(format!("{} went wrong", condition.name())),
         };
         core.handle(&fault, 1);
     }
@@ -271,4 +275,20 @@ fn a_new_link_session_clears_the_faults_the_last_session_reported() {
         active(&core, "values"),
         "a value seen wrong stays until seen right"
     );
+}
+
+#[test]
+fn plc_conditions_are_journalled_by_the_names_their_alarms_carry() {
+    for c in [
+        PlcCondition::Reads,
+        PlcCondition::Writes,
+        PlcCondition::Acknowledgement,
+        PlcCondition::Heartbeat,
+        PlcCondition::Setpoints,
+        PlcCondition::Values,
+    ] {
+        let json = serde_json::to_string(&c).unwrap();
+        assert_eq!(json, format!("\"{}\"", c.name()));
+        assert_eq!(serde_json::from_str::<PlcCondition>(&json).unwrap(), c);
+    }
 }

@@ -206,7 +206,7 @@ fn a_flood_of_one_off_alarms_of_one_kind_is_one_alarm_counting_repeats() {
     core.handle(
         &Event::PlcFault {
             plc: "s1".into(),
-            condition: "values".into(),
+            condition: PlcCondition::Values,
             fault: Some("outcome code 99".into()),
         },
         5_001,

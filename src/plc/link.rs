@@ -22,7 +22,7 @@ use super::status::{PlcStatus, StatusBoard};
 use super::PlcSpec;
 use crate::bus::Inbound;
 use crate::retry::{self, Backoff};
-use floorctl_core::Event;
+use floorctl_core::{Event, PlcCondition};
 
 /// A command for one PLC.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -376,7 +376,7 @@ impl Session {
         if let Some(text) = changes.impossible.take() {
             changes.events.push(Event::PlcFault {
                 plc: spec.id.clone(),
-                condition: "values".into(),
+                condition: PlcCondition::Values,
                 fault: Some(text),
             });
         }
@@ -448,7 +448,7 @@ impl Session {
             events,
             Event::PlcFault {
                 plc: spec.id.clone(),
-                condition: "acknowledgement".into(),
+                condition: PlcCondition::Acknowledgement,
                 fault,
             },
         )
@@ -474,7 +474,7 @@ impl Session {
             events,
             Event::PlcFault {
                 plc: spec.id.clone(),
-                condition: "writes".into(),
+                condition: PlcCondition::Writes,
                 fault: refusal
                     .map(|t| format!("{t}; commands and the heartbeat do not reach the PLC")),
             },
@@ -527,7 +527,7 @@ impl Session {
             events,
             Event::PlcFault {
                 plc: spec.id.clone(),
-                condition: "reads".into(),
+                condition: PlcCondition::Reads,
                 fault: refusal.map(|t| format!("{t}; values are stale")),
             },
         )
@@ -580,7 +580,7 @@ impl Session {
             events,
             Event::PlcFault {
                 plc: spec.id.clone(),
-                condition: "heartbeat".into(),
+                condition: PlcCondition::Heartbeat,
                 fault,
             },
         )
@@ -661,7 +661,7 @@ impl Session {
             events,
             Event::PlcFault {
                 plc: spec.id.clone(),
-                condition: "setpoints".into(),
+                condition: PlcCondition::Setpoints,
                 fault,
             },
         )
