@@ -12,7 +12,7 @@ use floorsim::{PickersConfig, SimConfig, Simulator};
 use crate::config::{Broker, Config, DashboardSettings, PlcSpec};
 use crate::controller::Controller;
 use crate::plc::PlcStatus;
-use floorctl_core::{Batching, Cutoff, Layout, Release, Summary};
+use floorctl_core::{Cutoff, Layout, Summary};
 
 /// The conveyor map, as shipped in `plc-maps/`.
 pub const CONVEYOR_MAP: &str = include_str!("../plc-maps/conveyor-cv4.toml");
@@ -68,13 +68,7 @@ pub fn layout() -> Layout {
         auto_start: true,
         handheld_timeout_ms: 30_000,
         handheld_silent_ms: floorctl_core::DEFAULT_HANDHELD_SILENT_MS,
-        warehouse: None,
-        release: Release::default(),
-        batching: Batching::default(),
-        offer_trips: false,
-        inbound_chute: None,
-        first_tote: 1,
-        last_tote: u32::MAX,
+        ..Layout::empty()
     }
 }
 

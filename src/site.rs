@@ -89,22 +89,16 @@ pub async fn run(config: Config, orders: Vec<Order>) -> anyhow::Result<()> {
         () = lost.cancelled() => End::TakenOver,
         () = failed.cancelled() => End::Failed,
     };
-    if ended == End::Failed {
-        controller.shutdown(Duration::from_secs(2)).await;
-        cancel.cancel();
-        anyhow::bail!(
-            "site {}: the controller's core failed (the log says why); stopped",
-            config.site
-        );
-    }
-    if ended == End::TakenOver {
+    let why = match ended {
+        End::Stopped => None,
         // Nothing more goes out: the new owner acts for the site.
+        End::TakenOver => Some("another instance owns it now"),
+        End::Failed => Some("the controller's core failed (the log says why)"),
+    };
+    if let Some(why) = why {
         controller.shutdown(Duration::from_secs(2)).await;
         cancel.cancel();
-        anyhow::bail!(
-            "site {}: another instance owns it now; this one stopped",
-            config.site
-        );
+        anyhow::bail!("site {}: {why}; this one stopped", config.site);
     }
     controller.shutdown(Duration::from_secs(5)).await;
     // The lease is given up last, once the journal is closed.

@@ -71,6 +71,15 @@ async fn log_in(
     panic!("no answer to a login within 20 s");
 }
 
+/// An embedded broker of the test's own, and a folder for the database.
+async fn broker_and_folder() -> (SocketAddr, tempfile::TempDir) {
+    let broker = floorctl_bench::fixtures::free_addr("127.0.0.1:0".parse().unwrap()).unwrap();
+    floorctl::scanners::start_embedded(broker, None)
+        .await
+        .unwrap();
+    (broker, tempfile::tempdir().unwrap())
+}
+
 fn site_config(broker: SocketAddr, database: &Path) -> Config {
     Config {
         site: SITE.into(),
@@ -99,11 +108,7 @@ async fn next(rx: &mut mpsc::UnboundedReceiver<(String, Vec<u8>)>) -> (String, V
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_and_undirected_messages_get_an_error_and_change_nothing() {
-    let broker = floorctl_bench::fixtures::free_addr("127.0.0.1:0".parse().unwrap()).unwrap();
-    floorctl::scanners::start_embedded(broker, None)
-        .await
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
+    let (broker, dir) = broker_and_folder().await;
     let config = site_config(broker, &dir.path().join("floorctl.db"));
     let controller = Controller::start(config).await.unwrap();
     let (client, mut rx) = handheld(broker.port(), "h9").await;
@@ -190,11 +195,7 @@ async fn malformed_and_undirected_messages_get_an_error_and_change_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pick_confirmed_while_the_controller_is_down_is_acted_on_when_it_returns() {
-    let broker = floorctl_bench::fixtures::free_addr("127.0.0.1:0".parse().unwrap()).unwrap();
-    floorctl::scanners::start_embedded(broker, None)
-        .await
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
+    let (broker, dir) = broker_and_folder().await;
     let db = dir.path().join("floorctl.db");
     let first = Controller::start(site_config(broker, &db)).await.unwrap();
     let order = Order::one_line("O1", "11:00", "S1", 2, "A01-01");
@@ -255,11 +256,7 @@ async fn a_pick_confirmed_while_the_controller_is_down_is_acted_on_when_it_retur
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_handheld_flooding_the_controller_has_its_excess_dropped_and_the_others_carry_on() {
-    let broker = floorctl_bench::fixtures::free_addr("127.0.0.1:0".parse().unwrap()).unwrap();
-    floorctl::scanners::start_embedded(broker, None)
-        .await
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
+    let (broker, dir) = broker_and_folder().await;
     let db = dir.path().join("floorctl.db");
     let controller = Controller::start(site_config(broker, &db)).await.unwrap();
     controller

@@ -1,6 +1,7 @@
 //! `floorctl check-map` and `floorctl check-config`: every problem of the files, listed.
 
-use std::path::PathBuf;
+use std::fmt::Display;
+use std::path::{Path, PathBuf};
 
 use floorctl::config::Config;
 use floorctl_protocol::map::PlcMap;
@@ -21,64 +22,50 @@ pub(super) struct CheckConfigArgs {
     files: Vec<PathBuf>,
 }
 
-pub(super) fn maps(a: &CheckMapArgs) -> anyhow::Result<()> {
-    let failed = a
-        .files
-        .iter()
-        .filter(|f| match PlcMap::load(f) {
-            Ok(map) => {
-                println!(
-                    "{}: ok ({} {}, {} signals)",
-                    f.display(),
-                    map.kind,
-                    map.model,
-                    map.signals.len()
-                );
-                false
-            }
+/// Loads every file, printing a line for each that is good and its problems for each that is
+/// not; fails when any is not.
+fn check<T, E: Display>(
+    files: &[PathBuf],
+    what: &str,
+    load: impl Fn(&Path) -> Result<T, E>,
+    describe: impl Fn(&T) -> String,
+) -> anyhow::Result<()> {
+    let mut failed = 0;
+    for f in files {
+        match load(f) {
+            Ok(t) => println!("{}: ok ({})", f.display(), describe(&t)),
             Err(err) => {
+                failed += 1;
                 eprintln!("{err}");
-                true
             }
-        })
-        .count();
+        }
+    }
     anyhow::ensure!(
         failed == 0,
-        "{failed} of {} map(s) have problems",
-        a.files.len()
+        "{failed} of {} {what} have problems",
+        files.len()
     );
     Ok(())
 }
 
+pub(super) fn maps(a: &CheckMapArgs) -> anyhow::Result<()> {
+    check(&a.files, "map(s)", PlcMap::load, |map| {
+        format!("{} {}, {} signals", map.kind, map.model, map.signals.len())
+    })
+}
+
 pub(super) fn configs(a: &CheckConfigArgs) -> anyhow::Result<()> {
-    let failed = a
-        .files
-        .iter()
-        .filter(|f| match Config::load(f) {
-            Ok(c) => {
-                println!(
-                    "{}: ok (site {}, {} PLC(s), {}{})",
-                    f.display(),
-                    c.site,
-                    c.plcs.len(),
-                    c.database,
-                    c.network
-                        .as_ref()
-                        .map(|n| format!(", network {}", n.schema))
-                        .unwrap_or_default()
-                );
-                false
-            }
-            Err(err) => {
-                eprintln!("{err}");
-                true
-            }
-        })
-        .count();
-    anyhow::ensure!(
-        failed == 0,
-        "{failed} of {} site file(s) have problems",
-        a.files.len()
-    );
-    Ok(())
+    check(&a.files, "site file(s)", Config::load, |c| {
+        let network = c
+            .network
+            .as_ref()
+            .map(|n| format!(", network {}", n.schema));
+        format!(
+            "site {}, {} PLC(s), {}{}",
+            c.site,
+            c.plcs.len(),
+            c.database,
+            network.unwrap_or_default()
+        )
+    })
 }

@@ -463,23 +463,9 @@ impl Session {
         events: &mpsc::Sender<Inbound>,
         refusal: Option<String>,
     ) -> Result<(), LinkError> {
-        if self.refusing_writes == refusal {
-            return Ok(());
-        }
-        if let Some(text) = &refusal {
-            tracing::warn!(refusal = %text, "PLC refuses writes; commands and the heartbeat do not reach it");
-        }
-        self.refusing_writes = refusal.clone();
-        send(
-            events,
-            Event::PlcFault {
-                plc: spec.id.clone(),
-                condition: PlcCondition::Writes,
-                fault: refusal
-                    .map(|t| format!("{t}; commands and the heartbeat do not reach the PLC")),
-            },
-        )
-        .await
+        let was = &mut self.refusing_writes;
+        let what = "commands and the heartbeat do not reach the PLC";
+        report_change(spec, events, was, refusal, PlcCondition::Writes, what).await
     }
 
     /// Reads every mapped range into the image. `Ok(Err(text))`: the PLC refused a read (the
@@ -516,20 +502,14 @@ impl Session {
         events: &mpsc::Sender<Inbound>,
         refusal: Option<String>,
     ) -> Result<(), LinkError> {
-        if self.refusing == refusal {
-            return Ok(());
-        }
-        if let Some(text) = &refusal {
-            tracing::warn!(refusal = %text, "PLC refuses reads; its values are stale");
-        }
-        self.refusing = refusal.clone();
-        send(
+        let was = &mut self.refusing;
+        report_change(
+            spec,
             events,
-            Event::PlcFault {
-                plc: spec.id.clone(),
-                condition: PlcCondition::Reads,
-                fault: refusal.map(|t| format!("{t}; values are stale")),
-            },
+            was,
+            refusal,
+            PlcCondition::Reads,
+            "values are stale",
         )
         .await
     }
@@ -750,4 +730,31 @@ fn written(refused: &mut Option<String>, write: Result<(), RequestError>) -> Res
 /// register was refused.
 fn write_refusal(code: tokio_modbus::ExceptionCode) -> String {
     format!("PLC refuses writes with exception {code:?}")
+}
+
+/// Tells the core when a refusal starts or ends (once per change), with what it means.
+async fn report_change(
+    spec: &PlcSpec,
+    events: &mpsc::Sender<Inbound>,
+    was: &mut Option<String>,
+    refusal: Option<String>,
+    condition: PlcCondition,
+    meaning: &str,
+) -> Result<(), LinkError> {
+    if *was == refusal {
+        return Ok(());
+    }
+    if let Some(text) = &refusal {
+        tracing::warn!(refusal = %text, condition = condition.name(), "{meaning}");
+    }
+    *was = refusal.clone();
+    send(
+        events,
+        Event::PlcFault {
+            plc: spec.id.clone(),
+            condition,
+            fault: refusal.map(|t| format!("{t}; {meaning}")),
+        },
+    )
+    .await
 }
