@@ -14,6 +14,10 @@ use tokio_modbus::Slave;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+mod faults;
+
+use faults::{write_refusal, written};
+
 use super::equipment::Seen;
 use super::handshake::{Pending, SeqChannel};
 use super::modbus::{Link, LinkError, RequestError};
@@ -406,68 +410,6 @@ impl Session {
         Ok(self.report_writes(spec, events, refused).await?)
     }
 
-    /// Acknowledges the last sort result handed to the core (its event is journalled by now).
-    /// The acknowledgement is read back every cycle and written again until the PLC holds it: a
-    /// lost write would otherwise stall the sorter's results. Alarmed when it does not take.
-    async fn acknowledge(
-        &mut self,
-        spec: &PlcSpec,
-        link: &mut Link<'_>,
-        events: &mpsc::Sender<Inbound>,
-        refused: &mut Option<String>,
-    ) -> Result<(), LinkError> {
-        const UNHELD_TO_ALARM: u32 = 10;
-        let map = &spec.map;
-        let Some(seq) = self.seen.confirm_handled() else {
-            return Ok(());
-        };
-        let ack = sig(map, "confirm_ack_seq");
-        let held = self.image.get(ack, 0) as u16;
-        if held == seq {
-            self.ack_unheld = 0;
-        } else {
-            written(refused, link.write_words(ack.address, &[seq]).await)?;
-            self.ack_unheld += 1;
-        }
-        let alarmed = self.ack_unheld >= UNHELD_TO_ALARM;
-        if alarmed == self.ack_alarmed {
-            return Ok(());
-        }
-        self.ack_alarmed = alarmed;
-        let fault = alarmed.then(|| {
-            format!(
-                "sort result {seq} acknowledged {} times and the PLC still holds {held}: its \
-                 results wait until it takes the acknowledgement",
-                self.ack_unheld
-            )
-        });
-        if let Some(text) = &fault {
-            tracing::warn!(fault = %text, "acknowledgement does not take");
-        }
-        send(
-            events,
-            Event::PlcFault {
-                plc: spec.id.clone(),
-                condition: PlcCondition::Acknowledgement,
-                fault,
-            },
-        )
-        .await
-    }
-
-    /// Tells the core when the PLC starts or stops refusing writes (once per change): commands
-    /// and the heartbeat do not reach it, and its watchdog will stop it.
-    async fn report_writes(
-        &mut self,
-        spec: &PlcSpec,
-        events: &mpsc::Sender<Inbound>,
-        refusal: Option<String>,
-    ) -> Result<(), LinkError> {
-        let was = &mut self.refusing_writes;
-        let what = "commands and the heartbeat do not reach the PLC";
-        report_change(spec, events, was, refusal, PlcCondition::Writes, what).await
-    }
-
     /// Reads every mapped range into the image. `Ok(Err(text))`: the PLC refused a read (the
     /// image is then partly old and must not be acted on).
     async fn poll(&mut self, link: &mut Link<'_>) -> Result<Result<(), String>, LinkError> {
@@ -493,159 +435,6 @@ impl Session {
             }
         }
         Ok(Ok(()))
-    }
-
-    /// Tells the core when the PLC starts or stops refusing reads (once per change).
-    async fn report_refusal(
-        &mut self,
-        spec: &PlcSpec,
-        events: &mpsc::Sender<Inbound>,
-        refusal: Option<String>,
-    ) -> Result<(), LinkError> {
-        let was = &mut self.refusing;
-        report_change(
-            spec,
-            events,
-            was,
-            refusal,
-            PlcCondition::Reads,
-            "values are stale",
-        )
-        .await
-    }
-
-    /// Tells the core when the controller's own heartbeat reaches the PLC less often than the
-    /// PLC's watchdog allows (a slow or lossy link, or a poll interval too long for the map): the
-    /// PLC will stop itself. Told again once ten writes in a row came in time.
-    async fn watch_heartbeat_gap(
-        &mut self,
-        spec: &PlcSpec,
-        events: &mpsc::Sender<Inbound>,
-    ) -> Result<(), LinkError> {
-        const IN_TIME_TO_CLEAR: u32 = 10;
-        let now = Instant::now();
-        let watchdog = Duration::from_millis(spec.map.handshakes.heartbeat.stale_after_ms);
-        let gap = self
-            .heartbeat_written
-            .replace(now)
-            .map(|at| now.duration_since(at));
-        let fault = match gap {
-            Some(gap) if gap > watchdog => {
-                self.heartbeat_in_time = 0;
-                if self.heartbeat_late {
-                    return Ok(());
-                }
-                self.heartbeat_late = true;
-                Some(format!(
-                    "controller heartbeat written {} ms apart, longer than the PLC's {} ms \
-                     watchdog: the PLC stops itself; check the link or lengthen the watchdog",
-                    gap.as_millis(),
-                    watchdog.as_millis()
-                ))
-            }
-            Some(_) if self.heartbeat_late => {
-                self.heartbeat_in_time += 1;
-                if self.heartbeat_in_time < IN_TIME_TO_CLEAR {
-                    return Ok(());
-                }
-                self.heartbeat_late = false;
-                None
-            }
-            _ => return Ok(()),
-        };
-        if let Some(text) = &fault {
-            tracing::warn!("{text}");
-        }
-        send(
-            events,
-            Event::PlcFault {
-                plc: spec.id.clone(),
-                condition: PlcCondition::Heartbeat,
-                fault,
-            },
-        )
-        .await
-    }
-
-    /// Fails the session when the PLC's counter has not moved over the map's missed cycles.
-    fn watch_heartbeat(&mut self, map: &PlcMap) -> Result<(), LinkError> {
-        let hb = &map.handshakes.heartbeat;
-        let now = self.image.get(sig(map, &hb.plc), 0);
-        if now != self.plc_heartbeat.0 {
-            self.plc_heartbeat = (now, 0);
-            return Ok(());
-        }
-        self.plc_heartbeat.1 += 1;
-        if self.plc_heartbeat.1 >= hb.missed_cycles {
-            return Err(LinkError::HeartbeatStale(self.plc_heartbeat.1));
-        }
-        Ok(())
-    }
-
-    /// Writes each configured setpoint; they are read back once the PLC has had a few polls
-    /// to take them (a PLC may clamp or refuse a value in its scan).
-    async fn write_setpoints(
-        &mut self,
-        spec: &PlcSpec,
-        link: &mut Link<'_>,
-    ) -> Result<(), LinkError> {
-        self.setpoint_problems.clear();
-        for (name, value) in &spec.setpoints {
-            let s = sig(&spec.map, name);
-            let words = Image::encode_value(s, &Value::Number(*value))
-                .expect("setpoints are checked against the map at load");
-            match link.write_words(s.address, &words).await {
-                Ok(()) => {}
-                Err(RequestError::Link(e)) => return Err(e),
-                Err(e) => self.setpoint_problems.push(format!("setpoint {name}: {e}")),
-            }
-        }
-        self.verify_setpoints_at =
-            (!spec.setpoints.is_empty()).then_some(self.cycle.wrapping_add(SETPOINT_SETTLE_CYCLES));
-        Ok(())
-    }
-
-    /// Compares the setpoints the PLC holds with the configured ones and reports the difference.
-    async fn verify_setpoints(
-        &mut self,
-        spec: &PlcSpec,
-        events: &mpsc::Sender<Inbound>,
-    ) -> Result<(), LinkError> {
-        match self.verify_setpoints_at {
-            Some(at) if self.cycle.wrapping_sub(at) < 1 << 31 => {}
-            _ => return Ok(()),
-        }
-        self.verify_setpoints_at = None;
-        let mut problems = std::mem::take(&mut self.setpoint_problems);
-        for (name, value) in &spec.setpoints {
-            let s = sig(&spec.map, name);
-            let mut probe = self.image.clone();
-            probe
-                .set_value(s, 0, &Value::Number(*value))
-                .expect("checked at load");
-            if probe == self.image {
-                tracing::info!(setpoint = %name, value, "setpoint verified");
-                continue;
-            }
-            let held = self.image.value(s, 0);
-            problems.push(format!(
-                "setpoint {name} written as {value} {unit}, PLC holds {held} {unit}",
-                unit = s.unit
-            ));
-        }
-        let fault = (!problems.is_empty()).then(|| problems.join("; "));
-        if let Some(f) = &fault {
-            tracing::warn!(problem = %f, "setpoint not kept");
-        }
-        send(
-            events,
-            Event::PlcFault {
-                plc: spec.id.clone(),
-                condition: PlcCondition::Setpoints,
-                fault,
-            },
-        )
-        .await
     }
 
     /// Conveyors: lets idle zones sleep and wakes them from their upstream photo-eye.
@@ -712,49 +501,4 @@ async fn send(events: &mpsc::Sender<Inbound>, event: Event) -> Result<(), LinkEr
 fn sig<'m>(map: &'m PlcMap, name: &str) -> &'m Signal {
     map.signal(name)
         .unwrap_or_else(|| panic!("validated {} map lacks `{name}`", map.kind))
-}
-
-/// Keeps the first refusal of a cycle's writes in `refused`; a lost link stays an error.
-fn written(refused: &mut Option<String>, write: Result<(), RequestError>) -> Result<(), LinkError> {
-    match write {
-        Ok(()) => Ok(()),
-        Err(RequestError::Link(e)) => Err(e),
-        Err(RequestError::Exception { code, .. }) => {
-            refused.get_or_insert(write_refusal(code));
-            Ok(())
-        }
-    }
-}
-
-/// How a refused write is told: by its exception only, so one fault is one alarm whichever
-/// register was refused.
-fn write_refusal(code: tokio_modbus::ExceptionCode) -> String {
-    format!("PLC refuses writes with exception {code:?}")
-}
-
-/// Tells the core when a refusal starts or ends (once per change), with what it means.
-async fn report_change(
-    spec: &PlcSpec,
-    events: &mpsc::Sender<Inbound>,
-    was: &mut Option<String>,
-    refusal: Option<String>,
-    condition: PlcCondition,
-    meaning: &str,
-) -> Result<(), LinkError> {
-    if *was == refusal {
-        return Ok(());
-    }
-    if let Some(text) = &refusal {
-        tracing::warn!(refusal = %text, condition = condition.name(), "{meaning}");
-    }
-    *was = refusal.clone();
-    send(
-        events,
-        Event::PlcFault {
-            plc: spec.id.clone(),
-            condition,
-            fault: refusal.map(|t| format!("{t}; {meaning}")),
-        },
-    )
-    .await
 }
