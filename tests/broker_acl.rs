@@ -302,16 +302,28 @@ async fn scenario(host: &str, port: u16, broker: Broker, gateway: Gateway) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn through_the_embedded_broker_password_guessing_is_slowed_per_handheld() {
+async fn through_the_embedded_broker_password_guessing_is_slowed_per_handheld_and_alarmed() {
     let listen = floorctl_bench::fixtures::free_addr("127.0.0.1:0".parse().unwrap()).unwrap();
     let passwords = Passwords::load(std::path::Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/deploy/mosquitto/floorctl.passwd.example"
     )))
     .unwrap();
-    floorctl::scanners::start_embedded(listen, Some(passwords))
-        .await
-        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let controller = Controller::start(Config {
+        site: "guess".into(),
+        database: dir.path().join("floorctl.db").into(),
+        broker: Broker::Embedded {
+            listen,
+            handhelds: Some(passwords),
+        },
+        plcs: Vec::new(),
+        layout: demo::layout(),
+        dashboard: Default::default(),
+        network: None,
+    })
+    .await
+    .unwrap();
     let (host, port) = (listen.ip().to_string(), listen.port());
     for _ in 0..6 {
         assert!(refused(&host, port, "h1", Some("a-wrong-guess")).await);
@@ -329,4 +341,9 @@ async fn through_the_embedded_broker_password_guessing_is_slowed_per_handheld() 
         !refused(&host, port, "h1", Some("h1-secret")).await,
         "after the wait, the right password is let in"
     );
+    let alarmed = controller.summary().borrow().alarm_log.values().any(|a| {
+        a.source == "MQTT login, handheld h1" && a.text.contains("failed logins in a row")
+    });
+    assert!(alarmed, "the guessing is an alarm");
+    controller.shutdown(Duration::from_secs(5)).await;
 }

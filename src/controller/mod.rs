@@ -100,9 +100,14 @@ impl Controller {
             None => None,
         };
         let (core, last_seq) = recover(&store, &config.layout).await?;
+        let (tx, rx) = mpsc::channel(1024);
         let (host, port, credentials) = match &config.broker {
             Broker::Embedded { listen, handhelds } => {
-                let login = scanners::start_embedded(*listen, handhelds.clone()).await?;
+                // Its gateway raises this controller's alarm when logins are guessed at.
+                let alarms = Some(tx.clone());
+                let login =
+                    scanners::start_embedded_with_alarms(*listen, handhelds.clone(), alarms)
+                        .await?;
                 (listen.ip().to_string(), listen.port(), Some(login))
             }
             Broker::External {
@@ -112,7 +117,6 @@ impl Controller {
             } => (host.clone(), *port, credentials.clone()),
         };
         let cancel = CancellationToken::new();
-        let (tx, rx) = mpsc::channel(1024);
         let (scanner_tx, mut tasks) = scanners::spawn(
             &config.site,
             &host,

@@ -9,9 +9,11 @@ use floorctl_protocol::scanner::up_filter;
 use rand::RngCore;
 use rumqttd::{Broker, Config, ConnectionSettings, RouterConfig, SegmentConfig, ServerSettings};
 use tokio::net::TcpListener;
+use tokio::sync::mpsc;
 
 use super::gateway::{self, Gateway};
 use super::passwd::Passwords;
+use crate::bus::Inbound;
 use crate::scanners::Credentials;
 
 /// The embedded broker could not start.
@@ -34,6 +36,16 @@ pub enum BrokerError {
 pub async fn start_embedded(
     listen: SocketAddr,
     handhelds: Option<Passwords>,
+) -> Result<Credentials, BrokerError> {
+    start_embedded_with_alarms(listen, handhelds, None).await
+}
+
+/// As [`start_embedded`], the gateway handing `alarms` an event when logins of one handheld
+/// or address fail again and again.
+pub async fn start_embedded_with_alarms(
+    listen: SocketAddr,
+    handhelds: Option<Passwords>,
+    alarms: Option<mpsc::Sender<Inbound>>,
 ) -> Result<Credentials, BrokerError> {
     let listen_err = |addr, source| BrokerError::Listen { addr, source };
     let listener = TcpListener::bind(listen)
@@ -127,6 +139,7 @@ pub async fn start_embedded(
         broker: inner_addr,
         logins,
         peers,
+        alarms,
     };
     tokio::spawn(gateway::serve(listener, Arc::new(gateway)));
     Ok(controller)

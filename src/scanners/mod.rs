@@ -7,6 +7,6 @@ mod gateway;
 mod login;
 pub mod passwd;
 
-pub use broker::{start_embedded, BrokerError};
+pub use broker::{start_embedded, start_embedded_with_alarms, BrokerError};
 pub use client::{spawn, Outgoing};
 pub use login::Credentials;

@@ -16,11 +16,14 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use super::passwd::Passwords;
+use crate::bus::Inbound;
 use crate::connections::{Admission, Limits};
 use crate::scanners::Credentials;
 use crate::throttle::Throttle;
 use acl::Role;
+use floorctl_core::Event;
 use packet::{connack, read_frame, Connect, Frame, CONNECT, PUBLISH, SUBSCRIBE};
+use tokio::sync::mpsc;
 
 /// Largest packet passed on; the broker behind applies its own payload limit.
 const MAX_PACKET: usize = 64 * 1024;
@@ -40,6 +43,8 @@ pub(super) struct Gateway {
     /// Failed logins by handheld id and by peer address.
     pub logins: Throttle,
     pub peers: Throttle,
+    /// Where logins refused again and again are told (the controller's core: an alarm).
+    pub alarms: Option<mpsc::Sender<Inbound>>,
 }
 
 /// Failed logins a handheld id may have in a row before each attempt waits (1 s, doubling).
@@ -240,6 +245,14 @@ async fn authenticate(g: &Gateway, c: &Connect, peer: SocketAddr) -> Option<Role
         if failed.locked_now {
             metrics::counter!("floorctl_mqtt_login_bursts_total").increment(1);
             tracing::warn!(%key, failures = failed.count, "MQTT logins refused again and again; further attempts wait");
+            if let Some(alarms) = &g.alarms {
+                let event = Event::LoginsRefused {
+                    source: format!("MQTT login, {key}"),
+                    failures: failed.count,
+                };
+                // Never waits: a full channel means the core is busy, and the log has it.
+                let _ = alarms.try_send(Inbound::new(event));
+            }
         }
     }
     None
