@@ -3,6 +3,7 @@
 //! MQTT gateway) is refused at the door and can never use up the file handles the PLC links
 //! and the database need.
 
+use crate::telemetry::names;
 use std::collections::HashMap;
 use std::future::Future as _;
 use std::io;
@@ -114,7 +115,7 @@ impl Limits {
                     return (Guarded::new(stream, admission, self.idle), peer);
                 }
                 None => {
-                    metrics::counter!("floorctl_connections_refused_total", "listener" => self.name)
+                    metrics::counter!(names::CONNECTIONS_REFUSED_TOTAL, "listener" => self.name)
                         .increment(1);
                     drop(stream);
                 }

@@ -14,6 +14,72 @@ use tokio_util::sync::CancellationToken;
 use crate::plc::PlcStatus;
 use floorctl_core::{AlarmState, Summary};
 
+/// Every metric's name, in one place (deploy/grafana and deploy/prometheus read them).
+pub mod names {
+    /// `floorctl_alarms_open`.
+    pub const ALARMS_OPEN: &str = "floorctl_alarms_open";
+    /// `floorctl_alarms_total`.
+    pub const ALARMS_TOTAL: &str = "floorctl_alarms_total";
+    /// `floorctl_connections_refused_total`.
+    pub const CONNECTIONS_REFUSED_TOTAL: &str = "floorctl_connections_refused_total";
+    /// `floorctl_core_failures_total`.
+    pub const CORE_FAILURES_TOTAL: &str = "floorctl_core_failures_total";
+    /// `floorctl_directions_total`.
+    pub const DIRECTIONS_TOTAL: &str = "floorctl_directions_total";
+    /// `floorctl_diverts_total`.
+    pub const DIVERTS_TOTAL: &str = "floorctl_diverts_total";
+    /// `floorctl_events_total`.
+    pub const EVENTS_TOTAL: &str = "floorctl_events_total";
+    /// `floorctl_handheld_flood_dropped_total`.
+    pub const HANDHELD_FLOOD_DROPPED_TOTAL: &str = "floorctl_handheld_flood_dropped_total";
+    /// `floorctl_handheld_rejects_total`.
+    pub const HANDHELD_REJECTS_TOTAL: &str = "floorctl_handheld_rejects_total";
+    /// `floorctl_handhelds_online`.
+    pub const HANDHELDS_ONLINE: &str = "floorctl_handhelds_online";
+    /// `floorctl_journal_commit_seconds`.
+    pub const JOURNAL_COMMIT_SECONDS: &str = "floorctl_journal_commit_seconds";
+    /// `floorctl_lease_renewals_failed_total`.
+    pub const LEASE_RENEWALS_FAILED_TOTAL: &str = "floorctl_lease_renewals_failed_total";
+    /// `floorctl_lines_picked_total`.
+    pub const LINES_PICKED_TOTAL: &str = "floorctl_lines_picked_total";
+    /// `floorctl_mqtt_gateway_closed_total`.
+    pub const MQTT_GATEWAY_CLOSED_TOTAL: &str = "floorctl_mqtt_gateway_closed_total";
+    /// `floorctl_mqtt_login_bursts_total`.
+    pub const MQTT_LOGIN_BURSTS_TOTAL: &str = "floorctl_mqtt_login_bursts_total";
+    /// `floorctl_mqtt_refused_total`.
+    pub const MQTT_REFUSED_TOTAL: &str = "floorctl_mqtt_refused_total";
+    /// `floorctl_open_replenishments`.
+    pub const OPEN_REPLENISHMENTS: &str = "floorctl_open_replenishments";
+    /// `floorctl_orders`.
+    pub const ORDERS: &str = "floorctl_orders";
+    /// `floorctl_plc_exceptions_total`.
+    pub const PLC_EXCEPTIONS_TOTAL: &str = "floorctl_plc_exceptions_total";
+    /// `floorctl_plc_link_up`.
+    pub const PLC_LINK_UP: &str = "floorctl_plc_link_up";
+    /// `floorctl_plc_links_lost_total`.
+    pub const PLC_LINKS_LOST_TOTAL: &str = "floorctl_plc_links_lost_total";
+    /// `floorctl_plc_packml_state`.
+    pub const PLC_PACKML_STATE: &str = "floorctl_plc_packml_state";
+    /// `floorctl_plc_requests_resent_total`.
+    pub const PLC_REQUESTS_RESENT_TOTAL: &str = "floorctl_plc_requests_resent_total";
+    /// `floorctl_recirculations_total`.
+    pub const RECIRCULATIONS_TOTAL: &str = "floorctl_recirculations_total";
+    /// `floorctl_shorts_total`.
+    pub const SHORTS_TOTAL: &str = "floorctl_shorts_total";
+    /// `floorctl_site_owned`.
+    pub const SITE_OWNED: &str = "floorctl_site_owned";
+    /// `floorctl_sort_results_total`.
+    pub const SORT_RESULTS_TOTAL: &str = "floorctl_sort_results_total";
+    /// `floorctl_totes_in_flight`.
+    pub const TOTES_IN_FLIGHT: &str = "floorctl_totes_in_flight";
+    /// `floorctl_totes_sorted_total`.
+    pub const TOTES_SORTED_TOTAL: &str = "floorctl_totes_sorted_total";
+    /// `floorctl_wave_at_risk`.
+    pub const WAVE_AT_RISK: &str = "floorctl_wave_at_risk";
+    /// `floorctl_wave_orders_open`.
+    pub const WAVE_ORDERS_OPEN: &str = "floorctl_wave_orders_open";
+}
+
 /// Buckets for durations, in seconds: 0.5 ms to 5 s.
 const SECONDS: &[f64] = &[
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
@@ -71,16 +137,16 @@ pub async fn serve(
 
 /// Sets the gauges and absolute counters from a summary.
 pub fn observe(s: &Summary, plcs: &BTreeMap<String, PlcStatus>) {
-    metrics::gauge!("floorctl_orders", "status" => "received").set(s.orders as f64);
-    metrics::gauge!("floorctl_orders", "status" => "picked").set(s.picked as f64);
-    metrics::gauge!("floorctl_orders", "status" => "sorted").set(s.sorted as f64);
-    metrics::gauge!("floorctl_totes_in_flight").set(s.in_flight as f64);
-    metrics::counter!("floorctl_lines_picked_total").absolute(u64::from(s.lines_picked));
-    metrics::counter!("floorctl_recirculations_total").absolute(u64::from(s.recirculations));
-    metrics::counter!("floorctl_shorts_total").absolute(u64::from(s.shorts));
-    metrics::counter!("floorctl_alarms_total").absolute(s.alarms as u64);
+    metrics::gauge!(names::ORDERS, "status" => "received").set(s.orders as f64);
+    metrics::gauge!(names::ORDERS, "status" => "picked").set(s.picked as f64);
+    metrics::gauge!(names::ORDERS, "status" => "sorted").set(s.sorted as f64);
+    metrics::gauge!(names::TOTES_IN_FLIGHT).set(s.in_flight as f64);
+    metrics::counter!(names::LINES_PICKED_TOTAL).absolute(u64::from(s.lines_picked));
+    metrics::counter!(names::RECIRCULATIONS_TOTAL).absolute(u64::from(s.recirculations));
+    metrics::counter!(names::SHORTS_TOTAL).absolute(u64::from(s.shorts));
+    metrics::counter!(names::ALARMS_TOTAL).absolute(s.alarms as u64);
     for (chute, n) in &s.per_chute {
-        metrics::counter!("floorctl_totes_sorted_total", "chute" => chute.to_string())
+        metrics::counter!(names::TOTES_SORTED_TOTAL, "chute" => chute.to_string())
             .absolute(*n as u64);
     }
     for (outcome, n) in &s.outcomes {
@@ -88,7 +154,7 @@ pub fn observe(s: &Summary, plcs: &BTreeMap<String, PlcStatus>) {
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default();
-        metrics::counter!("floorctl_sort_results_total", "outcome" => name).absolute(u64::from(*n));
+        metrics::counter!(names::SORT_RESULTS_TOTAL, "outcome" => name).absolute(u64::from(*n));
     }
     for state in [AlarmState::Active, AlarmState::Acknowledged] {
         let n = s.alarm_log.values().filter(|a| a.state == state).count();
@@ -97,28 +163,26 @@ pub fn observe(s: &Summary, plcs: &BTreeMap<String, PlcStatus>) {
         } else {
             "acknowledged"
         };
-        metrics::gauge!("floorctl_alarms_open", "state" => name).set(n as f64);
+        metrics::gauge!(names::ALARMS_OPEN, "state" => name).set(n as f64);
     }
     for (cutoff, w) in &s.waves {
         let left = w.orders - w.sorted;
-        metrics::gauge!("floorctl_wave_orders_open", "cutoff" => cutoff.clone()).set(left as f64);
-        metrics::gauge!("floorctl_wave_at_risk", "cutoff" => cutoff.clone())
+        metrics::gauge!(names::WAVE_ORDERS_OPEN, "cutoff" => cutoff.clone()).set(left as f64);
+        metrics::gauge!(names::WAVE_AT_RISK, "cutoff" => cutoff.clone())
             .set(f64::from(u8::from(w.at_risk)));
     }
     let online = s.handhelds.iter().filter(|h| h.online).count();
-    metrics::gauge!("floorctl_handhelds_online").set(online as f64);
-    metrics::gauge!("floorctl_open_replenishments").set(s.open_replenishments as f64);
+    metrics::gauge!(names::HANDHELDS_ONLINE).set(online as f64);
+    metrics::gauge!(names::OPEN_REPLENISHMENTS).set(s.open_replenishments as f64);
     for (plc, p) in plcs {
-        metrics::gauge!("floorctl_plc_link_up", "plc" => plc.clone())
+        metrics::gauge!(names::PLC_LINK_UP, "plc" => plc.clone())
             .set(f64::from(u8::from(p.link_up)));
-        metrics::counter!("floorctl_plc_links_lost_total", "plc" => plc.clone())
-            .absolute(p.links_lost);
-        metrics::counter!("floorctl_plc_requests_resent_total", "plc" => plc.clone())
+        metrics::counter!(names::PLC_LINKS_LOST_TOTAL, "plc" => plc.clone()).absolute(p.links_lost);
+        metrics::counter!(names::PLC_REQUESTS_RESENT_TOTAL, "plc" => plc.clone())
             .absolute(p.requests_resent);
-        metrics::counter!("floorctl_plc_exceptions_total", "plc" => plc.clone())
-            .absolute(p.exceptions);
+        metrics::counter!(names::PLC_EXCEPTIONS_TOTAL, "plc" => plc.clone()).absolute(p.exceptions);
         if let Some(state) = p.state {
-            metrics::gauge!("floorctl_plc_packml_state", "plc" => plc.clone())
+            metrics::gauge!(names::PLC_PACKML_STATE, "plc" => plc.clone())
                 .set(f64::from(state.code()));
         }
     }

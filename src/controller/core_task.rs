@@ -12,6 +12,7 @@ use crate::bus::Inbound;
 use crate::plc::PlcCommand;
 use crate::scanners::Outgoing;
 use crate::store::{Store, StoreError};
+use crate::telemetry::names;
 use floorctl_core::{Command, Core, Event, Millis, Note, Record, Summary};
 
 /// The time events are journalled with: the wall clock read once at start (never earlier than
@@ -78,13 +79,13 @@ impl Shell {
         for cmd in commands {
             match cmd {
                 Command::Direct { scanner, direction } => {
-                    metrics::counter!("floorctl_directions_total").increment(1);
+                    metrics::counter!(names::DIRECTIONS_TOTAL).increment(1);
                     let _ = self
                         .scanners
                         .send(Outgoing::Direction { scanner, direction });
                 }
                 Command::Reject { scanner, reply } => {
-                    metrics::counter!("floorctl_handheld_rejects_total").increment(1);
+                    metrics::counter!(names::HANDHELD_REJECTS_TOTAL).increment(1);
                     tracing::info!(%scanner, reason = %reply.reason, "handheld message refused");
                     let _ = self.scanners.send(Outgoing::Error { scanner, reply });
                 }
@@ -93,7 +94,7 @@ impl Shell {
                     tote,
                     chute,
                 } => {
-                    metrics::counter!("floorctl_diverts_total", "sorter" => sorter.clone())
+                    metrics::counter!(names::DIVERTS_TOTAL, "sorter" => sorter.clone())
                         .increment(1);
                     self.to_plc(&sorter, PlcCommand::Divert { tote, chute })
                 }
@@ -290,7 +291,7 @@ async fn process(
         .map(|((i, _), r)| (now, i.event(), r.as_slice()))
         .collect();
     for (_, event, _) in &entries {
-        metrics::counter!("floorctl_events_total", "kind" => event.kind()).increment(1);
+        metrics::counter!(names::EVENTS_TOTAL, "kind" => event.kind()).increment(1);
     }
     let started = std::time::Instant::now();
     // Nothing leaves the controller before the events are durable: retry until they are.
@@ -313,7 +314,7 @@ async fn process(
         }
         wait = (wait * 2).min(Duration::from_secs(5));
     };
-    metrics::histogram!("floorctl_journal_commit_seconds").record(started.elapsed().as_secs_f64());
+    metrics::histogram!(names::JOURNAL_COMMIT_SECONDS).record(started.elapsed().as_secs_f64());
     drop(entries);
     drop(records);
     for (inbound, commands) in handled {

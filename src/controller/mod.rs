@@ -17,6 +17,7 @@ use crate::config::{Broker, Config};
 use crate::plc::{self, PlcStatus, StatusBoard};
 use crate::scanners;
 use crate::store::{InstanceError, InstanceLock, Store, StoreError};
+use crate::telemetry::names;
 pub use core_task::{recover, SNAPSHOT_EVERY};
 use core_task::{run_core, Clock, Shell};
 use floorctl_core::{Event, HandheldCommand, Millis, Move, PickFace, Summary};
@@ -220,7 +221,7 @@ async fn supervise(
             tracing::error!(%why, "the controller's core failed; stopping");
         }
     }
-    metrics::counter!("floorctl_core_failures_total").increment(1);
+    metrics::counter!(names::CORE_FAILURES_TOTAL).increment(1);
     cancel.cancel();
     failed.cancel();
 }

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 use crate::store::{Lease, Store, StoreError};
+use crate::telemetry::names;
 
 pub mod sync;
 
@@ -82,7 +83,7 @@ pub async fn keep_lease(
 ) {
     let every = length / 5;
     let mut renewed = Instant::now();
-    let owned = metrics::gauge!("floorctl_site_owned", "site" => lease.site.clone());
+    let owned = metrics::gauge!(names::SITE_OWNED, "site" => lease.site.clone());
     owned.set(1.0);
     loop {
         tokio::select! {
@@ -111,7 +112,7 @@ pub async fn keep_lease(
                 return;
             }
             Err(err) => {
-                metrics::counter!("floorctl_lease_renewals_failed_total").increment(1);
+                metrics::counter!(names::LEASE_RENEWALS_FAILED_TOTAL).increment(1);
                 tracing::warn!(%err, "cannot renew the site's lease; trying again");
             }
         }

@@ -2,6 +2,7 @@
 //! each handheld message once its event is journalled.
 
 use super::flood::{Floods, Verdict};
+use crate::telemetry::names;
 use std::time::Duration;
 
 use floorctl_protocol::scanner::{self, Direction, ErrorReply, Up, SCHEMA_VERSION};
@@ -120,12 +121,12 @@ async fn poll(
                     match floods.check(scanner, std::time::Instant::now()) {
                         Verdict::Pass => {}
                         Verdict::Drop => {
-                            metrics::counter!("floorctl_handheld_flood_dropped_total").increment(1);
+                            metrics::counter!(names::HANDHELD_FLOOD_DROPPED_TOTAL).increment(1);
                             let _ = acks.send((p, None));
                             continue;
                         }
                         Verdict::DropAndReport(dropped) => {
-                            metrics::counter!("floorctl_handheld_flood_dropped_total").increment(1);
+                            metrics::counter!(names::HANDHELD_FLOOD_DROPPED_TOTAL).increment(1);
                             tracing::warn!(
                                 %scanner,
                                 dropped,

@@ -19,6 +19,7 @@ use super::passwd::Passwords;
 use crate::bus::Inbound;
 use crate::connections::{Admission, Limits};
 use crate::scanners::Credentials;
+use crate::telemetry::names;
 use crate::throttle::Throttle;
 use acl::Role;
 use floorctl_core::Event;
@@ -85,7 +86,7 @@ pub(super) async fn serve(listener: TcpListener, gateway: Arc<Gateway>) {
     loop {
         let (socket, peer) = all.accept(&listener).await;
         let Some(waiting) = pending.admit(peer.ip()) else {
-            metrics::counter!("floorctl_connections_refused_total", "listener" => "mqtt_login")
+            metrics::counter!(names::CONNECTIONS_REFUSED_TOTAL, "listener" => "mqtt_login")
                 .increment(1);
             continue;
         };
@@ -93,7 +94,7 @@ pub(super) async fn serve(listener: TcpListener, gateway: Arc<Gateway>) {
         tokio::spawn(async move {
             let (socket, _place) = socket.into_parts();
             if let Err(reason) = connection(socket, peer, waiting, &g).await {
-                metrics::counter!("floorctl_mqtt_gateway_closed_total").increment(1);
+                metrics::counter!(names::MQTT_GATEWAY_CLOSED_TOTAL).increment(1);
                 tracing::warn!(%peer, reason, "MQTT connection closed by the gateway");
             }
         });
@@ -201,7 +202,7 @@ async fn refuse(
         4 => "login",
         _ => "will",
     };
-    metrics::counter!("floorctl_mqtt_refused_total", "reason" => code).increment(1);
+    metrics::counter!(names::MQTT_REFUSED_TOTAL, "reason" => code).increment(1);
     Err(why)
 }
 
@@ -224,7 +225,7 @@ async fn authenticate(g: &Gateway, c: &Connect, peer: SocketAddr) -> Option<Role
         .or(g.peers.wait(&peer_key, now))
         .is_some()
     {
-        metrics::counter!("floorctl_mqtt_refused_total", "reason" => "throttled").increment(1);
+        metrics::counter!(names::MQTT_REFUSED_TOTAL, "reason" => "throttled").increment(1);
         return None;
     }
     // Hashing takes milliseconds: off the async threads.
@@ -243,7 +244,7 @@ async fn authenticate(g: &Gateway, c: &Connect, peer: SocketAddr) -> Option<Role
         (&peer_key, g.peers.failed(&peer_key, now)),
     ] {
         if failed.locked_now {
-            metrics::counter!("floorctl_mqtt_login_bursts_total").increment(1);
+            metrics::counter!(names::MQTT_LOGIN_BURSTS_TOTAL).increment(1);
             tracing::warn!(%key, failures = failed.count, "MQTT logins refused again and again; further attempts wait");
             if let Some(alarms) = &g.alarms {
                 let event = Event::LoginsRefused {
