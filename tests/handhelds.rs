@@ -293,6 +293,7 @@ async fn a_handheld_flooding_the_controller_has_its_excess_dropped_and_the_other
         .iter()
         .filter(|e| matches!(e, floorctl_core::Event::Scanner { scanner, .. } if scanner == "h8"))
         .count();
+    println!("{journalled} of h8's {FLOOD} messages journalled");
     assert!(
         journalled < FLOOD / 5,
         "{journalled} of h8's {FLOOD} messages journalled: the excess is dropped"
