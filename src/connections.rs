@@ -61,8 +61,9 @@ fn open_files_limit() -> Option<usize> {
 
 impl Limits {
     /// At most `total` connections at once on the listener `name` (fewer when the process may
-    /// not open that many files beside the reserve, its share being `share` of what is left),
-    /// `per_peer` from one address, each closed after `idle` without a byte either way.
+    /// not open that many files beside the reserve: its share is `share` of what is left, in
+    /// connections), `per_peer` from one address, each closed after `idle` without a byte
+    /// either way.
     pub fn new(
         name: &'static str,
         total: usize,
@@ -73,6 +74,14 @@ impl Limits {
         let room = open_files_limit()
             .map(|n| (n.saturating_sub(RESERVED_HANDLES) as f64 * share) as usize)
             .unwrap_or(total);
+        if room < total {
+            tracing::warn!(
+                listener = name,
+                connections = room,
+                "the open-file limit allows this listener only so many connections; raise it \
+                 (LimitNOFILE in the systemd unit, ulimit -n in a shell) for more"
+            );
+        }
         Arc::new(Limits {
             name,
             total: Arc::new(Semaphore::new(total.min(room).max(1))),
