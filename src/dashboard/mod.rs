@@ -114,10 +114,11 @@ pub const IDLE: Duration = Duration::from_secs(60);
 
 /// Serves the dashboard on `listener` until cancelled.
 pub async fn serve(listener: TcpListener, dashboard: Dashboard, cancel: CancellationToken) {
+    // One file handle a connection: a tenth of the handles left.
     let limits = Limits::new(
         "dashboard",
         MAX_CONNECTIONS,
-        0.25,
+        0.1,
         MAX_CONNECTIONS_PER_PEER,
         IDLE,
     );

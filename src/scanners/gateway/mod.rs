@@ -81,7 +81,9 @@ pub(super) async fn serve(listener: TcpListener, gateway: Arc<Gateway>) {
     // Logged-in connections end when the broker behind drops them (MQTT keep-alive): no idle
     // limit of the gateway's own.
     let idle = Duration::from_secs(24 * 3600);
-    let all = Limits::new("mqtt", MAX_CONNECTIONS, 0.5, MAX_CONNECTIONS, idle);
+    // Three file handles a logged-in connection (the client's, the gateway's to the broker and
+    // the broker's own): a quarter of the handles left, in connections, is three quarters.
+    let all = Limits::new("mqtt", MAX_CONNECTIONS, 0.25, MAX_CONNECTIONS, idle);
     let pending = Limits::new("mqtt_login", MAX_PENDING, 0.1, MAX_PENDING_PER_PEER, idle);
     loop {
         let (socket, peer) = all.accept(&listener).await;
