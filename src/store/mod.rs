@@ -125,15 +125,32 @@ impl fmt::Debug for Database {
     }
 }
 
+/// Rows read one by one; the first that cannot be read (a column of another type than its
+/// reader expects) is an error, not a panic.
+fn each<T>(
+    rows: &[sqlx::any::AnyRow],
+    read: impl FnMut(&sqlx::any::AnyRow) -> Result<T, sqlx::Error>,
+) -> Result<Vec<T>, StoreError> {
+    Ok(rows.iter().map(read).collect::<Result<_, _>>()?)
+}
+
+/// A row, when there is one, read as [`each`] reads rows.
+fn maybe<T>(
+    row: Option<sqlx::any::AnyRow>,
+    read: impl FnOnce(&sqlx::any::AnyRow) -> Result<T, sqlx::Error>,
+) -> Result<Option<T>, StoreError> {
+    Ok(row.as_ref().map(read).transpose()?)
+}
+
 /// A journal row as an entry.
 fn entry(row: &sqlx::any::AnyRow) -> Result<Entry, StoreError> {
-    let seq: i64 = row.get("seq");
-    let body: String = row.get("body");
+    let seq: i64 = row.try_get("seq")?;
+    let body: String = row.try_get("body")?;
     let event =
         serde_json::from_str(&body).map_err(|source| StoreError::Corrupt { seq, source })?;
     Ok(Entry {
         seq,
-        at: row.get::<i64, _>("at_ms") as Millis,
+        at: row.try_get::<i64, _>("at_ms")? as Millis,
         event,
     })
 }
@@ -446,10 +463,9 @@ impl Store {
         let rows = sqlx::query(&self.sql("SELECT seq, lease FROM journal ORDER BY seq"))
             .fetch_all(&self.pool)
             .await?;
-        Ok(rows
-            .iter()
-            .map(|r| (r.get("seq"), r.get::<Option<i64>, _>("lease")))
-            .collect())
+        each(&rows, |r| {
+            Ok((r.try_get("seq")?, r.try_get::<Option<i64>, _>("lease")?))
+        })
     }
 
     /// The whole journal, oldest first.
@@ -502,7 +518,9 @@ impl Store {
             sqlx::query(&self.sql("SELECT seq, state FROM snapshots ORDER BY seq DESC LIMIT 1"))
                 .fetch_optional(&self.pool)
                 .await?;
-        Ok(row.map(|r| (r.get::<i64, _>("seq"), r.get::<Vec<u8>, _>("state"))))
+        maybe(row, |r| {
+            Ok((r.try_get::<i64, _>("seq")?, r.get::<Vec<u8>, _>("state")))
+        })
     }
 
     /// Orders with their status, by id.
@@ -510,10 +528,7 @@ impl Store {
         let rows = sqlx::query(&self.sql("SELECT id, status FROM orders ORDER BY id"))
             .fetch_all(&self.pool)
             .await?;
-        Ok(rows
-            .iter()
-            .map(|r| (r.get("id"), r.get("status")))
-            .collect())
+        each(&rows, |r| Ok((r.try_get("id")?, r.try_get("status")?)))
     }
 
     /// Totes by status, as (tote, order, status, chute).
@@ -522,17 +537,16 @@ impl Store {
             sqlx::query(&self.sql("SELECT id, order_id, status, chute FROM totes ORDER BY id"))
                 .fetch_all(&self.pool)
                 .await?;
-        Ok(rows
-            .iter()
-            .map(|r| {
+        each(&rows, |r| {
+            Ok({
                 (
-                    r.get::<i64, _>("id") as u32,
-                    r.get("order_id"),
-                    r.get("status"),
-                    r.get::<Option<i64>, _>("chute").map(|c| c as u16),
+                    r.try_get::<i64, _>("id")? as u32,
+                    r.try_get("order_id")?,
+                    r.try_get("status")?,
+                    r.try_get::<Option<i64>, _>("chute")?.map(|c| c as u16),
                 )
             })
-            .collect())
+        })
     }
 
     /// Transfer orders asked of the DC: (id, SKU, units, face, status).
@@ -541,18 +555,17 @@ impl Store {
             sqlx::query(&self.sql("SELECT id, sku, qty, face, status FROM transfers ORDER BY id"))
                 .fetch_all(&self.pool)
                 .await?;
-        Ok(rows
-            .iter()
-            .map(|r| {
+        each(&rows, |r| {
+            Ok({
                 (
-                    r.get::<i64, _>("id") as u64,
-                    r.get("sku"),
-                    r.get::<i64, _>("qty") as u32,
-                    r.get("face"),
-                    r.get("status"),
+                    r.try_get::<i64, _>("id")? as u64,
+                    r.try_get("sku")?,
+                    r.try_get::<i64, _>("qty")? as u32,
+                    r.try_get("face")?,
+                    r.try_get("status")?,
                 )
             })
-            .collect())
+        })
     }
 
     /// Closes the pool, waiting for connections to finish.
@@ -686,6 +699,22 @@ mod tests {
             vec![(1, "S".into(), 6, "A-01".into(), "requested".into())],
             "a transfer order to the DC is kept"
         );
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_column_of_another_type_than_expected_is_an_error_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("floor.db")).await.unwrap();
+        // SQLite keeps what it is given: a chute written as words by some other program.
+        sqlx::query(
+            "INSERT INTO totes (id, order_id, status, chute, updated_ms) VALUES (1, 'O1', 'sorted', 'left', 0)",
+        )
+        .execute(&store.pool)
+        .await
+        .unwrap();
+        let err = store.totes().await.unwrap_err();
+        assert!(matches!(err, StoreError::Query(_)), "{err}");
         store.close().await;
     }
 

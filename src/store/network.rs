@@ -6,7 +6,7 @@
 
 use sqlx::Row;
 
-use super::{Store, StoreError};
+use super::{each, maybe, Store, StoreError};
 
 /// Migrates the network schema `schema` on the server at `url`.
 pub(super) async fn migrate(url: &str, schema: &str) -> Result<(), StoreError> {
@@ -76,19 +76,19 @@ pub struct NetTransfer {
 
 const TRANSFER_COLUMNS: &str = "site, id, dc, sku, qty, face, status, tote, shipped, received";
 
-fn transfer(r: &sqlx::any::AnyRow) -> NetTransfer {
-    NetTransfer {
-        site: r.get("site"),
-        id: r.get("id"),
-        dc: r.get("dc"),
-        sku: r.get("sku"),
-        qty: r.get("qty"),
-        face: r.get("face"),
-        status: r.get("status"),
-        tote: r.get("tote"),
-        shipped: r.get("shipped"),
-        received: r.get("received"),
-    }
+fn transfer(r: &sqlx::any::AnyRow) -> Result<NetTransfer, sqlx::Error> {
+    Ok(NetTransfer {
+        site: r.try_get("site")?,
+        id: r.try_get("id")?,
+        dc: r.try_get("dc")?,
+        sku: r.try_get("sku")?,
+        qty: r.try_get("qty")?,
+        face: r.try_get("face")?,
+        status: r.try_get("status")?,
+        tote: r.try_get("tote")?,
+        shipped: r.try_get("shipped")?,
+        received: r.try_get("received")?,
+    })
 }
 
 impl Store {
@@ -125,10 +125,7 @@ impl Store {
         );
         let open = sqlx::query(&open).bind(limit).fetch_all(&self.pool).await?;
         let off = sqlx::query(&off).bind(limit).fetch_all(&self.pool).await?;
-        Ok((
-            open.iter().map(transfer).collect(),
-            off.iter().map(transfer).collect(),
-        ))
+        Ok((each(&open, transfer)?, each(&off, transfer)?))
     }
 
     /// Within a journal write: the lease token it is made under, after checking (and holding,
@@ -148,7 +145,8 @@ impl Store {
             .bind(site)
             .fetch_optional(&mut **tx)
             .await?
-            .map(|r| r.get(0));
+            .map(|r| r.try_get(0))
+            .transpose()?;
         if now != Some(*token) {
             return Err(StoreError::Fenced {
                 site: site.clone(),
@@ -181,11 +179,13 @@ impl Store {
             .bind(lease_ms)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(row.map(|r| Lease {
-            site: site.into(),
-            owner: owner.into(),
-            token: r.get(0),
-        }))
+        maybe(row, |r| {
+            Ok(Lease {
+                site: site.into(),
+                owner: owner.into(),
+                token: r.try_get(0)?,
+            })
+        })
     }
 
     /// Journal writes from now on are made under `lease`, and refused once it has passed on.
@@ -250,18 +250,17 @@ impl Store {
             self.net()?
         );
         let rows = sqlx::query(&q).fetch_all(&self.pool).await?;
-        Ok(rows
-            .iter()
-            .map(|r| SiteRow {
-                site: r.get("site"),
-                owner: r.get("owner"),
-                token: r.get("token"),
-                lease_left_ms: r.get("left_ms"),
-                status: serde_json::from_str(&r.get::<String, _>("status"))
+        each(&rows, |r| {
+            Ok(SiteRow {
+                site: r.try_get("site")?,
+                owner: r.try_get("owner")?,
+                token: r.try_get("token")?,
+                lease_left_ms: r.try_get("left_ms")?,
+                status: serde_json::from_str(&r.try_get::<String, _>("status")?)
                     .unwrap_or(serde_json::Value::Null),
-                status_age_ms: r.get("age_ms"),
+                status_age_ms: r.try_get("age_ms")?,
             })
-            .collect())
+        })
     }
 
     /// A forward warehouse: its transfer orders not yet known to the network are published to
@@ -302,7 +301,7 @@ impl Store {
             .bind(site)
             .fetch_all(&self.pool)
             .await?;
-        Ok(rows.iter().map(transfer).collect())
+        each(&rows, transfer)
     }
 
     /// A transfer moves from status `from` to `to`; `false` when it was not in `from`.
@@ -366,10 +365,7 @@ impl Store {
             self.net()?
         );
         let rows = sqlx::query(&q).fetch_all(&self.pool).await?;
-        Ok(rows
-            .iter()
-            .map(|r| r.get::<i64, _>("ms") as f64 / 1000.0)
-            .collect())
+        each(&rows, |r| Ok(r.try_get::<i64, _>("ms")? as f64 / 1000.0))
     }
 
     /// The server's counters for this database (pg_stat_database): commits, rows, blocks.
@@ -393,8 +389,8 @@ impl Store {
         let row = sqlx::query(&q).fetch_one(&self.pool).await?;
         Ok(COUNTERS
             .iter()
-            .map(|c| (*c, row.get::<i64, _>(*c)))
-            .collect())
+            .map(|c| Ok((*c, row.try_get::<i64, _>(*c)?)))
+            .collect::<Result<_, sqlx::Error>>()?)
     }
 
     /// Connections open to this database now.
@@ -404,6 +400,6 @@ impl Store {
         )
         .fetch_one(&self.pool)
         .await?;
-        Ok(row.get(0))
+        Ok(row.try_get(0)?)
     }
 }

@@ -2,7 +2,7 @@
 
 use sqlx::Row;
 
-use super::{Store, StoreError};
+use super::{each, maybe, Store, StoreError};
 use floorctl_core::Millis;
 
 /// One line of the audit log.
@@ -103,13 +103,15 @@ impl Store {
             .bind(name)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(row.map(|r| Account {
-            role: r.get("role"),
-            hash: r.get("hash"),
-            sites: r
-                .get::<Option<String>, _>("sites")
-                .map(|s| s.split(',').map(str::to_string).collect()),
-        }))
+        maybe(row, |r| {
+            Ok(Account {
+                role: r.try_get("role")?,
+                hash: r.try_get("hash")?,
+                sites: r
+                    .try_get::<Option<String>, _>("sites")?
+                    .map(|s| s.split(',').map(str::to_string).collect()),
+            })
+        })
     }
 
     /// Removes an account; `false` when there was none of that name.
@@ -144,14 +146,13 @@ impl Store {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .iter()
-            .map(|r| AuditEntry {
-                at: r.get::<i64, _>("at_ms") as Millis,
-                user: r.get("who"),
-                action: r.get("action"),
-                outcome: r.get("outcome"),
+        each(&rows, |r| {
+            Ok(AuditEntry {
+                at: r.try_get::<i64, _>("at_ms")? as Millis,
+                user: r.try_get("who")?,
+                action: r.try_get("action")?,
+                outcome: r.try_get("outcome")?,
             })
-            .collect())
+        })
     }
 }
