@@ -186,11 +186,6 @@ impl Guarded {
         }
     }
 
-    /// The socket.
-    pub fn stream(&self) -> &TcpStream {
-        &self.stream
-    }
-
     /// The socket, for a task that splits it (the place is held by the returned admission).
     pub fn into_parts(self) -> (TcpStream, Admission) {
         (self.stream, self._admission)
