@@ -91,7 +91,7 @@ fn sent_by_the_controller() -> Vec<Command> {
     layout.offer_trips = true;
     let mut core = Core::new(layout);
     let mut out = Vec::new();
-    let mut send = |core: &mut Core, e: Event| out.extend(core.handle(&e, 0));
+    let mut send = |core: &mut Core, e: Event| out.extend(core.handle(&e, 0).commands);
     let scanner = |id: &str, body| Event::Scanner {
         scanner: "h1".into(),
         msg: up(id, body),

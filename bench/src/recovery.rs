@@ -13,7 +13,7 @@ use serde_json::json;
 
 use floorctl::controller::{recover, SNAPSHOT_EVERY};
 use floorctl::store::{Database, Store};
-use floorctl_core::{Command, Core, Event, Millis, Record, SortOutcome};
+use floorctl_core::{Command, Core, Event, Millis, Reaction, Record, SortOutcome};
 
 /// What to journal and where.
 #[derive(Debug, Clone, clap::Args)]
@@ -98,14 +98,14 @@ impl Day {
     }
 
     /// The next event, what the core made of it, and the follow-ups it calls for.
-    fn step(&mut self) -> (Millis, Event, Vec<Command>) {
+    fn step(&mut self) -> (Millis, Event, Reaction) {
         let event = match self.next.pop_front() {
             Some(e) => e,
             None => self.order(),
         };
         self.now += 50;
-        let commands = self.core.handle(&event, self.now);
-        for c in &commands {
+        let reaction = self.core.handle(&event, self.now);
+        for c in &reaction.commands {
             match c {
                 Command::Direct { direction, .. } => self.follow(&direction.task),
                 Command::Divert {
@@ -125,7 +125,7 @@ impl Day {
                 _ => {}
             }
         }
-        (self.now, event, commands)
+        (self.now, event, reaction)
     }
 
     fn follow(&mut self, task: &Task) {
@@ -197,22 +197,13 @@ pub async fn run(o: &RecoveryBenchOptions) -> anyhow::Result<()> {
         let n = BATCH.min(o.events - written);
         let steps: Vec<(Millis, Event, Vec<Record>)> = (0..n)
             .map(|_| {
-                let (at, e, commands) = day.step();
-                let records = commands
-                    .into_iter()
-                    .filter_map(|c| match c {
-                        Command::Record(r) => Some(r),
-                        _ => None,
-                    })
-                    .collect();
-                (at, e, records)
+                let (at, e, reaction) = day.step();
+                (at, e, reaction.records)
             })
             .collect();
-        let refs: Vec<Vec<&Record>> = steps.iter().map(|(_, _, r)| r.iter().collect()).collect();
-        let batch: Vec<(Millis, &Event, &[&Record])> = steps
+        let batch: Vec<(Millis, &Event, &[Record])> = steps
             .iter()
-            .zip(&refs)
-            .map(|((at, e, _), r)| (*at, e, r.as_slice()))
+            .map(|(at, e, r)| (*at, e, r.as_slice()))
             .collect();
         let seq = store.append_all(&batch).await?;
         written += n;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::{Command, Core, Millis};
+use super::{Core, Millis, Reaction};
 
 /// Finished alarms kept for the dashboard beside the open ones.
 const FINISHED_KEPT: usize = 100;
@@ -138,7 +138,7 @@ impl Core {
     }
 
     /// A supervisor acknowledges alarm `id`.
-    pub(super) fn acknowledge(&mut self, id: u64, by: &str, out: &mut Vec<Command>) {
+    pub(super) fn acknowledge(&mut self, id: u64, by: &str, out: &mut Reaction) {
         let now = self.now;
         let log = Arc::make_mut(&mut self.summary.alarm_log);
         let Some(a) = log.get_mut(&id) else {
@@ -172,9 +172,6 @@ impl Core {
 }
 
 /// Refuses a supervisor's command: nothing changes, the reason goes back to them.
-pub(super) fn refuse(subject: &str, reason: String, out: &mut Vec<Command>) {
-    out.push(Command::Refuse {
-        subject: subject.to_string(),
-        reason,
-    });
+pub(super) fn refuse(subject: &str, reason: String, out: &mut Reaction) {
+    out.refuse(subject, reason);
 }

@@ -37,13 +37,6 @@ pub enum Command {
         /// Command.
         command: PackCommand,
     },
-    /// A supervisor's command was refused; nothing changed.
-    Refuse {
-        /// What the command was about (a PLC, `alarm 12`, `wave 11:00`, `order A1`).
-        subject: String,
-        /// Why.
-        reason: String,
-    },
     /// Raise an alarm for supervisors.
     Alarm {
         /// Equipment, handheld or order the alarm is about.
@@ -67,10 +60,51 @@ pub enum Command {
         /// The pick face they are for.
         to: String,
     },
-    /// Persist the current state of an order or tote.
-    Record(Record),
-    /// Something worth a line in the operator's log; changes nothing outside.
-    Note(Note),
+}
+
+/// What the core made of one event: the actions for the shell, the rows journalled with the
+/// event, the refusal of a supervisor's command, and lines for the operator's log.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reaction {
+    /// Actions for the shell, in order.
+    pub commands: Vec<Command>,
+    /// Orders, totes and transfers as they now stand, to persist with the event.
+    pub records: Vec<Record>,
+    /// Why a supervisor's command was refused (then nothing changed).
+    pub refusal: Option<Refusal>,
+    /// Facts worth a line in the operator's log; they change nothing outside.
+    pub notes: Vec<Note>,
+}
+
+impl Reaction {
+    pub(crate) fn push(&mut self, command: Command) {
+        self.commands.push(command);
+    }
+
+    pub(crate) fn record(&mut self, record: Record) {
+        self.records.push(record);
+    }
+
+    pub(crate) fn note(&mut self, note: Note) {
+        self.notes.push(note);
+    }
+
+    /// Refuses a supervisor's command: nothing changes, the reason goes back to them.
+    pub(crate) fn refuse(&mut self, subject: &str, reason: String) {
+        self.refusal = Some(Refusal {
+            subject: subject.to_string(),
+            reason,
+        });
+    }
+}
+
+/// A supervisor's command that was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// What the command was about (a PLC, `alarm 12`, `wave 11:00`, `order A1`).
+    pub subject: String,
+    /// Why, in words for the supervisor.
+    pub reason: String,
 }
 
 /// A fact the shell writes to its log. The core logs nothing itself.

@@ -2,7 +2,7 @@
 
 use floorctl_protocol::packml::{Command as PackCommand, State};
 
-use super::{Command, Core, Note, PlcCondition};
+use super::{Command, Core, Note, PlcCondition, Reaction};
 
 /// What the core knows of one PLC-driven machine.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -32,7 +32,7 @@ impl Core {
         plc: &str,
         up: bool,
         reason: Option<&str>,
-        out: &mut Vec<Command>,
+        out: &mut Reaction,
     ) {
         let e = self.equipment.entry(plc.to_string()).or_default();
         e.link_up = up;
@@ -56,7 +56,7 @@ impl Core {
         plc: &str,
         state: Option<State>,
         raw: u16,
-        out: &mut Vec<Command>,
+        out: &mut Reaction,
     ) {
         let e = self.equipment.entry(plc.to_string()).or_default();
         e.state = state;
@@ -68,10 +68,10 @@ impl Core {
                 out,
             ),
             Some(s) => {
-                out.push(Command::Note(Note::EquipmentState {
+                out.note(Note::EquipmentState {
                     plc: plc.to_string(),
                     state: s,
-                }));
+                });
                 self.clear_alarm(plc, "state", out);
                 self.auto_start(plc, out);
             }
@@ -80,7 +80,7 @@ impl Core {
 
     /// Brings a stopped machine back to Execute, one transition at a time, unless a supervisor
     /// stopped it or automatic start-up is off. Held and Aborted need a supervisor.
-    fn auto_start(&mut self, plc: &str, out: &mut Vec<Command>) {
+    fn auto_start(&mut self, plc: &str, out: &mut Reaction) {
         let Some(e) = self.equipment.get(plc) else {
             return;
         };
@@ -103,10 +103,9 @@ impl Core {
         plc: &str,
         command: PackCommand,
         by: &str,
-        out: &mut Vec<Command>,
+        out: &mut Reaction,
     ) {
-        let refuse =
-            |reason: String, out: &mut Vec<Command>| super::alarms::refuse(plc, reason, out);
+        let refuse = |reason: String, out: &mut Reaction| super::alarms::refuse(plc, reason, out);
         let Some(e) = self.equipment.get_mut(plc) else {
             return refuse(format!("{plc} is not a PLC of this site"), out);
         };
@@ -127,11 +126,11 @@ impl Core {
             PackCommand::Start | PackCommand::Reset => e.wanted = true,
             _ => {}
         }
-        out.push(Command::Note(Note::SupervisorCommand {
+        out.note(Note::SupervisorCommand {
             plc: plc.to_string(),
             command,
             by: by.to_string(),
-        }));
+        });
         out.push(Command::Packml {
             plc: plc.to_string(),
             command,
@@ -143,7 +142,7 @@ impl Core {
         conveyor: &str,
         zone: u16,
         fault: bool,
-        out: &mut Vec<Command>,
+        out: &mut Reaction,
     ) {
         let key = format!("zone{zone}");
         if fault {
@@ -159,7 +158,7 @@ impl Core {
         plc: &str,
         condition: PlcCondition,
         fault: Option<&str>,
-        out: &mut Vec<Command>,
+        out: &mut Reaction,
     ) {
         match fault {
             Some(text) => self.raise_alarm(plc, condition.name(), text.to_string(), out),

@@ -5,7 +5,7 @@ use floorctl_protocol::order::OrderLine;
 use floorctl_protocol::scanner::{ErrorReply, Expect, ScanWhat, Up, UpBody, SCHEMA_VERSION};
 
 use super::{
-    Command, Core, Millis, Note, OrderStatus, Reply, ScannerState, ToteStatus, Work,
+    Command, Core, Millis, Note, OrderStatus, Reaction, Reply, ScannerState, ToteStatus, Work,
     SEEN_IDS_PER_SCANNER,
 };
 
@@ -18,7 +18,7 @@ impl Core {
         scanner: &str,
         msg: &Up,
         now: Millis,
-        out: &mut Vec<Command>,
+        out: &mut Reaction,
     ) {
         // Presence is a state, not an action: the broker may repeat a last will.
         if let UpBody::Presence { online } = msg.body {
@@ -47,7 +47,7 @@ impl Core {
             }
             return;
         }
-        let start = out.len();
+        let start = out.commands.len();
         let mut stale = None;
         if let UpBody::Login {
             session: Some(session),
@@ -97,7 +97,7 @@ impl Core {
             });
         }
         let mut answer: Vec<Reply> = Vec::new();
-        for c in &out[start..] {
+        for c in &out.commands[start..] {
             match c {
                 Command::Direct { scanner: s, .. }
                     if s == scanner && !answer.contains(&Reply::Directed) =>
@@ -117,12 +117,7 @@ impl Core {
         state.answers.push_back((msg.id.clone(), answer));
     }
 
-    fn apply(
-        &mut self,
-        scanner: &str,
-        body: &UpBody,
-        out: &mut Vec<Command>,
-    ) -> Result<(), String> {
+    fn apply(&mut self, scanner: &str, body: &UpBody, out: &mut Reaction) -> Result<(), String> {
         let logged_in = !self.scanners[scanner].picker.is_empty();
         match body {
             UpBody::Login { picker, .. } => {
@@ -257,7 +252,7 @@ impl Core {
         scanner: &str,
         what: ScanWhat,
         code: &str,
-        out: &mut Vec<Command>,
+        out: &mut Reaction,
     ) -> Result<(), String> {
         let Some(Work::Picking {
             order,
@@ -304,7 +299,7 @@ impl Core {
         order: &str,
         directed: &OrderLine,
         found: u32,
-        out: &mut Vec<Command>,
+        out: &mut Reaction,
     ) {
         self.summary.shorts += 1;
         let booked = self
@@ -348,17 +343,17 @@ impl Core {
             let o = self.orders.get_mut(order).expect("directed orders exist");
             o.backordered += missing;
             self.summary.backordered += missing;
-            out.push(Command::Note(Note::BackOrdered {
+            out.note(Note::BackOrdered {
                 order: order.to_string(),
                 sku: directed.sku.clone(),
                 missing,
                 scanner: scanner.to_string(),
-            }));
+            });
         }
     }
 
     /// The directed line is done with `qty` in the tote: on to the next line, or close the tote.
-    fn line_done(&mut self, scanner: &str, qty: u32, out: &mut Vec<Command>) {
+    fn line_done(&mut self, scanner: &str, qty: u32, out: &mut Reaction) {
         self.line_confirmed();
         let state = self.scanners.get_mut(scanner).expect("exists");
         let Some(Work::Picking { order, line, .. }) = state.work.clone() else {
@@ -394,12 +389,7 @@ impl Core {
         self.direct(scanner, out);
     }
 
-    fn tote_closed(
-        &mut self,
-        scanner: &str,
-        tote: u32,
-        out: &mut Vec<Command>,
-    ) -> Result<(), String> {
+    fn tote_closed(&mut self, scanner: &str, tote: u32, out: &mut Reaction) -> Result<(), String> {
         let state = self.scanners.get_mut(scanner).expect("exists");
         let Some(Work::Closing { order, tote: t }) = &state.work else {
             return Err("no tote is waiting to be closed on this handheld".into());
@@ -428,12 +418,7 @@ impl Core {
 
     /// The tote being picked into is full: it is closed as it is, and the order goes on in a
     /// new tote; both go to the conveyor with the rest of the cart.
-    fn tote_full(
-        &mut self,
-        scanner: &str,
-        tote: u32,
-        out: &mut Vec<Command>,
-    ) -> Result<(), String> {
+    fn tote_full(&mut self, scanner: &str, tote: u32, out: &mut Reaction) -> Result<(), String> {
         let Some(Work::Picking { order, tote: t, .. }) = self.scanners[scanner].work.clone() else {
             return Err("no tote is being picked into on this handheld".into());
         };
@@ -466,7 +451,7 @@ impl Core {
         Ok(())
     }
 
-    fn presence(&mut self, scanner: &str, online: bool, now: Millis, out: &mut Vec<Command>) {
+    fn presence(&mut self, scanner: &str, online: bool, now: Millis, out: &mut Reaction) {
         let state = self.scanners.entry(scanner.to_string()).or_default();
         if !online {
             state.offline_since.get_or_insert(now);
@@ -491,7 +476,7 @@ impl Core {
             && s.last_heard.is_some_and(|t| now.saturating_sub(t) >= limit)
     }
 
-    pub(super) fn handheld_lost(&mut self, scanner: &str, out: &mut Vec<Command>) {
+    pub(super) fn handheld_lost(&mut self, scanner: &str, out: &mut Reaction) {
         let now = self.now;
         let Some(state) = self.scanners.get(scanner) else {
             return;
@@ -506,9 +491,9 @@ impl Core {
             .get(scanner)
             .is_some_and(|s| s.offline_since.is_some())
         {
-            out.push(Command::Note(Note::HandheldLost {
+            out.note(Note::HandheldLost {
                 scanner: scanner.to_string(),
-            }));
+            });
             self.release_work(scanner, out);
         }
     }

@@ -1,4 +1,4 @@
-//! Pure decision logic: the warehouse state and `handle(event, now) -> commands`.
+//! Pure decision logic: the warehouse state and `handle(event, now) -> Reaction`.
 //!
 //! No sockets, no clock reads, no database. The same events in the same order give the same
 //! commands, which is what makes replay after a restart and deterministic tests possible.
@@ -26,7 +26,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 pub use alarms::{Alarm, AlarmState};
 pub use batching::{BatchPolicy, Batching};
 pub use clock::{LocalClock, TimeOfDay};
-pub use command::{Command, Note, OrderStatus, Record, ToteStatus};
+pub use command::{Command, Note, OrderStatus, Reaction, Record, Refusal, ToteStatus};
 pub use equipment::Equipment;
 pub use event::{Event, HandheldCommand, PlcCondition, SortOutcome};
 pub use handhelds::HandheldView;
@@ -312,8 +312,8 @@ impl Core {
     }
 
     /// Applies one event and returns what the shell must do.
-    pub fn handle(&mut self, event: &Event, now: Millis) -> Vec<Command> {
-        let mut out = Vec::new();
+    pub fn handle(&mut self, event: &Event, now: Millis) -> Reaction {
+        let mut out = Reaction::default();
         self.now = self.now.max(now);
         match event {
             Event::Tick => self.tick(&mut out),
@@ -443,8 +443,9 @@ impl Core {
 
     /// Commands that restore the outside world after a restart: every handheld's current
     /// direction again (handhelds ignore a direction id they already have).
-    pub fn resume(&self) -> Vec<Command> {
-        self.scanners
+    pub fn resume(&self) -> Reaction {
+        let commands = self
+            .scanners
             .iter()
             .filter_map(|(id, s)| {
                 s.direction.clone().map(|direction| Command::Direct {
@@ -452,7 +453,11 @@ impl Core {
                     direction,
                 })
             })
-            .collect()
+            .collect();
+        Reaction {
+            commands,
+            ..Reaction::default()
+        }
     }
 
     /// The time of the latest event handled (0 before the first).
@@ -599,7 +604,7 @@ impl Core {
     }
 
     /// Raises a one-off alarm: it stays on the supervisors' list until acknowledged.
-    fn alarm(&mut self, source: &str, text: String, out: &mut Vec<Command>) {
+    fn alarm(&mut self, source: &str, text: String, out: &mut Reaction) {
         self.emit_alarm(source, text, false, out);
     }
 
@@ -608,7 +613,7 @@ impl Core {
         source: &str,
         text: String,
         standing: bool,
-        out: &mut Vec<Command>,
+        out: &mut Reaction,
     ) -> u64 {
         self.summary.alarms += 1;
         let id = self.log_alarm(source, &text, standing);
@@ -620,7 +625,7 @@ impl Core {
     }
 
     /// Raises a standing alarm for a condition of `source`, once while the condition lasts.
-    fn raise_alarm(&mut self, source: &str, condition: &str, text: String, out: &mut Vec<Command>) {
+    fn raise_alarm(&mut self, source: &str, condition: &str, text: String, out: &mut Reaction) {
         let key = (source.to_string(), condition.to_string());
         if self.summary.active_alarms.get(&key) == Some(&text) {
             return;
@@ -635,7 +640,7 @@ impl Core {
     }
 
     /// Clears a standing alarm when its condition is gone.
-    fn clear_alarm(&mut self, source: &str, condition: &str, out: &mut Vec<Command>) {
+    fn clear_alarm(&mut self, source: &str, condition: &str, out: &mut Reaction) {
         let key = (source.to_string(), condition.to_string());
         if let Some(id) = self.alarm_ids.remove(&key) {
             self.alarm_cleared(id);
@@ -648,26 +653,26 @@ impl Core {
         }
     }
 
-    fn record_order(&self, id: &str, out: &mut Vec<Command>) {
+    fn record_order(&self, id: &str, out: &mut Reaction) {
         if let Some(o) = self.orders.get(id) {
-            out.push(Command::Record(Record::Order {
+            out.record(Record::Order {
                 id: id.to_string(),
                 cutoff: o.order.cutoff.clone(),
                 status: o.status,
                 tote: o.tote,
                 picked: o.picked.iter().flatten().sum(),
-            }));
+            });
         }
     }
 
-    fn record_tote(&self, id: u32, out: &mut Vec<Command>) {
+    fn record_tote(&self, id: u32, out: &mut Reaction) {
         if let Some(t) = self.totes.get(&id) {
-            out.push(Command::Record(Record::Tote {
+            out.record(Record::Tote {
                 id,
                 order: t.order.clone(),
                 status: t.status,
                 chute: t.chute,
-            }));
+            });
         }
     }
 }

@@ -5,11 +5,12 @@ use floorctl_protocol::scanner::{Direction, Expect, Task, SCHEMA_VERSION};
 
 use super::batching::Trip;
 use super::{
-    Command, Core, Millis, OrderState, OrderStatus, ScannerState, ToteState, ToteStatus, Work,
+    Command, Core, Millis, OrderState, OrderStatus, Reaction, ScannerState, ToteState, ToteStatus,
+    Work,
 };
 
 impl Core {
-    pub(super) fn order_received(&mut self, order: &Order, out: &mut Vec<Command>) {
+    pub(super) fn order_received(&mut self, order: &Order, out: &mut Reaction) {
         if self.orders.contains_key(&order.id) {
             return;
         }
@@ -96,7 +97,7 @@ impl Core {
     }
 
     /// Gives work to every handheld that is logged in, online, not on a break and idle.
-    pub(super) fn wake_idle(&mut self, out: &mut Vec<Command>) {
+    pub(super) fn wake_idle(&mut self, out: &mut Reaction) {
         let idle: Vec<String> = self
             .scanners
             .iter()
@@ -119,7 +120,7 @@ impl Core {
     /// Hands the next trip to a handheld (orders on its cart, each in its own tote, lines in
     /// route order), or tells it to wait. An order handed back unfinished keeps its tote and the
     /// lines already picked.
-    pub(super) fn assign_next(&mut self, scanner: &str, out: &mut Vec<Command>) {
+    pub(super) fn assign_next(&mut self, scanner: &str, out: &mut Reaction) {
         // Keeping the pick faces stocked comes before picking from them.
         if let Some(task) = self.next_replenishment() {
             self.scanners.entry(scanner.to_string()).or_default().trip = Trip::default();
@@ -173,7 +174,7 @@ impl Core {
     /// A fresh tote for `order`. Numbers run from the layout's `first_tote` to its
     /// `last_tote`, then start again at `first_tote` (with an alarm), skipping numbers a tote
     /// still on the floor carries (a DC's tote, say); never 0, the sorter's no-read.
-    pub(super) fn new_tote(&mut self, order: &str, out: &mut Vec<Command>) -> u32 {
+    pub(super) fn new_tote(&mut self, order: &str, out: &mut Reaction) -> u32 {
         let first = self.layout.first_tote.max(1);
         let last = self.layout.last_tote.max(first);
         let in_use = |totes: &std::collections::BTreeMap<u32, ToteState>, t: u32| {
@@ -251,7 +252,7 @@ impl Core {
     /// Takes unfinished work back from a handheld (logged out, or offline too long): the orders
     /// of its cart not yet closed go back to their place in the queue with their totes and the
     /// lines already picked.
-    pub(super) fn release_work(&mut self, scanner: &str, out: &mut Vec<Command>) {
+    pub(super) fn release_work(&mut self, scanner: &str, out: &mut Reaction) {
         let Some(state) = self.scanners.get_mut(scanner) else {
             return;
         };
@@ -280,7 +281,7 @@ impl Core {
     }
 
     /// Sends the handheld the direction for its current work.
-    pub(super) fn direct(&mut self, scanner: &str, out: &mut Vec<Command>) {
+    pub(super) fn direct(&mut self, scanner: &str, out: &mut Reaction) {
         let Some(state) = self.scanners.get(scanner) else {
             return;
         };

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::clock::{LocalClock, TimeOfDay};
-use super::{Command, Core, Millis, OrderStatus};
+use super::{Core, Millis, OrderStatus, Reaction};
 
 /// How often the at-risk projection is made while orders with a due time are open.
 pub(super) const RISK_CHECK_MS: Millis = 30_000;
@@ -140,7 +140,7 @@ impl Core {
     }
 
     /// The clock moved: release what is due, project the cut-offs, give idle pickers work.
-    pub(super) fn tick(&mut self, out: &mut Vec<Command>) {
+    pub(super) fn tick(&mut self, out: &mut Reaction) {
         self.release_due(out);
         if self.now >= self.last_projection + RISK_CHECK_MS {
             self.project(out);
@@ -181,7 +181,7 @@ impl Core {
     }
 
     /// Releases every waiting order whose time has come (all of them in the pre-pick window).
-    fn release_due(&mut self, out: &mut Vec<Command>) {
+    fn release_due(&mut self, out: &mut Reaction) {
         let r = &self.layout.release;
         let all = r
             .prepick
@@ -202,14 +202,14 @@ impl Core {
     }
 
     /// Puts an order in the pickers' queue; the faces its lines draw on are looked at.
-    pub(super) fn release(&mut self, id: &str, out: &mut Vec<Command>) {
+    pub(super) fn release(&mut self, id: &str, out: &mut Reaction) {
         for location in self.release_unchecked(id, out) {
             self.check_face(&location, false, out);
         }
     }
 
     /// Puts an order in the pickers' queue and returns the locations whose demand it raised.
-    fn release_unchecked(&mut self, id: &str, out: &mut Vec<Command>) -> Vec<String> {
+    fn release_unchecked(&mut self, id: &str, out: &mut Reaction) -> Vec<String> {
         let mut raised = Vec::new();
         if self.orders[id].status == OrderStatus::Waiting {
             // Released for the first time: its lines are demand on their faces now.
@@ -305,7 +305,7 @@ impl Core {
 
     /// Projects when each open order will be in its lane, working through them in the order
     /// pickers get them, and raises (or clears) a cut-off's at-risk alarm.
-    fn project(&mut self, out: &mut Vec<Command>) {
+    fn project(&mut self, out: &mut Reaction) {
         self.last_projection = self.now;
         let rate = self.pick_rate();
         let mut open: Vec<(&super::QueueKey, &str, u64, Option<Millis>, Millis)> = self

@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Command, Core, Millis, Work};
+use super::{Command, Core, Millis, Reaction, Work};
 
 /// A forward pick face and its stock limits, from the forward-area plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,7 +70,7 @@ impl FaceStatus {
 
 impl Core {
     /// Installs the forward-area plan's faces and refills any that need it.
-    pub(super) fn set_faces(&mut self, faces: &[PickFace], out: &mut Vec<Command>) {
+    pub(super) fn set_faces(&mut self, faces: &[PickFace], out: &mut Reaction) {
         self.faces = faces
             .iter()
             .map(|f| (f.location.clone(), f.clone()))
@@ -101,12 +101,7 @@ impl Core {
 
     /// Queues peak moves, each from the reserve location holding most of its SKU, held until
     /// `not_before`; what reserve cannot give is asked of the DC.
-    pub(super) fn plan_moves(
-        &mut self,
-        moves: &[Move],
-        not_before: Millis,
-        out: &mut Vec<Command>,
-    ) {
+    pub(super) fn plan_moves(&mut self, moves: &[Move], not_before: Millis, out: &mut Reaction) {
         for m in moves {
             self.refill(&m.sku, &m.to, m.qty, false, not_before, out);
         }
@@ -163,7 +158,7 @@ impl Core {
 
     /// Refills the face at `location` when its projected stock is at or below its minimum; an
     /// emergency (a short found it empty) goes before every other task.
-    pub(super) fn check_face(&mut self, location: &str, emergency: bool, out: &mut Vec<Command>) {
+    pub(super) fn check_face(&mut self, location: &str, emergency: bool, out: &mut Reaction) {
         let Some(face) = self.faces.get(location).cloned() else {
             return;
         };
@@ -187,7 +182,7 @@ impl Core {
         qty: u32,
         emergency: bool,
         not_before: Millis,
-        out: &mut Vec<Command>,
+        out: &mut Reaction,
     ) {
         // Reserve: any location of the SKU that is not a pick face, with what is not already
         // promised to another task.
@@ -227,12 +222,12 @@ impl Core {
             self.next_transfer += 1;
             self.transfer_orders
                 .insert(self.next_transfer, (sku.to_string(), left, to.to_string()));
-            out.push(Command::Record(super::Record::Transfer {
+            out.record(super::Record::Transfer {
                 id: self.next_transfer,
                 sku: sku.to_string(),
                 qty: left,
                 face: to.to_string(),
-            }));
+            });
             out.push(Command::Transfer {
                 sku: sku.to_string(),
                 qty: left,
@@ -253,7 +248,7 @@ impl Core {
     }
 
     /// A new replenishment task; idle handhelds are woken for it.
-    fn add_task(&mut self, task: Replenishment, out: &mut Vec<Command>) {
+    fn add_task(&mut self, task: Replenishment, out: &mut Reaction) {
         let id = self.next_replenishment;
         self.next_replenishment += 1;
         self.summary.replenishments += 1;
@@ -271,7 +266,7 @@ impl Core {
         transfer: u64,
         tote: u32,
         units: Option<u32>,
-        out: &mut Vec<Command>,
+        out: &mut Reaction,
     ) {
         // Told twice (the network said it again after a restart): nothing new.
         if self
@@ -311,7 +306,7 @@ impl Core {
 
     /// A transfer tote reached the inbound chute: its units are stock there, all put away to
     /// the face they were asked for.
-    pub(super) fn transfer_arrived(&mut self, transfer: u64, tote: u32, out: &mut Vec<Command>) {
+    pub(super) fn transfer_arrived(&mut self, transfer: u64, tote: u32, out: &mut Reaction) {
         let Some((sku, asked_qty, face)) = self.transfer_orders.remove(&transfer) else {
             return;
         };
@@ -320,10 +315,10 @@ impl Core {
             .get(&tote)
             .and_then(|t| t.units)
             .unwrap_or(asked_qty);
-        out.push(Command::Record(super::Record::TransferReceived {
+        out.record(super::Record::TransferReceived {
             id: transfer,
             received: qty,
-        }));
+        });
         if qty != asked_qty {
             let (word, diff) = if qty < asked_qty {
                 ("short", asked_qty - qty)
@@ -392,7 +387,7 @@ impl Core {
         scanner: &str,
         task: u64,
         qty: u32,
-        out: &mut Vec<Command>,
+        out: &mut Reaction,
     ) -> Result<(), String> {
         let Some(Work::Replenishing { task: t }) = self.scanners[scanner].work else {
             return Err("no replenishment is directed to this handheld now".into());

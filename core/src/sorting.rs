@@ -2,10 +2,10 @@
 
 use std::collections::BTreeSet;
 
-use super::{ChuteChoice, Command, Core, OrderStatus, SortOutcome, ToteStatus, Work};
+use super::{ChuteChoice, Command, Core, OrderStatus, Reaction, SortOutcome, ToteStatus, Work};
 
 impl Core {
-    pub(super) fn tote_entered(&mut self, conveyor: &str, tote: u32, out: &mut Vec<Command>) {
+    pub(super) fn tote_entered(&mut self, conveyor: &str, tote: u32, out: &mut Reaction) {
         let Some(t) = self.totes.get_mut(&tote) else {
             self.alarm(
                 conveyor,
@@ -50,7 +50,7 @@ impl Core {
         }
     }
 
-    pub(super) fn tote_inducted(&mut self, sorter: &str, tote: u32, out: &mut Vec<Command>) {
+    pub(super) fn tote_inducted(&mut self, sorter: &str, tote: u32, out: &mut Reaction) {
         if tote == 0 {
             return; // a no-read: the sorter recirculates it and reports the outcome
         }
@@ -78,7 +78,7 @@ impl Core {
     /// Where a tote read at the induct goes: a chute of its cut-off's lane that is neither full
     /// nor disabled; the exception chute when it is unknown, has no lane or has gone round too
     /// often; `None` (recirculate) when its whole lane is unavailable.
-    fn chute_for_tote(&mut self, sorter: &str, tote: u32, out: &mut Vec<Command>) -> Option<u16> {
+    fn chute_for_tote(&mut self, sorter: &str, tote: u32, out: &mut Reaction) -> Option<u16> {
         let exception = self.layout.exception_chute;
         let Some(t) = self.totes.get(&tote) else {
             let text = format!("unknown tote {tote} at the induct; sent to the exception chute");
@@ -129,7 +129,7 @@ impl Core {
         tote: u32,
         chute: u16,
         outcome: SortOutcome,
-        out: &mut Vec<Command>,
+        out: &mut Reaction,
     ) {
         let target = self.totes.get(&tote).and_then(|t| t.target).unwrap_or(0);
         *self.summary.outcomes.entry(outcome).or_default() += 1;

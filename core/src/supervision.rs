@@ -4,7 +4,7 @@
 use floorctl_protocol::order::Priority;
 
 use super::alarms::refuse;
-use super::{Command, Core, HandheldCommand, Millis, OrderStatus};
+use super::{Core, HandheldCommand, Millis, OrderStatus, Reaction};
 
 impl Core {
     /// A supervisor's command on a handheld: its work handed back, or its counter reset.
@@ -13,7 +13,7 @@ impl Core {
         scanner: &str,
         command: HandheldCommand,
         now: Millis,
-        out: &mut Vec<Command>,
+        out: &mut Reaction,
     ) {
         let Some(state) = self.scanners.get_mut(scanner) else {
             return refuse(
@@ -38,7 +38,7 @@ impl Core {
     }
 
     /// Holds (no new trips start for its orders) or releases a cut-off's wave.
-    pub(super) fn hold_wave(&mut self, cutoff: &str, held: bool, out: &mut Vec<Command>) {
+    pub(super) fn hold_wave(&mut self, cutoff: &str, held: bool, out: &mut Reaction) {
         let subject = format!("wave {cutoff}");
         if !self.layout.cutoffs.iter().any(|c| c.name == cutoff) {
             return refuse(&subject, format!("there is no cut-off `{cutoff}`"), out);
@@ -73,7 +73,7 @@ impl Core {
 
     /// Moves an order to another priority class. A waiting order raised to urgent is released
     /// at once; an order already on a cart keeps its place there.
-    pub(super) fn set_priority(&mut self, id: &str, priority: Priority, out: &mut Vec<Command>) {
+    pub(super) fn set_priority(&mut self, id: &str, priority: Priority, out: &mut Reaction) {
         let subject = format!("order {id}");
         let Some(o) = self.orders.get_mut(id) else {
             return refuse(&subject, format!("there is no order `{id}`"), out);
@@ -110,7 +110,7 @@ impl Core {
 
     /// A counted quantity at a location: compared with the book for inventory accuracy, then
     /// the book is set to it.
-    pub(super) fn counted(&mut self, sku: &str, location: &str, qty: u32, out: &mut Vec<Command>) {
+    pub(super) fn counted(&mut self, sku: &str, location: &str, qty: u32, out: &mut Reaction) {
         let book = self
             .stock
             .get(sku)

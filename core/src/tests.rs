@@ -148,6 +148,7 @@ pub(super) fn login(core: &mut Core, scanner: &str) -> Vec<Command> {
         ),
         0,
     )
+    .commands
 }
 
 #[test]
@@ -160,7 +161,7 @@ fn one_order_goes_from_handheld_to_its_cutoffs_chute() {
     );
 
     scan(&mut core, 0);
-    let d = directions(&core.handle(&pick("m1", "o1", 0, 1, 1), 1));
+    let d = directions(&core.handle(&pick("m1", "o1", 0, 1, 1), 1).commands);
     assert!(matches!(
         &d[..],
         [Task::Pick {
@@ -171,9 +172,13 @@ fn one_order_goes_from_handheld_to_its_cutoffs_chute() {
         }]
     ));
     scan(&mut core, 1);
-    let d = directions(&core.handle(&pick("m2", "o1", 1, 2, 1), 2));
+    let d = directions(&core.handle(&pick("m2", "o1", 1, 2, 1), 2).commands);
     assert_eq!(d, vec![Task::CloseTote { tote: 1 }]);
-    let d = directions(&core.handle(&up("h1", "m3", UpBody::ToteClosed { tote: 1 }), 3));
+    let d = directions(
+        &core
+            .handle(&up("h1", "m3", UpBody::ToteClosed { tote: 1 }), 3)
+            .commands,
+    );
     assert_eq!(
         d,
         vec![Task::ToteComplete {
@@ -182,17 +187,21 @@ fn one_order_goes_from_handheld_to_its_cutoffs_chute() {
         }]
     );
 
-    let d = directions(&core.handle(
-        &Event::ToteEntered {
-            conveyor: "cv1".into(),
-            tote: 1,
-            seq: 1,
-        },
-        4,
-    ));
+    let d = directions(
+        &core
+            .handle(
+                &Event::ToteEntered {
+                    conveyor: "cv1".into(),
+                    tote: 1,
+                    seq: 1,
+                },
+                4,
+            )
+            .commands,
+    );
     assert_eq!(d, vec![Task::Wait], "no more orders: the picker waits");
 
-    let cmds = core.handle(&induct(1, 1), 5);
+    let cmds = core.handle(&induct(1, 1), 5).commands;
     assert_eq!(cmds, vec![divert(1, 3)]);
     core.handle(&confirm(1, 3, SortOutcome::Sorted, 1), 6);
     let s = core.summary();
@@ -226,8 +235,8 @@ fn a_redelivered_message_changes_nothing_and_gets_the_same_answer() {
     login(&mut core, "h1");
     scan(&mut core, 0);
     let pick = pick("m1", "o1", 0, 1, 1);
-    let first = core.handle(&pick, 1);
-    let again = core.handle(&pick, 2);
+    let first = core.handle(&pick, 1).commands;
+    let again = core.handle(&pick, 2).commands;
     assert_eq!(directions(&first), directions(&again));
     assert!(rejects(&again).is_empty());
     assert_eq!(
@@ -243,20 +252,22 @@ fn a_pick_that_was_not_directed_is_refused_and_changes_nothing() {
     core.handle(&order("o1", "11:00", 2), 0);
     login(&mut core, "h1");
     let before = core.summary();
-    let cmds = core.handle(&pick("m1", "o1", 1, 2, 1), 1);
+    let cmds = core.handle(&pick("m1", "o1", 1, 2, 1), 1).commands;
     assert_eq!(rejects(&cmds).len(), 1, "{cmds:?}");
-    let cmds = core.handle(&pick("m2", "o1", 0, 1, 1), 1);
+    let cmds = core.handle(&pick("m2", "o1", 0, 1, 1), 1).commands;
     assert!(
         rejects(&cmds)[0].contains("scan the location A-00 first"),
         "{cmds:?}"
     );
     scan(&mut core, 0);
-    let cmds = core.handle(&pick("m5", "o1", 0, 5, 1), 1);
+    let cmds = core.handle(&pick("m5", "o1", 0, 5, 1), 1).commands;
     assert!(
         rejects(&cmds)[0].contains("over-pick: 5 confirmed, 1 directed"),
         "{cmds:?}"
     );
-    let cmds = core.handle(&up("h1", "m3", UpBody::ToteClosed { tote: 1 }), 1);
+    let cmds = core
+        .handle(&up("h1", "m3", UpBody::ToteClosed { tote: 1 }), 1)
+        .commands;
     assert_eq!(rejects(&cmds).len(), 1);
     let after = core.summary();
     assert_eq!(after.refused, 4, "every refusal is counted");
@@ -269,7 +280,7 @@ fn a_pick_that_was_not_directed_is_refused_and_changes_nothing() {
         "and changes nothing else"
     );
     // The directed pick still goes through.
-    let d = directions(&core.handle(&pick("m4", "o1", 0, 1, 1), 2));
+    let d = directions(&core.handle(&pick("m4", "o1", 0, 1, 1), 2).commands);
     assert!(matches!(&d[..], [Task::Pick { line: 1, .. }]));
     assert_eq!(
         core.summary(),
@@ -284,8 +295,8 @@ fn a_replayed_plc_read_is_acted_on_once() {
     core.handle(&order("o1", "11:00", 1), 0);
     login(&mut core, "h1");
     let induct = induct(1, 7);
-    assert_eq!(core.handle(&induct, 1).len(), 1);
-    assert!(core.handle(&induct, 2).is_empty());
+    assert_eq!(core.handle(&induct, 1).commands.len(), 1);
+    assert!(core.handle(&induct, 2).commands.is_empty());
     assert_eq!(
         core.summary(),
         core.recount(),
@@ -306,7 +317,7 @@ fn a_full_chute_sends_totes_to_the_next_chute_of_the_lane() {
         },
         0,
     );
-    let cmds = core.handle(&induct(1, 1), 1);
+    let cmds = core.handle(&induct(1, 1), 1).commands;
     assert_eq!(cmds, vec![divert(1, 2)]);
     assert_eq!(
         core.summary(),
@@ -322,7 +333,7 @@ fn a_tote_reported_sorted_twice_raises_an_alarm_and_counts_once() {
     login(&mut core, "h1");
     let sorted = |seq| confirm(1, 1, SortOutcome::Sorted, seq);
     core.handle(&sorted(1), 1);
-    let cmds = core.handle(&sorted(2), 2);
+    let cmds = core.handle(&sorted(2), 2).commands;
     assert!(matches!(&cmds[..], [Command::Alarm { .. }]));
     assert_eq!(core.summary().per_chute, BTreeMap::from([(1, 1)]));
     assert_eq!(
@@ -339,7 +350,7 @@ fn a_recirculated_tote_is_diverted_again_on_its_next_pass() {
     login(&mut core, "h1");
     core.handle(&induct(1, 1), 1);
     core.handle(&confirm(1, 0, SortOutcome::WindowMissed, 1), 2);
-    let cmds = core.handle(&induct(1, 2), 3);
+    let cmds = core.handle(&induct(1, 2), 3).commands;
     assert_eq!(cmds.len(), 1);
     assert_eq!(core.summary().recirculations, 1);
     assert_eq!(
@@ -369,14 +380,14 @@ fn replaying_the_same_events_rebuilds_the_same_state_and_resumes_directions() {
     let mut a = Core::new(layout());
     let mut last = Vec::new();
     for e in &events {
-        last = a.handle(e, 0);
+        last = a.handle(e, 0).commands;
     }
     let mut b = Core::new(layout());
     for e in &events {
         b.handle(e, 0);
     }
     assert_eq!(a.summary(), b.summary());
-    assert_eq!(directions(&b.resume()), directions(&last));
+    assert_eq!(directions(&b.resume().commands), directions(&last));
     assert_eq!(
         b.summary(),
         b.recount(),
@@ -389,7 +400,7 @@ fn a_tote_read_at_the_induct_without_an_entry_scan_frees_its_picker() {
     let mut core = Core::new(layout());
     picked_o1(&mut core, 1);
     core.handle(&up("h1", "m2", UpBody::ToteClosed { tote: 1 }), 2);
-    let cmds = core.handle(&induct(1, 1), 3);
+    let cmds = core.handle(&induct(1, 1), 3).commands;
     assert!(
         matches!(&directions(&cmds)[..], [Task::Pick { order, .. }] if order == "o2"),
         "{cmds:?}"
@@ -410,7 +421,7 @@ fn an_order_already_known_is_no_news_and_changes_nothing() {
     core.handle(&o1, 0);
     assert!(!core.is_news(&o1), "known now");
     let before = core.snapshot();
-    assert!(core.handle(&o1, 0).is_empty());
+    assert!(core.handle(&o1, 0).commands.is_empty());
     assert_eq!(core.snapshot(), before, "handled again, it changes nothing");
     assert!(core.is_news(&order("O2", "11:00", 1)));
 }

@@ -67,7 +67,9 @@ fn walk_trip(
             }
             Some(Task::CloseTote { tote }) => {
                 closed.push(tote);
-                cmds = core.handle(&up(scanner, &id("c"), UpBody::ToteClosed { tote }), 1);
+                cmds = core
+                    .handle(&up(scanner, &id("c"), UpBody::ToteClosed { tote }), 1)
+                    .commands;
             }
             Some(Task::ToteComplete { .. }) => return (picks, closed),
             other => panic!("unexpected direction {other:?}"),
@@ -114,6 +116,7 @@ fn pick_as_directed(core: &mut Core, scanner: &str, cmds: &[Command], id: &str) 
         tote,
     };
     core.handle(&up(scanner, &format!("{id}-p"), body), 1)
+        .commands
 }
 
 fn entered(tote: u32, seq: u16) -> Event {
@@ -144,13 +147,13 @@ fn first_come_first_served_fills_the_cart_and_the_totes_go_to_the_conveyor_toget
     assert_eq!(closed, [1, 2, 3]);
     assert_eq!(core.summary().picked, 3);
     // The conveyor sees the totes one by one; the next trip comes after the last.
-    let cmds = core.handle(&entered(1, 1), 2);
+    let cmds = core.handle(&entered(1, 1), 2).commands;
     assert!(
         matches!(last_task(&cmds), Some(Task::ToteComplete { tote: 2, .. })),
         "{cmds:?}"
     );
     core.handle(&entered(2, 2), 2);
-    let cmds = core.handle(&entered(3, 3), 2);
+    let cmds = core.handle(&entered(3, 3), 2).commands;
     assert!(
         matches!(last_task(&cmds), Some(Task::Pick { ref order, .. }) if order == "o4"),
         "{cmds:?}"
@@ -274,12 +277,16 @@ fn a_full_tote_is_closed_and_the_order_goes_on_in_a_new_one_and_is_sorted_with_i
     core.handle(&order_at("o1", &["A-01", "A-02"]), 0);
     let cmds = login(&mut core, "h1");
     pick_as_directed(&mut core, "h1", &cmds, "m");
-    let wrong = core.handle(&up("h1", "f0", UpBody::ToteFull { tote: 9 }), 1);
+    let wrong = core
+        .handle(&up("h1", "f0", UpBody::ToteFull { tote: 9 }), 1)
+        .commands;
     assert_eq!(
         super::tests::rejects(&wrong),
         ["tote 9 is not the one being picked into; that is tote 1"]
     );
-    let cmds = core.handle(&up("h1", "f", UpBody::ToteFull { tote: 1 }), 1);
+    let cmds = core
+        .handle(&up("h1", "f", UpBody::ToteFull { tote: 1 }), 1)
+        .commands;
     assert!(
         matches!(
             last_task(&cmds),
@@ -346,19 +353,21 @@ fn an_offered_trip_is_directed_once_accepted_and_handed_back_if_the_picker_leave
             location: "A-01".into(),
         })
     );
-    let early = core.handle(
-        &up(
-            "h1",
-            "p",
-            UpBody::Pick {
-                order: "o1".into(),
-                line: 0,
-                qty: 1,
-                tote: 1,
-            },
-        ),
-        1,
-    );
+    let early = core
+        .handle(
+            &up(
+                "h1",
+                "p",
+                UpBody::Pick {
+                    order: "o1".into(),
+                    line: 0,
+                    qty: 1,
+                    tote: 1,
+                },
+            ),
+            1,
+        )
+        .commands;
     assert_eq!(
         super::tests::rejects(&early),
         ["no pick is directed to this handheld now"]
@@ -370,17 +379,17 @@ fn an_offered_trip_is_directed_once_accepted_and_handed_back_if_the_picker_leave
         matches!(last_task(&cmds), Some(Task::Offer { ref orders, .. }) if orders.len() == 2),
         "{cmds:?}"
     );
-    let accepted = core.handle(&up("h2", "a", UpBody::Accept), 2);
+    let accepted = core.handle(&up("h2", "a", UpBody::Accept), 2).commands;
     assert!(
         matches!(last_task(&accepted), Some(Task::Pick { ref location, tote: 1, .. }) if location == "A-01")
     );
-    let again = core.handle(&up("h2", "a", UpBody::Accept), 2);
+    let again = core.handle(&up("h2", "a", UpBody::Accept), 2).commands;
     assert_eq!(
         last_task(&again),
         last_task(&accepted),
         "a re-delivered accept gets the same answer"
     );
-    let twice = core.handle(&up("h2", "a2", UpBody::Accept), 2);
+    let twice = core.handle(&up("h2", "a2", UpBody::Accept), 2).commands;
     assert_eq!(
         super::tests::rejects(&twice),
         ["no trip is offered to this handheld now"]

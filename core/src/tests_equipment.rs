@@ -37,54 +37,43 @@ fn packml(plc: &str, command: Pack) -> Command {
     }
 }
 
-/// The commands that act on something: the log notes left out.
-fn acts(cmds: Vec<Command>) -> Vec<Command> {
-    cmds.into_iter()
-        .filter(|c| !matches!(c, Command::Note(_)))
-        .collect()
-}
-
-pub(super) fn refusals(cmds: &[Command]) -> Vec<String> {
-    cmds.iter()
-        .filter_map(|c| match c {
-            Command::Refuse { reason, .. } => Some(reason.clone()),
-            _ => None,
-        })
-        .collect()
+/// Why the command was refused, if it was.
+pub(super) fn refusals(reaction: &Reaction) -> Vec<String> {
+    reaction.refusal.iter().map(|r| r.reason.clone()).collect()
 }
 
 #[test]
 fn stopped_equipment_is_reset_and_started_unless_a_supervisor_stopped_it() {
     let mut core = Core::new(layout());
-    assert_eq!(acts(core.handle(&link("cv1", true), 0)), vec![]);
+    assert_eq!(core.handle(&link("cv1", true), 0).commands, vec![]);
     assert_eq!(
-        acts(core.handle(&state("cv1", State::Stopped), 0)),
+        core.handle(&state("cv1", State::Stopped), 0).commands,
         vec![packml("cv1", Pack::Reset)]
     );
     assert_eq!(
-        acts(core.handle(&state("cv1", State::Resetting), 0)),
+        core.handle(&state("cv1", State::Resetting), 0).commands,
         vec![]
     );
     assert_eq!(
-        acts(core.handle(&state("cv1", State::Idle), 0)),
+        core.handle(&state("cv1", State::Idle), 0).commands,
         vec![packml("cv1", Pack::Start)]
     );
-    acts(core.handle(&state("cv1", State::Execute), 0));
+    core.handle(&state("cv1", State::Execute), 0);
     assert_eq!(
-        acts(core.handle(&supervisor("cv1", Pack::Stop), 0)),
+        core.handle(&supervisor("cv1", Pack::Stop), 0).commands,
         vec![packml("cv1", Pack::Stop)]
     );
     assert_eq!(
-        acts(core.handle(&state("cv1", State::Stopped), 0)),
+        core.handle(&state("cv1", State::Stopped), 0).commands,
         vec![],
         "a supervisor's stop stays"
     );
     assert_eq!(
-        acts(core.handle(&supervisor("cv1", Pack::Reset), 0)),
+        core.handle(&supervisor("cv1", Pack::Reset), 0).commands,
         vec![packml("cv1", Pack::Reset)]
     );
     assert_eq!(
-        acts(core.handle(&state("cv1", State::Idle), 0)),
+        core.handle(&state("cv1", State::Idle), 0).commands,
         vec![packml("cv1", Pack::Start)]
     );
 }
@@ -93,36 +82,36 @@ fn stopped_equipment_is_reset_and_started_unless_a_supervisor_stopped_it() {
 fn an_accepted_supervisor_command_and_a_reported_state_are_noted_for_the_log() {
     let mut core = Core::new(layout());
     core.handle(&link("cv1", true), 0);
-    let cmds = core.handle(&state("cv1", State::Execute), 0);
-    assert!(cmds.contains(&Command::Note(Note::EquipmentState {
+    let notes = core.handle(&state("cv1", State::Execute), 0).notes;
+    assert!(notes.contains(&Note::EquipmentState {
         plc: "cv1".into(),
         state: State::Execute
-    })));
-    let cmds = core.handle(&supervisor("cv1", Pack::Stop), 0);
-    assert!(cmds.contains(&Command::Note(Note::SupervisorCommand {
+    }));
+    let notes = core.handle(&supervisor("cv1", Pack::Stop), 0).notes;
+    assert!(notes.contains(&Note::SupervisorCommand {
         plc: "cv1".into(),
         command: Pack::Stop,
         by: "sam".into()
-    })));
+    }));
 }
 
 #[test]
 fn an_illegal_command_is_refused_with_the_reason_and_sends_nothing() {
     let mut core = Core::new(layout());
-    acts(core.handle(&link("s1", true), 0));
-    acts(core.handle(&state("s1", State::Held), 0));
-    let cmds = acts(core.handle(&supervisor("s1", Pack::Start), 0));
+    core.handle(&link("s1", true), 0);
+    core.handle(&state("s1", State::Held), 0);
+    let reaction = core.handle(&supervisor("s1", Pack::Start), 0);
     assert_eq!(
-        refusals(&cmds),
+        refusals(&reaction),
         vec!["s1: Start is not allowed in state Held: it accepts Stop, Unhold, Abort"]
     );
-    assert_eq!(cmds.len(), 1);
+    assert!(reaction.commands.is_empty(), "{reaction:?}");
     assert_eq!(
-        acts(core.handle(&supervisor("s1", Pack::Unhold), 0)),
+        core.handle(&supervisor("s1", Pack::Unhold), 0).commands,
         vec![packml("s1", Pack::Unhold)]
     );
-    acts(core.handle(&link("s1", false), 0));
-    let r = refusals(&acts(core.handle(&supervisor("s1", Pack::Stop), 0)));
+    core.handle(&link("s1", false), 0);
+    let r = refusals(&core.handle(&supervisor("s1", Pack::Stop), 0));
     assert!(r[0].contains("link to s1 is down"), "{r:?}");
     let r = refusals(&core.handle(&supervisor("nope", Pack::Stop), 0));
     assert!(r[0].contains("not a PLC of this site"), "{r:?}");
@@ -136,27 +125,27 @@ fn a_jam_raises_one_alarm_that_clears_when_the_zone_is_reset() {
         zone: 2,
         fault,
     };
-    let raised = core.handle(&fault(true), 0);
+    let raised = core.handle(&fault(true), 0).commands;
     assert!(
         matches!(&raised[..], [Command::Alarm { text, .. }] if text.contains("zone 2")),
         "{raised:?}"
     );
     assert_eq!(
-        core.handle(&fault(true), 0),
+        core.handle(&fault(true), 0).commands,
         vec![],
         "raised once while it lasts"
     );
     assert_eq!(core.summary().active_alarms.len(), 1);
-    let cleared = core.handle(&fault(false), 0);
+    let cleared = core.handle(&fault(false), 0).commands;
     assert!(
         matches!(&cleared[..], [Command::AlarmCleared { .. }]),
         "{cleared:?}"
     );
     assert!(core.summary().active_alarms.is_empty());
-    let down = core.handle(&link("cv1", false), 0);
+    let down = core.handle(&link("cv1", false), 0).commands;
     assert!(matches!(&down[..], [Command::Alarm { .. }]));
     assert!(matches!(
-        &core.handle(&link("cv1", true), 0)[..],
+        &core.handle(&link("cv1", true), 0).commands[..],
         [Command::AlarmCleared { .. }]
     ));
 }
@@ -171,10 +160,15 @@ fn closed_tote(core: &mut Core) {
 fn a_full_chute_sends_the_tote_to_another_chute_of_its_lane_next_time_round() {
     let mut core = Core::new(layout());
     closed_tote(&mut core);
-    assert!(core.handle(&induct(1, 1), 3).contains(&divert(1, 1)));
+    assert!(core
+        .handle(&induct(1, 1), 3)
+        .commands
+        .contains(&divert(1, 1)));
     core.handle(&confirm(1, 0, SortOutcome::ChuteFull, 1), 4);
     assert!(
-        core.handle(&induct(1, 2), 5).contains(&divert(1, 2)),
+        core.handle(&induct(1, 2), 5)
+            .commands
+            .contains(&divert(1, 2)),
         "chute 2 is the lane's other chute"
     );
     core.handle(&confirm(1, 2, SortOutcome::Sorted, 2), 6);
@@ -201,11 +195,14 @@ fn a_disabled_chute_is_not_chosen_and_a_tote_going_round_too_often_goes_to_excep
         },
         2,
     );
-    assert!(core.handle(&induct(1, 1), 3).contains(&divert(1, 2)));
+    assert!(core
+        .handle(&induct(1, 1), 3)
+        .commands
+        .contains(&divert(1, 2)));
     core.handle(&confirm(1, 0, SortOutcome::NoRead, 1), 4);
     core.handle(&induct(1, 2), 5);
     core.handle(&confirm(1, 0, SortOutcome::WindowMissed, 2), 6);
-    let cmds = core.handle(&induct(1, 3), 7);
+    let cmds = core.handle(&induct(1, 3), 7).commands;
     assert!(
         cmds.contains(&divert(1, 8)),
         "after 2 recirculations: {cmds:?}"
@@ -225,19 +222,22 @@ fn a_lost_tote_is_marked_lost_with_an_alarm_and_an_impossible_chute_is_flagged()
     let mut core = Core::new(layout());
     closed_tote(&mut core);
     core.handle(&induct(1, 1), 3);
-    let cmds = core.handle(&confirm(1, 0, SortOutcome::Lost, 1), 4);
-    assert!(cmds
+    let reaction = core.handle(&confirm(1, 0, SortOutcome::Lost, 1), 4);
+    assert!(reaction
+        .commands
         .iter()
         .any(|c| matches!(c, Command::Alarm { text, .. } if text.contains("lost"))));
-    assert!(cmds.iter().any(|c| matches!(
-        c,
-        Command::Record(Record::Tote {
+    assert!(reaction.records.iter().any(|r| matches!(
+        r,
+        Record::Tote {
             status: ToteStatus::Lost,
             ..
-        })
+        }
     )));
     core.handle(&induct(1, 2), 5);
-    let cmds = core.handle(&confirm(1, 77, SortOutcome::Sorted, 2), 6);
+    let cmds = core
+        .handle(&confirm(1, 77, SortOutcome::Sorted, 2), 6)
+        .commands;
     assert!(
         cmds.iter()
             .any(|c| matches!(c, Command::Alarm { text, .. } if text.contains("chute 77"))),

@@ -30,11 +30,23 @@ fn wrong_scans_are_refused_with_what_to_do_and_the_right_ones_move_the_direction
     let mut core = Core::new(layout());
     core.handle(&order("o1", "11:00", 1), 0);
     login(&mut core, "h1");
-    let r = rejects(&core.handle(&scan_as("h1", "a", ScanWhat::Location, "B-99"), 1));
+    let r = rejects(
+        &core
+            .handle(&scan_as("h1", "a", ScanWhat::Location, "B-99"), 1)
+            .commands,
+    );
     assert_eq!(r, vec!["wrong location B-99: go to A-00"]);
-    let r = rejects(&core.handle(&scan_as("h1", "b", ScanWhat::Sku, "S0"), 1));
+    let r = rejects(
+        &core
+            .handle(&scan_as("h1", "b", ScanWhat::Sku, "S0"), 1)
+            .commands,
+    );
     assert_eq!(r, vec!["scan the location A-00 first"]);
-    let d = task(&core.handle(&scan_as("h1", "c", ScanWhat::Location, "A-00"), 1));
+    let d = task(
+        &core
+            .handle(&scan_as("h1", "c", ScanWhat::Location, "A-00"), 1)
+            .commands,
+    );
     assert!(
         matches!(
             d,
@@ -45,11 +57,23 @@ fn wrong_scans_are_refused_with_what_to_do_and_the_right_ones_move_the_direction
         ),
         "{d:?}"
     );
-    let r = rejects(&core.handle(&scan_as("h1", "d", ScanWhat::Sku, "S7"), 1));
+    let r = rejects(
+        &core
+            .handle(&scan_as("h1", "d", ScanWhat::Sku, "S7"), 1)
+            .commands,
+    );
     assert_eq!(r, vec!["wrong SKU S7: pick S0 at A-00"]);
-    let r = rejects(&core.handle(&scan_as("h1", "e", ScanWhat::Tote, "9"), 1));
+    let r = rejects(
+        &core
+            .handle(&scan_as("h1", "e", ScanWhat::Tote, "9"), 1)
+            .commands,
+    );
     assert_eq!(r, vec!["wrong tote 9: pick into tote 1"]);
-    let d = task(&core.handle(&scan_as("h1", "f", ScanWhat::Sku, "S0"), 1));
+    let d = task(
+        &core
+            .handle(&scan_as("h1", "f", ScanWhat::Sku, "S0"), 1)
+            .commands,
+    );
     assert!(
         matches!(
             d,
@@ -92,33 +116,37 @@ fn a_short_is_picked_from_another_location_holding_the_sku_and_the_rest_back_ord
     core.handle(&o, 0);
     login(&mut core, "h1");
     scan(&mut core, 0);
-    let over = core.handle(
-        &up(
-            "h1",
-            "s0",
-            UpBody::Short {
-                order: "o1".into(),
-                line: 0,
-                found: 3,
-                tote: 1,
-            },
-        ),
-        1,
-    );
+    let over = core
+        .handle(
+            &up(
+                "h1",
+                "s0",
+                UpBody::Short {
+                    order: "o1".into(),
+                    line: 0,
+                    found: 3,
+                    tote: 1,
+                },
+            ),
+            1,
+        )
+        .commands;
     assert!(rejects(&over)[0].contains("not short"), "{over:?}");
-    let cmds = core.handle(
-        &up(
-            "h1",
-            "s1",
-            UpBody::Short {
-                order: "o1".into(),
-                line: 0,
-                found: 1,
-                tote: 1,
-            },
-        ),
-        1,
-    );
+    let cmds = core
+        .handle(
+            &up(
+                "h1",
+                "s1",
+                UpBody::Short {
+                    order: "o1".into(),
+                    line: 0,
+                    found: 1,
+                    tote: 1,
+                },
+            ),
+            1,
+        )
+        .commands;
     assert!(cmds.iter().any(|c| matches!(c, Command::Alarm { text, .. } if text.contains("A-00 held 1 of SKU S0 where the stock said 5"))), "{cmds:?}");
     let d = task(&cmds);
     assert!(
@@ -139,12 +167,16 @@ fn a_break_pauses_the_work_and_resume_picks_up_where_it_stopped() {
     core.handle(&order("o1", "11:00", 2), 0);
     login(&mut core, "h1");
     assert_eq!(
-        task(&core.handle(&up("h1", "b", UpBody::Break), 1)),
+        task(&core.handle(&up("h1", "b", UpBody::Break), 1).commands),
         Some(Task::Paused)
     );
-    let r = rejects(&core.handle(&scan_as("h1", "x", ScanWhat::Location, "A-00"), 1));
+    let r = rejects(
+        &core
+            .handle(&scan_as("h1", "x", ScanWhat::Location, "A-00"), 1)
+            .commands,
+    );
     assert_eq!(r, vec!["on a break: resume first"]);
-    let d = task(&core.handle(&up("h1", "r", UpBody::Resume), 2));
+    let d = task(&core.handle(&up("h1", "r", UpBody::Resume), 2).commands);
     assert!(matches!(d, Some(Task::Pick { line: 0, .. })), "{d:?}");
 }
 
@@ -170,9 +202,11 @@ fn a_handheld_offline_too_long_hands_its_order_over_with_the_lines_already_picke
         "h2 carries on with line 1 in the same tote: {d:?}"
     );
     // h1 comes back: its old work is gone, and it is told to wait.
-    let back = core.handle(&up("h1", "on", UpBody::Presence { online: true }), 12_000);
+    let back = core
+        .handle(&up("h1", "on", UpBody::Presence { online: true }), 12_000)
+        .commands;
     assert_eq!(task(&back), Some(Task::Wait));
-    let r = rejects(&core.handle(&pick("m2", "o1", 1, 2, 1), 12_000));
+    let r = rejects(&core.handle(&pick("m2", "o1", 1, 2, 1), 12_000).commands);
     assert_eq!(r, vec!["no pick is directed to this handheld now"]);
 }
 
@@ -182,7 +216,7 @@ fn logging_out_hands_the_work_back() {
     core.handle(&order("o1", "11:00", 1), 0);
     login(&mut core, "h1");
     assert_eq!(
-        task(&core.handle(&up("h1", "bye", UpBody::Logout), 1)),
+        task(&core.handle(&up("h1", "bye", UpBody::Logout), 1).commands),
         Some(Task::LoggedOut)
     );
     let d = task(&login(&mut core, "h2"));
@@ -190,7 +224,11 @@ fn logging_out_hands_the_work_back() {
         matches!(&d, Some(Task::Pick { order, .. }) if order == "o1"),
         "{d:?}"
     );
-    let r = rejects(&core.handle(&scan_as("h1", "z", ScanWhat::Location, "A-00"), 2));
+    let r = rejects(
+        &core
+            .handle(&scan_as("h1", "z", ScanWhat::Location, "A-00"), 2)
+            .commands,
+    );
     assert_eq!(r, vec!["log in first"]);
 }
 
@@ -211,18 +249,18 @@ fn stale_messages_are_refused_and_a_redelivery_gets_the_same_answer_even_a_refus
             },
         },
     };
-    let wrong = core.handle(&with_seq("w", 10, "B-1"), 1);
+    let wrong = core.handle(&with_seq("w", 10, "B-1"), 1).commands;
     assert_eq!(
-        core.handle(&with_seq("w", 10, "B-1"), 2),
+        core.handle(&with_seq("w", 10, "B-1"), 2).commands,
         wrong,
         "the same answer"
     );
-    let stale = rejects(&core.handle(&with_seq("old", 9, "A-00"), 3));
+    let stale = rejects(&core.handle(&with_seq("old", 9, "A-00"), 3).commands);
     assert!(
         stale[0].starts_with("stale message: counter 9 is not above 10"),
         "{stale:?}"
     );
-    let d = task(&core.handle(&with_seq("new", 11, "A-00"), 4));
+    let d = task(&core.handle(&with_seq("new", 11, "A-00"), 4).commands);
     assert!(matches!(
         d,
         Some(Task::Pick {
@@ -278,7 +316,9 @@ fn lines_are_directed_in_the_order_of_the_shortest_route_when_the_pick_area_is_k
             1,
         );
         core.handle(&scan_as("h1", &format!("s{n}"), ScanWhat::Sku, &sku), 1);
-        cmds = core.handle(&pick(&format!("p{n}"), "o1", line, qty, 1), 1);
+        cmds = core
+            .handle(&pick(&format!("p{n}"), "o1", line, qty, 1), 1)
+            .commands;
     }
     let forward = ["A-01", "A-02", "A-00"];
     let backward = ["A-00", "A-02", "A-01"];
@@ -294,24 +334,28 @@ fn a_redelivery_after_the_work_moved_on_gets_the_current_direction_not_an_old_on
     super::tests::picked_o1(&mut core, 1);
     let closed = up("h1", "close", UpBody::ToteClosed { tote: 1 });
     assert!(matches!(
-        task(&core.handle(&closed, 2)),
+        task(&core.handle(&closed, 2).commands),
         Some(Task::ToteComplete { tote: 1, .. })
     ));
     // The tote reaches the conveyor: the picker is given the next order.
-    let next = task(&core.handle(
-        &Event::ToteEntered {
-            conveyor: "cv1".into(),
-            tote: 1,
-            seq: 1,
-        },
-        3,
-    ));
+    let next = task(
+        &core
+            .handle(
+                &Event::ToteEntered {
+                    conveyor: "cv1".into(),
+                    tote: 1,
+                    seq: 1,
+                },
+                3,
+            )
+            .commands,
+    );
     assert!(
         matches!(&next, Some(Task::Pick { order, .. }) if order == "o2"),
         "{next:?}"
     );
     // The handheld sends its tote-closed message again: it is not sent back to delivering.
-    let again = task(&core.handle(&closed, 4));
+    let again = task(&core.handle(&closed, 4).commands);
     assert_eq!(again, next);
 }
 
@@ -365,17 +409,17 @@ fn with_seq(mut e: Event, seq: u64) -> Event {
 fn a_login_of_a_new_session_starts_the_counter_afresh_and_an_old_one_stays_stale() {
     let mut core = Core::new(layout());
     core.handle(&order("o1", "11:00", 3), 0);
-    assert!(rejects(&core.handle(&login_session("a1", "first", 1), 1)).is_empty());
+    assert!(rejects(&core.handle(&login_session("a1", "first", 1), 1).commands).is_empty());
     let scan = scan_as("h1", "a2", ScanWhat::Location, "A-00");
-    assert!(rejects(&core.handle(&with_seq(scan, 50), 1)).is_empty());
+    assert!(rejects(&core.handle(&with_seq(scan, 50), 1).commands).is_empty());
     // Reinstalled: the app counts from 1 again, in a session of its own.
-    let cmds = core.handle(&login_session("b1", "second", 1), 2);
+    let cmds = core.handle(&login_session("b1", "second", 1), 2).commands;
     assert!(rejects(&cmds).is_empty(), "{cmds:?}");
     assert!(task(&cmds).is_some(), "the current direction again");
     let scan = scan_as("h1", "b2", ScanWhat::Sku, "S0");
-    assert!(rejects(&core.handle(&with_seq(scan, 2), 2)).is_empty());
+    assert!(rejects(&core.handle(&with_seq(scan, 2), 2).commands).is_empty());
     // The first session's login delivered again later changes nothing.
-    let r = rejects(&core.handle(&login_session("a9", "first", 51), 3));
+    let r = rejects(&core.handle(&login_session("a9", "first", 51), 3).commands);
     assert!(r[0].contains("stale"), "{r:?}");
 }
 
@@ -422,10 +466,10 @@ fn a_supervisor_hands_a_handhelds_work_back_and_resets_its_counter() {
         "{d:?}"
     );
     let stale = with_seq(up("h1", "x", UpBody::Logout), 5);
-    assert!(rejects(&core.handle(&stale, 2))[0].contains("stale"));
+    assert!(rejects(&core.handle(&stale, 2).commands)[0].contains("stale"));
     core.handle(&command(HandheldCommand::Reset), 3);
     let fresh = with_seq(up("h1", "y", UpBody::Logout), 5);
-    assert!(rejects(&core.handle(&fresh, 4)).is_empty());
+    assert!(rejects(&core.handle(&fresh, 4).commands).is_empty());
     let r = refusals(&core.handle(
         &Event::HandheldCommand {
             scanner: "h9".into(),

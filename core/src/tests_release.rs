@@ -48,7 +48,7 @@ fn an_order_waits_for_its_release_time_and_a_tick_then_hands_it_out() {
     let mut core = Core::new(timed());
     login(&mut core, "h1");
     let at = DAY + 8 * H;
-    let cmds = core.handle(&order("o1", "11:00", 1), at);
+    let cmds = core.handle(&order("o1", "11:00", 1), at).commands;
     assert_eq!(task_of(&cmds, "h1"), None, "not released at 08:00");
     assert_eq!(core.orders["o1"].status, OrderStatus::Waiting);
     assert_eq!(core.summary().waves["11:00"].waiting, 1);
@@ -59,9 +59,9 @@ fn an_order_waits_for_its_release_time_and_a_tick_then_hands_it_out() {
     );
     core.handle(&Event::Tick, at);
     assert_eq!(core.next_tick(), Some(at + RISK_CHECK_MS));
-    let early = core.handle(&Event::Tick, DAY + 11 * H);
+    let early = core.handle(&Event::Tick, DAY + 11 * H).commands;
     assert_eq!(task_of(&early, "h1"), None);
-    let cmds = core.handle(&Event::Tick, DAY + 11 * H + 30 * MIN);
+    let cmds = core.handle(&Event::Tick, DAY + 11 * H + 30 * MIN).commands;
     assert_eq!(order_of(task_of(&cmds, "h1")).as_deref(), Some("o1"));
     assert_eq!(core.summary().waves["11:00"].waiting, 0);
     assert_eq!(
@@ -107,7 +107,7 @@ fn orders_known_the_evening_before_are_released_in_the_prepick_window() {
         Some(DAY + 20 * H),
         "the window opens before the next projection"
     );
-    let cmds = core.handle(&Event::Tick, DAY + 20 * H);
+    let cmds = core.handle(&Event::Tick, DAY + 20 * H).commands;
     assert_eq!(order_of(task_of(&cmds, "h1")).as_deref(), Some("o1"));
     // One arriving during the window is released at once.
     core.handle(&order("o2", "11:00", 1), DAY + 23 * H);
@@ -139,7 +139,9 @@ fn work_in_process_is_capped_per_zone() {
     // a1's tote closed: zone A has room, the waiting picker gets a2.
     scan(&mut core, 0);
     core.handle(&pick("p", "a1", 0, 1, 1), 0);
-    let cmds = core.handle(&up("h1", "close", UpBody::ToteClosed { tote: 1 }), 0);
+    let cmds = core
+        .handle(&up("h1", "close", UpBody::ToteClosed { tote: 1 }), 0)
+        .commands;
     assert_eq!(order_of(task_of(&cmds, "h3")).as_deref(), Some("a2"));
 }
 
@@ -153,7 +155,7 @@ fn a_cutoff_that_cannot_be_met_at_the_pick_rate_is_alarmed_and_cleared_when_it_c
     core.handle(&order("big", "11:00", 50), at - 3 * H);
     login(&mut core, "h1");
     // 50 lines at 120 lines/h take 25 min; with 10 min to the lane, 13:30 is missed.
-    let cmds = core.handle(&Event::Tick, at);
+    let cmds = core.handle(&Event::Tick, at).commands;
     let risk = ("cut-off 11:00".to_string(), "at risk".to_string());
     assert!(
         cmds.iter()
@@ -167,13 +169,13 @@ fn a_cutoff_that_cannot_be_met_at_the_pick_rate_is_alarmed_and_cleared_when_it_c
     assert!(core.summary().active_alarms.contains_key(&risk));
     // Nothing changes for half a minute: no projection, no repeated alarm.
     assert_eq!(core.next_tick(), Some(at + RISK_CHECK_MS));
-    let again = core.handle(&Event::Tick, at + RISK_CHECK_MS);
+    let again = core.handle(&Event::Tick, at + RISK_CHECK_MS).commands;
     assert!(!again.iter().any(|c| matches!(c, Command::Alarm { .. })));
     // Three more pickers: 50 lines in 6¼ min, in the lane by 13:17.
     for h in ["h2", "h3", "h4"] {
         login(&mut core, h);
     }
-    let cmds = core.handle(&Event::Tick, at + 2 * RISK_CHECK_MS);
+    let cmds = core.handle(&Event::Tick, at + 2 * RISK_CHECK_MS).commands;
     assert!(
         cmds.iter()
             .any(|c| matches!(c, Command::AlarmCleared { .. })),

@@ -83,12 +83,16 @@ fn released_demand_that_takes_a_face_to_its_minimum_refills_it_from_reserve_firs
         (sku.as_str(), from.as_str(), to.as_str(), qty),
         ("S", "R-01", "A-01", 9)
     );
-    let too_many = core.handle(&up("h1", "r0", UpBody::Replenished { task, qty: 101 }), 1);
+    let too_many = core
+        .handle(&up("h1", "r0", UpBody::Replenished { task, qty: 101 }), 1)
+        .commands;
     assert_eq!(
         rejects(&too_many),
         ["101 moved is more than the 100 R-01 holds; count it and send what was moved"]
     );
-    let cmds = core.handle(&up("h1", "r1", UpBody::Replenished { task, qty: 9 }), 1);
+    let cmds = core
+        .handle(&up("h1", "r1", UpBody::Replenished { task, qty: 9 }), 1)
+        .commands;
     assert_eq!(core.stock["S"]["A-01"], 14);
     assert_eq!(core.stock["S"]["R-01"], 91);
     assert!(
@@ -145,7 +149,8 @@ fn what_reserve_cannot_give_is_asked_of_the_distribution_centre_once() {
     let mut core = Core::new(layout());
     core.handle(&stock("S", "A-01", 1), 0);
     core.handle(&stock("S", "R-01", 3), 0);
-    let cmds = core.handle(&face(2, 10), 0);
+    let reaction = core.handle(&face(2, 10), 0);
+    let cmds = &reaction.commands;
     assert!(
         cmds.contains(&Command::Transfer {
             sku: "S".into(),
@@ -161,7 +166,7 @@ fn what_reserve_cannot_give_is_asked_of_the_distribution_centre_once() {
         face: "A-01".into(),
     };
     assert!(
-        cmds.contains(&Command::Record(order)),
+        reaction.records.contains(&order),
         "kept as a transfer order"
     );
     assert_eq!(
@@ -169,7 +174,7 @@ fn what_reserve_cannot_give_is_asked_of_the_distribution_centre_once() {
         core.recount(),
         "the summary's faces match the state"
     );
-    let again = core.handle(&stock("S", "A-01", 1), 0);
+    let again = core.handle(&stock("S", "A-01", 1), 0).commands;
     assert!(
         !again.iter().any(|c| matches!(c, Command::Transfer { .. })),
         "{again:?}"
@@ -186,16 +191,18 @@ fn peak_moves_wait_for_their_time_and_then_go_to_the_handhelds() {
         qty: 40,
         to: "A-01".into(),
     }];
-    let cmds = core.handle(
-        &Event::Moves {
-            moves,
-            not_before: night,
-        },
-        1_000,
-    );
+    let cmds = core
+        .handle(
+            &Event::Moves {
+                moves,
+                not_before: night,
+            },
+            1_000,
+        )
+        .commands;
     assert_eq!(last_task(&cmds), None, "held until the night");
     assert_eq!(core.next_tick(), Some(night));
-    let cmds = core.handle(&Event::Tick, night);
+    let cmds = core.handle(&Event::Tick, night).commands;
     assert!(
         matches!(last_task(&cmds), Some(Task::Replenish { qty: 40, .. })),
         "{cmds:?}"
@@ -213,14 +220,16 @@ fn a_transfer_tote_from_the_dc_is_sorted_to_the_inbound_chute_and_put_away_from_
         core.transfer_orders[&1],
         ("S".to_string(), 9, "A-01".to_string())
     );
-    let unknown = core.handle(
-        &Event::TransferShipped {
-            transfer: 9,
-            tote: 500,
-            qty: None,
-        },
-        1,
-    );
+    let unknown = core
+        .handle(
+            &Event::TransferShipped {
+                transfer: 9,
+                tote: 500,
+                qty: None,
+            },
+            1,
+        )
+        .commands;
     assert!(
         unknown.iter().any(|c| matches!(c, Command::Alarm { .. })),
         "{unknown:?}"
@@ -241,14 +250,16 @@ fn a_transfer_tote_from_the_dc_is_sorted_to_the_inbound_chute_and_put_away_from_
         },
         2,
     );
-    let cmds = core.handle(
-        &Event::ToteInducted {
-            sorter: "s1".into(),
-            tote: 500,
-            seq: 1,
-        },
-        2,
-    );
+    let cmds = core
+        .handle(
+            &Event::ToteInducted {
+                sorter: "s1".into(),
+                tote: 500,
+                seq: 1,
+            },
+            2,
+        )
+        .commands;
     assert!(
         cmds.contains(&Command::Divert {
             sorter: "s1".into(),
@@ -264,12 +275,12 @@ fn a_transfer_tote_from_the_dc_is_sorted_to_the_inbound_chute_and_put_away_from_
         outcome: SortOutcome::Sorted,
         seq: 1,
     };
-    let cmds = core.handle(&sorted, 3);
+    let reaction = core.handle(&sorted, 3);
+    let cmds = reaction.commands;
     assert!(
-        cmds.contains(&Command::Record(Record::TransferReceived {
-            id: 1,
-            received: 7
-        })),
+        reaction
+            .records
+            .contains(&Record::TransferReceived { id: 1, received: 7 }),
         "received against the transfer: {cmds:?}"
     );
     let alarms: Vec<&String> = cmds
@@ -307,7 +318,7 @@ fn an_order_line_naming_no_location_is_picked_where_most_of_the_sku_is() {
     };
     core.handle(&order("T1", "S"), 1);
     assert_eq!(core.orders["T1"].order.lines[0].location, "R-02");
-    let cmds = core.handle(&order("T2", "NONE"), 2);
+    let cmds = core.handle(&order("T2", "NONE"), 2).commands;
     assert!(
         cmds.iter().any(|c| matches!(c, Command::Alarm { text, .. }
             if text.contains("NONE names no location and none holds it here"))),
@@ -327,12 +338,12 @@ fn a_dc_tote_keeps_its_number_and_the_sites_own_totes_go_round_it() {
     };
     core.handle(&shipped(1), 1);
     assert_eq!(
-        core.new_tote("O1", &mut Vec::new()),
+        core.new_tote("O1", &mut Reaction::default()),
         2,
         "tote 1 is the DC's"
     );
-    assert_eq!(core.new_tote("O2", &mut Vec::new()), 3);
-    let again = core.handle(&shipped(1), 2);
+    assert_eq!(core.new_tote("O2", &mut Reaction::default()), 3);
+    let again = core.handle(&shipped(1), 2).commands;
     assert!(again.is_empty(), "told twice, nothing new: {again:?}");
 }
 
@@ -341,13 +352,13 @@ fn tote_numbers_never_reach_the_no_read_but_start_again_past_the_last_skipping_t
     let mut layout = layout();
     layout.first_tote = u32::MAX - 2;
     let mut core = Core::new(layout);
-    let mut out = Vec::new();
+    let mut out = Reaction::default();
     let made: Vec<u32> = ["O1", "O2", "O3"]
         .iter()
         .map(|o| core.new_tote(o, &mut out))
         .collect();
     assert_eq!(made, [u32::MAX - 2, u32::MAX - 1, u32::MAX]);
-    assert!(out.is_empty(), "{out:?}");
+    assert_eq!(out, Reaction::default());
     core.totes.get_mut(&(u32::MAX - 1)).unwrap().status = ToteStatus::Sorted;
     let next = core.new_tote("O4", &mut out);
     assert_eq!(
@@ -357,7 +368,9 @@ fn tote_numbers_never_reach_the_no_read_but_start_again_past_the_last_skipping_t
         u32::MAX - 2
     );
     assert!(
-        out.iter().any(|c| matches!(c, Command::Alarm { text, .. }
+        out.commands
+            .iter()
+            .any(|c| matches!(c, Command::Alarm { text, .. }
             if text.contains("tote numbers") && text.contains(&(u32::MAX - 2).to_string()))),
         "{out:?}"
     );

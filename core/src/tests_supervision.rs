@@ -100,7 +100,7 @@ fn a_held_wave_starts_no_trip_until_released() {
     let twice = refusals(&core.handle(&hold(true), 1));
     assert!(twice[0].contains("already held"), "{twice:?}");
     assert_eq!(directions(&login(&mut core, "h1")), vec![Task::Wait]);
-    let d = directions(&core.handle(&hold(false), 2));
+    let d = directions(&core.handle(&hold(false), 2).commands);
     assert!(
         matches!(&d[..], [Task::Pick { order, .. }] if order == "o1"),
         "{d:?}"
@@ -170,7 +170,7 @@ fn key_figures_follow_the_orders_totes_and_counts() {
         60_004,
     );
     core.handle(&count(5), 60_005);
-    let alarms = core.handle(&count(4), 60_006);
+    let alarms = core.handle(&count(4), 60_006).commands;
     assert!(
         matches!(&alarms[..], [Command::Alarm { text, .. }] if text.contains("4 found, 5 on the book")),
         "{alarms:?}"

@@ -13,7 +13,7 @@ use crate::plc::PlcCommand;
 use crate::scanners::Outgoing;
 use crate::store::{Store, StoreError};
 use crate::telemetry::names;
-use floorctl_core::{Command, Core, Event, Millis, Note, Record, Summary};
+use floorctl_core::{Command, Core, Event, Millis, Note, Reaction, Record, Summary};
 
 /// The time events are journalled with: the wall clock read once at start (never earlier than
 /// the journal's last entry), then advanced by the monotonic clock. A wall-clock jump while the
@@ -75,8 +75,15 @@ pub(super) struct Shell {
 }
 
 impl Shell {
-    pub(super) fn act(&self, commands: Vec<Command>) {
-        for cmd in commands {
+    /// Carries out what the core made of an event (its records are already journalled).
+    pub(super) fn act(&self, reaction: Reaction) {
+        if let Some(refusal) = &reaction.refusal {
+            tracing::info!(subject = %refusal.subject, reason = %refusal.reason, "supervisor command refused");
+        }
+        for note in &reaction.notes {
+            log_note(note);
+        }
+        for cmd in reaction.commands {
             match cmd {
                 Command::Direct { scanner, direction } => {
                     metrics::counter!(names::DIRECTIONS_TOTAL).increment(1);
@@ -99,9 +106,6 @@ impl Shell {
                     self.to_plc(&sorter, PlcCommand::Divert { tote, chute })
                 }
                 Command::Packml { plc, command } => self.to_plc(&plc, PlcCommand::Packml(command)),
-                Command::Refuse { subject, reason } => {
-                    tracing::info!(%subject, %reason, "supervisor command refused")
-                }
                 Command::Alarm { source, text } => tracing::warn!(%source, alarm = %text, "alarm"),
                 Command::AlarmCleared { source, text } => {
                     tracing::info!(%source, alarm = %text, "alarm cleared")
@@ -109,8 +113,6 @@ impl Shell {
                 Command::Transfer { sku, qty, to } => {
                     tracing::info!(%sku, qty, face = %to, "transfer asked of the distribution centre")
                 }
-                Command::Record(_) => {}
-                Command::Note(note) => log_note(&note),
             }
         }
     }
@@ -257,7 +259,7 @@ async fn process(
     cancel: &CancellationToken,
 ) -> Option<i64> {
     let now = shell.clock.now();
-    let mut handled: Vec<(Inbound, Vec<Command>)> = Vec::with_capacity(batch.len());
+    let mut handled: Vec<(Inbound, Reaction)> = Vec::with_capacity(batch.len());
     for i in batch {
         // What the core already has (an order handed again at a restart) changes nothing and
         // is not journalled again; whoever waits on it is told it is in.
@@ -267,28 +269,15 @@ async fn process(
             }
             continue;
         }
-        let commands = core.handle(i.event(), now);
-        handled.push((i, commands));
+        let reaction = core.handle(i.event(), now);
+        handled.push((i, reaction));
     }
     if handled.is_empty() {
         return Some(last_seq);
     }
-    let records: Vec<Vec<&Record>> = handled
+    let entries: Vec<(Millis, &Event, &[Record])> = handled
         .iter()
-        .map(|(_, commands)| {
-            commands
-                .iter()
-                .filter_map(|c| match c {
-                    Command::Record(r) => Some(r),
-                    _ => None,
-                })
-                .collect()
-        })
-        .collect();
-    let entries: Vec<(Millis, &Event, &[&Record])> = handled
-        .iter()
-        .zip(&records)
-        .map(|((i, _), r)| (now, i.event(), r.as_slice()))
+        .map(|(i, reaction)| (now, i.event(), reaction.records.as_slice()))
         .collect();
     for (_, event, _) in &entries {
         metrics::counter!(names::EVENTS_TOTAL, "kind" => event.kind()).increment(1);
@@ -316,16 +305,12 @@ async fn process(
     };
     metrics::histogram!(names::JOURNAL_COMMIT_SECONDS).record(started.elapsed().as_secs_f64());
     drop(entries);
-    drop(records);
-    for (inbound, commands) in handled {
+    for (inbound, reaction) in handled {
         if let (_, Some(receipt)) = inbound.into_parts() {
-            let refusal = commands.iter().find_map(|c| match c {
-                Command::Refuse { reason, .. } => Some(reason.clone()),
-                _ => None,
-            });
+            let refusal = reaction.refusal.as_ref().map(|r| r.reason.clone());
             let _ = receipt.send(refusal.map_or(Ok(()), Err));
         }
-        shell.act(commands);
+        shell.act(reaction);
     }
     Some(seq)
 }

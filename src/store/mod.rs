@@ -358,7 +358,7 @@ impl Store {
         &self,
         at: Millis,
         event: &Event,
-        records: &[&Record],
+        records: &[Record],
     ) -> Result<i64, StoreError> {
         let last = self.append_all(&[(at, event, records)]).await?;
         Ok(last)
@@ -368,7 +368,7 @@ impl Store {
     /// all of them); returns the journal position of the last.
     pub async fn append_all(
         &self,
-        batch: &[(Millis, &Event, &[&Record])],
+        batch: &[(Millis, &Event, &[Record])],
     ) -> Result<i64, StoreError> {
         let mut tx = self.pool.begin().await?;
         let lease = self.check_fence(&mut tx).await?;
@@ -661,7 +661,10 @@ mod tests {
             tote: None,
             picked: 0,
         };
-        store.append(10, &order_event("o1"), &[&rec]).await.unwrap();
+        store
+            .append(10, &order_event("o1"), std::slice::from_ref(&rec))
+            .await
+            .unwrap();
         let tote = Record::Tote {
             id: 4,
             order: "o1".into(),
@@ -669,7 +672,7 @@ mod tests {
             chute: Some(2),
         };
         store
-            .append(20, &order_event("o2"), &[&tote])
+            .append(20, &order_event("o2"), std::slice::from_ref(&tote))
             .await
             .unwrap();
         store.close().await;
@@ -691,7 +694,7 @@ mod tests {
             face: "A-01".into(),
         };
         store
-            .append(30, &order_event("o3"), &[&transfer])
+            .append(30, &order_event("o3"), std::slice::from_ref(&transfer))
             .await
             .unwrap();
         assert_eq!(
