@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::{Core, Millis, Reaction};
+use super::{Command, Core, Millis, Reaction};
 
 /// Finished alarms kept for the dashboard beside the open ones.
 const FINISHED_KEPT: usize = 100;
@@ -121,7 +121,7 @@ impl Core {
     }
 
     /// Keeps only the last [`FINISHED_KEPT`] cleared alarms.
-    fn forget_finished(&mut self) {
+    pub(super) fn forget_finished(&mut self) {
         let log = &self.summary.alarm_log;
         let finished: Vec<u64> = log
             .values()
@@ -174,4 +174,62 @@ impl Core {
 /// Refuses a supervisor's command: nothing changes, the reason goes back to them.
 pub(super) fn refuse(subject: &str, reason: String, out: &mut Reaction) {
     out.refuse(subject, reason);
+}
+
+impl Core {
+    /// Raises a one-off alarm: it stays on the supervisors' list until acknowledged.
+    pub(super) fn alarm(&mut self, source: &str, text: String, out: &mut Reaction) {
+        self.emit_alarm(source, text, false, out);
+    }
+
+    pub(super) fn emit_alarm(
+        &mut self,
+        source: &str,
+        text: String,
+        standing: bool,
+        out: &mut Reaction,
+    ) -> u64 {
+        self.summary.alarms += 1;
+        let id = self.log_alarm(source, &text, standing);
+        out.push(Command::Alarm {
+            source: source.to_string(),
+            text,
+        });
+        id
+    }
+
+    /// Raises a standing alarm for a condition of `source`, once while the condition lasts.
+    pub(super) fn raise_alarm(
+        &mut self,
+        source: &str,
+        condition: &str,
+        text: String,
+        out: &mut Reaction,
+    ) {
+        let key = (source.to_string(), condition.to_string());
+        if self.summary.active_alarms.get(&key) == Some(&text) {
+            return;
+        }
+        // The same condition with other words: the old alarm gives way to the new one.
+        if let Some(old) = self.alarm_ids.remove(&key) {
+            self.alarm_cleared(old);
+        }
+        self.summary.active_alarms.insert(key.clone(), text.clone());
+        let id = self.emit_alarm(source, text, true, out);
+        self.alarm_ids.insert(key, id);
+    }
+
+    /// Clears a standing alarm when its condition is gone.
+    pub(super) fn clear_alarm(&mut self, source: &str, condition: &str, out: &mut Reaction) {
+        let key = (source.to_string(), condition.to_string());
+        if let Some(id) = self.alarm_ids.remove(&key) {
+            self.alarm_cleared(id);
+        }
+        if let Some(text) = self.summary.active_alarms.remove(&key) {
+            out.push(Command::AlarmCleared {
+                source: source.to_string(),
+                text,
+            });
+        }
+    }
 }

@@ -19,6 +19,8 @@ mod replenish;
 pub use floorctl_protocol::routing;
 pub mod slotting;
 mod sorting;
+mod state;
+mod summary;
 mod supervision;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -36,182 +38,11 @@ pub use layout::{ChuteChoice, Layout, DEFAULT_HANDHELD_SILENT_MS};
 use release::RISK_CHECK_MS;
 pub use release::{Cutoff, Release, Wave};
 pub use replenish::{FaceStatus, Move, PickFace};
-
-use floorctl_protocol::order::{Order, Priority};
-use floorctl_protocol::scanner::{Direction, Expect};
+use state::{OrderState, QueueKey, Reply, ScannerState, ToteState, Work, SEEN_IDS_PER_SCANNER};
+pub use summary::Summary;
 
 /// Milliseconds since the Unix epoch, as read by the shell.
 pub type Millis = u64;
-
-/// How many message ids per handheld are remembered to recognise re-deliveries. A handheld
-/// sends one message and waits for its answer, so only its last few can be delivered again (by
-/// the broker, after a controller restart); an older repeat carries a counter already taken
-/// and is refused as stale. Kept small: a thousand handhelds hold 64 answers each.
-const SEEN_IDS_PER_SCANNER: usize = 64;
-
-/// Where an order stands in the release queue: priority, due time (none: last), cut-off rank,
-/// arrival.
-type QueueKey = (Priority, Millis, usize, u64);
-
-/// An order and its progress.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-struct OrderState {
-    order: Order,
-    status: OrderStatus,
-    tote: Option<u32>,
-    /// Position in the release queue.
-    key: QueueKey,
-    /// When every tote of the order must be in its lane, when its cut-off says.
-    due: Option<Millis>,
-    /// When it is released to the pickers.
-    release_at: Millis,
-    /// Units put in the tote, per line; `None` while the line is open.
-    picked: Vec<Option<u32>>,
-    /// Totes of the order closed full before `tote`.
-    full_totes: Vec<u32>,
-    /// Units that could not be found anywhere, back-ordered.
-    backordered: u32,
-}
-
-/// A tote and its progress.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-struct ToteState {
-    order: String,
-    status: ToteStatus,
-    chute: Option<u16>,
-    /// Chute the last divert asked for.
-    target: Option<u16>,
-    recirculations: u32,
-    /// The DC transfer order it carries, for a tote coming in from the DC.
-    transfer: Option<u64>,
-    /// Units of the transfer the DC put in it, when it said.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    units: Option<u32>,
-}
-
-/// What a handheld is doing.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-enum Work {
-    /// A trip is offered, waiting for the picker to accept it.
-    Offered,
-    /// Picking `order` into `tote`; `line` is the next line to pick, `expect` the next scan.
-    Picking {
-        order: String,
-        tote: u32,
-        line: u32,
-        expect: Expect,
-    },
-    /// All lines picked; waiting for the tote to be closed.
-    Closing { order: String, tote: u32 },
-    /// Carrying the closed totes to the conveyor; done when the conveyor has seen them all.
-    Delivering { totes: Vec<u32> },
-    /// Moving stock from reserve to a pick face.
-    Replenishing { task: u64 },
-}
-
-/// One handheld.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-struct ScannerState {
-    picker: String,
-    work: Option<Work>,
-    /// The trip the work belongs to.
-    trip: batching::Trip,
-    /// The last direction sent, re-sent on reconnect.
-    direction: Option<Direction>,
-    /// Recent message ids with the answer each got, to answer a re-delivery the same way.
-    answers: VecDeque<(String, Vec<Reply>)>,
-    /// The highest message counter taken.
-    last_seq: Option<u64>,
-    /// The session of its last login, and earlier ones (a login of one of those is stale).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    session: Option<String>,
-    #[serde(default, skip_serializing_if = "VecDeque::is_empty")]
-    past_sessions: VecDeque<String>,
-    /// When it was last heard from (any message).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    last_heard: Option<Millis>,
-    /// On a break.
-    paused: bool,
-    /// When the handheld went offline, while it is.
-    offline_since: Option<Millis>,
-}
-
-/// What a handheld's message was answered with, kept to answer a re-delivery the same way. A
-/// direction is not kept whole: a re-delivery is sent the handheld's current one.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-enum Reply {
-    Directed,
-    Refused(floorctl_protocol::scanner::ErrorReply),
-}
-
-/// Counts shown as progress.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Summary {
-    /// Orders received.
-    pub orders: usize,
-    /// Orders whose tote is closed or further.
-    pub picked: usize,
-    /// Orders whose tote is in a chute.
-    pub sorted: usize,
-    /// Totes sorted, per chute.
-    pub per_chute: BTreeMap<u16, usize>,
-    /// Totes sent round the sorter again.
-    pub recirculations: u32,
-    /// Sort results by outcome.
-    pub outcomes: BTreeMap<SortOutcome, u32>,
-    /// Sort results by the chute the divert asked for (0: none) and outcome.
-    #[serde(with = "pairs")]
-    pub chute_outcomes: BTreeMap<(u16, SortOutcome), u32>,
-    /// Alarms raised.
-    pub alarms: usize,
-    /// Units back-ordered because no location held them.
-    pub backordered: u32,
-    /// Short picks reported.
-    pub shorts: u32,
-    /// Handheld messages refused (wrong scans, stale or undirected messages).
-    pub refused: u32,
-    /// Alarms whose condition still holds, by (source, condition), with their text.
-    #[serde(with = "pairs")]
-    pub active_alarms: BTreeMap<(String, String), String>,
-    /// Conveyors and sorters.
-    pub equipment: BTreeMap<String, Equipment>,
-    /// Progress per cut-off.
-    pub waves: BTreeMap<String, Wave>,
-    /// Replenishment tasks made.
-    pub replenishments: u32,
-    /// Replenishment tasks done.
-    pub replenished: u32,
-    /// Emergency replenishments (a short found a face empty).
-    pub emergencies: u32,
-    /// Lines picked, and of them at a forward pick face.
-    pub lines_picked: u32,
-    /// Lines picked at a forward pick face.
-    pub lines_forward: u32,
-    /// Picks of more than a face's book stock held (the face ran empty before its refill).
-    pub empty_face_picks: u32,
-    /// Forward pick faces with their stock, by location (shared: copying the summary after
-    /// every event must not copy every face).
-    pub forward: std::sync::Arc<BTreeMap<String, FaceStatus>>,
-    /// Replenishment tasks not yet done.
-    pub open_replenishments: usize,
-    /// Faces whose projected stock is below zero: a stock-out coming.
-    pub stockouts: BTreeSet<String>,
-    /// Open alarms and the last finished ones, by number.
-    pub alarm_log: std::sync::Arc<BTreeMap<u64, Alarm>>,
-    /// Counts behind the key figures.
-    pub kpis: Kpis,
-    /// Work done per minute over the last hour.
-    pub throughput: Throughput,
-    /// Totes on the conveyor or circulating on the sorter.
-    pub in_flight: usize,
-    /// Chutes reporting full.
-    pub full_chutes: BTreeSet<u16>,
-    /// Chutes out of service.
-    pub disabled_chutes: BTreeSet<u16>,
-    /// Handhelds and what each is doing (filled by the shell now and then: see
-    /// [`Core::handhelds`]).
-    pub handhelds: std::sync::Arc<Vec<HandheldView>>,
-}
 
 /// The warehouse state.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -470,130 +301,6 @@ impl Core {
         self.layout.handheld_timeout_ms
     }
 
-    /// Progress counts.
-    pub fn summary(&self) -> Summary {
-        let mut s = self.summary.clone();
-        s.equipment = self.equipment.clone();
-        s.open_replenishments = self.replenishments.len();
-        s.full_chutes = self.full_chutes.clone();
-        s.disabled_chutes = self.disabled_chutes.clone();
-        s
-    }
-
-    /// Progress counts recomputed from the state, to check the maintained ones.
-    #[cfg(test)]
-    fn recount(&self) -> Summary {
-        let mut s = Summary {
-            orders: self.orders.len(),
-            alarms: self.summary.alarms,
-            backordered: self.summary.backordered,
-            shorts: self.summary.shorts,
-            refused: self.summary.refused,
-            replenishments: self.summary.replenishments,
-            replenished: self.summary.replenished,
-            emergencies: self.summary.emergencies,
-            lines_picked: self.summary.lines_picked,
-            lines_forward: self.summary.lines_forward,
-            empty_face_picks: self.summary.empty_face_picks,
-            outcomes: self.summary.outcomes.clone(),
-            chute_outcomes: self.summary.chute_outcomes.clone(),
-            active_alarms: self.summary.active_alarms.clone(),
-            equipment: self.equipment.clone(),
-            alarm_log: self.summary.alarm_log.clone(),
-            kpis: self.summary.kpis.clone(),
-            throughput: self.summary.throughput.clone(),
-            full_chutes: self.full_chutes.clone(),
-            disabled_chutes: self.disabled_chutes.clone(),
-            ..Summary::default()
-        };
-        s.forward = std::sync::Arc::new(self.faces().into_iter().collect());
-        s.open_replenishments = self.replenishments.len();
-        s.stockouts = s
-            .forward
-            .iter()
-            .filter(|(_, f)| f.projected() < 0)
-            .map(|(l, _)| l.clone())
-            .collect();
-        for o in self.orders.values() {
-            s.picked += usize::from(is_picked(o.status));
-            s.sorted += usize::from(o.status == OrderStatus::Sorted);
-            let w = s
-                .waves
-                .entry(o.order.cutoff.clone())
-                .or_insert_with(|| Wave {
-                    orders: 0,
-                    waiting: 0,
-                    picked: 0,
-                    sorted: 0,
-                    held: self.held_waves.contains(&o.order.cutoff),
-                    ..self.summary.waves[&o.order.cutoff].clone()
-                });
-            w.orders += 1;
-            w.picked += usize::from(is_picked(o.status));
-            w.sorted += usize::from(o.status == OrderStatus::Sorted);
-            w.waiting += usize::from(o.status == OrderStatus::Waiting);
-        }
-        for t in self.totes.values() {
-            s.recirculations += t.recirculations;
-            s.in_flight += usize::from(t.status == ToteStatus::Conveying);
-            if let (ToteStatus::Sorted, Some(c)) = (t.status, t.chute) {
-                *s.per_chute.entry(c).or_default() += 1;
-            }
-        }
-        s
-    }
-
-    /// Moves an order to `status`, keeping the counts.
-    fn set_order_status(&mut self, id: &str, status: OrderStatus) {
-        let Some(o) = self.orders.get_mut(id) else {
-            return;
-        };
-        let old = std::mem::replace(&mut o.status, status);
-        let s = &mut self.summary;
-        s.picked = s.picked + usize::from(is_picked(status)) - usize::from(is_picked(old));
-        s.sorted = s.sorted + usize::from(status == OrderStatus::Sorted)
-            - usize::from(old == OrderStatus::Sorted);
-        let w = s.waves.entry(o.order.cutoff.clone()).or_default();
-        w.picked = w.picked + usize::from(is_picked(status)) - usize::from(is_picked(old));
-        w.sorted = w.sorted + usize::from(status == OrderStatus::Sorted)
-            - usize::from(old == OrderStatus::Sorted);
-        w.waiting = w.waiting + usize::from(status == OrderStatus::Waiting)
-            - usize::from(old == OrderStatus::Waiting);
-        if is_picked(status) && !is_picked(old) {
-            self.count_done(kpi::Done::Order);
-        }
-        if status == OrderStatus::Sorted && old != OrderStatus::Sorted {
-            self.order_shipped(id);
-        }
-    }
-
-    /// Counts a shipped order for the fill rate and its cut-off's on-time rate.
-    fn order_shipped(&mut self, id: &str) {
-        let Some(o) = self.orders.get(id) else {
-            return;
-        };
-        let complete = o.backordered == 0
-            && o.order
-                .lines
-                .iter()
-                .zip(&o.picked)
-                .all(|(l, p)| p.is_some_and(|p| p >= l.qty));
-        let on_time = o.due.map(|due| self.now <= due);
-        let k = &mut self.summary.kpis;
-        k.orders_shipped += 1;
-        k.orders_complete += u32::from(complete);
-        let w = self
-            .summary
-            .waves
-            .entry(o.order.cutoff.clone())
-            .or_default();
-        match on_time {
-            Some(true) => w.on_time += 1,
-            Some(false) => w.late += 1,
-            None => {}
-        }
-    }
-
     /// True when the PLC sequence number differs from the last one acted on for this channel;
     /// a replayed read of the same number is ignored.
     fn fresh_seq(&mut self, plc: &str, channel: &'static str, seq: u16) -> bool {
@@ -601,56 +308,6 @@ impl Core {
             .plc_seqs
             .insert((plc.to_string(), channel.to_string()), seq);
         last != Some(seq)
-    }
-
-    /// Raises a one-off alarm: it stays on the supervisors' list until acknowledged.
-    fn alarm(&mut self, source: &str, text: String, out: &mut Reaction) {
-        self.emit_alarm(source, text, false, out);
-    }
-
-    fn emit_alarm(
-        &mut self,
-        source: &str,
-        text: String,
-        standing: bool,
-        out: &mut Reaction,
-    ) -> u64 {
-        self.summary.alarms += 1;
-        let id = self.log_alarm(source, &text, standing);
-        out.push(Command::Alarm {
-            source: source.to_string(),
-            text,
-        });
-        id
-    }
-
-    /// Raises a standing alarm for a condition of `source`, once while the condition lasts.
-    fn raise_alarm(&mut self, source: &str, condition: &str, text: String, out: &mut Reaction) {
-        let key = (source.to_string(), condition.to_string());
-        if self.summary.active_alarms.get(&key) == Some(&text) {
-            return;
-        }
-        // The same condition with other words: the old alarm gives way to the new one.
-        if let Some(old) = self.alarm_ids.remove(&key) {
-            self.alarm_cleared(old);
-        }
-        self.summary.active_alarms.insert(key.clone(), text.clone());
-        let id = self.emit_alarm(source, text, true, out);
-        self.alarm_ids.insert(key, id);
-    }
-
-    /// Clears a standing alarm when its condition is gone.
-    fn clear_alarm(&mut self, source: &str, condition: &str, out: &mut Reaction) {
-        let key = (source.to_string(), condition.to_string());
-        if let Some(id) = self.alarm_ids.remove(&key) {
-            self.alarm_cleared(id);
-        }
-        if let Some(text) = self.summary.active_alarms.remove(&key) {
-            out.push(Command::AlarmCleared {
-                source: source.to_string(),
-                text,
-            });
-        }
     }
 
     fn record_order(&self, id: &str, out: &mut Reaction) {
@@ -675,11 +332,6 @@ impl Core {
             });
         }
     }
-}
-
-/// Whether an order counts as picked: its tote is closed.
-fn is_picked(status: OrderStatus) -> bool {
-    matches!(status, OrderStatus::Picked | OrderStatus::Sorted)
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Paced release: orders wait for their cut-off's release time or the pre-pick window, zones
 //! cap the orders in process, and a cut-off that cannot be met at the pick rate is alarmed.
 
+use floorctl_protocol::order::Order;
 use floorctl_protocol::scanner::{Task, UpBody};
 
 use super::tests::{layout, login, order, pick, scan, up};
