@@ -14,6 +14,7 @@ mod kpi;
 mod layout;
 mod pairs;
 mod picking;
+mod presence;
 mod release;
 mod replenish;
 pub use floorctl_protocol::routing;
@@ -31,9 +32,9 @@ pub use clock::{LocalClock, TimeOfDay};
 pub use command::{Command, Note, OrderStatus, Reaction, Record, Refusal, ToteStatus};
 pub use equipment::Equipment;
 pub use event::{Event, HandheldCommand, PlcCondition, SortOutcome};
-pub use handhelds::HandheldView;
 pub use kpi::{key_figures, KeyFigure, Kpis, Minute, Throughput};
 pub use layout::{ChuteChoice, Layout, DEFAULT_HANDHELD_SILENT_MS};
+pub use presence::HandheldView;
 #[cfg(test)]
 use release::RISK_CHECK_MS;
 pub use release::{Cutoff, Release, Wave};

@@ -1,0 +1,128 @@
+//! Whether each handheld is there: online, offline, silent too long, lost (its work handed
+//! over), and what each is doing as supervisors see it.
+
+use super::{Core, Millis, Note, Reaction, ScannerState, Work};
+
+impl Core {
+    pub(super) fn presence(
+        &mut self,
+        scanner: &str,
+        online: bool,
+        now: Millis,
+        out: &mut Reaction,
+    ) {
+        let state = self.scanners.entry(scanner.to_string()).or_default();
+        if !online {
+            state.offline_since.get_or_insert(now);
+            return;
+        }
+        let was_offline = state.offline_since.take().is_some();
+        if state.picker.is_empty() || !was_offline {
+            return;
+        }
+        if state.work.is_none() && !state.paused {
+            self.assign_next(scanner, out);
+        } else {
+            self.direct(scanner, out);
+        }
+    }
+
+    /// Whether a handheld online has sent nothing for the layout's `handheld_silent_ms`.
+    fn silent(&self, s: &ScannerState, now: Millis) -> bool {
+        let limit = self.layout.handheld_silent_ms;
+        limit > 0
+            && s.offline_since.is_none()
+            && s.last_heard.is_some_and(|t| now.saturating_sub(t) >= limit)
+    }
+
+    pub(super) fn handheld_lost(&mut self, scanner: &str, out: &mut Reaction) {
+        let now = self.now;
+        let Some(state) = self.scanners.get(scanner) else {
+            return;
+        };
+        if self.silent(state, now) {
+            // Offline from the controller's own view: no will needed.
+            let state = self.scanners.get_mut(scanner).expect("looked up above");
+            state.offline_since = Some(now);
+        }
+        if self
+            .scanners
+            .get(scanner)
+            .is_some_and(|s| s.offline_since.is_some())
+        {
+            out.note(Note::HandheldLost {
+                scanner: scanner.to_string(),
+            });
+            self.release_work(scanner, out);
+        }
+    }
+
+    /// Handhelds offline for `timeout` or longer at `now`, or silent for the layout's
+    /// `handheld_silent_ms`, that still hold work to hand back.
+    pub fn lost_handhelds(&self, now: Millis, timeout: Millis) -> Vec<String> {
+        self.scanners
+            .iter()
+            .filter(|(_, s)| {
+                (s.offline_since
+                    .is_some_and(|t| now.saturating_sub(t) >= timeout)
+                    || self.silent(s, now))
+                    && matches!(
+                        s.work,
+                        Some(
+                            Work::Offered
+                                | Work::Picking { .. }
+                                | Work::Closing { .. }
+                                | Work::Replenishing { .. }
+                        )
+                    )
+            })
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+}
+
+/// A handheld as supervisors see it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct HandheldView {
+    /// Handheld id.
+    pub id: String,
+    /// Picker logged in (empty: nobody).
+    pub picker: String,
+    /// Connected.
+    pub online: bool,
+    /// What it is doing, in a few words.
+    pub doing: String,
+}
+
+impl Core {
+    /// Every handheld seen and what it is doing.
+    pub fn handhelds(&self) -> Vec<HandheldView> {
+        self.scanners
+            .iter()
+            .map(|(id, s)| {
+                let doing = match &s.work {
+                    _ if s.picker.is_empty() => "logged out".to_string(),
+                    _ if s.paused => "on a break".to_string(),
+                    None => "waiting for work".to_string(),
+                    Some(Work::Offered) => "offered a trip".to_string(),
+                    Some(Work::Picking { order, tote, .. }) => {
+                        format!("picking order {order} into tote {tote}")
+                    }
+                    Some(Work::Closing { order, tote }) => {
+                        format!("closing tote {tote} of order {order}")
+                    }
+                    Some(Work::Delivering { totes }) => {
+                        format!("taking {} tote(s) to the conveyor", totes.len())
+                    }
+                    Some(Work::Replenishing { task }) => format!("replenishing (task {task})"),
+                };
+                HandheldView {
+                    id: id.clone(),
+                    picker: s.picker.clone(),
+                    online: s.offline_since.is_none(),
+                    doing,
+                }
+            })
+            .collect()
+    }
+}
