@@ -1,0 +1,161 @@
+//! The site file's `[[plc]]` entries: each checked and its map loaded into a [`PlcSpec`].
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use floorctl_protocol::image::Image;
+use floorctl_protocol::map::{Access, EquipmentKind, PlcMap};
+use floorctl_protocol::value::{SignalType, Value};
+use serde::Deserialize;
+
+use crate::plc::{default_answer_timeout_ms, PlcSpec, DEFAULT_RETRIES, DEFAULT_ZONE_SLEEP_MS};
+
+/// One PLC.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlcFile {
+    /// Equipment id used in logs, alarms and the dashboard.
+    pub id: String,
+    /// Modbus TCP address `host:port`.
+    pub address: SocketAddr,
+    /// Modbus unit id (1 to 247).
+    #[serde(default = "default_unit")]
+    pub unit: u8,
+    /// Register map file, relative to the site file.
+    pub map: PathBuf,
+    /// Poll interval overriding the map's.
+    pub poll_interval_ms: Option<u64>,
+    /// How long a request waits for its answer before it is sent again.
+    pub answer_timeout_ms: Option<u64>,
+    /// Times an unanswered request is sent again before the link is declared down.
+    pub retries: Option<u32>,
+    /// Setpoints written after every connect and read back: signal name = engineering value.
+    #[serde(default)]
+    pub setpoints: BTreeMap<String, f64>,
+    /// Conveyors: a zone with nothing to carry for this long sleeps until its upstream
+    /// photo-eye wakes it (0: never sleep).
+    pub zone_sleep_after_ms: Option<u64>,
+}
+
+fn default_unit() -> u8 {
+    1
+}
+
+/// The PLCs of a site file and what the rest of the file is checked against.
+pub(super) struct Plcs {
+    /// Every PLC whose map loaded.
+    pub(super) specs: Vec<PlcSpec>,
+    /// Ids of the conveyors.
+    pub(super) conveyors: Vec<String>,
+    /// Chutes of the sorter, when there is one.
+    pub(super) sorter_chutes: Option<u16>,
+    /// The sorter and the type of its tote register.
+    pub(super) tote_register: Option<(String, SignalType)>,
+}
+
+/// Checks each PLC entry and loads its map with `load_map`, adding problems to `problems`.
+pub(super) fn plcs(
+    files: &[PlcFile],
+    load_map: impl Fn(&Path) -> Result<PlcMap, String>,
+    problems: &mut Vec<String>,
+) -> Plcs {
+    let mut plcs = Vec::new();
+    let mut ids = BTreeSet::new();
+    let mut conveyors = Vec::new();
+    let mut sorter_chutes = None;
+    let mut tote_register: Option<(String, SignalType)> = None;
+    for p in files {
+        if !ids.insert(p.id.clone()) {
+            problems.push(format!(
+                "plc id `{}` is used twice; give each PLC its own id",
+                p.id
+            ));
+        }
+        if p.unit == 0 || p.unit > 247 {
+            problems.push(format!(
+                "plc `{}`: unit {} is outside 1..=247",
+                p.id, p.unit
+            ));
+        }
+        if p.poll_interval_ms == Some(0) {
+            problems.push(format!(
+                "plc `{}`: poll_interval_ms must be at least 1",
+                p.id
+            ));
+        }
+        if p.answer_timeout_ms == Some(0) || p.answer_timeout_ms > Some(60_000) {
+            problems.push(format!(
+                "plc `{}`: answer_timeout_ms must be 1 to 60000",
+                p.id
+            ));
+        }
+        if p.retries > Some(10) {
+            problems.push(format!("plc `{}`: retries must be 0 to 10", p.id));
+        }
+        match load_map(&p.map) {
+            Ok(map) => {
+                problems.extend(setpoint_problems(&p.id, &map, &p.setpoints));
+                match map.kind {
+                    EquipmentKind::Conveyor => conveyors.push(p.id.clone()),
+                    EquipmentKind::Sorter => {
+                        if sorter_chutes.is_some() {
+                            problems.push(format!(
+                                "plc `{}`: a second sorter; one sorter per site is supported",
+                                p.id
+                            ));
+                        }
+                        sorter_chutes = map.signal("chute_full").map(|s| s.count);
+                        tote_register = map.signal("induct_tote").map(|s| (p.id.clone(), s.ty));
+                    }
+                }
+                let poll_interval_ms = p.poll_interval_ms.unwrap_or(map.poll_interval_ms);
+                plcs.push(PlcSpec {
+                    id: p.id.clone(),
+                    address: p.address,
+                    unit: p.unit,
+                    poll_interval_ms,
+                    answer_timeout_ms: p
+                        .answer_timeout_ms
+                        .unwrap_or(default_answer_timeout_ms(poll_interval_ms)),
+                    retries: p.retries.unwrap_or(DEFAULT_RETRIES),
+                    setpoints: p.setpoints.clone(),
+                    zone_sleep_after_ms: p.zone_sleep_after_ms.unwrap_or(DEFAULT_ZONE_SLEEP_MS),
+                    map,
+                });
+            }
+            Err(e) => problems.push(format!("plc `{}`: map {}: {e}", p.id, p.map.display())),
+        }
+    }
+    Plcs {
+        specs: plcs,
+        conveyors,
+        sorter_chutes,
+        tote_register,
+    }
+}
+
+/// Setpoints must name writable numeric signals and hold values their registers can carry.
+fn setpoint_problems(plc: &str, map: &PlcMap, setpoints: &BTreeMap<String, f64>) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (name, value) in setpoints {
+        let Some(s) = map.signal(name) else {
+            problems.push(format!(
+                "plc `{plc}`: setpoint `{name}` is not a signal of map {}",
+                map.model
+            ));
+            continue;
+        };
+        if s.access != Access::ReadWrite || !s.ty.is_numeric() {
+            problems.push(format!(
+                "plc `{plc}`: setpoint `{name}` must be a numeric read-write signal; it is a {} with access {:?}",
+                s.ty, s.access
+            ));
+            continue;
+        }
+        if let Err(e) = Image::encode_value(s, &Value::Number(*value)) {
+            problems.push(format!("plc `{plc}`: setpoint `{name}` = {value}: {e}"));
+        }
+    }
+    problems
+}

@@ -1,0 +1,222 @@
+use super::*;
+use crate::plc::DEFAULT_RETRIES;
+
+/// The example with its maps and password file named by absolute paths, to be written
+/// anywhere.
+fn portable_example() -> String {
+    let root = concat!("\"", env!("CARGO_MANIFEST_DIR"), "/");
+    example()
+        .replace("\"plc-maps/", &format!("{root}plc-maps/"))
+        .replace("\"deploy/", &format!("{root}deploy/"))
+}
+
+fn example() -> String {
+    std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/floorctl.example.toml"
+    ))
+    .unwrap()
+}
+
+#[cfg(unix)]
+#[test]
+fn files_without_end_are_refused_not_read_until_memory_runs_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site.toml");
+    let endless = portable_example()
+        .replacen("map = \"", "map = \"/dev/zero\" # ", 1)
+        .replacen(
+            "handheld_passwords = \"",
+            "handheld_passwords = \"/dev/zero\" # \"",
+            1,
+        );
+    std::fs::write(&site, endless).unwrap();
+    let problems = Config::load(&site).unwrap_err().problems;
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("/dev/zero") && p.contains("larger than")),
+        "{problems:?}"
+    );
+    let whole = Config::load(Path::new("/dev/zero")).unwrap_err().problems;
+    assert!(whole[0].contains("larger than"), "{whole:?}");
+}
+
+#[test]
+fn the_example_config_is_valid() {
+    let c = Config::load(Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/floorctl.example.toml"
+    )))
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(c.plcs.len(), 2);
+    assert_eq!(c.layout.pick_conveyor, "cv1");
+    assert!(matches!(c.broker, Broker::Embedded { .. }));
+    assert_eq!(
+        c.database,
+        Database::Sqlite(Path::new(env!("CARGO_MANIFEST_DIR")).join("floorctl.db")),
+        "relative to the site file"
+    );
+    assert_eq!(c.dashboard.listen, Some(([127, 0, 0, 1], 8080).into()));
+    assert_eq!(
+        c.dashboard.metrics_listen,
+        Some(([127, 0, 0, 1], 9464).into())
+    );
+}
+
+#[test]
+fn the_database_is_a_file_a_url_or_a_url_from_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("site.toml");
+    let with = |line: &str| {
+        let text = portable_example().replace("database = \"floorctl.db\"", line);
+        std::fs::write(&path, text).unwrap();
+        Config::load(&path)
+    };
+    let url = "postgres://floor@127.0.0.1:5432/site";
+    let c = with(&format!("database = \"{url}\"")).unwrap();
+    assert_eq!(c.database, Database::Postgres(url.into()));
+    std::env::set_var("FLOORCTL_TEST_DB_URL_FOR_CONFIG", url);
+    let c = with("database_url_env = \"FLOORCTL_TEST_DB_URL_FOR_CONFIG\"").unwrap();
+    assert_eq!(c.database, Database::Postgres(url.into()));
+    let err = with("database_url_env = \"FLOORCTL_NO_SUCH_VARIABLE\"").unwrap_err();
+    assert!(
+        err.problems
+            .join("\n")
+            .contains("FLOORCTL_NO_SUCH_VARIABLE is not set"),
+        "{err}"
+    );
+    let err = with("").unwrap_err();
+    assert!(err.problems.join("\n").contains("no database"), "{err}");
+}
+
+#[test]
+fn the_embedded_broker_refuses_anonymous_handhelds_unless_told() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("site.toml");
+    let without = portable_example().replace("handheld_passwords = ", "# handheld_passwords = ");
+    let with = |extra: &str| {
+        let text = without.replace("[mqtt]", &format!("[mqtt]\n{extra}"));
+        std::fs::write(&path, text).unwrap();
+        Config::load(&path)
+    };
+    let err = with("").unwrap_err();
+    assert!(
+        err.problems
+            .join("\n")
+            .contains("refuses anonymous handhelds"),
+        "{err}"
+    );
+    assert!(with("allow_anonymous = true").is_ok());
+}
+
+#[test]
+fn the_dashboard_can_be_moved_or_turned_off_and_a_bad_address_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("site.toml");
+    let with = |section: &str| {
+        let text = portable_example().replace("[dashboard]", &format!("[dashboard]\n{section}"));
+        std::fs::write(&path, text).unwrap();
+        Config::load(&path)
+    };
+    let c = with("listen = \"0.0.0.0:9000\"\nmetrics_listen = \"off\"").unwrap();
+    assert_eq!(c.dashboard.listen, Some(([0, 0, 0, 0], 9000).into()));
+    assert_eq!(c.dashboard.metrics_listen, None);
+    let err = with("listen = \"localhost\"\nsession_hours = 0").unwrap_err();
+    let all = err.problems.join("\n");
+    assert!(
+        all.contains("listen = \"localhost\" is not an address"),
+        "{all}"
+    );
+    assert!(all.contains("session_hours = 0"), "{all}");
+}
+
+#[test]
+fn every_problem_is_listed_with_how_to_fix_it() {
+    let text = example()
+        .replace("lane = \"AM\"", "lane = \"NIGHT\"")
+        .replace("exception_chute = 8", "exception_chute = 12")
+        .replace("unit = 1", "unit = 0");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("site.toml");
+    std::fs::write(&path, text.replace("../plc-maps", "/nonexistent")).unwrap();
+    let err = Config::load(&path).unwrap_err();
+    let all = err.problems.join("\n");
+    assert!(all.contains("lane `NIGHT`"), "{all}");
+    assert!(all.contains("unit 0"), "{all}");
+    assert!(all.contains("cannot read"), "{all}");
+    assert!(err.problems.len() >= 4, "{all}");
+}
+
+#[test]
+fn a_plc_answer_timeout_and_retries_are_read_and_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("site.toml");
+    let with = |extra: &str| {
+        let text = portable_example().replacen("unit = 1", &format!("unit = 1\n{extra}"), 1);
+        std::fs::write(&path, text).unwrap();
+        Config::load(&path)
+    };
+    let c = with("answer_timeout_ms = 2500\nretries = 4").unwrap();
+    assert_eq!((c.plcs[0].answer_timeout_ms, c.plcs[0].retries), (2500, 4));
+    assert_eq!(
+        (c.plcs[1].answer_timeout_ms, c.plcs[1].retries),
+        (1000, DEFAULT_RETRIES),
+        "defaults: four poll intervals, at least a second"
+    );
+    let all = with("answer_timeout_ms = 0\nretries = 11")
+        .unwrap_err()
+        .problems
+        .join("\n");
+    assert!(
+        all.contains("answer_timeout_ms must be 1 to 60000"),
+        "{all}"
+    );
+    assert!(all.contains("retries must be 0 to 10"), "{all}");
+}
+
+#[test]
+fn release_settings_are_checked() {
+    let text = example()
+        .replace("sorted_by = \"13:30\"", "sorted_by = \"1:30pm\"")
+        .replace("# wip_per_zone = 0", "wip_per_zone = 4")
+        .replace("# utc_offset = \"+01:00\"", "utc_offset = \"CET\"");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("site.toml");
+    let text = text.replace(
+        "plc-maps/",
+        &format!("{}/plc-maps/", env!("CARGO_MANIFEST_DIR")),
+    );
+    std::fs::write(&path, text).unwrap();
+    let all = Config::load(&path).unwrap_err().problems.join("\n");
+    assert!(
+        all.contains("cut-off `11:00`: sorted_by: `1:30pm` is not a time of day"),
+        "{all}"
+    );
+    assert!(
+        all.contains("wip_per_zone caps zones, but [zones] names none"),
+        "{all}"
+    );
+    assert!(all.contains("utc_offset `CET`"), "{all}");
+    let c = Config::load(Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/floorctl.example.toml"
+    )))
+    .unwrap();
+    assert_eq!(
+        c.layout.cutoffs[1]
+            .sorted_by
+            .map(|t| t.to_string())
+            .as_deref(),
+        Some("21:00")
+    );
+}
+
+#[test]
+fn an_unknown_key_is_refused() {
+    let file = example().replace("exception_chute = 8", "exception_chute = 8\nexeption = 1");
+    assert!(toml::from_str::<SiteFile>(&file)
+        .unwrap_err()
+        .to_string()
+        .contains("exeption"));
+}
