@@ -1,0 +1,175 @@
+use super::*;
+use std::path::PathBuf;
+
+use floorctl_core::{OrderStatus, Record, ToteStatus};
+use floorctl_protocol::order::{Order, OrderLine};
+
+fn order_event(id: &str) -> Event {
+    Event::OrderReceived {
+        order: Order {
+            id: id.into(),
+            cutoff: "11:00".into(),
+            priority: Default::default(),
+            lines: vec![OrderLine {
+                sku: "S".into(),
+                qty: 1,
+                location: "A".into(),
+            }],
+        },
+    }
+}
+
+/// The databases the storage tests run on: a SQLite file, and a schema of its own on the
+/// PostgreSQL server in `FLOORCTL_TEST_POSTGRES` (skipped with a reason when unset, unless
+/// `CI` is set).
+async fn databases(dir: &Path) -> Vec<Database> {
+    let mut all = vec![Database::Sqlite(dir.join("floor.db"))];
+    match std::env::var("FLOORCTL_TEST_POSTGRES") {
+        Ok(url) if !url.is_empty() => all.push(fresh_schema(&url, "store").await.unwrap()),
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("FLOORCTL_TEST_POSTGRES is not set: CI must provide PostgreSQL")
+        }
+        _ => {
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "skipped on PostgreSQL: set FLOORCTL_TEST_POSTGRES to a postgres:// URL"
+            );
+        }
+    }
+    all
+}
+
+#[tokio::test]
+async fn journal_and_rows_survive_reopening_on_both_stores() {
+    let dir = tempfile::tempdir().unwrap();
+    for db in databases(dir.path()).await {
+        journal_and_rows_survive_reopening(&db).await;
+        accounts_and_audit_are_kept(&db).await;
+    }
+}
+
+async fn accounts_and_audit_are_kept(db: &Database) {
+    let store = Store::connect(db).await.unwrap();
+    store.set_user("sue", "viewer", "h1", 1).await.unwrap();
+    store.set_user("sue", "supervisor", "h2", 2).await.unwrap();
+    assert_eq!(
+        store.user("sue").await.unwrap(),
+        Some(("supervisor".into(), "h2".into())),
+        "{db}"
+    );
+    assert_eq!(store.user("tom").await.unwrap(), None);
+    for (at, action) in [(5, "first"), (6, "second")] {
+        let entry = AuditEntry {
+            at,
+            user: "sue".into(),
+            action: action.into(),
+            outcome: "done".into(),
+        };
+        store.audit(&entry).await.unwrap();
+    }
+    let log = store.audit_log(1).await.unwrap();
+    assert_eq!(
+        (log.len(), log[0].action.as_str(), log[0].at),
+        (1, "second", 6)
+    );
+    store.close().await;
+}
+
+async fn journal_and_rows_survive_reopening(db: &Database) {
+    let store = Store::connect(db).await.unwrap();
+    let rec = Record::Order {
+        id: "o1".into(),
+        cutoff: "11:00".into(),
+        status: OrderStatus::Released,
+        tote: None,
+        picked: 0,
+    };
+    store
+        .append(10, &order_event("o1"), std::slice::from_ref(&rec))
+        .await
+        .unwrap();
+    let tote = Record::Tote {
+        id: 4,
+        order: "o1".into(),
+        status: ToteStatus::Sorted,
+        chute: Some(2),
+    };
+    store
+        .append(20, &order_event("o2"), std::slice::from_ref(&tote))
+        .await
+        .unwrap();
+    store.close().await;
+
+    let store = Store::connect(db).await.unwrap();
+    let journal = store.journal().await.unwrap();
+    assert_eq!(journal.len(), 2, "{db}");
+    assert!(journal[0].seq < journal[1].seq);
+    assert_eq!(journal[0].event, order_event("o1"));
+    assert_eq!(journal[1].at, 20);
+    assert_eq!(
+        store.totes().await.unwrap(),
+        vec![(4, "o1".into(), "sorted".into(), Some(2))]
+    );
+    let transfer = Record::Transfer {
+        id: 1,
+        sku: "S".into(),
+        qty: 6,
+        face: "A-01".into(),
+    };
+    store
+        .append(30, &order_event("o3"), std::slice::from_ref(&transfer))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.transfers().await.unwrap(),
+        vec![(1, "S".into(), 6, "A-01".into(), "requested".into())],
+        "a transfer order to the DC is kept"
+    );
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_column_of_another_type_than_expected_is_an_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("floor.db")).await.unwrap();
+    // SQLite keeps what it is given: a chute written as words by some other program.
+    sqlx::query(
+        "INSERT INTO totes (id, order_id, status, chute, updated_ms) VALUES (1, 'O1', 'sorted', 'left', 0)",
+    )
+    .execute(&store.pool)
+    .await
+    .unwrap();
+    let err = store.totes().await.unwrap_err();
+    assert!(matches!(err, StoreError::Query(_)), "{err}");
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_directory_that_does_not_exist_is_a_clear_error() {
+    let err = Store::open(Path::new("/nonexistent/dir/floor.db"))
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("/nonexistent/dir/floor.db"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_postgres_url_is_shown_without_its_password_and_queries_are_numbered() {
+    let db = Database::parse(
+        "postgres://floor:s3cret@db.example:5432/site",
+        Path::new("/etc"),
+    );
+    assert_eq!(db.to_string(), "postgres://floor@db.example:5432/site");
+    assert!(!format!("{db:?}").contains("s3cret"));
+    assert_eq!(
+        Database::parse("floorctl.db", Path::new("/srv")),
+        Database::Sqlite(PathBuf::from("/srv/floorctl.db"))
+    );
+    assert_eq!(
+        sqlite_url(Path::new("/a b/x?#%.db")),
+        "sqlite:///a b/x%3F%23%25.db?mode=rwc"
+    );
+}
