@@ -7,30 +7,28 @@
 //! answered 403 and changes nothing.
 
 pub mod auth;
+mod commands;
 mod live;
+mod login;
 mod network;
 pub mod view;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use axum::extract::{ConnectInfo, Form, Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use floorctl_protocol::order::Priority;
-use floorctl_protocol::packml::Command as PackCommand;
-use serde::Deserialize;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::connections::{LimitedListener, Limits, Peer};
-use crate::controller::{CommandError, Handle};
-use crate::store::AuditEntry;
+use crate::controller::Handle;
 use crate::throttle::Throttle;
-use auth::{Role, Session, Sessions};
-use floorctl_core::{HandheldCommand, Layout, Millis};
+use auth::{Session, Sessions};
+use floorctl_core::{Layout, Millis};
 
 const INDEX: &str = include_str!("assets/index.html");
 const LOGIN: &str = include_str!("assets/login.html");
@@ -134,23 +132,23 @@ pub async fn serve(listener: TcpListener, dashboard: Dashboard, cancel: Cancella
 pub fn router(state: Arc<Dashboard>) -> Router {
     Router::new()
         .route("/", get(index))
-        .route("/login", get(login_page).post(login))
-        .route("/logout", post(logout))
+        .route("/login", get(login::login_page).post(login::login))
+        .route("/logout", post(login::logout))
         .route(
             "/assets/style.css",
             get(|| async { asset(STYLE, "text/css") }),
         )
         .route("/assets/app.js", get(app_js))
-        .route("/api/session", get(session))
+        .route("/api/session", get(login::session))
         .route("/api/live", get(live::stream))
         .route("/api/audit", get(audit_log))
         .route("/api/network", get(network::view))
-        .route("/api/alarms/{id}/ack", post(ack_alarm))
-        .route("/api/equipment/{plc}/{command}", post(equipment))
-        .route("/api/waves/{cutoff}/{action}", post(wave))
-        .route("/api/handhelds/{id}/{action}", post(handheld))
-        .route("/api/orders/{id}/priority", post(priority))
-        .route("/api/counts", post(count))
+        .route("/api/alarms/{id}/ack", post(commands::ack_alarm))
+        .route("/api/equipment/{plc}/{command}", post(commands::equipment))
+        .route("/api/waves/{cutoff}/{action}", post(commands::wave))
+        .route("/api/handhelds/{id}/{action}", post(commands::handheld))
+        .route("/api/orders/{id}/priority", post(commands::priority))
+        .route("/api/counts", post(commands::count))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
 }
@@ -196,141 +194,6 @@ async fn app_js(State(d): State<Arc<Dashboard>>, headers: HeaderMap) -> Response
     }
 }
 
-/// The login page with `message`, and a fresh token bound to it by a cookie of its own: a
-/// login posted from another site's page carries no such pair and is refused.
-fn login_form(status: StatusCode, message: &str) -> Response {
-    let token = auth::token();
-    let page = LOGIN
-        .replace("{message}", message)
-        .replace("{token}", &token);
-    let cookie = format!("{LOGIN_COOKIE}={token}; Path=/login; HttpOnly; SameSite=Strict");
-    let mut r = (status, Html(page)).into_response();
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
-        r.headers_mut().insert(header::SET_COOKIE, v);
-    }
-    r
-}
-
-async fn login_page() -> Response {
-    login_form(StatusCode::OK, "")
-}
-
-#[derive(Deserialize)]
-struct Login {
-    user: String,
-    password: String,
-    /// The token the login page carried.
-    #[serde(default)]
-    token: String,
-}
-
-/// A hash to verify against for an unknown account, so that a wrong name costs as much time
-/// as a wrong password.
-fn decoy_hash() -> String {
-    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DECOY
-        .get_or_init(|| auth::hash_password("no such account here").unwrap_or_default())
-        .clone()
-}
-
-async fn login(
-    State(d): State<Arc<Dashboard>>,
-    ConnectInfo(Peer(peer)): ConnectInfo<Peer>,
-    headers: HeaderMap,
-    Form(f): Form<Login>,
-) -> Response {
-    if f.token.is_empty() || auth::cookie_named(&headers, LOGIN_COOKIE).as_deref() != Some(&f.token)
-    {
-        tracing::warn!(%peer, "dashboard login without its form's token refused");
-        let why = "The login form has expired or came from elsewhere; log in again here.";
-        return login_form(StatusCode::FORBIDDEN, why);
-    }
-    let now = Instant::now();
-    let (account_key, peer_key) = (
-        format!("account {}", f.user),
-        format!("address {}", peer.ip()),
-    );
-    let wait = d
-        .logins
-        .wait(&account_key, now)
-        .max(d.peers.wait(&peer_key, now));
-    if let Some(wait) = wait {
-        tracing::warn!(user = %f.user, %peer, "dashboard login refused: too many failures");
-        let why = format!(
-            "Too many failed logins; try again in {} s.",
-            wait.as_secs().max(1)
-        );
-        return login_form(StatusCode::TOO_MANY_REQUESTS, &why);
-    }
-    let account = match d.controller.store().account(&f.user).await {
-        Ok(a) => a,
-        Err(err) => {
-            tracing::error!(%err, "cannot read dashboard accounts");
-            let why = "The database does not answer; try again shortly.";
-            return login_form(StatusCode::SERVICE_UNAVAILABLE, why);
-        }
-    };
-    let password = f.password;
-    // An account limited to other sites of the network has no access here.
-    let account = account.filter(|a| a.covers(&d.site));
-    let (role, hash, sites) = account.map_or_else(Default::default, |a| (a.role, a.hash, a.sites));
-    let stored = hash.clone();
-    let verified = tokio::task::spawn_blocking(move || {
-        let hash = if hash.is_empty() { decoy_hash() } else { hash };
-        auth::verify_password(&password, &hash)
-    })
-    .await
-    .unwrap_or(false);
-    match Role::from_name(&role).filter(|_| verified) {
-        Some(role) => {
-            d.logins.succeeded(&account_key);
-            d.peers.succeeded(&peer_key);
-            tracing::info!(user = %f.user, role = role.name(), "dashboard login");
-            let token = d.sessions.open(&f.user, role, sites, &stored);
-            let mut r = Redirect::to("/").into_response();
-            if let Ok(v) = HeaderValue::from_str(&d.sessions.set_cookie(&token)) {
-                r.headers_mut().insert(header::SET_COOKIE, v);
-            }
-            r
-        }
-        None => {
-            tracing::warn!(user = %f.user, %peer, "dashboard login refused");
-            let by_account = d.logins.failed(&account_key, now);
-            let by_peer = d.peers.failed(&peer_key, now);
-            for (key, failed) in [(&account_key, by_account), (&peer_key, by_peer)] {
-                if failed.locked_now {
-                    let source = format!("dashboard login, {key}");
-                    d.controller.logins_refused(&source, failed.count).await;
-                }
-            }
-            login_form(StatusCode::UNAUTHORIZED, "Wrong user name or password.")
-        }
-    }
-}
-
-async fn logout(State(d): State<Arc<Dashboard>>, headers: HeaderMap) -> Response {
-    match signed(&d, &headers).await {
-        Ok(s) => tracing::info!(user = %s.user, "dashboard logout"),
-        Err((status, why)) => return refusal(status, why),
-    }
-    d.sessions.close(&headers);
-    let mut r = Redirect::to("/login").into_response();
-    if let Ok(v) = HeaderValue::from_str(&auth::clear_cookie()) {
-        r.headers_mut().insert(header::SET_COOKIE, v);
-    }
-    r
-}
-
-async fn session(State(d): State<Arc<Dashboard>>, headers: HeaderMap) -> Response {
-    match d.current(&headers).await {
-        Some(s) => Json(serde_json::json!({
-            "user": s.user, "role": s.role, "csrf": s.csrf, "site": d.site, "sites": s.sites,
-        }))
-        .into_response(),
-        None => refusal(StatusCode::UNAUTHORIZED, "log in first"),
-    }
-}
-
 async fn audit_log(State(d): State<Arc<Dashboard>>, headers: HeaderMap) -> Response {
     if d.current(&headers).await.is_none() {
         return refusal(StatusCode::UNAUTHORIZED, "log in first");
@@ -359,177 +222,6 @@ fn now_ms() -> Millis {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as Millis)
-}
-
-/// The session of a request that carries its CSRF token.
-async fn signed(d: &Dashboard, headers: &HeaderMap) -> Result<Session, (StatusCode, &'static str)> {
-    let Some(s) = d.current(headers).await else {
-        return Err((StatusCode::UNAUTHORIZED, "log in first"));
-    };
-    let token = headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
-    if token != Some(s.csrf.as_str()) {
-        return Err((
-            StatusCode::FORBIDDEN,
-            "the request does not carry this session's CSRF token: reload the page",
-        ));
-    }
-    Ok(s)
-}
-
-/// Runs a supervisor's command: session, CSRF token and role checked, then the command, and
-/// the outcome written to the audit log (refusals too).
-async fn command<F, Fut>(d: &Dashboard, headers: &HeaderMap, action: String, run: F) -> Response
-where
-    F: FnOnce(Handle, String) -> Fut,
-    Fut: std::future::Future<Output = Result<(), CommandError>>,
-{
-    let s = match signed(d, headers).await {
-        Ok(s) => s,
-        Err((status, why)) => return refusal(status, why),
-    };
-    let (status, outcome) = if s.role != Role::Supervisor {
-        (
-            StatusCode::FORBIDDEN,
-            format!(
-                "refused: {} has the viewer role and may not command",
-                s.user
-            ),
-        )
-    } else {
-        match run(d.controller.clone(), s.user.clone()).await {
-            Ok(()) => (StatusCode::OK, "done".to_string()),
-            Err(CommandError::Refused(why)) => (StatusCode::CONFLICT, format!("refused: {why}")),
-            Err(CommandError::Stopping) => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "refused: the controller is stopping".to_string(),
-            ),
-        }
-    };
-    let entry = AuditEntry {
-        at: now_ms(),
-        user: s.user.clone(),
-        action: action.clone(),
-        outcome: outcome.clone(),
-    };
-    if let Err(err) = d.controller.store().audit(&entry).await {
-        tracing::error!(%err, user = %s.user, %action, "cannot write the audit log");
-    }
-    tracing::info!(user = %s.user, %action, %outcome, "dashboard command");
-    let ok = status == StatusCode::OK;
-    (
-        status,
-        Json(serde_json::json!({"ok": ok, "message": outcome})),
-    )
-        .into_response()
-}
-
-async fn ack_alarm(
-    State(d): State<Arc<Dashboard>>,
-    headers: HeaderMap,
-    Path(id): Path<u64>,
-) -> Response {
-    let action = format!("acknowledge alarm {id}");
-    command(&d, &headers, action, |c, by| async move {
-        c.acknowledge(id, &by).await
-    })
-    .await
-}
-
-async fn equipment(
-    State(d): State<Arc<Dashboard>>,
-    headers: HeaderMap,
-    Path((plc, name)): Path<(String, String)>,
-) -> Response {
-    let Some(cmd) = PackCommand::ALL
-        .into_iter()
-        .find(|c| c.name().eq_ignore_ascii_case(&name))
-    else {
-        return refusal(
-            StatusCode::NOT_FOUND,
-            &format!("`{name}` is not a PackML command"),
-        );
-    };
-    let action = format!("{} {plc}", cmd.name());
-    command(&d, &headers, action, |c, by| async move {
-        c.equipment_command(&plc, cmd, &by).await
-    })
-    .await
-}
-
-async fn wave(
-    State(d): State<Arc<Dashboard>>,
-    headers: HeaderMap,
-    Path((cutoff, act)): Path<(String, String)>,
-) -> Response {
-    let held = match act.as_str() {
-        "hold" => true,
-        "release" => false,
-        _ => return refusal(StatusCode::NOT_FOUND, "waves are held or released"),
-    };
-    let action = format!("{act} wave {cutoff}");
-    command(&d, &headers, action, |c, by| async move {
-        c.hold_wave(&cutoff, held, &by).await
-    })
-    .await
-}
-
-async fn handheld(
-    State(d): State<Arc<Dashboard>>,
-    headers: HeaderMap,
-    Path((id, act)): Path<(String, String)>,
-) -> Response {
-    let cmd = match act.as_str() {
-        "release" => HandheldCommand::Release,
-        "reset" => HandheldCommand::Reset,
-        _ => {
-            return refusal(
-                StatusCode::NOT_FOUND,
-                "a handheld's work is released or its counter reset",
-            )
-        }
-    };
-    let action = format!("{act} handheld {id}");
-    command(&d, &headers, action, |c, by| async move {
-        c.handheld_command(&id, cmd, &by).await
-    })
-    .await
-}
-
-#[derive(Deserialize)]
-struct PriorityBody {
-    priority: Priority,
-}
-
-async fn priority(
-    State(d): State<Arc<Dashboard>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Json(body): Json<PriorityBody>,
-) -> Response {
-    let action = format!("set order {id} priority {:?}", body.priority).to_lowercase();
-    command(&d, &headers, action, |c, by| async move {
-        c.set_priority(&id, body.priority, &by).await
-    })
-    .await
-}
-
-#[derive(Deserialize)]
-struct CountBody {
-    sku: String,
-    location: String,
-    qty: u32,
-}
-
-async fn count(
-    State(d): State<Arc<Dashboard>>,
-    headers: HeaderMap,
-    Json(c): Json<CountBody>,
-) -> Response {
-    let action = format!("count {} at {}: {}", c.sku, c.location, c.qty);
-    command(&d, &headers, action, |h, by| async move {
-        h.counted(&c.sku, &c.location, c.qty, &by).await
-    })
-    .await
 }
 
 /// The addresses the dashboard and the metrics are served on.
