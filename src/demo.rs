@@ -10,7 +10,8 @@ use floorsim::floor::FloorTiming;
 use floorsim::{PickersConfig, SimConfig, Simulator};
 
 use crate::config::{Broker, Config, DashboardSettings, PlcSpec};
-use crate::controller::Controller;
+use crate::controller::{Controller, StartError};
+use crate::dashboard::ListenError;
 use crate::plc::PlcStatus;
 use floorctl_core::{Cutoff, Layout, Summary};
 
@@ -38,6 +39,33 @@ pub struct DemoOptions {
     pub metrics: SocketAddr,
     /// Stop once every order is sorted, instead of serving the dashboard until told to stop.
     pub exit_when_sorted: bool,
+}
+
+/// Why the demo did not start or stopped on its own.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    /// Its folder, the simulator's listeners or a free port.
+    #[error("{what}: {source}")]
+    Io {
+        /// What could not be done.
+        what: &'static str,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The controller did not start.
+    #[error(transparent)]
+    Start(#[from] StartError),
+    /// The dashboard or metrics listener did not open.
+    #[error(transparent)]
+    Listen(#[from] ListenError),
+    /// The controller's core failed.
+    #[error("the controller's core failed (the log says why); stopped")]
+    Failed,
+}
+
+fn io(what: &'static str) -> impl FnOnce(std::io::Error) -> DemoError {
+    move |source| DemoError::Io { what, source }
 }
 
 /// A running demo: simulator, controller, dashboard.
@@ -120,20 +148,21 @@ fn line(s: &Summary, plcs: &BTreeMap<String, PlcStatus>) -> String {
 impl Demo {
     /// Starts the simulator, the controller with its dashboard, the virtual pickers, and hands
     /// the order book to the controller.
-    pub async fn start(opts: &DemoOptions) -> anyhow::Result<Demo> {
-        std::fs::create_dir_all(&opts.dir)?;
+    pub async fn start(opts: &DemoOptions) -> Result<Demo, DemoError> {
+        std::fs::create_dir_all(&opts.dir).map_err(io("cannot make the demo's folder"))?;
         let database = opts.dir.join("floorctl.db");
         let conveyor_map = shipped_map(CONVEYOR_MAP);
         let sorter_map = shipped_map(SORTER_MAP);
         let mut sim = Simulator::start(SimConfig {
             conveyor_map: conveyor_map.clone(),
             sorter_map: sorter_map.clone(),
-            conveyor_listen: "127.0.0.1:0".parse()?,
-            sorter_listen: "127.0.0.1:0".parse()?,
+            conveyor_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            sorter_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             timing: FloorTiming::default(),
         })
-        .await?;
-        let broker = preferred_or_free(opts.broker)?;
+        .await
+        .map_err(io("cannot start the simulated PLCs"))?;
+        let broker = preferred_or_free(opts.broker).map_err(io("no free port for the broker"))?;
         let plc = |id: &str, address, map: PlcMap| {
             let mut spec = PlcSpec::new(id, address, map);
             if spec.map.signal("speed_setpoint").is_some() {
@@ -154,8 +183,13 @@ impl Demo {
             ],
             layout: layout(),
             dashboard: DashboardSettings {
-                listen: Some(preferred_or_free(opts.dashboard)?),
-                metrics_listen: Some(preferred_or_free(opts.metrics)?),
+                listen: Some(
+                    preferred_or_free(opts.dashboard)
+                        .map_err(io("no free port for the dashboard"))?,
+                ),
+                metrics_listen: Some(
+                    preferred_or_free(opts.metrics).map_err(io("no free port for the metrics"))?,
+                ),
                 ..DashboardSettings::default()
             },
             network: None,
@@ -198,7 +232,7 @@ impl Demo {
 
 /// Runs the demo until the process is told to stop (or, with `exit_when_sorted`, until every
 /// order is sorted).
-pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
+pub async fn run(opts: DemoOptions) -> Result<(), DemoError> {
     let demo = Demo::start(&opts).await?;
     println!("database: {}", demo.database.display());
     println!(
@@ -228,7 +262,7 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
             () = &mut stop => { println!("stopping"); break; }
             () = failed.cancelled() => {
                 demo.shutdown().await;
-                anyhow::bail!("the controller's core failed (the log says why); stopped");
+                return Err(DemoError::Failed);
             }
             _ = tick.tick(), if !all_sorted => {
                 println!("{}", line(&summary.borrow(), &demo.controller.plc_status()));

@@ -3,14 +3,47 @@
 
 use std::time::Duration;
 
-use anyhow::Context as _;
 use floorctl_protocol::order::Order;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
-use crate::controller::Controller;
+use crate::controller::{Controller, StartError};
+use crate::dashboard::ListenError;
 use crate::network;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
+
+/// Why a site stopped other than when asked.
+#[derive(Debug, thiserror::Error)]
+pub enum SiteError {
+    /// Its database of the network could not be opened.
+    #[error("cannot open site {site} of network {network}: {source}")]
+    OpenSite {
+        /// Site id.
+        site: String,
+        /// Network schema.
+        network: String,
+        /// Why.
+        #[source]
+        source: StoreError,
+    },
+    /// The database.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The controller did not start.
+    #[error(transparent)]
+    Start(#[from] StartError),
+    /// The dashboard or metrics listener did not open.
+    #[error(transparent)]
+    Listen(#[from] ListenError),
+    /// It ran, then stopped on its own.
+    #[error("site {site}: {why}; this one stopped")]
+    Stopped {
+        /// Site id.
+        site: String,
+        /// Why.
+        why: &'static str,
+    },
+}
 
 /// Why a running site ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,7 +58,7 @@ enum End {
 
 /// Runs the site until SIGINT/SIGTERM (`Ok`), until another instance takes it over or until its
 /// core fails (`Err`): with `[network]`, first as a standby until this instance owns the site.
-pub async fn run(config: Config, orders: Vec<Order>) -> anyhow::Result<()> {
+pub async fn run(config: Config, orders: Vec<Order>) -> Result<(), SiteError> {
     // Listening from the first moment: a stop asked during a long recovery or while standing
     // by is a clean one.
     let stop = CancellationToken::new();
@@ -41,8 +74,10 @@ pub async fn run(config: Config, orders: Vec<Order>) -> anyhow::Result<()> {
         Some(net) => {
             let store = Store::connect_site(&config.database, &net.schema, &config.site)
                 .await
-                .with_context(|| {
-                    format!("opening site {} of network {}", config.site, net.schema)
+                .map_err(|source| SiteError::OpenSite {
+                    site: config.site.clone(),
+                    network: net.schema.clone(),
+                    source,
                 })?;
             match network::take_site(&store, &config.site, net.lease, &stop).await? {
                 Some(lease) => (store, Some(lease)),
@@ -98,7 +133,10 @@ pub async fn run(config: Config, orders: Vec<Order>) -> anyhow::Result<()> {
     if let Some(why) = why {
         controller.shutdown(Duration::from_secs(2)).await;
         cancel.cancel();
-        anyhow::bail!("site {}: {why}; this one stopped", config.site);
+        return Err(SiteError::Stopped {
+            site: config.site,
+            why,
+        });
     }
     controller.shutdown(Duration::from_secs(5)).await;
     // The lease is given up last, once the journal is closed.

@@ -4,10 +4,65 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context};
-
-use floorctl_core::slotting::fluid::{self, Allocation, Costs, Plan, SkuDemand};
+use floorctl_core::slotting::fluid::{self, Allocation, Costs, Plan, PlanError, SkuDemand};
 use floorctl_core::slotting::velocity::{self, Line};
+
+use crate::store::StoreError;
+
+/// Why a plan was not made.
+#[derive(Debug, thiserror::Error)]
+pub enum SlotError {
+    /// The options do not say what to plan from, or how.
+    #[error("{0}")]
+    Options(String),
+    /// An input file cannot be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        #[source]
+        source: csv::Error,
+    },
+    /// The plan cannot be written.
+    #[error("cannot write {path}: {source}")]
+    Write {
+        /// The file.
+        path: String,
+        /// Why.
+        #[source]
+        source: csv::Error,
+    },
+    /// A column the options name is not in the file.
+    #[error("{path}: no column `{name}` (columns: {columns}); name it with the matching --…-column flag")]
+    NoColumn {
+        /// The file.
+        path: String,
+        /// The column asked for.
+        name: String,
+        /// The columns it has.
+        columns: String,
+    },
+    /// Rows that cannot be read, the first 20 listed.
+    #[error("{path} has {count} bad row(s):\n  - {shown}")]
+    BadRows {
+        /// The file.
+        path: String,
+        /// How many.
+        count: usize,
+        /// The first ones, one a line.
+        shown: String,
+    },
+    /// The database named does not exist.
+    #[error("{0} does not exist")]
+    NoDatabase(String),
+    /// The database.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The demand cannot be planned.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+}
 
 /// Column names of the inputs.
 #[derive(Debug, Clone, clap::Args)]
@@ -83,12 +138,12 @@ pub struct PlanOptions {
 }
 
 /// Runs `slot plan`, printing the summary with `skus_forward` and `benefit` last.
-pub async fn plan(o: &PlanOptions) -> anyhow::Result<()> {
+pub async fn plan(o: &PlanOptions) -> Result<(), SlotError> {
     let Some(rule) = Allocation::from_name(&o.policy) else {
-        bail!(
+        return Err(SlotError::Options(format!(
             "--policy `{}` is not one of optimal, equal-space, equal-time",
             o.policy
-        );
+        )));
     };
     let c = &o.columns;
     let history = match (&o.order_lines, &o.database) {
@@ -121,7 +176,11 @@ pub async fn plan(o: &PlanOptions) -> anyhow::Result<()> {
             );
             (velocity::demands(&v), "day")
         }
-        (None, None) => bail!("give --skus FILE, --order-lines FILE or --database FILE"),
+        (None, None) => {
+            return Err(SlotError::Options(
+                "give --skus FILE, --order-lines FILE or --database FILE".into(),
+            ))
+        }
     };
     let costs = Costs {
         volume: o.volume,
@@ -142,10 +201,14 @@ pub async fn plan(o: &PlanOptions) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn write_plan(out: &Path, skus: &[SkuDemand], p: &Plan) -> anyhow::Result<()> {
-    let mut w =
-        csv::Writer::from_path(out).with_context(|| format!("writing {}", out.display()))?;
-    w.write_record(["sku", "picks", "flow", "volume", "restocks"])?;
+fn write_plan(out: &Path, skus: &[SkuDemand], p: &Plan) -> Result<(), SlotError> {
+    let error = |source| SlotError::Write {
+        path: out.display().to_string(),
+        source,
+    };
+    let mut w = csv::Writer::from_path(out).map_err(error)?;
+    w.write_record(["sku", "picks", "flow", "volume", "restocks"])
+        .map_err(error)?;
     for s in &p.slots {
         let d = &skus[s.index];
         w.write_record([
@@ -154,9 +217,10 @@ fn write_plan(out: &Path, skus: &[SkuDemand], p: &Plan) -> anyhow::Result<()> {
             d.flow.to_string(),
             format!("{:.6}", s.volume),
             format!("{:.6}", s.restocks),
-        ])?;
+        ])
+        .map_err(error)?;
     }
-    w.flush()?;
+    w.flush().map_err(|e| error(e.into()))?;
     Ok(())
 }
 
@@ -168,7 +232,11 @@ struct Table {
 }
 
 impl Table {
-    fn open(path: &Path) -> anyhow::Result<Table> {
+    fn open(path: &Path) -> Result<Table, SlotError> {
+        let error = |source| SlotError::Read {
+            path: path.display().to_string(),
+            source,
+        };
         // The header line tells the delimiter; the rows are streamed after.
         let mut first = String::new();
         std::fs::File::open(path)
@@ -176,14 +244,16 @@ impl Table {
                 use std::io::{BufRead as _, Read as _};
                 std::io::BufReader::new(f.take(64 * 1024)).read_line(&mut first)
             })
-            .with_context(|| format!("reading {}", path.display()))?;
+            .map_err(|e| error(e.into()))?;
         let delimiter = if first.contains('\t') { b'\t' } else { b',' };
         let mut reader = csv::ReaderBuilder::new()
             .delimiter(delimiter)
             .flexible(false)
-            .from_path(path)?;
+            .from_path(path)
+            .map_err(error)?;
         let header = reader
-            .headers()?
+            .headers()
+            .map_err(error)?
             .iter()
             .map(|h| h.trim().to_string())
             .collect();
@@ -194,14 +264,15 @@ impl Table {
         })
     }
 
-    fn column(&self, name: &str) -> anyhow::Result<usize> {
-        self.header.iter().position(|h| h == name).with_context(|| {
-            format!(
-                "{}: no column `{name}` (columns: {}); name it with the matching --…-column flag",
-                self.path.display(),
-                self.header.join(", ")
-            )
-        })
+    fn column(&self, name: &str) -> Result<usize, SlotError> {
+        self.header
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| SlotError::NoColumn {
+                path: self.path.display().to_string(),
+                name: name.to_string(),
+                columns: self.header.join(", "),
+            })
     }
 
     fn optional(&self, name: &str) -> Option<usize> {
@@ -212,7 +283,7 @@ impl Table {
     fn rows<T>(
         mut self,
         mut each: impl FnMut(&csv::StringRecord) -> Result<T, String>,
-    ) -> anyhow::Result<Vec<T>> {
+    ) -> Result<Vec<T>, SlotError> {
         let mut out = Vec::new();
         let mut problems = Vec::new();
         for (n, row) in self.reader.records().enumerate() {
@@ -225,17 +296,12 @@ impl Table {
         if problems.is_empty() {
             Ok(out)
         } else {
-            let shown: Vec<&String> = problems.iter().take(20).collect();
-            bail!(
-                "{} has {} bad row(s):\n  - {}",
-                self.path.display(),
-                problems.len(),
-                shown
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join("\n  - ")
-            )
+            let shown: Vec<&str> = problems.iter().take(20).map(String::as_str).collect();
+            Err(SlotError::BadRows {
+                path: self.path.display().to_string(),
+                count: problems.len(),
+                shown: shown.join("\n  - "),
+            })
         }
     }
 }
@@ -248,7 +314,7 @@ fn number(r: &csv::StringRecord, i: usize, what: &str) -> Result<f64, String> {
         .ok_or_else(|| format!("{what} `{text}` is not a number"))
 }
 
-fn read_skus(path: &Path, c: &Columns) -> anyhow::Result<Vec<SkuDemand>> {
+fn read_skus(path: &Path, c: &Columns) -> Result<Vec<SkuDemand>, SlotError> {
     let t = Table::open(path)?;
     let (sku, picks, flow) = (
         t.column(&c.sku_column)?,
@@ -273,7 +339,7 @@ fn read_skus(path: &Path, c: &Columns) -> anyhow::Result<Vec<SkuDemand>> {
 }
 
 /// Reads order lines (date, order, sku, units; CSV or TSV).
-pub fn read_lines(path: &Path, c: &Columns) -> anyhow::Result<Vec<Line>> {
+pub fn read_lines(path: &Path, c: &Columns) -> Result<Vec<Line>, SlotError> {
     let t = Table::open(path)?;
     let (date, order, sku, units) = (
         t.column(&c.date_column)?,
@@ -294,9 +360,9 @@ pub fn read_lines(path: &Path, c: &Columns) -> anyhow::Result<Vec<Line>> {
 }
 
 /// The order lines the controller journalled, each on the day it was received.
-pub async fn journal_lines(db: &Path) -> anyhow::Result<Vec<Line>> {
+pub async fn journal_lines(db: &Path) -> Result<Vec<Line>, SlotError> {
     if !db.exists() {
-        bail!("{} does not exist", db.display());
+        return Err(SlotError::NoDatabase(db.display().to_string()));
     }
     let store = crate::store::Store::open(db).await?;
     let journal = store.journal().await;
@@ -323,7 +389,7 @@ pub fn lines_of(journal: &[crate::store::Entry]) -> Vec<Line> {
         .collect()
 }
 
-fn read_volumes(path: &Path, c: &Columns) -> anyhow::Result<BTreeMap<String, f64>> {
+fn read_volumes(path: &Path, c: &Columns) -> Result<BTreeMap<String, f64>, SlotError> {
     let t = Table::open(path)?;
     let (sku, vol) = (t.column(&c.sku_column)?, t.column(&c.volume_column)?);
     Ok(t.rows(|r| {

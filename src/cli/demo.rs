@@ -38,7 +38,7 @@ pub(super) async fn run(a: DemoArgs) -> anyhow::Result<()> {
     let dir = a.dir.unwrap_or_else(|| {
         std::env::temp_dir().join(format!("floorctl-demo-{}", std::process::id()))
     });
-    floorctl::demo::run(DemoOptions {
+    Ok(floorctl::demo::run(DemoOptions {
         orders: a.orders,
         pickers: a.pickers,
         seed: a.seed,
@@ -48,5 +48,5 @@ pub(super) async fn run(a: DemoArgs) -> anyhow::Result<()> {
         metrics: a.metrics,
         exit_when_sorted: a.exit_when_sorted,
     })
-    .await
+    .await?)
 }

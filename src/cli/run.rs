@@ -28,5 +28,5 @@ pub(super) async fn run(a: RunArgs) -> anyhow::Result<()> {
         }
         None => Vec::new(),
     };
-    floorctl::site::run(config, orders).await
+    Ok(floorctl::site::run(config, orders).await?)
 }

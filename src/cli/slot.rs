@@ -9,6 +9,6 @@ pub(super) enum SlotCmd {
 
 pub(super) async fn run(cmd: SlotCmd) -> anyhow::Result<()> {
     match cmd {
-        SlotCmd::Plan(opts) => floorctl::slot::plan(&opts).await,
+        SlotCmd::Plan(opts) => Ok(floorctl::slot::plan(&opts).await?),
     }
 }

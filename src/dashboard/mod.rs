@@ -233,24 +233,45 @@ pub struct Listening {
     pub metrics: Option<std::net::SocketAddr>,
 }
 
+/// A listener could not be opened.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot serve {what} on {addr}: {source}")]
+pub struct ListenError {
+    /// The dashboard or the metrics.
+    pub what: &'static str,
+    /// The address asked for.
+    pub addr: std::net::SocketAddr,
+    /// Why.
+    #[source]
+    pub source: std::io::Error,
+}
+
+/// Binds `addr` for `what`, and says where it listens.
+async fn bind(
+    what: &'static str,
+    addr: std::net::SocketAddr,
+) -> Result<(TcpListener, std::net::SocketAddr), ListenError> {
+    let error = |source| ListenError { what, addr, source };
+    let listener = TcpListener::bind(addr).await.map_err(error)?;
+    let local = listener.local_addr().map_err(error)?;
+    Ok((listener, local))
+}
+
 /// Starts the dashboard and the metrics listener a configuration asks for, on `controller`,
 /// until `cancel`.
 pub async fn start(
     controller: &crate::controller::Controller,
     config: &crate::config::Config,
     cancel: &CancellationToken,
-) -> anyhow::Result<Listening> {
-    use anyhow::Context;
+) -> Result<Listening, ListenError> {
     let settings = &config.dashboard;
     let mut listening = Listening {
         dashboard: None,
         metrics: None,
     };
     if let Some(addr) = settings.listen {
-        let listener = TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("cannot serve the dashboard on {addr}"))?;
-        listening.dashboard = Some(listener.local_addr()?);
+        let (listener, local) = bind("the dashboard", addr).await?;
+        listening.dashboard = Some(local);
         let hours = u64::from(settings.session_hours.max(1));
         let d = Dashboard::new(
             controller.handle(),
@@ -261,10 +282,8 @@ pub async fn start(
         tokio::spawn(serve(listener, d, cancel.clone()));
     }
     if let Some(addr) = settings.metrics_listen {
-        let listener = TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("cannot serve metrics on {addr}"))?;
-        listening.metrics = Some(listener.local_addr()?);
+        let (listener, local) = bind("metrics", addr).await?;
+        listening.metrics = Some(local);
         let h = controller.handle();
         let plcs = move || h.plc_status();
         tokio::spawn(crate::telemetry::serve(
