@@ -22,6 +22,9 @@ pub mod names {
     pub const ALARMS_TOTAL: &str = "floorctl_alarms_total";
     /// `floorctl_connections_refused_total`.
     pub const CONNECTIONS_REFUSED_TOTAL: &str = "floorctl_connections_refused_total";
+    /// `floorctl_commands_dropped_total`: commands for a PLC or the handhelds dropped because
+    /// its queue was full (the PLC or the broker away for long).
+    pub const COMMANDS_DROPPED_TOTAL: &str = "floorctl_commands_dropped_total";
     /// `floorctl_core_failures_total`.
     pub const CORE_FAILURES_TOTAL: &str = "floorctl_core_failures_total";
     /// `floorctl_directions_total`.

@@ -8,7 +8,7 @@ use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::Fenced;
-use crate::bus::Inbound;
+use crate::bus::{offer, Inbound};
 use crate::plc::PlcCommand;
 use crate::scanners::Outgoing;
 use crate::store::{Store, StoreError};
@@ -69,8 +69,8 @@ fn log_note(note: &Note) {
 pub(super) struct Shell {
     pub(super) clock: Clock,
     pub(super) store: Store,
-    pub(super) scanners: mpsc::UnboundedSender<Outgoing>,
-    pub(super) plcs: BTreeMap<String, mpsc::UnboundedSender<PlcCommand>>,
+    pub(super) scanners: mpsc::Sender<Outgoing>,
+    pub(super) plcs: BTreeMap<String, mpsc::Sender<PlcCommand>>,
     pub(super) fenced: Fenced,
 }
 
@@ -87,14 +87,20 @@ impl Shell {
             match cmd {
                 Command::Direct { scanner, direction } => {
                     metrics::counter!(names::DIRECTIONS_TOTAL).increment(1);
-                    let _ = self
-                        .scanners
-                        .send(Outgoing::Direction { scanner, direction });
+                    offer(
+                        &self.scanners,
+                        "handhelds",
+                        Outgoing::Direction { scanner, direction },
+                    );
                 }
                 Command::Reject { scanner, reply } => {
                     metrics::counter!(names::HANDHELD_REJECTS_TOTAL).increment(1);
                     tracing::info!(%scanner, reason = %reply.reason, "handheld message refused");
-                    let _ = self.scanners.send(Outgoing::Error { scanner, reply });
+                    offer(
+                        &self.scanners,
+                        "handhelds",
+                        Outgoing::Error { scanner, reply },
+                    );
                 }
                 Command::Divert {
                     sorter,
@@ -120,7 +126,7 @@ impl Shell {
     fn to_plc(&self, id: &str, cmd: PlcCommand) {
         match self.plcs.get(id) {
             Some(tx) => {
-                let _ = tx.send(cmd);
+                offer(tx, id, cmd);
             }
             None => tracing::error!(plc = id, ?cmd, "command for a PLC that is not configured"),
         }

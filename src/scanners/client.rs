@@ -35,6 +35,10 @@ pub enum Outgoing {
     },
 }
 
+/// Messages waiting for the broker, at most: past this (the broker away for long) the newest
+/// are dropped; a handheld gets its current direction again when it logs in.
+const OUTGOING_QUEUE: usize = 8192;
+
 /// Connects to the broker and starts the scanner tasks. Returns the sender for outgoing messages.
 pub fn spawn(
     site: &str,
@@ -43,10 +47,7 @@ pub fn spawn(
     credentials: Option<Credentials>,
     events: mpsc::Sender<Inbound>,
     cancel: CancellationToken,
-) -> (
-    mpsc::UnboundedSender<Outgoing>,
-    Vec<tokio::task::JoinHandle<()>>,
-) {
+) -> (mpsc::Sender<Outgoing>, Vec<tokio::task::JoinHandle<()>>) {
     let mut opts = MqttOptions::new(format!("floorctl-{site}"), host, port);
     opts.set_clean_session(false)
         .set_manual_acks(true)
@@ -60,7 +61,10 @@ pub fn spawn(
     let mut net = rumqttc::NetworkOptions::new();
     net.set_tcp_nodelay(true);
     eventloop.set_network_options(net);
-    let (out_tx, out_rx) = mpsc::unbounded_channel();
+    let (out_tx, out_rx) = mpsc::channel(OUTGOING_QUEUE);
+    // Unbounded but never long: the broker sends a client only so many messages it has not
+    // acknowledged (its in-flight window), and `poll` must never wait on a full channel while
+    // the acknowledging task waits on the client's requests that only `poll` drains.
     let (ack_tx, ack_rx) = mpsc::unbounded_channel();
     let span = tracing::info_span!("mqtt", broker = %format!("{host}:{port}"));
     let handles = vec![
@@ -93,7 +97,7 @@ async fn poll(
     mut eventloop: rumqttc::EventLoop,
     events: mpsc::Sender<Inbound>,
     acks: mpsc::UnboundedSender<(Publish, Option<oneshot::Receiver<crate::bus::Outcome>>)>,
-    out: mpsc::UnboundedSender<Outgoing>,
+    out: mpsc::Sender<Outgoing>,
     cancel: CancellationToken,
 ) {
     let mut floods = Floods::default();
@@ -152,7 +156,7 @@ async fn poll(
                             reply_to: Up::readable_id(&p.payload),
                             reason,
                         };
-                        let _ = out.send(Outgoing::Error { scanner, reply });
+                        crate::bus::offer(&out, "handhelds", Outgoing::Error { scanner, reply });
                         None
                     }
                     Err(None) => None,
@@ -190,7 +194,7 @@ fn decode(site: &str, p: &Publish) -> Result<Event, Option<(String, String)>> {
 async fn publish(
     site: String,
     client: AsyncClient,
-    mut rx: mpsc::UnboundedReceiver<Outgoing>,
+    mut rx: mpsc::Receiver<Outgoing>,
     cancel: CancellationToken,
 ) {
     loop {

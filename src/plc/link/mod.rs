@@ -49,6 +49,10 @@ const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// Polls a PLC gets to take a setpoint before it is read back.
 const SETPOINT_SETTLE_CYCLES: u32 = 3;
 
+/// Commands waiting for one PLC, at most: while its link is down they wait, and past this the
+/// newest are dropped (a divert then ends in recirculation, which the core handles).
+const COMMAND_QUEUE: usize = 1024;
+
 /// Starts the task for one PLC. Events go to `events`; commands arrive on the returned sender;
 /// the PLC's live status is kept on `board`.
 pub fn spawn(
@@ -56,11 +60,8 @@ pub fn spawn(
     events: mpsc::Sender<Inbound>,
     board: StatusBoard,
     cancel: CancellationToken,
-) -> (
-    mpsc::UnboundedSender<PlcCommand>,
-    tokio::task::JoinHandle<()>,
-) {
-    let (tx, rx) = mpsc::unbounded_channel();
+) -> (mpsc::Sender<PlcCommand>, tokio::task::JoinHandle<()>) {
+    let (tx, rx) = mpsc::channel(COMMAND_QUEUE);
     let span = tracing::info_span!("plc", id = %spec.id, addr = %spec.address);
     let handle = tokio::spawn(run(spec, events, rx, board, cancel).instrument(span));
     (tx, handle)
@@ -76,7 +77,7 @@ struct Outbox {
 async fn run(
     spec: PlcSpec,
     events: mpsc::Sender<Inbound>,
-    mut commands: mpsc::UnboundedReceiver<PlcCommand>,
+    mut commands: mpsc::Receiver<PlcCommand>,
     board: StatusBoard,
     cancel: CancellationToken,
 ) {
@@ -209,7 +210,7 @@ impl Session {
         &mut self,
         spec: &PlcSpec,
         events: &mpsc::Sender<Inbound>,
-        commands: &mut mpsc::UnboundedReceiver<PlcCommand>,
+        commands: &mut mpsc::Receiver<PlcCommand>,
         outbox: &mut Outbox,
         backoff: &mut Backoff,
     ) -> Result<(), LinkError> {
