@@ -142,7 +142,8 @@ fn poll_on_one_core(
         for (i, a) in addrs.iter().enumerate() {
             let mut spec = PlcSpec::new(&format!("s{i}"), *a, map.clone());
             spec.poll_interval_ms = cycle_ms;
-            let (cmd, _task) = plc::spawn(spec, tx.clone(), board.clone(), cancel.clone());
+            let (cmd, _task) = plc::spawn(spec, tx.clone(), board.clone(), cancel.clone())
+                .expect("the shipped sorter map has every signal a link needs");
             senders.push(cmd);
         }
         // Let every link connect, then count polls over the window.

@@ -34,6 +34,15 @@ pub enum StartError {
     /// Another controller runs on the same database.
     #[error(transparent)]
     InUse(#[from] InstanceError),
+    /// A PLC's map lacks what its link needs.
+    #[error("plc `{plc}`: {source}")]
+    Map {
+        /// The PLC.
+        plc: String,
+        /// What is missing.
+        #[source]
+        source: plc::SignalError,
+    },
 }
 
 /// A supervisor's command did not go out.
@@ -130,7 +139,16 @@ impl Controller {
         let board = StatusBoard::default();
         for spec in &config.plcs {
             let (cmd_tx, handle) =
-                plc::spawn(spec.clone(), tx.clone(), board.clone(), cancel.clone());
+                match plc::spawn(spec.clone(), tx.clone(), board.clone(), cancel.clone()) {
+                    Ok(spawned) => spawned,
+                    Err(source) => {
+                        cancel.cancel();
+                        return Err(StartError::Map {
+                            plc: spec.id.clone(),
+                            source,
+                        });
+                    }
+                };
             plcs.insert(spec.id.clone(), cmd_tx);
             tasks.push(handle);
         }

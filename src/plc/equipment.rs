@@ -1,9 +1,11 @@
-//! Turning a conveyor's or sorter's register image into events, by signal name.
+//! Turning a conveyor's or sorter's register image into events.
 
 use std::collections::BTreeMap;
 
 use floorctl_protocol::image::Image;
-use floorctl_protocol::map::{EquipmentKind, PlcMap};
+use floorctl_protocol::map::{PlcMap, Signal};
+
+use super::signals::{KindSignals, Signals};
 
 use floorctl_core::{Event, SortOutcome};
 
@@ -36,16 +38,16 @@ impl Seen {
     }
 
     /// Compares a fresh image with what was seen before.
-    pub(super) fn diff(&mut self, id: &str, map: &PlcMap, img: &Image) -> Changes {
-        let get = |name: &str, i: u16| map.signal(name).map_or(0, |s| img.get(s, i));
+    pub(super) fn diff(&mut self, id: &str, map: &PlcMap, sig: &Signals, img: &Image) -> Changes {
+        let get = |s: &Signal| img.get(s, 0);
         let changed = |last: &mut Option<u32>, now: u32| {
             let fresh = now != 0 && *last != Some(now);
             *last = Some(now);
             fresh
         };
         let mut out = Changes::default();
-        if let Some(p) = &map.packml {
-            let raw = get(&p.state, 0) as u16;
+        if let (Some(p), Some(ps)) = (&map.packml, &sig.packml) {
+            let raw = get(&ps.state) as u16;
             if self.state.replace(raw) != Some(raw) {
                 out.events.push(Event::EquipmentState {
                     plc: id.into(),
@@ -54,12 +56,11 @@ impl Seen {
                 });
             }
         }
-        match map.kind {
-            EquipmentKind::Conveyor => {
+        match &sig.kind {
+            KindSignals::Conveyor(c) => {
                 bit_changes(
-                    map,
                     img,
-                    "zone_fault",
+                    &c.zone_fault,
                     &mut self.zone_fault,
                     &mut out.events,
                     |zone, fault| Event::ZoneFault {
@@ -68,39 +69,39 @@ impl Seen {
                         fault,
                     },
                 );
-                let seq = get("entry_seq", 0);
+                let seq = get(&c.entry_seq);
                 if changed(&mut self.entry_seq, seq) {
                     out.events.push(Event::ToteEntered {
                         conveyor: id.into(),
-                        tote: get("entry_tote", 0),
+                        tote: get(&c.entry_tote),
                         seq: seq as u16,
                     });
                 }
             }
-            EquipmentKind::Sorter => {
-                let seq = get("induct_seq", 0);
+            KindSignals::Sorter(so) => {
+                let seq = get(&so.induct_seq);
                 if changed(&mut self.induct_seq, seq) {
                     out.events.push(Event::ToteInducted {
                         sorter: id.into(),
-                        tote: get("induct_tote", 0),
+                        tote: get(&so.induct_tote),
                         seq: seq as u16,
                     });
                 }
-                let seq = get("confirm_seq", 0);
+                let seq = get(&so.confirm_seq);
                 if changed(&mut self.confirm_seq, seq) {
-                    let code = get("confirm_outcome", 0) as u16;
+                    let code = get(&so.confirm_outcome) as u16;
                     match SortOutcome::from_code(code) {
                         Some(outcome) => out.events.push(Event::SortConfirmed {
                             sorter: id.into(),
-                            tote: get("confirm_tote", 0),
-                            chute: get("confirm_chute", 0) as u16,
+                            tote: get(&so.confirm_tote),
+                            chute: get(&so.confirm_chute) as u16,
                             outcome,
                             seq: seq as u16,
                         }),
                         None => {
                             let text = format!(
                                 "sort result {seq} for tote {} has outcome code {code}, which is not one of 1 to 6; acknowledged and not acted on",
-                                get("confirm_tote", 0)
+                                get(&so.confirm_tote)
                             );
                             tracing::error!(plc = id, "{text}");
                             out.impossible = Some(text);
@@ -108,9 +109,8 @@ impl Seen {
                     }
                 }
                 bit_changes(
-                    map,
                     img,
-                    "chute_full",
+                    &so.chute_full,
                     &mut self.chute_full,
                     &mut out.events,
                     |c, full| Event::ChuteFull {
@@ -119,18 +119,19 @@ impl Seen {
                         full,
                     },
                 );
-                bit_changes(
-                    map,
-                    img,
-                    "chute_disabled",
-                    &mut self.chute_disabled,
-                    &mut out.events,
-                    |c, disabled| Event::ChuteDisabled {
-                        sorter: id.into(),
-                        chute: c + 1,
+                if let Some(disabled) = &so.chute_disabled {
+                    bit_changes(
+                        img,
                         disabled,
-                    },
-                );
+                        &mut self.chute_disabled,
+                        &mut out.events,
+                        |c, disabled| Event::ChuteDisabled {
+                            sorter: id.into(),
+                            chute: c + 1,
+                            disabled,
+                        },
+                    );
+                }
             }
         }
         out
@@ -139,16 +140,12 @@ impl Seen {
 
 /// One event per element of a bit signal whose value differs from the one seen before.
 fn bit_changes(
-    map: &PlcMap,
     img: &Image,
-    name: &str,
+    s: &Signal,
     seen: &mut BTreeMap<u16, bool>,
     events: &mut Vec<Event>,
     make: impl Fn(u16, bool) -> Event,
 ) {
-    let Some(s) = map.signal(name) else {
-        return;
-    };
     for i in 0..s.count {
         let on = img.get(s, i) != 0;
         if seen.insert(i, on) != Some(on) {

@@ -7,12 +7,11 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::{send, sig, Session, SETPOINT_SETTLE_CYCLES};
+use super::{send, Session, SETPOINT_SETTLE_CYCLES};
 use crate::bus::Inbound;
 use crate::plc::modbus::{Link, LinkError, RequestError};
 use crate::plc::PlcSpec;
 use floorctl_core::{Event, PlcCondition};
-use floorctl_protocol::image::Image;
 use floorctl_protocol::map::PlcMap;
 use floorctl_protocol::value::Value;
 
@@ -28,11 +27,13 @@ impl Session {
         refused: &mut Option<String>,
     ) -> Result<(), LinkError> {
         const UNHELD_TO_ALARM: u32 = 10;
-        let map = &spec.map;
         let Some(seq) = self.seen.confirm_handled() else {
             return Ok(());
         };
-        let ack = sig(map, "confirm_ack_seq");
+        let Some(sorter) = self.sig.sorter() else {
+            return Ok(());
+        };
+        let ack = &sorter.confirm_ack_seq;
         let held = self.image.get(ack, 0) as u16;
         if held == seq {
             self.ack_unheld = 0;
@@ -154,7 +155,7 @@ impl Session {
     /// Fails the session when the PLC's counter has not moved over the map's missed cycles.
     pub(super) fn watch_heartbeat(&mut self, map: &PlcMap) -> Result<(), LinkError> {
         let hb = &map.handshakes.heartbeat;
-        let now = self.image.get(sig(map, &hb.plc), 0);
+        let now = self.image.get(&self.sig.plc_heartbeat, 0);
         if now != self.plc_heartbeat.0 {
             self.plc_heartbeat = (now, 0);
             return Ok(());
@@ -174,14 +175,13 @@ impl Session {
         link: &mut Link<'_>,
     ) -> Result<(), LinkError> {
         self.setpoint_problems.clear();
-        for (name, value) in &spec.setpoints {
-            let s = sig(&spec.map, name);
-            let words = Image::encode_value(s, &Value::Number(*value))
-                .expect("setpoints are checked against the map at load");
-            match link.write_words(s.address, &words).await {
+        for s in &self.sig.setpoints {
+            match link.write_words(s.signal.address, &s.words).await {
                 Ok(()) => {}
                 Err(RequestError::Link(e)) => return Err(e),
-                Err(e) => self.setpoint_problems.push(format!("setpoint {name}: {e}")),
+                Err(e) => self
+                    .setpoint_problems
+                    .push(format!("setpoint {}: {e}", s.name)),
             }
         }
         self.verify_setpoints_at =
@@ -201,12 +201,13 @@ impl Session {
         }
         self.verify_setpoints_at = None;
         let mut problems = std::mem::take(&mut self.setpoint_problems);
-        for (name, value) in &spec.setpoints {
-            let s = sig(&spec.map, name);
+        for setpoint in &self.sig.setpoints {
+            let (name, value, s) = (&setpoint.name, setpoint.value, &setpoint.signal);
             let mut probe = self.image.clone();
-            probe
-                .set_value(s, 0, &Value::Number(*value))
-                .expect("checked at load");
+            if let Err(e) = probe.set_value(s, 0, &Value::Number(value)) {
+                problems.push(format!("setpoint {name} = {value}: {e}"));
+                continue;
+            }
             if probe == self.image {
                 tracing::info!(setpoint = %name, value, "setpoint verified");
                 continue;

@@ -4,7 +4,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use floorctl_protocol::image::Image;
-use floorctl_protocol::map::{EquipmentKind, PlcMap, ReadRange, Signal, Table};
+use floorctl_protocol::map::{EquipmentKind, PlcMap, ReadRange, Table};
 use floorctl_protocol::packml::Command as PackCommand;
 use floorctl_protocol::value::Value;
 use tokio::sync::mpsc;
@@ -21,6 +21,7 @@ use faults::{write_refusal, written};
 use super::equipment::Seen;
 use super::handshake::{Pending, SeqChannel};
 use super::modbus::{Link, LinkError, RequestError};
+use super::signals::{SignalError, Signals};
 use super::sleep::ZoneSleep;
 use super::status::{PlcStatus, StatusBoard};
 use super::PlcSpec;
@@ -60,11 +61,12 @@ pub fn spawn(
     events: mpsc::Sender<Inbound>,
     board: StatusBoard,
     cancel: CancellationToken,
-) -> (mpsc::Sender<PlcCommand>, tokio::task::JoinHandle<()>) {
+) -> Result<(mpsc::Sender<PlcCommand>, tokio::task::JoinHandle<()>), SignalError> {
+    let signals = Signals::of(&spec.map, &spec.setpoints)?;
     let (tx, rx) = mpsc::channel(COMMAND_QUEUE);
     let span = tracing::info_span!("plc", id = %spec.id, addr = %spec.address);
-    let handle = tokio::spawn(run(spec, events, rx, board, cancel).instrument(span));
-    (tx, handle)
+    let handle = tokio::spawn(run(spec, signals, events, rx, board, cancel).instrument(span));
+    Ok((tx, handle))
 }
 
 /// What outlives a session: commands not yet acknowledged, and the live status.
@@ -76,31 +78,27 @@ struct Outbox {
 
 async fn run(
     spec: PlcSpec,
+    signals: Signals,
     events: mpsc::Sender<Inbound>,
     mut commands: mpsc::Receiver<PlcCommand>,
     board: StatusBoard,
     cancel: CancellationToken,
 ) {
-    let map = &spec.map;
-    let channel = |seq: &str, ack: &str| match (map.signal(seq), map.signal(ack)) {
-        (Some(s), Some(a)) => Some(SeqChannel::new(s, a)),
-        _ => None,
-    };
     let mut outbox = Outbox {
-        diverts: (map.kind == EquipmentKind::Sorter)
-            .then(|| channel("divert_seq", "divert_ack_seq"))
-            .flatten(),
-        packml: map
+        diverts: signals
+            .sorter()
+            .map(|s| SeqChannel::new(&s.divert_seq, &s.divert_ack_seq)),
+        packml: signals
             .packml
             .as_ref()
-            .and_then(|p| channel(&p.command_seq, &p.command_ack_seq)),
+            .map(|p| SeqChannel::new(&p.command_seq, &p.command_ack_seq)),
         status: board.register(&spec.id),
     };
     let mut backoff = Backoff::new(MIN_BACKOFF, MAX_BACKOFF, retry::seed(&spec.id));
     // Whether the core knows the link is down: told once, however often a reconnect fails.
     let mut told_down = false;
     loop {
-        let mut session = Session::new(&spec);
+        let mut session = Session::new(&spec, &signals);
         let err = tokio::select! {
             () = cancel.cancelled() => return,
             r = session.serve(&spec, &events, &mut commands, &mut outbox, &mut backoff) => match r {
@@ -143,6 +141,8 @@ async fn run(
 
 /// One connected session: the image read last and the handshake counters.
 struct Session {
+    /// The map's signals, resolved when the link started.
+    sig: Signals,
     image: Image,
     plan: Vec<ReadRange>,
     seen: Seen,
@@ -176,12 +176,12 @@ struct Session {
 }
 
 impl Session {
-    fn new(spec: &PlcSpec) -> Session {
-        let zones = spec
-            .map
-            .signal("zone_run")
-            .map_or(0, |s| usize::from(s.count));
+    fn new(spec: &PlcSpec, signals: &Signals) -> Session {
+        let zones = signals
+            .conveyor()
+            .map_or(0, |c| usize::from(c.zone_run.count));
         Session {
+            sig: signals.clone(),
             image: Image::for_map(&spec.map),
             plan: spec.map.read_plan(),
             seen: Seen::default(),
@@ -265,10 +265,7 @@ impl Session {
         {
             ch.resync(&self.image);
         }
-        self.plc_heartbeat = (
-            self.image.get(sig(map, &map.handshakes.heartbeat.plc), 0),
-            0,
-        );
+        self.plc_heartbeat = (self.image.get(&self.sig.plc_heartbeat, 0), 0);
         self.write_setpoints(spec, &mut link).await?;
 
         let mut tick = tokio::time::interval(Duration::from_millis(spec.poll_interval_ms));
@@ -311,8 +308,11 @@ impl Session {
     ) -> Result<(), RequestError> {
         let (channel, pending) = match cmd {
             PlcCommand::Divert { tote, chute } => {
-                let t = sig(map, "divert_tote");
-                let c = sig(map, "divert_chute");
+                let Some(sorter) = self.sig.sorter() else {
+                    tracing::error!(tote, chute, "divert for a PLC that is not a sorter");
+                    return Ok(());
+                };
+                let (t, c) = (&sorter.divert_tote, &sorter.divert_chute);
                 let writes = vec![
                     (t.address, Image::encode(t, tote)),
                     (c.address, Image::encode(c, u32::from(chute))),
@@ -321,7 +321,7 @@ impl Session {
                 (&mut outbox.diverts, p)
             }
             PlcCommand::Packml(command) => {
-                let Some(pk) = &map.packml else {
+                let (Some(pk), Some(signals)) = (&map.packml, &self.sig.packml) else {
                     tracing::error!(%command, "PackML command for a PLC whose map has no [packml]");
                     return Ok(());
                 };
@@ -329,7 +329,7 @@ impl Session {
                     tracing::error!(%command, "the map gives no number for this PackML command");
                     return Ok(());
                 };
-                let s = sig(map, &pk.command);
+                let s = &signals.command;
                 let writes = vec![(s.address, Image::encode(s, u32::from(value)))];
                 (
                     &mut outbox.packml,
@@ -356,14 +356,11 @@ impl Session {
         let map = &spec.map;
         self.cycle = self.cycle.wrapping_add(1);
         self.heartbeat = self.heartbeat.checked_add(1).unwrap_or(1);
-        let hb = sig(map, &map.handshakes.heartbeat.controller);
+        let hb = self.sig.controller_heartbeat.address;
         // A refused write is a fault of the link, alarmed; the cycle goes on and the PLC is
         // still read.
         let mut refused = None;
-        written(
-            &mut refused,
-            link.write_words(hb.address, &[self.heartbeat]).await,
-        )?;
+        written(&mut refused, link.write_words(hb, &[self.heartbeat]).await)?;
         self.watch_heartbeat_gap(spec, events).await?;
         if let Err(refusal) = self.poll(link).await? {
             // The values are stale: nothing is acted on until a whole image is read again.
@@ -377,7 +374,7 @@ impl Session {
         self.report_refusal(spec, events, None).await?;
         self.watch_heartbeat(map)?;
         self.verify_setpoints(spec, events).await?;
-        let mut changes = self.seen.diff(&spec.id, map, &self.image);
+        let mut changes = self.seen.diff(&spec.id, map, &self.sig, &self.image);
         if let Some(text) = changes.impossible.take() {
             changes.events.push(Event::PlcFault {
                 plc: spec.id.clone(),
@@ -406,7 +403,7 @@ impl Session {
                 ch.progress(link, &self.image, self.cycle).await,
             )?;
         }
-        written(&mut refused, self.sleep_zones(map, link).await)?;
+        written(&mut refused, self.sleep_zones(link).await)?;
         self.publish_status(map, outbox, std::mem::take(&mut link.resent));
         Ok(self.report_writes(spec, events, refused).await?)
     }
@@ -439,15 +436,17 @@ impl Session {
     }
 
     /// Conveyors: lets idle zones sleep and wakes them from their upstream photo-eye.
-    async fn sleep_zones(&mut self, map: &PlcMap, link: &mut Link<'_>) -> Result<(), RequestError> {
+    async fn sleep_zones(&mut self, link: &mut Link<'_>) -> Result<(), RequestError> {
         let Some(sleep) = &mut self.sleep else {
             return Ok(());
         };
-        let (Some(run), Some(eye)) = (map.signal("zone_run"), map.signal("zone_photo_eye")) else {
+        let Some(conveyor) = self.sig.conveyor() else {
             return Ok(());
         };
-        let entry = map
-            .signal("entry_present")
+        let (run, eye) = (&conveyor.zone_run, &conveyor.zone_photo_eye);
+        let entry = conveyor
+            .entry_present
+            .as_ref()
             .is_some_and(|s| self.image.get(s, 0) != 0);
         let eyes: Vec<bool> = (0..eye.count)
             .map(|z| self.image.get(eye, z) != 0)
@@ -473,13 +472,14 @@ impl Session {
         st.state = map
             .packml
             .as_ref()
-            .and_then(|p| p.state_of(self.image.get(sig(map, &p.state), 0) as u16));
+            .zip(self.sig.packml.as_ref())
+            .and_then(|(p, s)| p.state_of(self.image.get(&s.state, 0) as u16));
         st.pending_commands = [&outbox.diverts, &outbox.packml]
             .into_iter()
             .flatten()
             .map(SeqChannel::len)
             .sum();
-        if let Some(e) = map.signal("zone_energy") {
+        if let Some(e) = self.sig.conveyor().and_then(|c| c.zone_energy.as_ref()) {
             st.zone_energy_kwh = (0..e.count)
                 .map(|z| match self.image.value(e, z) {
                     Value::Number(n) => n,
@@ -496,10 +496,4 @@ async fn send(events: &mpsc::Sender<Inbound>, event: Event) -> Result<(), LinkEr
         .send(Inbound::new(event))
         .await
         .map_err(|_| LinkError::Shutdown)
-}
-
-/// A signal of a validated map.
-fn sig<'m>(map: &'m PlcMap, name: &str) -> &'m Signal {
-    map.signal(name)
-        .unwrap_or_else(|| panic!("validated {} map lacks `{name}`", map.kind))
 }
