@@ -2,6 +2,7 @@
 //! their process image, the handheld scanner protocol, the order format, and the pick area's
 //! geometry with its routing (directions follow it; virtual pickers walk it).
 
+pub mod id;
 pub mod image;
 pub mod map;
 pub mod order;

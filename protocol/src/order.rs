@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::id::{Location, OrderId, Sku};
+
 /// How urgent an order is: urgent orders (a pharmacy's, say) are picked before any normal one,
 /// whatever their cut-off, each in a tote of its own as every order is.
 #[derive(
@@ -127,11 +129,17 @@ pub fn parse_csv(text: &str) -> Result<Vec<Order>, Vec<String>> {
             ));
             continue;
         };
-        if [id, sku, location].iter().any(|s| s.is_empty()) {
-            problems.push(format!(
-                "line {}: order, sku and location must not be empty",
-                n + 1
-            ));
+        let refused: Vec<String> = [
+            OrderId::try_from(id).err(),
+            Sku::try_from(sku).err(),
+            Location::try_from(location).err(),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|e| format!("line {}: {e}", n + 1))
+        .collect();
+        if !refused.is_empty() {
+            problems.extend(refused);
             continue;
         }
         let qty = match qty.parse::<u32>() {
@@ -241,6 +249,26 @@ A1,,S1,2,L-01
         assert_eq!(orders[1].priority, Priority::Normal);
         let bad = "order,cutoff,sku,qty,location,priority\nP1,17:00,S1,1,L-01,asap\n";
         assert!(parse_csv(bad).unwrap_err()[0].contains("priority `asap`"));
+    }
+
+    #[test]
+    fn an_order_number_sku_or_location_that_is_no_identifier_is_refused_by_line() {
+        let long = "S".repeat(65);
+        let csv = format!(
+            "order,cutoff,sku,qty,location\nA1,11:00,{long},1,L-01\nA\u{1b}[2J,11:00,S1,1,L-01\nA3,11:00,S1,1,\n"
+        );
+        let problems = parse_csv(&csv).unwrap_err();
+        assert_eq!(
+            problems,
+            [
+                format!(
+                    "line 2: SKU `{}` is longer than 64 characters",
+                    "S".repeat(64)
+                ),
+                "line 3: order number `A\\u{1b}[2J` holds a control character".to_string(),
+                "line 4: location `` is empty".to_string(),
+            ]
+        );
     }
 
     #[test]

@@ -37,7 +37,8 @@ pub fn parse_up_topic<'a>(site: &str, topic: &'a str) -> Option<(&'a str, &'a st
         .strip_prefix("/scanners/")?;
     let (scanner, rest) = rest.split_once('/')?;
     let kind = rest.strip_prefix("up/")?;
-    (!scanner.is_empty() && !kind.is_empty() && !kind.contains('/')).then_some((scanner, kind))
+    let id_ok = crate::id::HandheldId::try_from(scanner).is_ok();
+    (id_ok && !kind.is_empty() && !kind.contains('/')).then_some((scanner, kind))
 }
 
 /// What a handheld sends.
@@ -344,6 +345,15 @@ mod tests {
             parse_up_topic("fw1", "floorctl/fw1/scanners/h7/up/a/b"),
             None
         );
+    }
+
+    #[test]
+    fn a_topic_whose_handheld_id_is_no_identifier_names_no_handheld() {
+        let long = "h".repeat(65);
+        for id in [long.as_str(), "h\u{7}", " h7"] {
+            let t = format!("floorctl/fw1/scanners/{id}/up/pick");
+            assert_eq!(parse_up_topic("fw1", &t), None, "{id:?}");
+        }
     }
 
     #[test]

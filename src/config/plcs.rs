@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use floorctl_protocol::id::PlcId;
 use floorctl_protocol::image::Image;
 use floorctl_protocol::map::{Access, EquipmentKind, PlcMap};
 use floorctl_protocol::value::{SignalType, Value};
@@ -66,6 +67,9 @@ pub(super) fn plcs(
     let mut sorter_chutes = None;
     let mut tote_register: Option<(String, SignalType)> = None;
     for p in files {
+        if let Err(e) = PlcId::try_from(p.id.as_str()) {
+            problems.push(format!("plc id: {e}"));
+        }
         if !ids.insert(p.id.clone()) {
             problems.push(format!(
                 "plc id `{}` is used twice; give each PLC its own id",

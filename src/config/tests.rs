@@ -220,3 +220,20 @@ fn an_unknown_key_is_refused() {
         .to_string()
         .contains("exeption"));
 }
+
+#[test]
+fn a_plc_id_that_cannot_be_a_topic_level_is_refused() {
+    let text = portable_example().replace("id = \"cv1\"", "id = \"cv 1/a\"");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("site.toml");
+    std::fs::write(&path, text).unwrap();
+    let err = Config::load(&path).unwrap_err();
+    assert!(
+        err.problems.contains(
+            &"plc id: PLC id `cv 1/a` holds a space, /, + or #, which a topic level cannot"
+                .to_string()
+        ),
+        "{:?}",
+        err.problems
+    );
+}
