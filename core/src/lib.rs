@@ -104,6 +104,11 @@ pub struct Core {
     open_one_off: BTreeMap<(String, String), u64>,
     /// Cut-offs whose waves a supervisor holds.
     held_waves: BTreeSet<String>,
+    /// Events handled that may have changed a handheld, as of the last one.
+    #[serde(skip)]
+    handheld_generation: u64,
+    #[serde(skip)]
+    views: presence::Views,
 }
 
 impl Core {
@@ -140,6 +145,8 @@ impl Core {
             alarm_ids: BTreeMap::new(),
             open_one_off: BTreeMap::new(),
             held_waves: BTreeSet::new(),
+            handheld_generation: 0,
+            views: presence::Views::default(),
         }
     }
 
@@ -147,6 +154,9 @@ impl Core {
     pub fn handle(&mut self, event: &Event, now: Millis) -> Reaction {
         let mut out = Reaction::default();
         self.now = self.now.max(now);
+        if presence::may_change_handhelds(event) {
+            self.handheld_generation += 1;
+        }
         match event {
             Event::Tick => self.tick(&mut out),
             Event::OrderReceived { order } => self.order_received(order, &mut out),

@@ -1,7 +1,45 @@
 //! Whether each handheld is there: online, offline, silent too long, lost (its work handed
 //! over), and what each is doing as supervisors see it.
 
-use super::{Core, Millis, Note, Reaction, ScannerState, Work};
+use std::sync::{Arc, Mutex};
+
+use super::{Core, Event, Millis, Note, Reaction, ScannerState, Work};
+
+/// The handhelds as supervisors see them, built when asked for after a change: a summary after
+/// every batch of events costs a walk over every handheld only when one may have changed.
+#[derive(Default)]
+pub(crate) struct Views(Mutex<Option<(u64, Arc<Vec<HandheldView>>)>>);
+
+impl Clone for Views {
+    fn clone(&self) -> Views {
+        Views::default()
+    }
+}
+
+impl std::fmt::Debug for Views {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Views")
+    }
+}
+
+/// Whether `event` may change what a handheld is doing: not a report of sorters, chutes,
+/// machines or links, nor an alarm's acknowledgement.
+pub(crate) fn may_change_handhelds(event: &Event) -> bool {
+    !matches!(
+        event,
+        Event::ToteInducted { .. }
+            | Event::SortConfirmed { .. }
+            | Event::ChuteFull { .. }
+            | Event::ChuteDisabled { .. }
+            | Event::ZoneFault { .. }
+            | Event::EquipmentState { .. }
+            | Event::EquipmentCommand { .. }
+            | Event::PlcFault { .. }
+            | Event::PlcLink { .. }
+            | Event::AlarmAck { .. }
+            | Event::LoginsRefused { .. }
+    )
+}
 
 impl Core {
     pub(super) fn presence(
@@ -95,6 +133,19 @@ pub struct HandheldView {
 }
 
 impl Core {
+    /// Every handheld and what it is doing, as of the last event that may have changed one.
+    pub(crate) fn handheld_views(&self) -> Arc<Vec<HandheldView>> {
+        let mut cache = self.views.0.lock().unwrap_or_else(|p| p.into_inner());
+        match &*cache {
+            Some((generation, views)) if *generation == self.handheld_generation => views.clone(),
+            _ => {
+                let views = Arc::new(self.handhelds());
+                *cache = Some((self.handheld_generation, views.clone()));
+                views
+            }
+        }
+    }
+
     /// Every handheld seen and what it is doing.
     pub fn handhelds(&self) -> Vec<HandheldView> {
         self.scanners

@@ -71,8 +71,7 @@ pub struct Summary {
     pub full_chutes: BTreeSet<u16>,
     /// Chutes out of service.
     pub disabled_chutes: BTreeSet<u16>,
-    /// Handhelds and what each is doing (filled by the shell now and then: see
-    /// [`Core::handhelds`]).
+    /// Handhelds and what each is doing.
     pub handhelds: std::sync::Arc<Vec<HandheldView>>,
 }
 
@@ -84,6 +83,7 @@ impl Core {
         s.open_replenishments = self.replenishments.len();
         s.full_chutes = self.full_chutes.clone();
         s.disabled_chutes = self.disabled_chutes.clone();
+        s.handhelds = self.handheld_views();
         s
     }
 
@@ -115,6 +115,7 @@ impl Core {
         };
         s.forward = std::sync::Arc::new(self.faces().into_iter().collect());
         s.open_replenishments = self.replenishments.len();
+        s.handhelds = std::sync::Arc::new(self.handhelds());
         s.stockouts = s
             .forward
             .iter()

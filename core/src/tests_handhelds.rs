@@ -480,3 +480,27 @@ fn a_supervisor_hands_a_handhelds_work_back_and_resets_its_counter() {
     ));
     assert!(r[0].contains("h9"), "{r:?}");
 }
+
+#[test]
+fn the_summary_shows_what_each_handheld_does_as_of_the_last_event() {
+    let mut core = Core::new(layout());
+    assert!(core.summary().handhelds.is_empty());
+    login(&mut core, "h1");
+    let views = core.summary().handhelds;
+    assert_eq!(views.len(), 1, "{views:?}");
+    assert_eq!((views[0].id.as_str(), views[0].online), ("h1", true));
+    let before = core.summary().handhelds;
+    core.handle(
+        &Event::ChuteFull {
+            sorter: "s1".into(),
+            chute: 1,
+            full: true,
+        },
+        1,
+    );
+    assert!(
+        std::sync::Arc::ptr_eq(&before, &core.summary().handhelds),
+        "a sorter's report leaves the handhelds' views as they were, not rebuilt"
+    );
+    assert_eq!(core.summary(), core.recount());
+}

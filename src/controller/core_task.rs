@@ -190,9 +190,6 @@ pub(super) async fn run_core(
     check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let timeout = core.handheld_timeout_ms();
     let mut snapshot_seq = last_seq;
-    // What every handheld is doing is rebuilt at most this often (it walks every handheld).
-    let mut handhelds = std::sync::Arc::new(core.handhelds());
-    let mut handhelds_at = std::time::Instant::now();
     loop {
         let mut batch = tokio::select! {
             () = cancel.cancelled() => break,
@@ -234,22 +231,13 @@ pub(super) async fn run_core(
             tokio::spawn(async move { save_snapshot(&store, last_seq, &state).await });
             snapshot_seq = last_seq;
         }
-        let mut s = core.summary();
-        if handhelds_at.elapsed() >= HANDHELDS_EVERY {
-            handhelds = std::sync::Arc::new(core.handhelds());
-            handhelds_at = std::time::Instant::now();
-        }
-        s.handhelds = handhelds.clone();
-        summary.send_replace(s);
+        summary.send_replace(core.summary());
     }
     if last_seq > snapshot_seq {
         save_snapshot(&shell.store, last_seq, &core.snapshot()).await;
     }
     shell.store.close().await;
 }
-
-/// How often the handhelds' activity in the summary is brought up to date.
-const HANDHELDS_EVERY: Duration = Duration::from_millis(250);
 
 /// Most events journalled in one commit.
 const MAX_BATCH: usize = 256;
