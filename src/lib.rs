@@ -6,6 +6,7 @@ pub mod connections;
 pub mod controller;
 pub mod dashboard;
 pub mod demo;
+pub mod link_state;
 pub mod logging;
 pub mod network;
 pub mod plc;

@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
+use crate::link_state::LinkState;
 use crate::plc::PlcStatus;
 use floorctl_core::{AlarmState, Summary};
 
@@ -22,6 +23,8 @@ pub mod names {
     pub const ALARMS_TOTAL: &str = "floorctl_alarms_total";
     /// `floorctl_connections_refused_total`.
     pub const CONNECTIONS_REFUSED_TOTAL: &str = "floorctl_connections_refused_total";
+    /// `floorctl_broker_connected`: 1 while the controller's MQTT connection is up.
+    pub const BROKER_CONNECTED: &str = "floorctl_broker_connected";
     /// `floorctl_commands_dropped_total`: commands for a PLC or the handhelds dropped because
     /// its queue was full (the PLC or the broker away for long).
     pub const COMMANDS_DROPPED_TOTAL: &str = "floorctl_commands_dropped_total";
@@ -111,6 +114,7 @@ pub async fn serve(
     listener: TcpListener,
     mut summary: watch::Receiver<Summary>,
     plcs: impl Fn() -> BTreeMap<String, PlcStatus> + Send + 'static,
+    broker: watch::Receiver<LinkState>,
     cancel: CancellationToken,
 ) {
     let handle = recorder();
@@ -126,7 +130,7 @@ pub async fn serve(
         loop {
             every.tick().await;
             let s = summary.borrow_and_update().clone();
-            observe(&s, &plcs());
+            observe(&s, &plcs(), *broker.borrow());
         }
     };
     let server =
@@ -139,7 +143,9 @@ pub async fn serve(
 }
 
 /// Sets the gauges and absolute counters from a summary.
-pub fn observe(s: &Summary, plcs: &BTreeMap<String, PlcStatus>) {
+pub fn observe(s: &Summary, plcs: &BTreeMap<String, PlcStatus>, broker: LinkState) {
+    metrics::gauge!(names::BROKER_CONNECTED)
+        .set(f64::from(u8::from(broker == LinkState::Connected)));
     metrics::gauge!(names::ORDERS, "status" => "received").set(s.orders as f64);
     metrics::gauge!(names::ORDERS, "status" => "picked").set(s.picked as f64);
     metrics::gauge!(names::ORDERS, "status" => "sorted").set(s.sorted as f64);
@@ -179,7 +185,7 @@ pub fn observe(s: &Summary, plcs: &BTreeMap<String, PlcStatus>) {
     metrics::gauge!(names::OPEN_REPLENISHMENTS).set(s.open_replenishments as f64);
     for (plc, p) in plcs {
         metrics::gauge!(names::PLC_LINK_UP, "plc" => plc.clone())
-            .set(f64::from(u8::from(p.link_up)));
+            .set(f64::from(u8::from(p.link_up())));
         metrics::counter!(names::PLC_LINKS_LOST_TOTAL, "plc" => plc.clone()).absolute(p.links_lost);
         metrics::counter!(names::PLC_REQUESTS_RESENT_TOTAL, "plc" => plc.clone())
             .absolute(p.requests_resent);

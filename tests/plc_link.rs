@@ -126,7 +126,7 @@ async fn a_plc_answering_exceptions_is_alarmed_and_its_stale_values_are_not_acte
         "no sort result read while the PLC refuses"
     );
     let status = &c.plc_status()["sorter1"];
-    assert!(status.link_up && status.exceptions > 0, "{status:?}");
+    assert!(status.link_up() && status.exceptions > 0, "{status:?}");
 
     f.sim.refuse_reads(SimPlc::Sorter, false);
     wait_for(&c, "the fault alarm cleared", LIMIT, |s| {

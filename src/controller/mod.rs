@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use crate::bus::{Inbound, Outcome};
 use crate::config::{Broker, Config};
+use crate::link_state::LinkState;
 use crate::plc::{self, PlcStatus, StatusBoard};
 use crate::scanners;
 use crate::store::{InstanceError, InstanceLock, Store, StoreError};
@@ -80,6 +81,7 @@ pub struct Handle {
     inbound: mpsc::Sender<Inbound>,
     summary: watch::Receiver<Summary>,
     plcs: StatusBoard,
+    broker: watch::Receiver<LinkState>,
     store: Store,
     fenced: Fenced,
     failed: Failed,
@@ -127,7 +129,7 @@ impl Controller {
             } => (host.clone(), *port, credentials.clone()),
         };
         let cancel = CancellationToken::new();
-        let (scanner_tx, mut tasks) = scanners::spawn(
+        let (scanner_tx, broker, mut tasks) = scanners::spawn(
             &config.site,
             &host,
             port,
@@ -182,6 +184,7 @@ impl Controller {
                 inbound: tx,
                 summary,
                 plcs: board,
+                broker,
                 store,
                 fenced,
                 failed,
@@ -425,6 +428,11 @@ impl Handle {
     /// The live status of every PLC link.
     pub fn plc_status(&self) -> BTreeMap<String, PlcStatus> {
         self.plcs.snapshot()
+    }
+
+    /// Where the controller's connection to the MQTT broker stands.
+    pub fn broker(&self) -> watch::Receiver<LinkState> {
+        self.broker.clone()
     }
 
     /// Progress, updated after every event.

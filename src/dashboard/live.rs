@@ -38,7 +38,15 @@ pub(super) async fn stream(State(d): State<Arc<Dashboard>>, headers: HeaderMap) 
             }
         }
         let s = summary.borrow_and_update().clone();
-        let v = view::floor(&s, &d.controller.plc_status(), &d.layout, &d.site, now_ms());
+        let broker = *d.controller.broker().borrow();
+        let v = view::floor(
+            &s,
+            &d.controller.plc_status(),
+            broker,
+            &d.layout,
+            &d.site,
+            now_ms(),
+        );
         let event = Event::default().event("floor").data(v.to_string());
         Some((Ok::<_, Infallible>(event), (d, summary, headers, false)))
     });

@@ -290,6 +290,7 @@ pub async fn start(
             listener,
             controller.summary(),
             plcs,
+            controller.broker(),
             cancel.clone(),
         ));
     }

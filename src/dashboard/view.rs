@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
+use crate::link_state::LinkState;
 use crate::plc::PlcStatus;
 use floorctl_core::{key_figures, Layout, Millis, Summary};
 
@@ -15,6 +16,7 @@ const FACES_SHOWN: usize = 40;
 pub fn floor(
     s: &Summary,
     plcs: &BTreeMap<String, PlcStatus>,
+    broker: LinkState,
     layout: &Layout,
     site: &str,
     now: Millis,
@@ -31,7 +33,8 @@ pub fn floor(
                 .collect();
             json!({
                 "id": id,
-                "link_up": p.link_up,
+                "link_up": p.link_up(),
+                "link": p.link.words(),
                 "state": p.state.map(|s| s.name()),
                 "wanted": core.is_none_or(|e| e.wanted),
                 "zones": p.zone_energy_kwh.len(),
@@ -102,6 +105,7 @@ pub fn floor(
     alarms.reverse();
     json!({
         "site": site,
+        "broker": {"connected": broker == LinkState::Connected, "words": broker.words()},
         "now": now,
         "orders": s.orders,
         "picked": s.picked,

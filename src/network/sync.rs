@@ -139,7 +139,7 @@ pub fn status(controller: &Handle) -> String {
     let links_down = controller
         .plc_status()
         .values()
-        .filter(|p| !p.link_up)
+        .filter(|p| !p.link_up())
         .count();
     serde_json::json!({
         "orders": s.orders,

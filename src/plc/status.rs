@@ -6,11 +6,13 @@ use std::time::SystemTime;
 
 use floorctl_protocol::packml::State;
 
+use crate::link_state::LinkState;
+
 /// What a PLC link knows now.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PlcStatus {
-    /// Connected, and its last poll read a whole image.
-    pub link_up: bool,
+    /// Where the link stands: connected once the PLC answers with a whole image.
+    pub link: LinkState,
     /// When the values were last read whole; older values are stale.
     pub fresh_at: Option<SystemTime>,
     /// Complete poll cycles.
@@ -32,8 +34,13 @@ pub struct PlcStatus {
 }
 
 impl PlcStatus {
+    /// Connected, and its last poll read a whole image.
+    pub fn link_up(&self) -> bool {
+        self.link == LinkState::Connected
+    }
+
     pub(super) fn link_lost(&mut self) {
-        self.link_up = false;
+        self.link = LinkState::BackingOff;
         self.links_lost += 1;
     }
 }

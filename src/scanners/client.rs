@@ -7,11 +7,12 @@ use std::time::Duration;
 
 use floorctl_protocol::scanner::{self, Direction, ErrorReply, Up, SCHEMA_VERSION};
 use rumqttc::{AsyncClient, Event as MqttEvent, MqttOptions, Packet, Publish, QoS};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::bus::Inbound;
+use crate::link_state::LinkState;
 use crate::retry::{self, Backoff};
 use crate::scanners::Credentials;
 use floorctl_core::Event;
@@ -39,7 +40,8 @@ pub enum Outgoing {
 /// are dropped; a handheld gets its current direction again when it logs in.
 const OUTGOING_QUEUE: usize = 8192;
 
-/// Connects to the broker and starts the scanner tasks. Returns the sender for outgoing messages.
+/// Connects to the broker and starts the scanner tasks. Returns the sender for outgoing
+/// messages and the connection's state.
 pub fn spawn(
     site: &str,
     host: &str,
@@ -47,7 +49,11 @@ pub fn spawn(
     credentials: Option<Credentials>,
     events: mpsc::Sender<Inbound>,
     cancel: CancellationToken,
-) -> (mpsc::Sender<Outgoing>, Vec<tokio::task::JoinHandle<()>>) {
+) -> (
+    mpsc::Sender<Outgoing>,
+    watch::Receiver<LinkState>,
+    Vec<tokio::task::JoinHandle<()>>,
+) {
     let mut opts = MqttOptions::new(format!("floorctl-{site}"), host, port);
     opts.set_clean_session(false)
         .set_manual_acks(true)
@@ -66,6 +72,7 @@ pub fn spawn(
     // acknowledged (its in-flight window), and `poll` must never wait on a full channel while
     // the acknowledging task waits on the client's requests that only `poll` drains.
     let (ack_tx, ack_rx) = mpsc::unbounded_channel();
+    let (state_tx, state) = watch::channel(LinkState::Connecting);
     let span = tracing::info_span!("mqtt", broker = %format!("{host}:{port}"));
     let handles = vec![
         tokio::spawn(
@@ -73,9 +80,12 @@ pub fn spawn(
                 site.to_string(),
                 client.clone(),
                 eventloop,
-                events,
-                ack_tx,
-                out_tx.clone(),
+                Sinks {
+                    events,
+                    acks: ack_tx,
+                    out: out_tx.clone(),
+                    state: StoppedOnDrop(state_tx),
+                },
                 cancel.clone(),
             )
             .instrument(span.clone()),
@@ -86,7 +96,19 @@ pub fn spawn(
         ),
         tokio::spawn(acknowledge(client, ack_rx, cancel).instrument(span)),
     ];
-    (out_tx, handles)
+    (out_tx, state, handles)
+}
+
+/// Where the connection's reader hands what it reads.
+struct Sinks {
+    /// Handheld messages, as events for the core.
+    events: mpsc::Sender<Inbound>,
+    /// Messages to acknowledge, each once its event is journalled.
+    acks: mpsc::UnboundedSender<(Publish, Option<oneshot::Receiver<crate::bus::Outcome>>)>,
+    /// Refusals to send back.
+    out: mpsc::Sender<Outgoing>,
+    /// The connection's state.
+    state: StoppedOnDrop,
 }
 
 /// Drives the connection: subscribes on every (re)connect, decodes handheld messages, backs off
@@ -95,11 +117,15 @@ async fn poll(
     site: String,
     client: AsyncClient,
     mut eventloop: rumqttc::EventLoop,
-    events: mpsc::Sender<Inbound>,
-    acks: mpsc::UnboundedSender<(Publish, Option<oneshot::Receiver<crate::bus::Outcome>>)>,
-    out: mpsc::Sender<Outgoing>,
+    sinks: Sinks,
     cancel: CancellationToken,
 ) {
+    let Sinks {
+        events,
+        acks,
+        out,
+        state,
+    } = sinks;
     let mut floods = Floods::default();
     let mut backoff = Backoff::new(
         Duration::from_millis(100),
@@ -114,6 +140,7 @@ async fn poll(
         match event {
             Ok(MqttEvent::Incoming(Packet::ConnAck(_))) => {
                 tracing::info!("connected to MQTT broker");
+                state.0.send_replace(LinkState::Connected);
                 backoff.reset();
                 if let Err(err) = client.try_subscribe(scanner::up_filter(&site), QoS::AtLeastOnce)
                 {
@@ -167,12 +194,23 @@ async fn poll(
             Err(err) => {
                 let delay = backoff.next_delay();
                 tracing::warn!(%err, retry_in = ?delay, "MQTT connection lost");
+                state.0.send_replace(LinkState::BackingOff);
                 tokio::select! {
                     () = cancel.cancelled() => return,
                     () = tokio::time::sleep(delay) => {}
                 }
+                state.0.send_replace(LinkState::Connecting);
             }
         }
+    }
+}
+
+/// The connection's state, set to stopped however the task holding it ends.
+struct StoppedOnDrop(watch::Sender<LinkState>);
+
+impl Drop for StoppedOnDrop {
+    fn drop(&mut self) {
+        self.0.send_replace(LinkState::Stopped);
     }
 }
 

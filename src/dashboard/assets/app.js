@@ -209,6 +209,9 @@ function render(v) {
     document.getElementById(id).textContent = v[key];
   }
   document.getElementById("site").textContent = v.site;
+  const broker = document.getElementById("broker");
+  broker.textContent = v.broker.words;
+  broker.className = v.broker.connected ? "" : "state-bad";
   drawFloor(v); drawEquipment(v); drawCharts(v); drawWaves(v); drawAlarms(v);
   drawHandhelds(v); drawForward(v); drawKpis(v);
 }

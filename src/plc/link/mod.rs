@@ -26,6 +26,7 @@ use super::sleep::ZoneSleep;
 use super::status::{PlcStatus, StatusBoard};
 use super::PlcSpec;
 use crate::bus::Inbound;
+use crate::link_state::LinkState;
 use crate::retry::{self, Backoff};
 use floorctl_core::{Event, PlcCondition};
 
@@ -65,7 +66,14 @@ pub fn spawn(
     let signals = Signals::of(&spec.map, &spec.setpoints)?;
     let (tx, rx) = mpsc::channel(COMMAND_QUEUE);
     let span = tracing::info_span!("plc", id = %spec.id, addr = %spec.address);
-    let handle = tokio::spawn(run(spec, signals, events, rx, board, cancel).instrument(span));
+    let status = board.register(&spec.id);
+    let handle = tokio::spawn(
+        async move {
+            run(spec, signals, events, rx, board, cancel).await;
+            status.lock().unwrap_or_else(|p| p.into_inner()).link = LinkState::Stopped;
+        }
+        .instrument(span),
+    );
     Ok((tx, handle))
 }
 
@@ -99,6 +107,7 @@ async fn run(
     let mut told_down = false;
     loop {
         let mut session = Session::new(&spec, &signals);
+        outbox.status.lock().unwrap_or_else(|p| p.into_inner()).link = LinkState::Connecting;
         let err = tokio::select! {
             () = cancel.cancelled() => return,
             r = session.serve(&spec, &events, &mut commands, &mut outbox, &mut backoff) => match r {
@@ -465,7 +474,7 @@ impl Session {
 
     fn publish_status(&self, map: &PlcMap, outbox: &Outbox, resent: u64) {
         let mut st = outbox.status.lock().unwrap_or_else(|p| p.into_inner());
-        st.link_up = true;
+        st.link = LinkState::Connected;
         st.requests_resent += resent;
         st.fresh_at = Some(std::time::SystemTime::now());
         st.polls += 1;
