@@ -84,7 +84,7 @@ async fn sqlite_killed_four_times_loses_and_repeats_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_its_embedded_broker_killed_four_times_loses_and_repeats_nothing() {
     let addr = floorctl_bench::fixtures::free_addr("127.0.0.1:0".parse().unwrap()).unwrap();
-    let f = common::floor_on_broker(33, common::ORDERS, addr).await;
+    let f = common::floor(33).broker(addr).await;
     let db = f.db.clone();
     let text = db.display().to_string();
     killed_again_and_again(f, Database::Sqlite(db), &text, 33, true).await;

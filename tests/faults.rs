@@ -112,7 +112,11 @@ async fn a_sorter_link_with_200_ms_latency_and_10_percent_lost_segments_sorts_ev
     };
     let mut sorter_map = floorctl::demo::shipped_map(floorctl::demo::SORTER_MAP);
     sorter_map.handshakes.heartbeat.stale_after_ms = 10_000;
-    let f = common::floor_with_sorter_map(42, 12, timing, sorter_map).await;
+    let f = common::floor(42)
+        .orders(12)
+        .timing(timing)
+        .sorter_map(sorter_map)
+        .await;
     let proxy = floorctl_bench::fixtures::free_addr("127.0.0.1:0".parse().unwrap()).unwrap();
     let mut chaos = tokio::process::Command::new(&faulty)
         .arg(proxy.to_string())
@@ -192,7 +196,7 @@ async fn mosquitto_restarted_twice_mid_day_loses_and_repeats_nothing() {
     let addr = floorctl_bench::fixtures::free_addr("127.0.0.1:0".parse().unwrap()).unwrap();
     let mut broker = mosquitto(&bin, addr.port());
     listening(addr).await;
-    let f = common::floor_on_broker(43, common::ORDERS, addr).await;
+    let f = common::floor(43).broker(addr).await;
     let controller = f.controller_with_orders().await;
     let mut sorted_at_restart = Vec::new();
     for at in [5, 25] {

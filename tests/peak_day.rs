@@ -7,7 +7,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::{assert_every_order_accounted_for, fast_floor, floor_with_pickers, wait_sorted};
+use common::{assert_every_order_accounted_for, floor, wait_sorted};
 use floorctl::controller::Controller;
 use floorctl_core::slotting::peak::peak_moves;
 use floorctl_core::{Event, LocalClock, PickFace};
@@ -15,7 +15,7 @@ use floorctl_protocol::scanner::UpBody;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn moves_run_the_night_before_and_no_face_runs_empty_on_the_peak_day() {
-    let f = floor_with_pickers(34, 30, fast_floor(), |_| {}).await;
+    let f = floor(34).orders(30).await;
     let mut config = common::config(&f, &f.db);
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)

@@ -5,9 +5,7 @@ mod common;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::{
-    assert_every_order_accounted_for, fast_floor, floor_with_pickers, journal, wait_sorted,
-};
+use common::{assert_every_order_accounted_for, floor, journal, wait_sorted};
 use floorctl::controller::Controller;
 use floorctl_core::{BatchPolicy, Batching, Event, LocalClock, SortOutcome};
 use floorctl_protocol::scanner::UpBody;
@@ -15,14 +13,16 @@ use floorsim::picker::Walk;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pickers_finish_the_day_through_wrong_scans_shorts_and_an_offline_handheld() {
-    let f = floor_with_pickers(31, 40, fast_floor(), |p| {
-        p.wrong_scan_rate = 0.15;
-        p.short_rate = 0.05;
-        p.tote_full_rate = 0.1;
-        // h2 drops off the network right after its third line, mid-order, for six seconds.
-        p.offline = vec![(2, 3, 6_000)];
-    })
-    .await;
+    let f = floor(31)
+        .orders(40)
+        .pickers(|p| {
+            p.wrong_scan_rate = 0.15;
+            p.short_rate = 0.05;
+            p.tote_full_rate = 0.1;
+            // h2 drops off the network right after its third line, mid-order, for six seconds.
+            p.offline = vec![(2, 3, 6_000)];
+        })
+        .await;
     let mut config = common::config(&f, &f.db);
     config.layout.handheld_timeout_ms = 2_000;
     let s = run_day(&f, config).await;
@@ -88,13 +88,15 @@ async fn pickers_finish_the_day_through_wrong_scans_shorts_and_an_offline_handhe
 async fn a_timed_day_in_batched_trips_is_released_in_paces_and_every_tote_reaches_its_lane_in_time()
 {
     // Pickers walk the pick area at 40 m/s (a fast test; the distances are real).
-    let f = floor_with_pickers(32, 30, fast_floor(), |p| {
-        p.walk = Some(Walk {
-            area: common::sim_pick_area(),
-            speed_m_s: 40.0,
-        });
-    })
-    .await;
+    let f = floor(32)
+        .orders(30)
+        .pickers(|p| {
+            p.walk = Some(Walk {
+                area: common::sim_pick_area(),
+                speed_m_s: 40.0,
+            });
+        })
+        .await;
     let mut config = common::config(&f, &f.db);
     config.layout.warehouse = Some(common::sim_pick_area());
     let now = SystemTime::now()

@@ -7,9 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{
-    assert_every_order_accounted_for, fast_floor, floor_with, journal, wait_for, wait_sorted,
-};
+use common::{assert_every_order_accounted_for, floor, journal, wait_for, wait_sorted};
 use floorctl::controller::{CommandError, Controller};
 use floorctl_core::Event;
 use floorctl_protocol::packml::{Command as Pack, State};
@@ -39,7 +37,7 @@ async fn sorter_link_losses(f: &common::Floor) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_jam_holds_the_line_with_an_alarm_until_cleared_and_unheld() {
-    let f = floor_with(21, 16, fast_floor()).await;
+    let f = floor(21).orders(16).await;
     let c = f.controller_with_orders().await;
     wait_sorted(&c, 3, LIMIT).await;
 
@@ -103,7 +101,7 @@ async fn a_jam_holds_the_line_with_an_alarm_until_cleared_and_unheld() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_plc_answering_exceptions_is_alarmed_and_its_stale_values_are_not_acted_on() {
-    let f = floor_with(22, 16, fast_floor()).await;
+    let f = floor(22).orders(16).await;
     let c = f.controller_with_orders().await;
     wait_sorted(&c, 2, LIMIT).await;
 
@@ -146,7 +144,7 @@ async fn a_plc_answering_exceptions_is_alarmed_and_its_stale_values_are_not_acte
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sorter_dying_mid_divert_diverts_no_tote_twice_and_loses_none() {
-    let f = floor_with(23, 24, fast_floor()).await;
+    let f = floor(23).orders(24).await;
     let c = f.controller_with_orders().await;
     wait_sorted(&c, 2, LIMIT).await;
     // Dies once after a divert's sequence number lands (the acknowledgement is read back after
@@ -177,7 +175,7 @@ async fn a_sorter_dying_mid_divert_diverts_no_tote_twice_and_loses_none() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_setpoint_the_plc_does_not_keep_raises_an_alarm() {
-    let f = floor_with(24, 4, fast_floor()).await;
+    let f = floor(24).orders(4).await;
     let mut config = common::config(&f, &f.db);
     config.plcs[0]
         .setpoints
@@ -208,7 +206,7 @@ async fn a_setpoint_the_plc_does_not_keep_raises_an_alarm() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_zones_sleep_draw_no_energy_and_wake_for_totes() {
-    let f = floor_with(25, 6, fast_floor()).await;
+    let f = floor(25).orders(6).await;
     let mut config = common::config(&f, &f.db);
     config.plcs[0].zone_sleep_after_ms = 1500;
     let c = Controller::start(config).await.unwrap();
@@ -255,7 +253,7 @@ async fn idle_zones_sleep_draw_no_energy_and_wake_for_totes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_impossible_sort_outcome_is_alarmed_acknowledged_and_not_acted_on() {
-    let f = floor_with(26, 2, fast_floor()).await;
+    let f = floor(26).orders(2).await;
     let c = f.controller().await;
     wait_for(&c, "sorter executing", LIMIT, |s| {
         state_of(s, "sorter1") == Some(State::Execute)
@@ -307,7 +305,7 @@ async fn a_heartbeat_slower_than_the_plc_watchdog_is_alarmed() {
     // 400 ms, so the PLC stops itself and the controller says why.
     let mut map = floorctl::demo::shipped_map(floorctl::demo::SORTER_MAP);
     map.handshakes.heartbeat.stale_after_ms = 150;
-    let f = common::floor_with_sorter_map(23, 4, fast_floor(), map).await;
+    let f = common::floor(23).orders(4).sorter_map(map).await;
     let mut config = common::config(&f, &f.db);
     config.plcs[1].poll_interval_ms = 400;
     let c = Controller::start(config).await.unwrap();
@@ -361,7 +359,7 @@ async fn garbage_plc() -> (std::net::SocketAddr, Arc<AtomicUsize>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_plc_answering_garbage_is_tried_again_ever_more_slowly_and_alarmed_once() {
-    let f = floor_with(23, 4, fast_floor()).await;
+    let f = floor(23).orders(4).await;
     let (addr, accepted) = garbage_plc().await;
     let mut config = common::config(&f, &f.db);
     config
@@ -396,7 +394,7 @@ async fn a_plc_answering_garbage_is_tried_again_ever_more_slowly_and_alarmed_onc
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_plc_refusing_writes_is_alarmed_and_still_read() {
-    let f = floor_with(24, 16, fast_floor()).await;
+    let f = floor(24).orders(16).await;
     let c = f.controller_with_orders().await;
     wait_sorted(&c, 2, LIMIT).await;
 
@@ -431,7 +429,7 @@ async fn a_plc_refusing_writes_is_alarmed_and_still_read() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sort_result_acknowledgement_the_plc_lost_is_written_again_until_it_holds() {
-    let f = floor_with(25, 16, fast_floor()).await;
+    let f = floor(25).orders(16).await;
     let c = f.controller_with_orders().await;
     wait_sorted(&c, 2, LIMIT).await;
 
