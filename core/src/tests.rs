@@ -92,6 +92,15 @@ pub(super) fn scan(core: &mut Core, line: u32) {
     }
 }
 
+/// Tote `tote` seen entering conveyor cv1.
+pub(super) fn entered(tote: u32, seq: u16) -> Event {
+    Event::ToteEntered {
+        conveyor: "cv1".into(),
+        tote,
+        seq,
+    }
+}
+
 pub(super) fn induct(tote: u32, seq: u16) -> Event {
     Event::ToteInducted {
         sorter: "s1".into(),
@@ -187,18 +196,7 @@ fn one_order_goes_from_handheld_to_its_cutoffs_chute() {
         }]
     );
 
-    let d = directions(
-        &core
-            .handle(
-                &Event::ToteEntered {
-                    conveyor: "cv1".into(),
-                    tote: 1,
-                    seq: 1,
-                },
-                4,
-            )
-            .commands,
-    );
+    let d = directions(&core.handle(&entered(1, 1), 4).commands);
     assert_eq!(d, vec![Task::Wait], "no more orders: the picker waits");
 
     let cmds = core.handle(&induct(1, 1), 5).commands;

@@ -5,7 +5,7 @@ use floorctl_protocol::order::{Order, OrderLine, Priority};
 use floorctl_protocol::scanner::{ScanWhat, Task, UpBody};
 
 use super::routing::{Pick, Warehouse};
-use super::tests::{layout, login, up};
+use super::tests::{entered, layout, login, up};
 use super::*;
 
 fn with_cart(policy: BatchPolicy, totes: usize) -> Layout {
@@ -117,14 +117,6 @@ fn pick_as_directed(core: &mut Core, scanner: &str, cmds: &[Command], id: &str) 
     };
     core.handle(&up(scanner, &format!("{id}-p"), body), 1)
         .commands
-}
-
-fn entered(tote: u32, seq: u16) -> Event {
-    Event::ToteEntered {
-        conveyor: "cv1".into(),
-        tote,
-        seq,
-    }
 }
 
 #[test]

@@ -338,18 +338,7 @@ fn a_redelivery_after_the_work_moved_on_gets_the_current_direction_not_an_old_on
         Some(Task::ToteComplete { tote: 1, .. })
     ));
     // The tote reaches the conveyor: the picker is given the next order.
-    let next = task(
-        &core
-            .handle(
-                &Event::ToteEntered {
-                    conveyor: "cv1".into(),
-                    tote: 1,
-                    seq: 1,
-                },
-                3,
-            )
-            .commands,
-    );
+    let next = task(&core.handle(&super::tests::entered(1, 1), 3).commands);
     assert!(
         matches!(&next, Some(Task::Pick { order, .. }) if order == "o2"),
         "{next:?}"
