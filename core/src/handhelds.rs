@@ -5,7 +5,7 @@ use floorctl_protocol::order::OrderLine;
 use floorctl_protocol::scanner::{ErrorReply, Expect, ScanWhat, Up, UpBody, SCHEMA_VERSION};
 
 use super::{
-    Command, Core, Millis, Note, OrderStatus, Reaction, Reply, ToteStatus, Work,
+    Command, Core, Millis, Note, OrderStatus, Reaction, Reply, ScannerState, ToteStatus, Work,
     SEEN_IDS_PER_SCANNER,
 };
 
@@ -110,18 +110,27 @@ impl Core {
                 _ => {}
             }
         }
-        let state = self.scanners.get_mut(scanner).expect("created above");
+        let Some(state) = self.scanners.get_mut(scanner) else {
+            return;
+        };
         if state.answers.len() == SEEN_IDS_PER_SCANNER {
             state.answers.pop_front();
         }
         state.answers.push_back((msg.id.clone(), answer));
     }
 
+    /// The state of the handheld a message came from (made when its first message arrived).
+    fn handheld(&mut self, scanner: &str) -> Result<&mut ScannerState, String> {
+        self.scanners
+            .get_mut(scanner)
+            .ok_or_else(|| format!("handheld {scanner} is not known here"))
+    }
+
     fn apply(&mut self, scanner: &str, body: &UpBody, out: &mut Reaction) -> Result<(), String> {
-        let logged_in = !self.scanners[scanner].picker.is_empty();
+        let logged_in = !self.handheld(scanner)?.picker.is_empty();
         match body {
             UpBody::Login { picker, .. } => {
-                let state = self.scanners.get_mut(scanner).expect("exists");
+                let state = self.handheld(scanner)?;
                 state.picker = picker.clone();
                 state.offline_since = None;
                 if state.work.is_some() {
@@ -133,22 +142,18 @@ impl Core {
             }
             _ if !logged_in => Err("log in first".into()),
             UpBody::Logout => {
-                self.scanners
-                    .get_mut(scanner)
-                    .expect("exists")
-                    .picker
-                    .clear();
+                self.handheld(scanner)?.picker.clear();
                 self.release_work(scanner, out);
                 self.direct(scanner, out);
                 Ok(())
             }
             UpBody::Break => {
-                self.scanners.get_mut(scanner).expect("exists").paused = true;
+                self.handheld(scanner)?.paused = true;
                 self.direct(scanner, out);
                 Ok(())
             }
             UpBody::Resume => {
-                let state = self.scanners.get_mut(scanner).expect("exists");
+                let state = self.handheld(scanner)?;
                 state.paused = false;
                 if state.work.is_none() {
                     self.assign_next(scanner, out);
@@ -157,7 +162,7 @@ impl Core {
                 }
                 Ok(())
             }
-            _ if self.scanners[scanner].paused => Err("on a break: resume first".into()),
+            _ if self.handheld(scanner)?.paused => Err("on a break: resume first".into()),
             UpBody::Scan { what, code } => self.scan(scanner, *what, code, out),
             UpBody::Pick {
                 order,
@@ -200,7 +205,7 @@ impl Core {
                 Ok(())
             }
             UpBody::Accept => {
-                let state = self.scanners.get_mut(scanner).expect("exists");
+                let state = self.handheld(scanner)?;
                 if state.work != Some(Work::Offered) {
                     return Err("no trip is offered to this handheld now".into());
                 }
@@ -230,7 +235,7 @@ impl Core {
             tote: t,
             line: l,
             expect,
-        }) = &self.scanners[scanner].work
+        }) = self.scanners.get(scanner).and_then(|s| s.work.as_ref())
         else {
             return Err("no pick is directed to this handheld now".into());
         };
@@ -259,7 +264,7 @@ impl Core {
             tote,
             line,
             expect,
-        }) = self.scanners[scanner].work.clone()
+        }) = self.scanners.get(scanner).and_then(|s| s.work.clone())
         else {
             return Err("no pick is directed to this handheld now".into());
         };
@@ -282,9 +287,7 @@ impl Core {
                 ))
             }
         };
-        if let Some(Work::Picking { expect, .. }) =
-            &mut self.scanners.get_mut(scanner).expect("exists").work
-        {
+        if let Some(Work::Picking { expect, .. }) = &mut self.handheld(scanner)?.work {
             *expect = next;
         }
         self.direct(scanner, out);
@@ -323,7 +326,9 @@ impl Core {
             .filter(|(loc, qty)| **loc != directed.location && **qty > 0)
             .max_by_key(|(loc, qty)| (**qty, std::cmp::Reverse((*loc).clone())))
             .map(|(loc, qty)| (loc.clone(), *qty));
-        let o = self.orders.get_mut(order).expect("directed orders exist");
+        let Some(o) = self.orders.get_mut(order) else {
+            return;
+        };
         if let Some((location, held)) = other {
             let qty = missing.min(held);
             missing -= qty;
@@ -336,11 +341,11 @@ impl Core {
             let added = (o.order.lines.len() - 1) as u32;
             self.add_open_picks(&location, i64::from(qty));
             // The rest is picked next, before the trip goes on.
-            let state = self.scanners.get_mut(scanner).expect("exists");
-            state.trip.stops.push_front((order.to_string(), added));
+            if let Some(state) = self.scanners.get_mut(scanner) {
+                state.trip.stops.push_front((order.to_string(), added));
+            }
         }
-        if missing > 0 {
-            let o = self.orders.get_mut(order).expect("directed orders exist");
+        if let Some(o) = self.orders.get_mut(order).filter(|_| missing > 0) {
             o.backordered += missing;
             self.summary.backordered += missing;
             out.note(Note::BackOrdered {
@@ -355,13 +360,21 @@ impl Core {
     /// The directed line is done with `qty` in the tote: on to the next line, or close the tote.
     fn line_done(&mut self, scanner: &str, qty: u32, out: &mut Reaction) {
         self.line_confirmed();
-        let state = self.scanners.get_mut(scanner).expect("exists");
-        let Some(Work::Picking { order, line, .. }) = state.work.clone() else {
+        let Some(Work::Picking { order, line, .. }) =
+            self.scanners.get(scanner).and_then(|s| s.work.clone())
+        else {
             return;
         };
-        let o = self.orders.get_mut(&order).expect("directed orders exist");
-        o.picked[line as usize] = Some(qty);
-        let l = o.order.lines[line as usize].clone();
+        let Some(o) = self.orders.get_mut(&order) else {
+            return;
+        };
+        let (Some(picked), Some(l)) = (
+            o.picked.get_mut(line as usize),
+            o.order.lines.get(line as usize).cloned(),
+        ) else {
+            return;
+        };
+        *picked = Some(qty);
         self.summary.lines_picked += 1;
         if self.faces.contains_key(&l.location) {
             self.summary.lines_forward += 1;
@@ -390,7 +403,7 @@ impl Core {
     }
 
     fn tote_closed(&mut self, scanner: &str, tote: u32, out: &mut Reaction) -> Result<(), String> {
-        let state = self.scanners.get_mut(scanner).expect("exists");
+        let state = self.handheld(scanner)?;
         let Some(Work::Closing { order, tote: t }) = &state.work else {
             return Err("no tote is waiting to be closed on this handheld".into());
         };
@@ -419,7 +432,8 @@ impl Core {
     /// The tote being picked into is full: it is closed as it is, and the order goes on in a
     /// new tote; both go to the conveyor with the rest of the cart.
     fn tote_full(&mut self, scanner: &str, tote: u32, out: &mut Reaction) -> Result<(), String> {
-        let Some(Work::Picking { order, tote: t, .. }) = self.scanners[scanner].work.clone() else {
+        let Some(Work::Picking { order, tote: t, .. }) = self.handheld(scanner)?.work.clone()
+        else {
             return Err("no tote is being picked into on this handheld".into());
         };
         if t != tote {
@@ -431,10 +445,11 @@ impl Core {
         if let Some(full) = self.totes.get_mut(&tote) {
             full.status = ToteStatus::Closed;
         }
-        let o = self.orders.get_mut(&order).expect("directed orders exist");
-        o.full_totes.push(tote);
-        o.tote = Some(fresh);
-        let state = self.scanners.get_mut(scanner).expect("exists");
+        if let Some(o) = self.orders.get_mut(&order) {
+            o.full_totes.push(tote);
+            o.tote = Some(fresh);
+        }
+        let state = self.handheld(scanner)?;
         state.trip.full.push(tote);
         for (o, t) in &mut state.trip.cart {
             if *o == order {

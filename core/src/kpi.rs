@@ -63,7 +63,9 @@ impl Core {
         while minutes.len() > MINUTES {
             minutes.pop_front();
         }
-        let m = minutes.back_mut().expect("pushed above");
+        let Some(m) = minutes.back_mut() else {
+            return;
+        };
         match what {
             Done::Tote => m.totes += 1,
             Done::Line => m.lines += 1,

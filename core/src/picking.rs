@@ -5,8 +5,7 @@ use floorctl_protocol::scanner::{Direction, Expect, Task, SCHEMA_VERSION};
 
 use super::batching::Trip;
 use super::{
-    Command, Core, Millis, OrderState, OrderStatus, Reaction, ScannerState, ToteState, ToteStatus,
-    Work,
+    Command, Core, Millis, OrderState, OrderStatus, Reaction, ToteState, ToteStatus, Work,
 };
 
 impl Core {
@@ -64,6 +63,8 @@ impl Core {
             .entry(order.cutoff.clone())
             .or_default()
             .orders += 1;
+        let cutoff = order.cutoff.clone();
+        let picked = vec![None; order.lines.len()];
         self.orders.insert(
             id.clone(),
             OrderState {
@@ -73,18 +74,12 @@ impl Core {
                 key,
                 due,
                 release_at,
-                picked: Vec::new(),
+                picked,
                 full_totes: Vec::new(),
                 backordered: 0,
             },
         );
-        let o = self.orders.get_mut(&id).expect("inserted above");
-        o.picked = vec![None; o.order.lines.len()];
-        self.summary
-            .waves
-            .get_mut(&o.order.cutoff)
-            .expect("counted above")
-            .waiting += 1;
+        self.summary.waves.entry(cutoff).or_default().waiting += 1;
         self.summary.orders += 1;
         self.arrivals += 1;
         if release_at <= self.now {
@@ -131,14 +126,16 @@ impl Core {
         let batch = self.choose_batch();
         let mut cart = Vec::new();
         for order in batch {
-            let tote = match self.orders[&order].tote {
+            let Some(held) = self.orders.get(&order).map(|o| o.tote) else {
+                continue;
+            };
+            let tote = match held {
                 Some(t) => t,
                 None => self.new_tote(&order, out),
             };
-            self.orders
-                .get_mut(&order)
-                .expect("queued orders exist")
-                .tote = Some(tote);
+            if let Some(o) = self.orders.get_mut(&order) {
+                o.tote = Some(tote);
+            }
             self.set_order_status(&order, OrderStatus::Picking);
             self.record_order(&order, out);
             self.record_tote(tote, out);
@@ -218,12 +215,19 @@ impl Core {
     /// Moves a handheld to the next step of its trip: the next stop, else the next tote to
     /// close, else carrying the totes to the conveyor; no work when the trip is empty.
     pub(super) fn advance(&mut self, scanner: &str) {
-        let state = self.scanners.get_mut(scanner).expect("handhelds exist");
+        let Some(state) = self.scanners.get_mut(scanner) else {
+            return;
+        };
         let trip = &mut state.trip;
-        state.work = if let Some((order, line)) = trip.stops.pop_front() {
-            let tote = trip
-                .tote_of(&order)
-                .expect("stops are of the cart's orders");
+        // A stop of an order not on the cart (none is made so) is passed over.
+        let mut stop = None;
+        while let Some((order, line)) = trip.stops.pop_front() {
+            if let Some(tote) = trip.tote_of(&order) {
+                stop = Some((order, line, tote));
+                break;
+            }
+        }
+        state.work = if let Some((order, line, tote)) = stop {
             Some(Work::Picking {
                 order,
                 tote,
@@ -346,8 +350,9 @@ impl Core {
             task,
         };
         self.next_direction += 1;
-        let state: &mut ScannerState = self.scanners.get_mut(scanner).expect("checked above");
-        state.direction = Some(direction.clone());
+        if let Some(state) = self.scanners.get_mut(scanner) {
+            state.direction = Some(direction.clone());
+        }
         out.push(Command::Direct {
             scanner: scanner.to_string(),
             direction,

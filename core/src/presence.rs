@@ -80,8 +80,9 @@ impl Core {
         };
         if self.silent(state, now) {
             // Offline from the controller's own view: no will needed.
-            let state = self.scanners.get_mut(scanner).expect("looked up above");
-            state.offline_since = Some(now);
+            if let Some(state) = self.scanners.get_mut(scanner) {
+                state.offline_since = Some(now);
+            }
         }
         if self
             .scanners

@@ -193,8 +193,9 @@ impl Core {
             if !all && *at > self.now {
                 break;
             }
-            let (_, id) = self.pending.pop_first().expect("checked above");
-            faces.extend(self.release_unchecked(&id, out));
+            if let Some((_, id)) = self.pending.pop_first() {
+                faces.extend(self.release_unchecked(&id, out));
+            }
         }
         for location in faces {
             self.check_face(&location, false, out);
@@ -357,7 +358,9 @@ impl Core {
         let names: Vec<String> = self.summary.waves.keys().cloned().collect();
         for name in names {
             let (left, due, projected, late) = per_cutoff.remove(&name).unwrap_or_default();
-            let wave = self.summary.waves.get_mut(&name).expect("listed above");
+            let Some(wave) = self.summary.waves.get_mut(&name) else {
+                continue;
+            };
             wave.lines_left = left;
             wave.due = due;
             wave.projected = projected;
