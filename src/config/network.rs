@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+pub use crate::network::Network;
+
 /// `[network]` as written.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -25,28 +27,6 @@ pub struct NetworkFile {
     /// A distribution centre: transfers of one destination being picked at once; more wait
     /// their turn, so every site is served while one asks much. Default 16.
     pub open_per_destination: Option<u32>,
-}
-
-/// A validated `[network]` section.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Network {
-    /// Schema of the network tables.
-    pub schema: String,
-    /// Lease length.
-    pub lease: Duration,
-    /// The DC this forward warehouse asks for stock.
-    pub dc: Option<String>,
-    /// Sites this DC ships to, each with the cut-off its transfer orders go on.
-    pub destinations: BTreeMap<String, String>,
-    /// Transfers of one destination being picked at once.
-    pub open_per_destination: usize,
-}
-
-impl Network {
-    /// The schema holding site `site`'s own tables.
-    pub fn site_schema(&self, site: &str) -> String {
-        format!("{}_{site}", self.schema)
-    }
 }
 
 /// Default transfers of one destination being picked at once.

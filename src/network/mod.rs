@@ -13,7 +13,10 @@ use tokio_util::sync::CancellationToken;
 use crate::store::{Lease, Store, StoreError};
 use crate::telemetry::names;
 
+mod settings;
 pub mod sync;
+
+pub use settings::Network;
 
 /// This instance's name in a lease: host and process.
 pub fn instance_name() -> String {

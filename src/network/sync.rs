@@ -11,7 +11,7 @@ use std::time::Duration;
 use floorctl_protocol::order::{Order, OrderLine, Priority};
 use tokio_util::sync::CancellationToken;
 
-use crate::config::Network;
+use super::Network;
 use crate::controller::Handle;
 use crate::store::{Lease, NetTransfer, StoreError};
 
