@@ -1,5 +1,6 @@
 //! floorctl: a warehouse floor controller for forward warehouses.
 
+pub mod api;
 pub mod bus;
 pub mod config;
 pub mod connections;

@@ -6,6 +6,7 @@ mod passwd;
 mod route;
 mod run;
 mod slot;
+mod token;
 mod user;
 
 use clap::{Parser, Subcommand};
@@ -26,6 +27,11 @@ enum Cmd {
     User {
         #[command(subcommand)]
         which: user::UserCmd,
+    },
+    /// Service accounts of the HTTP API (/api/v1): tokens with scopes.
+    Token {
+        #[command(subcommand)]
+        which: token::TokenCmd,
     },
     /// Run the controller against the PLCs and broker of a site file.
     Run(run::RunArgs),
@@ -52,6 +58,7 @@ impl Cli {
         match self.command {
             Cmd::Demo(args) => demo::run(args).await,
             Cmd::User { which } => user::run(which).await,
+            Cmd::Token { which } => token::run(which).await,
             Cmd::Run(args) => run::run(args).await,
             Cmd::Route(args) => route::run(&args),
             Cmd::Slot { which } => slot::run(*which).await,

@@ -89,7 +89,7 @@ pub(super) async fn run(cmd: UserCmd) -> anyhow::Result<()> {
 
 impl Accounts {
     /// The store holding the accounts.
-    async fn open(self) -> anyhow::Result<Store> {
+    pub(super) async fn open(self) -> anyhow::Result<Store> {
         Ok(match (self.database, self.config) {
             (Some(d), _) => Store::connect(&Database::parse(&d, std::path::Path::new(""))).await?,
             (None, Some(c)) => {

@@ -130,6 +130,11 @@ pub async fn serve(listener: TcpListener, dashboard: Dashboard, cancel: Cancella
 
 /// The dashboard's routes.
 pub fn router(state: Arc<Dashboard>) -> Router {
+    let api = crate::api::router(Arc::new(crate::api::Api::new(
+        state.controller.clone(),
+        state.layout.clone(),
+        &state.site,
+    )));
     Router::new()
         .route("/", get(index))
         .route("/login", get(login::login_page).post(login::login))
@@ -151,6 +156,7 @@ pub fn router(state: Arc<Dashboard>) -> Router {
         .route("/api/counts", post(commands::count))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
+        .merge(api)
 }
 
 /// Headers on every answer: nothing from elsewhere, never in a frame, no type sniffing.

@@ -41,6 +41,18 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?
             .try_get::<i64, _>(0)?;
+            if let Event::OrderReceived { order } = event {
+                let body = serde_json::to_string(order).expect("orders always serialise");
+                sqlx::query(&self.sql(
+                    "INSERT INTO order_bodies (id, body, received_ms) VALUES (?, ?, ?)
+                     ON CONFLICT(id) DO NOTHING",
+                ))
+                .bind(&order.id)
+                .bind(body)
+                .bind(at as i64)
+                .execute(&mut *tx)
+                .await?;
+            }
             for record in records.iter() {
                 match record {
                     Record::Order {

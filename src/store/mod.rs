@@ -15,11 +15,13 @@ use sqlx::Row;
 
 use floorctl_core::{Event, Millis};
 
+mod api;
 mod database;
 mod instance;
 mod journal;
 mod network;
 mod users;
+pub use api::ApiToken;
 use database::sqlite_url;
 pub use database::Database;
 pub use instance::{InstanceError, InstanceLock};
@@ -50,6 +52,14 @@ pub enum StoreError {
         site: String,
         /// The token this instance held.
         token: i64,
+    },
+    /// A stored row holds JSON that cannot be read back.
+    #[error("{what} cannot be read: {source}")]
+    Decode {
+        /// What the row is.
+        what: String,
+        /// Cause.
+        source: serde_json::Error,
     },
     /// A journalled event could not be read back.
     #[error("journal entry {seq} cannot be read: {source}")]

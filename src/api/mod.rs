@@ -1,0 +1,155 @@
+//! The HTTP API under `/api/v1`, on the dashboard's listener, for the shops, WMSs and ERPs
+//! around a site: service accounts with bearer tokens and scopes (separate from dashboard
+//! logins), answers and problems as JSON, every call written to the audit log.
+
+mod orders;
+pub mod token;
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::json;
+
+use crate::controller::Handle;
+use crate::store::{ApiToken, AuditEntry};
+use floorctl_core::{Layout, Millis};
+
+/// Largest request body: a batch of 1,000 orders of several lines fits well within it.
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// What every API handler shares.
+#[derive(Debug)]
+pub struct Api {
+    controller: Handle,
+    layout: Layout,
+    site: String,
+}
+
+impl Api {
+    /// The API of the controller behind `controller`, at `site`.
+    pub fn new(controller: Handle, layout: Layout, site: &str) -> Api {
+        Api {
+            controller,
+            layout,
+            site: site.to_string(),
+        }
+    }
+}
+
+/// The API's routes.
+pub fn router(api: Arc<Api>) -> Router {
+    Router::new()
+        .route("/api/v1/orders", post(orders::post))
+        .route("/api/v1/orders/{id}", get(orders::get))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(api)
+}
+
+/// A problem with a request, at a place in its JSON body (`orders[2].lines[0].qty`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub(crate) struct Problem {
+    /// Where in the body; empty for the body as a whole.
+    path: String,
+    /// What is wrong, and what would be right.
+    problem: String,
+}
+
+impl Problem {
+    fn at(path: impl Into<String>, problem: impl Into<String>) -> Problem {
+        Problem {
+            path: path.into(),
+            problem: problem.into(),
+        }
+    }
+}
+
+/// An error answer: a short code, a sentence, and the problems found.
+fn refusal(status: StatusCode, code: &str, message: &str, problems: &[Problem]) -> Response {
+    let mut body = json!({"error": code, "message": message});
+    if !problems.is_empty() {
+        body["problems"] = json!(problems);
+    }
+    (status, Json(body)).into_response()
+}
+
+/// The service account calling, when its bearer token is known, not revoked and has `scope`
+/// at this site; else the answer to send.
+async fn caller(api: &Api, headers: &HeaderMap, scope: &str) -> Result<ApiToken, Response> {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let Some(presented) = bearer.filter(|t| !t.is_empty()) else {
+        return Err(refusal(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "send the service account's token as Authorization: Bearer TOKEN",
+            &[],
+        ));
+    };
+    let found = api
+        .controller
+        .store()
+        .token_by_hash(&token::hash(presented))
+        .await;
+    let unknown = || {
+        refusal(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "this token is not known here or has been revoked",
+            &[],
+        )
+    };
+    match found {
+        Ok(Some(t)) if t.revoked.is_some() => Err(unknown()),
+        Ok(Some(t)) if t.allows(scope, &api.site) => Ok(t),
+        Ok(Some(t)) => Err(refusal(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            &format!(
+                "service account {} may not do {scope} at site {}",
+                t.name, api.site
+            ),
+            &[],
+        )),
+        Ok(None) => Err(unknown()),
+        Err(err) => {
+            tracing::error!(%err, "cannot check an API token");
+            Err(unavailable())
+        }
+    }
+}
+
+/// What a caller is told when the database does not answer; the log has the detail.
+fn unavailable() -> Response {
+    refusal(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "unavailable",
+        "the database does not answer; try again shortly",
+        &[],
+    )
+}
+
+/// Writes a call to the audit log: who, what, outcome.
+async fn audit(api: &Api, who: &ApiToken, action: String, outcome: &str) {
+    let entry = AuditEntry {
+        at: now_ms(),
+        user: format!("api:{}", who.name),
+        action,
+        outcome: outcome.to_string(),
+    };
+    if let Err(err) = api.controller.store().audit(&entry).await {
+        tracing::error!(%err, "cannot write the audit log");
+    }
+}
+
+fn now_ms() -> Millis {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as Millis)
+}

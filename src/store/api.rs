@@ -1,0 +1,141 @@
+//! What the HTTP API keeps: service accounts (only a hash of each token) and each order as it
+//! was received.
+
+use floorctl_protocol::order::Order;
+use sqlx::Row;
+
+use super::{each, maybe, Store, StoreError};
+use floorctl_core::Millis;
+
+/// A service account of the API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiToken {
+    /// Its name (who, in the audit log).
+    pub name: String,
+    /// What it may do (`orders:write`, `orders:read`, ...).
+    pub scopes: Vec<String>,
+    /// The sites it may act at; `None`: every site.
+    pub sites: Option<Vec<String>>,
+    /// When it was made.
+    pub created: Millis,
+    /// When it was revoked, if it was.
+    pub revoked: Option<Millis>,
+}
+
+impl ApiToken {
+    /// Whether the token may do `scope` at `site`.
+    pub fn allows(&self, scope: &str, site: &str) -> bool {
+        self.revoked.is_none()
+            && self.scopes.iter().any(|s| s == scope)
+            && super::users::covers(self.sites.as_deref(), site)
+    }
+}
+
+fn token_of(r: &sqlx::any::AnyRow) -> Result<ApiToken, sqlx::Error> {
+    let list = |text: String| -> Vec<String> {
+        text.split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    Ok(ApiToken {
+        name: r.try_get("name")?,
+        scopes: list(r.try_get("scopes")?),
+        sites: r.try_get::<Option<String>, _>("sites")?.map(list),
+        created: r.try_get::<i64, _>("created_ms")? as Millis,
+        revoked: r
+            .try_get::<Option<i64>, _>("revoked_ms")?
+            .map(|t| t as Millis),
+    })
+}
+
+impl Store {
+    /// Keeps a new service account with the hash of its token; false when the name is taken.
+    pub async fn add_token(&self, token: &ApiToken, hash: &str) -> Result<bool, StoreError> {
+        let sites = token.sites.as_ref().map(|s| s.join(","));
+        let done = sqlx::query(&self.sql(
+            "INSERT INTO api_tokens (name, hash, scopes, sites, created_ms) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT(name) DO NOTHING",
+        ))
+        .bind(&token.name)
+        .bind(hash)
+        .bind(token.scopes.join(","))
+        .bind(sites)
+        .bind(token.created as i64)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Every service account, revoked ones too, by name.
+    pub async fn tokens(&self) -> Result<Vec<ApiToken>, StoreError> {
+        let rows = sqlx::query(&self.sql(
+            "SELECT name, scopes, sites, created_ms, revoked_ms FROM api_tokens ORDER BY name",
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        each(&rows, token_of)
+    }
+
+    /// Revokes a service account at once; false when there is none of that name.
+    pub async fn revoke_token(&self, name: &str, at: Millis) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            &self.sql("UPDATE api_tokens SET revoked_ms = ? WHERE name = ? AND revoked_ms IS NULL"),
+        )
+        .bind(at as i64)
+        .bind(name)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The service account whose token has this hash.
+    pub async fn token_by_hash(&self, hash: &str) -> Result<Option<ApiToken>, StoreError> {
+        let row = sqlx::query(&self.sql(
+            "SELECT name, scopes, sites, created_ms, revoked_ms FROM api_tokens WHERE hash = ?",
+        ))
+        .bind(hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        maybe(row, token_of)
+    }
+
+    /// Orders as they were received, of these numbers.
+    pub async fn received_orders(&self, ids: &[&str]) -> Result<Vec<Order>, StoreError> {
+        let mut out = Vec::new();
+        for id in ids {
+            let row = sqlx::query(&self.sql("SELECT body FROM order_bodies WHERE id = ?"))
+                .bind(*id)
+                .fetch_optional(&self.pool)
+                .await?;
+            if let Some(body) = maybe(row, |r| r.try_get::<String, _>("body"))? {
+                let order = serde_json::from_str(&body).map_err(|source| StoreError::Decode {
+                    what: format!("order {id}"),
+                    source,
+                })?;
+                out.push(order);
+            }
+        }
+        Ok(out)
+    }
+
+    /// An order's state as last recorded: cut-off, status, tote, units picked.
+    pub async fn order_state(
+        &self,
+        id: &str,
+    ) -> Result<Option<(String, String, Option<u32>, u32)>, StoreError> {
+        let row =
+            sqlx::query(&self.sql("SELECT cutoff, status, tote, picked FROM orders WHERE id = ?"))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        maybe(row, |r| {
+            Ok((
+                r.try_get("cutoff")?,
+                r.try_get("status")?,
+                r.try_get::<Option<i64>, _>("tote")?.map(|t| t as u32),
+                r.try_get::<i64, _>("picked")? as u32,
+            ))
+        })
+    }
+}
