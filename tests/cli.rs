@@ -421,3 +421,60 @@ fn user_add_stores_only_a_hash_and_refuses_unknown_roles_and_short_passwords() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("there is no account `sue`"));
 }
+
+#[test]
+fn token_add_prints_the_token_once_stores_only_its_hash_and_revoke_ends_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("floorctl.db");
+    let token = |args: &[&str]| {
+        floorctl()
+            .arg("token")
+            .args(args)
+            .arg("--database")
+            .arg(&db)
+            .output()
+            .unwrap()
+    };
+    let out = token(&["add", "shop", "--scopes", "orders:write,orders:read"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let secret = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(secret.starts_with("fct_"), "{secret}");
+    let mut stored = std::fs::read(&db).unwrap();
+    stored.extend(std::fs::read(db.with_extension("db-wal")).unwrap_or_default());
+    let text = String::from_utf8_lossy(&stored);
+    assert!(!text.contains(&secret[4..]), "the token is not stored");
+    assert!(
+        text.contains(&floorctl::api::token::hash(&secret)),
+        "its hash is"
+    );
+
+    let out = token(&["add", "shop", "--scopes", "orders:read"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already a service account `shop`"));
+    let out = token(&["add", "erp", "--scopes", "orders:delete"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("orders:delete") && err.contains("orders:write"),
+        "{err}"
+    );
+
+    let out = token(&["revoke", "shop"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = token(&["list"]);
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        listed.trim(),
+        "shop\torders:write,orders:read\tevery site\trevoked"
+    );
+    let out = token(&["revoke", "shop"]);
+    assert!(!out.status.success(), "revoked once only");
+}
