@@ -171,3 +171,63 @@ async fn orders_posted_during_the_day_are_durable_idempotent_checked_and_sorted(
     }
     demo.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stock_system_sets_faces_and_stock_and_a_shop_raises_a_priority() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = common::demo(dir.path(), 0, 0).await;
+    let web = demo.listening.dashboard.expect("dashboard listening");
+    let store = demo.controller.store();
+    let wms = account(store, "wms", &["stock:write"]).await;
+    let shop = account(store, "shop", &["orders:write"]).await;
+
+    // The shop may not touch stock; a bad face list changes nothing.
+    let faces = r#"{"faces":[{"location":"A01-01","sku":"SKU0000","min":2,"max":20},{"location":"A02-01","sku":"SKU0001","min":3,"max":30}]}"#;
+    let a = call(web, "PUT", "/api/v1/pick-faces", &shop, faces).await;
+    assert_eq!(a.status, 403, "{}", a.body);
+    let bad = r#"{"faces":[{"location":"A01-01","sku":"SKU0000","min":20,"max":20}]}"#;
+    let a = call(web, "PUT", "/api/v1/pick-faces", &wms, bad).await;
+    assert_eq!(a.status, 400, "{}", a.body);
+    assert_eq!(json(&a)["problems"][0]["path"], "faces[0].min");
+    assert!(demo.controller.summary().borrow().forward.is_empty());
+
+    // The forward area and its stock, as the stock system has them.
+    let a = call(web, "PUT", "/api/v1/pick-faces", &wms, faces).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let stock = r#"{"stock":[{"sku":"SKU0000","location":"A01-01","qty":15},{"sku":"SKU0001","location":"A02-01","qty":25}]}"#;
+    let a = call(web, "PUT", "/api/v1/stock", &wms, stock).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let s = common::until_summary(&demo.controller, 10, "two faces stocked", |s| {
+        s.forward.get("A02-01").is_some_and(|f| f.on_hand == 25)
+    })
+    .await;
+    let face = &s.forward["A01-01"];
+    assert_eq!(
+        (face.sku.as_str(), face.on_hand, face.min, face.max),
+        ("SKU0000", 15, 2, 20)
+    );
+
+    // A priority raised on an order the shop sent; an unknown order is refused with why.
+    let a = call(web, "POST", "/api/v1/orders", &shop, &order("P-1", 0, 1)).await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    let urgent = r#"{"priority":"urgent"}"#;
+    let a = call(web, "POST", "/api/v1/orders/P-1/priority", &shop, urgent).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let a = call(web, "POST", "/api/v1/orders/NOPE/priority", &shop, urgent).await;
+    assert_eq!(a.status, 409, "{}", a.body);
+    assert!(
+        json(&a)["message"].as_str().unwrap().contains("NOPE"),
+        "{}",
+        a.body
+    );
+    let a = call(
+        web,
+        "POST",
+        "/api/v1/orders/P-1/priority",
+        &shop,
+        r#"{"priority":"now"}"#,
+    )
+    .await;
+    assert_eq!(a.status, 400, "{}", a.body);
+    demo.shutdown().await;
+}

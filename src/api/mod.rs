@@ -3,6 +3,7 @@
 //! logins), answers and problems as JSON, every call written to the audit log.
 
 mod orders;
+mod stock;
 pub mod token;
 
 use std::sync::Arc;
@@ -10,9 +11,10 @@ use std::sync::Arc;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use serde_json::json;
+use serde::de::DeserializeOwned;
+use serde_json::{json, Value};
 
 use crate::controller::Handle;
 use crate::store::{ApiToken, AuditEntry};
@@ -45,6 +47,9 @@ pub fn router(api: Arc<Api>) -> Router {
     Router::new()
         .route("/api/v1/orders", post(orders::post))
         .route("/api/v1/orders/{id}", get(orders::get))
+        .route("/api/v1/orders/{id}/priority", post(orders::priority))
+        .route("/api/v1/stock", put(stock::put_stock))
+        .route("/api/v1/pick-faces", put(stock::put_faces))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(api)
 }
@@ -64,6 +69,88 @@ impl Problem {
             path: path.into(),
             problem: problem.into(),
         }
+    }
+}
+
+/// The entries of a JSON body `{"<key>": [...]}` (with `single`, also one bare object), in
+/// order, each with its path (`orders[2]`; empty for a bare object) and read as a `T` or not
+/// (the problem at its path); or the problem with the body as a whole.
+#[allow(clippy::type_complexity)]
+fn entries<T: DeserializeOwned>(
+    body: &[u8],
+    key: &str,
+    single: bool,
+    max: usize,
+) -> Result<Vec<(String, Result<T, Problem>)>, Vec<Problem>> {
+    let shape = if single {
+        format!("send one object, or {{\"{key}\": [...]}}")
+    } else {
+        format!("send {{\"{key}\": [...]}}")
+    };
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        vec![Problem::at(
+            "",
+            format!("the body is not JSON: {e} ({shape})"),
+        )]
+    })?;
+    let items: Vec<(String, Value)> = match value {
+        Value::Object(mut map) if map.contains_key(key) => {
+            let others: Vec<&String> = map.keys().filter(|k| *k != key).collect();
+            if !others.is_empty() {
+                return Err(vec![Problem::at(
+                    "",
+                    format!("the body holds only \"{key}\"; remove {others:?}"),
+                )]);
+            }
+            match map.remove(key) {
+                Some(Value::Array(list)) if list.is_empty() => {
+                    return Err(vec![Problem::at(key, "the list is empty")])
+                }
+                Some(Value::Array(list)) if list.len() > max => {
+                    return Err(vec![Problem::at(
+                        key,
+                        format!("{} entries: send at most {max} at once", list.len()),
+                    )])
+                }
+                Some(Value::Array(list)) => list
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, v)| (format!("{key}[{i}]"), v))
+                    .collect(),
+                _ => return Err(vec![Problem::at(key, "must be a list")]),
+            }
+        }
+        v @ Value::Object(_) if single => vec![(String::new(), v)],
+        _ => return Err(vec![Problem::at("", shape)]),
+    };
+    let mut out = Vec::new();
+    for (at, v) in items {
+        match serde_path_to_error::deserialize(v) {
+            Ok(t) => out.push((at, Ok(t))),
+            Err(e) => {
+                let inner = e.path().to_string();
+                let inner = if inner == "." { String::new() } else { inner };
+                let number = ["qty", "min", "max"]
+                    .into_iter()
+                    .find(|f| inner == *f || inner.ends_with(&format!(".{f}")));
+                let problem = match number {
+                    Some(f) => format!("{f} must be a whole number"),
+                    None => e.into_inner().to_string(),
+                };
+                let problem = Problem::at(join(&at, &inner), problem);
+                out.push((at, Err(problem)));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A path inside the entry at `at`.
+fn join(at: &str, field: &str) -> String {
+    match (at.is_empty(), field.is_empty()) {
+        (true, _) => field.to_string(),
+        (_, true) => at.to_string(),
+        _ => format!("{at}.{field}"),
     }
 }
 

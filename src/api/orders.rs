@@ -18,7 +18,7 @@ use floorctl_protocol::order::{Order, OrderLine, Priority};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{audit, caller, refusal, unavailable, Api, Problem, MAX_BODY_BYTES};
+use super::{audit, caller, entries, join, refusal, unavailable, Api, Problem, MAX_BODY_BYTES};
 
 /// Most orders in one request.
 const MAX_BATCH: usize = 1_000;
@@ -65,74 +65,19 @@ fn shown(o: &Order) -> Value {
 
 /// The orders of a request body, or every problem with it.
 fn read(body: &[u8], cutoffs: &[&str]) -> Result<Vec<Order>, Vec<Problem>> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| {
-        vec![Problem::at(
-            "",
-            format!("the body is not JSON: {e} (send one order object, or {{\"orders\": [...]}})"),
-        )]
-    })?;
-    let items: Vec<(String, Value)> = match value {
-        Value::Object(mut map) if map.contains_key("orders") => {
-            if map.len() > 1 {
-                let others: Vec<&String> = map.keys().filter(|k| *k != "orders").collect();
-                return Err(vec![Problem::at(
-                    "",
-                    format!("a batch holds only \"orders\"; remove {others:?}"),
-                )]);
-            }
-            match map.remove("orders") {
-                Some(Value::Array(list)) if list.is_empty() => {
-                    return Err(vec![Problem::at("orders", "the batch is empty")])
-                }
-                Some(Value::Array(list)) if list.len() > MAX_BATCH => {
-                    return Err(vec![Problem::at(
-                        "orders",
-                        format!("{} orders: send at most {MAX_BATCH} at once", list.len()),
-                    )])
-                }
-                Some(Value::Array(list)) => list
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, v)| (format!("orders[{i}]"), v))
-                    .collect(),
-                _ => return Err(vec![Problem::at("orders", "must be a list of orders")]),
-            }
-        }
-        v @ Value::Object(_) => vec![(String::new(), v)],
-        _ => {
-            return Err(vec![Problem::at(
-                "",
-                "send one order object, or {\"orders\": [...]}",
-            )])
-        }
-    };
+    let items = entries::<ApiOrder>(body, "orders", true, MAX_BATCH)?;
     let mut problems = Vec::new();
     let mut orders = Vec::new();
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
-    for (at, v) in items {
-        let join = |field: &str| {
-            if at.is_empty() {
-                field.to_string()
-            } else if field.is_empty() {
-                at.clone()
-            } else {
-                format!("{at}.{field}")
-            }
-        };
-        let parsed: ApiOrder = match serde_path_to_error::deserialize(v) {
-            Ok(o) => o,
-            Err(e) => {
-                let inner = e.path().to_string();
-                let inner = if inner == "." { String::new() } else { inner };
-                let problem = if inner.ends_with(".qty") {
-                    format!("a line asks a whole number of units, 1 to {MAX_QTY}")
-                } else {
-                    e.into_inner().to_string()
-                };
-                problems.push(Problem::at(join(&inner), problem));
+    for (at, parsed) in items {
+        let parsed = match parsed {
+            Ok(p) => p,
+            Err(problem) => {
+                problems.push(problem);
                 continue;
             }
         };
+        let join = |field: &str| join(&at, field);
         let before = problems.len();
         if let Some(first) = seen.insert(parsed.order.clone(), at.clone()) {
             problems.push(Problem::at(
@@ -356,6 +301,54 @@ pub(super) async fn post(
     (status, Json(json!({"orders": results}))).into_response()
 }
 
+/// The body of `POST /api/v1/orders/{id}/priority`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PriorityBody {
+    priority: Priority,
+}
+
+/// `POST /api/v1/orders/{id}/priority`: `{"priority": "urgent" | "normal"}`.
+pub(super) async fn priority(
+    State(api): State<Arc<Api>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let who = match caller(&api, &headers, "orders:write").await {
+        Ok(t) => t,
+        Err(answer) => return answer,
+    };
+    let action = format!("POST /api/v1/orders/{id}/priority");
+    let wanted = match serde_path_to_error::deserialize::<_, PriorityBody>(
+        &mut serde_json::Deserializer::from_slice(&body),
+    ) {
+        Ok(b) => b.priority,
+        Err(e) => {
+            audit(&api, &who, action, "refused: body").await;
+            let path = e.path().to_string();
+            return refusal(
+                StatusCode::BAD_REQUEST,
+                "invalid",
+                "send {\"priority\": \"urgent\"} or {\"priority\": \"normal\"}",
+                &[Problem::at(path, e.into_inner().to_string())],
+            );
+        }
+    };
+    let by = format!("api:{}", who.name);
+    match api.controller.set_priority(&id, wanted, &by).await {
+        Ok(()) => {
+            audit(&api, &who, action, "done").await;
+            Json(json!({"order": id, "priority": wanted})).into_response()
+        }
+        Err(e) => {
+            let reason = e.to_string();
+            audit(&api, &who, action, &format!("refused: {reason}")).await;
+            refusal(StatusCode::CONFLICT, "refused", &reason, &[])
+        }
+    }
+}
+
 /// `GET /api/v1/orders/{id}`.
 pub(super) async fn get(
     State(api): State<Arc<Api>>,
@@ -449,10 +442,7 @@ mod tests {
         assert!(problems[0].problem.contains("its cut-offs: 11:00, 17:00"));
         assert!(problems[4].problem.contains("colour"), "{:?}", problems[4]);
         assert!(problems[5].problem.contains("also orders[0]"));
-        assert_eq!(
-            problems[7].problem,
-            "a line asks a whole number of units, 1 to 100000"
-        );
+        assert_eq!(problems[7].problem, "qty must be a whole number");
     }
 
     #[test]

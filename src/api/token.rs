@@ -3,7 +3,7 @@
 use sha2::{Digest, Sha256};
 
 /// Scopes a service account may be given.
-pub const SCOPES: &[&str] = &["orders:write", "orders:read"];
+pub const SCOPES: &[&str] = &["orders:write", "orders:read", "stock:write"];
 
 /// A new token: `fct_` and 32 random bytes, URL-safe base64.
 pub fn new() -> String {

@@ -1,0 +1,270 @@
+//! `PUT /api/v1/stock` (units on hand per SKU and location, a stock system's sync) and
+//! `PUT /api/v1/pick-faces` (the forward area: each face's SKU, minimum and maximum).
+//!
+//! A request is taken whole or not at all: every problem is listed with its JSON path. 200
+//! means every entry is journalled.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use floorctl_core::PickFace;
+use floorctl_protocol::id::{Location, Sku};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{audit, caller, entries, join, refusal, Api, Problem};
+
+/// Most entries in one request.
+const MAX_ENTRIES: usize = 10_000;
+/// Most units one location may hold.
+const MAX_UNITS: u64 = 10_000_000;
+
+/// Units on hand at a location.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StockEntry {
+    sku: String,
+    location: String,
+    qty: u64,
+}
+
+/// A forward pick face.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FaceEntry {
+    location: String,
+    sku: String,
+    min: u64,
+    max: u64,
+}
+
+/// Checks a SKU and a location at `at`, adding what is wrong to `problems`.
+fn check_ids(at: &str, sku: &str, location: &str, problems: &mut Vec<Problem>) {
+    if let Err(e) = Sku::try_from(sku) {
+        problems.push(Problem::at(join(at, "sku"), e.to_string()));
+    }
+    if let Err(e) = Location::try_from(location) {
+        problems.push(Problem::at(join(at, "location"), e.to_string()));
+    }
+}
+
+/// The stock of a body, or every problem with it.
+fn read_stock(body: &[u8]) -> Result<Vec<(String, String, u32)>, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let mut out = Vec::new();
+    let mut seen = BTreeSet::new();
+    for (at, entry) in entries::<StockEntry>(body, "stock", false, MAX_ENTRIES)? {
+        let e = match entry {
+            Ok(e) => e,
+            Err(p) => {
+                problems.push(p);
+                continue;
+            }
+        };
+        check_ids(&at, &e.sku, &e.location, &mut problems);
+        if e.qty > MAX_UNITS {
+            problems.push(Problem::at(
+                join(&at, "qty"),
+                format!("{} units: a location holds 0 to {MAX_UNITS}", e.qty),
+            ));
+        }
+        if !seen.insert((e.sku.clone(), e.location.clone())) {
+            problems.push(Problem::at(
+                at.clone(),
+                format!("{} at {} is listed twice", e.sku, e.location),
+            ));
+        }
+        out.push((e.sku, e.location, e.qty.min(MAX_UNITS) as u32));
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(problems)
+    }
+}
+
+/// The pick faces of a body, or every problem with it.
+fn read_faces(body: &[u8]) -> Result<Vec<PickFace>, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let mut out = Vec::new();
+    let mut seen = BTreeSet::new();
+    for (at, entry) in entries::<FaceEntry>(body, "faces", false, MAX_ENTRIES)? {
+        let f = match entry {
+            Ok(f) => f,
+            Err(p) => {
+                problems.push(p);
+                continue;
+            }
+        };
+        check_ids(&at, &f.sku, &f.location, &mut problems);
+        if f.max == 0 || f.max > MAX_UNITS {
+            problems.push(Problem::at(
+                join(&at, "max"),
+                format!("{}: a face holds 1 to {MAX_UNITS} units", f.max),
+            ));
+        }
+        if f.max > 0 && f.min >= f.max {
+            problems.push(Problem::at(
+                join(&at, "min"),
+                format!(
+                    "{}: the refill point must be below the face's maximum, {}",
+                    f.min, f.max
+                ),
+            ));
+        }
+        if !seen.insert(f.location.clone()) {
+            problems.push(Problem::at(
+                join(&at, "location"),
+                format!("face {} is listed twice", f.location),
+            ));
+        }
+        out.push(PickFace {
+            location: f.location,
+            sku: f.sku,
+            min: f.min.min(MAX_UNITS) as u32,
+            max: f.max.min(MAX_UNITS) as u32,
+        });
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Refuses a request with problems, audited.
+async fn invalid(
+    api: &Api,
+    who: &crate::store::ApiToken,
+    action: String,
+    problems: &[Problem],
+) -> Response {
+    audit(
+        api,
+        who,
+        action,
+        &format!("refused: {} problem(s)", problems.len()),
+    )
+    .await;
+    refusal(
+        StatusCode::BAD_REQUEST,
+        "invalid",
+        "nothing was taken: correct the problems listed and send the request again",
+        problems,
+    )
+}
+
+/// The answer when the controller stopped before journalling.
+async fn stopping(api: &Api, who: &crate::store::ApiToken, action: String) -> Response {
+    audit(api, who, action, "failed: the controller is stopping").await;
+    refusal(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "unavailable",
+        "the controller is stopping; send the request again",
+        &[],
+    )
+}
+
+/// `PUT /api/v1/stock`: `{"stock": [{"sku", "location", "qty"}]}`.
+pub(super) async fn put_stock(
+    State(api): State<Arc<Api>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let who = match caller(&api, &headers, "stock:write").await {
+        Ok(t) => t,
+        Err(answer) => return answer,
+    };
+    let stock = match read_stock(&body) {
+        Ok(s) => s,
+        Err(problems) => return invalid(&api, &who, "PUT /api/v1/stock".into(), &problems).await,
+    };
+    let action = format!("PUT /api/v1/stock ({} location(s))", stock.len());
+    let mut waiting = tokio::task::JoinSet::new();
+    for (sku, location, qty) in stock.iter().cloned() {
+        let controller = api.controller.clone();
+        waiting.spawn(async move { controller.stock(&sku, &location, qty).await });
+    }
+    while let Some(done) = waiting.join_next().await {
+        if !matches!(done, Ok(true)) {
+            return stopping(&api, &who, action).await;
+        }
+    }
+    audit(&api, &who, action, "done").await;
+    Json(json!({"set": stock.len()})).into_response()
+}
+
+/// `PUT /api/v1/pick-faces`: `{"faces": [{"location", "sku", "min", "max"}]}`, the whole
+/// forward area; faces below their minimum are refilled from reserve.
+pub(super) async fn put_faces(
+    State(api): State<Arc<Api>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let who = match caller(&api, &headers, "stock:write").await {
+        Ok(t) => t,
+        Err(answer) => return answer,
+    };
+    let faces = match read_faces(&body) {
+        Ok(f) => f,
+        Err(problems) => {
+            return invalid(&api, &who, "PUT /api/v1/pick-faces".into(), &problems).await
+        }
+    };
+    let action = format!("PUT /api/v1/pick-faces ({} face(s))", faces.len());
+    let n = faces.len();
+    if !api.controller.set_pick_faces(faces).await {
+        return stopping(&api, &who, action).await;
+    }
+    audit(&api, &who, action, "done").await;
+    Json(json!({"faces": n})).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stock_and_faces_are_read_and_every_problem_named_by_path() {
+        let stock = read_stock(br#"{"stock":[{"sku":"S1","location":"A-01","qty":12}]}"#).unwrap();
+        assert_eq!(stock, [("S1".to_string(), "A-01".to_string(), 12)]);
+        let problems = read_stock(
+            br#"{"stock":[
+                {"sku":"","location":"A-01","qty":1},
+                {"sku":"S1","location":"A-01","qty":99999999999},
+                {"sku":"S1","location":"A-01","qty":1},
+                {"sku":"S1","location":"A-02","qty":-3}
+            ]}"#,
+        )
+        .unwrap_err();
+        let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            ["stock[0].sku", "stock[1].qty", "stock[2]", "stock[3].qty"],
+            "{problems:?}"
+        );
+
+        let faces =
+            read_faces(br#"{"faces":[{"location":"A-01","sku":"S1","min":2,"max":10}]}"#).unwrap();
+        assert_eq!((faces[0].min, faces[0].max), (2, 10));
+        let problems = read_faces(
+            br#"{"faces":[{"location":"A-01","sku":"S1","min":10,"max":10},{"location":"A-01","sku":"S2","min":0,"max":0}]}"#,
+        )
+        .unwrap_err();
+        let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            ["faces[0].min", "faces[1].max", "faces[1].location"],
+            "{problems:?}"
+        );
+        assert!(
+            read_faces(br#"{"stock":[]}"#).is_err(),
+            "the key names what is sent"
+        );
+    }
+}
