@@ -11,6 +11,7 @@ pub mod link_state;
 pub mod logging;
 pub mod network;
 pub mod plc;
+pub mod rate;
 pub mod retry;
 pub mod scanners;
 pub mod shutdown;

@@ -229,5 +229,23 @@ async fn a_stock_system_sets_faces_and_stock_and_a_shop_raises_a_priority() {
     )
     .await;
     assert_eq!(a.status, 400, "{}", a.body);
+
+    // A client that floods is told to wait, and others are not held up by it.
+    let greedy = account(store, "greedy", &["orders:read"]).await;
+    let mut refused = None;
+    for _ in 0..400 {
+        let a = call(web, "GET", "/api/v1/orders/P-1", &greedy, "").await;
+        if a.status == 429 {
+            refused = Some(a);
+            break;
+        }
+        assert_eq!(a.status, 200, "{}", a.body);
+    }
+    let refused = refused.expect("a flood of requests is cut");
+    let wait: u64 = refused.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=2).contains(&wait), "Retry-After {wait}");
+    let patient = account(store, "patient", &["orders:read"]).await;
+    let a = call(web, "GET", "/api/v1/orders/P-1", &patient, "").await;
+    assert_eq!(a.status, 200, "{}", a.body);
     demo.shutdown().await;
 }

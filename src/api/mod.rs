@@ -17,8 +17,14 @@ use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
 use crate::controller::Handle;
+use crate::rate::Buckets;
 use crate::store::{ApiToken, AuditEntry};
 use floorctl_core::{Layout, Millis};
+
+/// Requests a second a service account may make, sustained, and at once after a quiet spell.
+pub const REQUESTS_PER_S: f64 = 50.0;
+/// See [`REQUESTS_PER_S`].
+pub const REQUEST_BURST: f64 = 100.0;
 
 /// Largest request body: a batch of 1,000 orders of several lines fits well within it.
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
@@ -29,6 +35,8 @@ pub struct Api {
     controller: Handle,
     layout: Layout,
     site: String,
+    /// Each service account's share of requests.
+    limits: std::sync::Mutex<Buckets>,
 }
 
 impl Api {
@@ -38,6 +46,7 @@ impl Api {
             controller,
             layout,
             site: site.to_string(),
+            limits: std::sync::Mutex::new(Buckets::new(REQUESTS_PER_S, REQUEST_BURST, 10_000)),
         }
     }
 }
@@ -194,7 +203,32 @@ async fn caller(api: &Api, headers: &HeaderMap, scope: &str) -> Result<ApiToken,
     };
     match found {
         Ok(Some(t)) if t.revoked.is_some() => Err(unknown()),
-        Ok(Some(t)) if t.allows(scope, &api.site) => Ok(t),
+        Ok(Some(t)) if t.allows(scope, &api.site) => {
+            let taken = api
+                .limits
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take(&t.name, std::time::Instant::now());
+            match taken {
+                Ok(()) => Ok(t),
+                Err(wait) => {
+                    let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
+                    let mut answer = refusal(
+                        StatusCode::TOO_MANY_REQUESTS,
+                        "too_many_requests",
+                        &format!(
+                            "service account {} sends more than {REQUESTS_PER_S} requests a second; send batches, or try again in {secs} s",
+                            t.name
+                        ),
+                        &[],
+                    );
+                    answer
+                        .headers_mut()
+                        .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+                    Err(answer)
+                }
+            }
+        }
         Ok(Some(t)) => Err(refusal(
             StatusCode::FORBIDDEN,
             "forbidden",

@@ -5,6 +5,8 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use crate::rate::Buckets;
+
 /// Messages a second a handheld may send, sustained.
 pub(super) const RATE_PER_S: f64 = 20.0;
 /// Messages a handheld may send at once after a quiet spell.
@@ -12,19 +14,28 @@ pub(super) const BURST: f64 = 40.0;
 /// Handhelds tracked at most; past it, the idlest are forgotten.
 const MAX_TRACKED: usize = 10_000;
 
-#[derive(Debug)]
-struct Bucket {
-    tokens: f64,
-    at: Instant,
-    dropped: u64,
+/// Dropped messages of a handheld not yet reported.
+#[derive(Debug, Default)]
+struct Drops {
+    count: u64,
     /// When drops were last reported; none yet: the first is reported at once.
     reported: Option<Instant>,
 }
 
 /// The buckets of every handheld heard from.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct Floods {
-    buckets: HashMap<String, Bucket>,
+    buckets: Buckets,
+    drops: HashMap<String, Drops>,
+}
+
+impl Default for Floods {
+    fn default() -> Floods {
+        Floods {
+            buckets: Buckets::new(RATE_PER_S, BURST, MAX_TRACKED),
+            drops: HashMap::new(),
+        }
+    }
 }
 
 /// What to do with one message.
@@ -41,31 +52,19 @@ pub(super) enum Verdict {
 impl Floods {
     /// The verdict on a message from `scanner` at `now`.
     pub(super) fn check(&mut self, scanner: &str, now: Instant) -> Verdict {
-        if self.buckets.len() >= MAX_TRACKED && !self.buckets.contains_key(scanner) {
-            let full = Duration::from_secs_f64(BURST / RATE_PER_S);
-            self.buckets
-                .retain(|_, b| now.saturating_duration_since(b.at) < full);
-        }
-        let b = self.buckets.entry(scanner.to_string()).or_insert(Bucket {
-            tokens: BURST,
-            at: now,
-            dropped: 0,
-            reported: None,
-        });
-        let elapsed = now.saturating_duration_since(b.at).as_secs_f64();
-        b.tokens = (b.tokens + elapsed * RATE_PER_S).min(BURST);
-        b.at = now;
-        if b.tokens >= 1.0 {
-            b.tokens -= 1.0;
+        if self.buckets.take(scanner, now).is_ok() {
             return Verdict::Pass;
         }
-        b.dropped += 1;
-        if b.reported
+        if self.drops.len() >= MAX_TRACKED && !self.drops.contains_key(scanner) {
+            self.drops.retain(|_, d| d.count > 0);
+        }
+        let d = self.drops.entry(scanner.to_string()).or_default();
+        d.count += 1;
+        if d.reported
             .is_none_or(|at| now.saturating_duration_since(at) >= Duration::from_secs(1))
         {
-            b.reported = Some(now);
-            let n = std::mem::take(&mut b.dropped);
-            return Verdict::DropAndReport(n);
+            d.reported = Some(now);
+            return Verdict::DropAndReport(std::mem::take(&mut d.count));
         }
         Verdict::Drop
     }
