@@ -153,6 +153,42 @@ async fn orders_posted_during_the_day_are_durable_idempotent_checked_and_sorted(
         "{shown}"
     );
 
+    // Listed by number a page at a time, filtered by status and cut-off.
+    let a = call(web, "GET", "/api/v1/orders?limit=4", &reader, "").await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let page = json(&a);
+    let ids: Vec<&str> = page["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["order"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["API-1", "API-2", "API-3", "API-4"]);
+    assert_eq!(page["next"], "API-4");
+    let a = call(
+        web,
+        "GET",
+        "/api/v1/orders?limit=4&after=API-4&status=sorted&cutoff=11:00",
+        &reader,
+        "",
+    )
+    .await;
+    let page = json(&a);
+    assert_eq!(page["orders"].as_array().unwrap().len(), 2, "{page}");
+    assert_eq!(page["next"], serde_json::Value::Null);
+    let a = call(
+        web,
+        "GET",
+        "/api/v1/orders?status=lost&limit=0",
+        &reader,
+        "",
+    )
+    .await;
+    assert_eq!(a.status, 400, "{}", a.body);
+    assert_eq!(json(&a)["problems"].as_array().unwrap().len(), 2);
+    let a = call(web, "GET", "/api/v1/orders?late=true", &reader, "").await;
+    assert_eq!(a.status, 400, "{}", a.body);
+
     // Every call is in the audit log under its service account.
     let log = store.audit_log(100).await.unwrap();
     let shop: Vec<&str> = log

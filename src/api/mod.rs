@@ -54,7 +54,7 @@ impl Api {
 /// The API's routes.
 pub fn router(api: Arc<Api>) -> Router {
     Router::new()
-        .route("/api/v1/orders", post(orders::post))
+        .route("/api/v1/orders", post(orders::post).get(orders::list))
         .route("/api/v1/orders/{id}", get(orders::get))
         .route("/api/v1/orders/{id}/priority", post(orders::priority))
         .route("/api/v1/stock", put(stock::put_stock))

@@ -119,6 +119,46 @@ impl Store {
         Ok(out)
     }
 
+    /// A page of orders as last recorded (id, cut-off, status, tote, units picked), by id after
+    /// `after`, of one status and one cut-off when given.
+    pub async fn orders_page(
+        &self,
+        status: Option<&str>,
+        cutoff: Option<&str>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<(String, String, String, Option<u32>, u32)>, StoreError> {
+        let mut text =
+            "SELECT id, cutoff, status, tote, picked FROM orders WHERE 1 = 1".to_string();
+        let mut binds = Vec::new();
+        for (column, value) in [("status", status), ("cutoff", cutoff)] {
+            if let Some(v) = value {
+                text.push_str(&format!(" AND {column} = ?"));
+                binds.push(v);
+            }
+        }
+        if let Some(a) = after {
+            text.push_str(" AND id > ?");
+            binds.push(a);
+        }
+        text.push_str(" ORDER BY id LIMIT ?");
+        let sql = self.sql_owned(text);
+        let mut query = sqlx::query(&sql);
+        for b in binds {
+            query = query.bind(b);
+        }
+        let rows = query.bind(i64::from(limit)).fetch_all(&self.pool).await?;
+        each(&rows, |r| {
+            Ok((
+                r.try_get("id")?,
+                r.try_get("cutoff")?,
+                r.try_get("status")?,
+                r.try_get::<Option<i64>, _>("tote")?.map(|t| t as u32),
+                r.try_get::<i64, _>("picked")? as u32,
+            ))
+        })
+    }
+
     /// An order's state as last recorded: cut-off, status, tote, units picked.
     pub async fn order_state(
         &self,
