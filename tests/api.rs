@@ -38,6 +38,21 @@ fn json(a: &Answer) -> serde_json::Value {
     serde_json::from_str(&a.body).unwrap_or_else(|e| panic!("{e}: {}", a.body))
 }
 
+/// Checks an answer against the schema `name` of the OpenAPI document the controller serves.
+fn fits(doc: &serde_json::Value, name: &str, a: &Answer) {
+    let mut schema = doc.clone();
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema".into();
+    schema["$ref"] = format!("#/components/schemas/{name}").into();
+    let v = jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("{name}: {e}"));
+    assert!(
+        !v.is_valid(&serde_json::json!({"not": "it"})),
+        "schema {name} admits anything"
+    );
+    let body = json(a);
+    let errors: Vec<String> = v.iter_errors(&body).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{name}: {body} — {errors:?}");
+}
+
 fn order(id: &str, sku: u32, qty: u32) -> String {
     format!(
         r#"{{"order":"{id}","cutoff":"11:00","lines":[{{"sku":"SKU{sku:04}","qty":{qty},"location":"A{:02}-{:02}"}}]}}"#,
@@ -57,6 +72,13 @@ async fn orders_posted_during_the_day_are_durable_idempotent_checked_and_sorted(
     let revoked = account(store, "old", &["orders:write"]).await;
     assert!(store.revoke_token("old", 1).await.unwrap());
     let one = order("API-1", 3, 2);
+    // The OpenAPI document, served as committed and without a token.
+    let a = request(web, "GET", "/api/v1/openapi.json", &[], "").await;
+    assert_eq!(a.status, 200);
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/openapi.json")).unwrap();
+    assert_eq!(a.body, committed, "docs/openapi.json is what is served");
+    let doc = json(&a);
 
     // Who may post: a token, known, not revoked, with the scope.
     for (token, status) in [
@@ -67,7 +89,7 @@ async fn orders_posted_during_the_day_are_durable_idempotent_checked_and_sorted(
     ] {
         let a = call(web, "POST", "/api/v1/orders", token, &one).await;
         assert_eq!(a.status, status, "{token}: {}", a.body);
-        assert!(json(&a)["message"].as_str().is_some_and(|m| !m.is_empty()));
+        fits(&doc, "Error", &a);
     }
 
     // A batch with bad orders: none is taken, each problem named by its path.
@@ -84,6 +106,7 @@ async fn orders_posted_during_the_day_are_durable_idempotent_checked_and_sorted(
         .map(|p| p["path"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(paths, ["orders[1].cutoff", "orders[1].lines[0].qty"]);
+    fits(&doc, "Error", &a);
     // A body of 5 MB is refused before it is read.
     let huge = format!("{{\"orders\":[{}]}}", "x".repeat(5 * 1024 * 1024));
     let a = call(web, "POST", "/api/v1/orders", &writer, &huge).await;
@@ -103,6 +126,7 @@ async fn orders_posted_during_the_day_are_durable_idempotent_checked_and_sorted(
     let batch = format!("{{\"orders\":[{}]}}", batch.join(","));
     let a = call(web, "POST", "/api/v1/orders", &writer, &batch).await;
     assert_eq!(a.status, 201, "{}", a.body);
+    fits(&doc, "OrderResults", &a);
     assert!(json(&a)["orders"]
         .as_array()
         .unwrap()
@@ -110,6 +134,7 @@ async fn orders_posted_during_the_day_are_durable_idempotent_checked_and_sorted(
         .all(|o| o["result"] == "created"));
     let a = call(web, "POST", "/api/v1/orders", &writer, &batch).await;
     assert_eq!(a.status, 200, "{}", a.body);
+    fits(&doc, "OrderResults", &a);
     assert_eq!(json(&a)["orders"][0]["result"], "already received");
     assert_eq!(
         json(&a)["orders"][0]["stored"]["lines"][0]["sku"],
@@ -142,6 +167,7 @@ async fn orders_posted_during_the_day_are_durable_idempotent_checked_and_sorted(
     .await;
     let a = call(web, "GET", "/api/v1/orders/API-1", &reader, "").await;
     assert_eq!(a.status, 200, "{}", a.body);
+    fits(&doc, "OrderState", &a);
     let shown = json(&a);
     assert_eq!(
         (
@@ -156,6 +182,7 @@ async fn orders_posted_during_the_day_are_durable_idempotent_checked_and_sorted(
     // Listed by number a page at a time, filtered by status and cut-off.
     let a = call(web, "GET", "/api/v1/orders?limit=4", &reader, "").await;
     assert_eq!(a.status, 200, "{}", a.body);
+    fits(&doc, "OrderPage", &a);
     let page = json(&a);
     let ids: Vec<&str> = page["orders"]
         .as_array()

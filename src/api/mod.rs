@@ -59,8 +59,16 @@ pub fn router(api: Arc<Api>) -> Router {
         .route("/api/v1/orders/{id}/priority", post(orders::priority))
         .route("/api/v1/stock", put(stock::put_stock))
         .route("/api/v1/pick-faces", put(stock::put_faces))
+        .route("/api/v1/openapi.json", get(openapi))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(api)
+}
+
+/// The API described in OpenAPI 3.1, as committed in `docs/openapi.json`.
+pub const OPENAPI: &str = include_str!("../../docs/openapi.json");
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
 }
 
 /// A problem with a request, at a place in its JSON body (`orders[2].lines[0].qty`).
