@@ -162,6 +162,11 @@ fn entries<T: DeserializeOwned>(
     Ok(out)
 }
 
+/// An entry as read, or its problem noted in `problems`.
+fn noted<T>(entry: Result<T, Problem>, problems: &mut Vec<Problem>) -> Option<T> {
+    entry.map_err(|p| problems.push(p)).ok()
+}
+
 /// A path inside the entry at `at`.
 fn join(at: &str, field: &str) -> String {
     match (at.is_empty(), field.is_empty()) {

@@ -18,7 +18,9 @@ use floorctl_protocol::order::{Order, OrderLine, Priority};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{audit, caller, entries, join, refusal, unavailable, Api, Problem, MAX_BODY_BYTES};
+use super::{
+    audit, caller, entries, join, noted, refusal, unavailable, Api, Problem, MAX_BODY_BYTES,
+};
 
 /// Most orders in one request.
 const MAX_BATCH: usize = 1_000;
@@ -70,12 +72,8 @@ fn read(body: &[u8], cutoffs: &[&str]) -> Result<Vec<Order>, Vec<Problem>> {
     let mut orders = Vec::new();
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
     for (at, parsed) in items {
-        let parsed = match parsed {
-            Ok(p) => p,
-            Err(problem) => {
-                problems.push(problem);
-                continue;
-            }
+        let Some(parsed) = noted(parsed, &mut problems) else {
+            continue;
         };
         let join = |field: &str| join(&at, field);
         let before = problems.len();

@@ -17,7 +17,7 @@ use floorctl_protocol::id::{Location, Sku};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{audit, caller, entries, join, refusal, Api, Problem};
+use super::{audit, caller, entries, join, noted, refusal, Api, Problem};
 
 /// Most entries in one request.
 const MAX_ENTRIES: usize = 10_000;
@@ -59,12 +59,8 @@ fn read_stock(body: &[u8]) -> Result<Vec<(String, String, u32)>, Vec<Problem>> {
     let mut out = Vec::new();
     let mut seen = BTreeSet::new();
     for (at, entry) in entries::<StockEntry>(body, "stock", false, MAX_ENTRIES)? {
-        let e = match entry {
-            Ok(e) => e,
-            Err(p) => {
-                problems.push(p);
-                continue;
-            }
+        let Some(e) = noted(entry, &mut problems) else {
+            continue;
         };
         check_ids(&at, &e.sku, &e.location, &mut problems);
         if e.qty > MAX_UNITS {
@@ -94,12 +90,8 @@ fn read_faces(body: &[u8]) -> Result<Vec<PickFace>, Vec<Problem>> {
     let mut out = Vec::new();
     let mut seen = BTreeSet::new();
     for (at, entry) in entries::<FaceEntry>(body, "faces", false, MAX_ENTRIES)? {
-        let f = match entry {
-            Ok(f) => f,
-            Err(p) => {
-                problems.push(p);
-                continue;
-            }
+        let Some(f) = noted(entry, &mut problems) else {
+            continue;
         };
         check_ids(&at, &f.sku, &f.location, &mut problems);
         if f.max == 0 || f.max > MAX_UNITS {
