@@ -244,7 +244,14 @@ impl Core {
                 "this pick is not the one directed: expected order {o} line {l} into tote {t}"
             ));
         }
-        let directed = self.orders[o].order.lines[*l as usize].clone();
+        let Some(directed) = self
+            .orders
+            .get(o.as_str())
+            .and_then(|x| x.order.lines.get(*l as usize))
+            .cloned()
+        else {
+            return Err(format!("order {o} line {l} is not known here"));
+        };
         match expect {
             Expect::Location => Err(format!("scan the location {} first", directed.location)),
             Expect::Sku if !short => Err(format!("scan the SKU {} first", directed.sku)),
@@ -268,7 +275,13 @@ impl Core {
         else {
             return Err("no pick is directed to this handheld now".into());
         };
-        let l = &self.orders[&order].order.lines[line as usize];
+        let Some(l) = self
+            .orders
+            .get(&order)
+            .and_then(|o| o.order.lines.get(line as usize))
+        else {
+            return Err(format!("order {order} line {line} is not known here"));
+        };
         let next = match what {
             ScanWhat::Tote if code == tote.to_string() => expect,
             ScanWhat::Tote => return Err(format!("wrong tote {code}: pick into tote {tote}")),

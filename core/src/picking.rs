@@ -314,9 +314,12 @@ impl Core {
                 tote,
                 line,
                 expect,
-            }) => {
-                let l = &self.orders[order].order.lines[*line as usize];
-                Task::Pick {
+            }) => match self
+                .orders
+                .get(order)
+                .and_then(|o| o.order.lines.get(*line as usize))
+            {
+                Some(l) => Task::Pick {
                     order: order.clone(),
                     line: *line,
                     location: l.location.clone(),
@@ -326,19 +329,20 @@ impl Core {
                     tote: *tote,
                     lines_left: state.trip.stops.len() as u32,
                     expect: *expect,
-                }
-            }
+                },
+                None => Task::Wait,
+            },
             Some(Work::Closing { tote, .. }) => Task::CloseTote { tote: *tote },
-            Some(Work::Replenishing { task }) => {
-                let r = &self.replenishments[task];
-                Task::Replenish {
+            Some(Work::Replenishing { task }) => match self.replenishments.get(task) {
+                Some(r) => Task::Replenish {
                     task: *task,
                     sku: r.sku.clone(),
                     from: r.from.clone(),
                     to: r.to.clone(),
                     qty: r.qty,
-                }
-            }
+                },
+                None => Task::Wait,
+            },
             Some(Work::Delivering { totes }) => Task::ToteComplete {
                 tote: totes.first().copied().unwrap_or_default(),
                 conveyor: self.layout.pick_conveyor.clone(),

@@ -389,7 +389,9 @@ impl Core {
         qty: u32,
         out: &mut Reaction,
     ) -> Result<(), String> {
-        let Some(Work::Replenishing { task: t }) = self.scanners[scanner].work else {
+        let Some(Work::Replenishing { task: t }) =
+            self.scanners.get(scanner).and_then(|s| s.work.clone())
+        else {
             return Err("no replenishment is directed to this handheld now".into());
         };
         if t != task {

@@ -493,3 +493,20 @@ fn the_summary_shows_what_each_handheld_does_as_of_the_last_event() {
     );
     assert_eq!(core.summary(), core.recount());
 }
+
+#[test]
+fn a_directed_order_missing_from_the_state_refuses_the_handheld_instead_of_panicking() {
+    // A state that lost an order its handheld was directed to (a damaged snapshot, say).
+    let mut core = Core::new(layout());
+    core.handle(&order("o1", "11:00", 1), 0);
+    login(&mut core, "h1");
+    core.orders.remove("o1");
+    let r = rejects(
+        &core
+            .handle(&scan_as("h1", "a", ScanWhat::Location, "A-00"), 1)
+            .commands,
+    );
+    assert_eq!(r, vec!["order o1 line 0 is not known here"]);
+    let r = rejects(&core.handle(&pick("m1", "o1", 0, 1, 1), 2).commands);
+    assert_eq!(r, vec!["order o1 line 0 is not known here"]);
+}
