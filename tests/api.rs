@@ -293,6 +293,22 @@ async fn a_stock_system_sets_faces_and_stock_and_a_shop_raises_a_priority() {
     .await;
     assert_eq!(a.status, 400, "{}", a.body);
 
+    // An order no picker has taken is withdrawn; twice, or one never received, is refused.
+    let a = call(web, "POST", "/api/v1/orders", &shop, &order("C-1", 1, 1)).await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    let a = call(web, "DELETE", "/api/v1/orders/C-1", &shop, "").await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let a = call(web, "DELETE", "/api/v1/orders/C-1", &shop, "").await;
+    assert_eq!(a.status, 409, "{}", a.body);
+    assert!(json(&a)["message"]
+        .as_str()
+        .unwrap()
+        .contains("already cancelled"));
+    let a = call(web, "DELETE", "/api/v1/orders/NOPE", &shop, "").await;
+    assert_eq!(a.status, 404, "{}", a.body);
+    let s = demo.controller.summary().borrow().clone();
+    assert_eq!((s.orders, s.cancelled), (1, 1), "P-1 left, C-1 cancelled");
+
     // A client that floods is told to wait, and others are not held up by it.
     let greedy = account(store, "greedy", &["orders:read"]).await;
     let mut refused = None;
@@ -308,7 +324,8 @@ async fn a_stock_system_sets_faces_and_stock_and_a_shop_raises_a_priority() {
     let wait: u64 = refused.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=2).contains(&wait), "Retry-After {wait}");
     let patient = account(store, "patient", &["orders:read"]).await;
-    let a = call(web, "GET", "/api/v1/orders/P-1", &patient, "").await;
+    let a = call(web, "GET", "/api/v1/orders/C-1", &patient, "").await;
     assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(json(&a)["status"], "cancelled");
     demo.shutdown().await;
 }

@@ -205,6 +205,8 @@ pub enum OrderStatus {
     Picked,
     /// Its tote is in its dispatch lane.
     Sorted,
+    /// Withdrawn before any picker took it; it leaves the counts.
+    Cancelled,
 }
 
 /// Where a tote is.
@@ -232,6 +234,7 @@ impl OrderStatus {
             OrderStatus::Picking => "picking",
             OrderStatus::Picked => "picked",
             OrderStatus::Sorted => "sorted",
+            OrderStatus::Cancelled => "cancelled",
         }
     }
 }

@@ -237,6 +237,13 @@ pub enum Event {
         /// Who.
         by: String,
     },
+    /// An order withdrawn by the system that sent it, before any picker took it.
+    OrderCancelled {
+        /// Order number.
+        order: String,
+        /// Who.
+        by: String,
+    },
     /// Units found at a location by a cycle count; the book follows the count.
     Counted {
         /// SKU.
@@ -292,6 +299,7 @@ impl Event {
             Event::AlarmAck { .. } => "alarm_ack",
             Event::WaveHold { .. } => "wave_hold",
             Event::OrderPriority { .. } => "order_priority",
+            Event::OrderCancelled { .. } => "order_cancelled",
             Event::Counted { .. } => "counted",
             Event::PickFaces { .. } => "pick_faces",
             Event::Moves { .. } => "moves",

@@ -242,6 +242,7 @@ impl Core {
             Event::OrderPriority {
                 order, priority, ..
             } => self.set_priority(order, *priority, &mut out),
+            Event::OrderCancelled { order, .. } => self.cancel(order, &mut out),
             Event::Counted {
                 sku, location, qty, ..
             } => self.counted(sku, location, *qty, &mut out),

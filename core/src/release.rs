@@ -312,7 +312,7 @@ impl Core {
         let mut open: Vec<(&super::QueueKey, &str, u64, Option<Millis>, Millis)> = self
             .orders
             .iter()
-            .filter(|(_, o)| o.status != OrderStatus::Sorted)
+            .filter(|(_, o)| !matches!(o.status, OrderStatus::Sorted | OrderStatus::Cancelled))
             .map(|(id, o)| {
                 let left = match o.status {
                     OrderStatus::Picked => 0,

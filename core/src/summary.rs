@@ -10,8 +10,11 @@ use super::{
 /// Counts shown as progress.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Summary {
-    /// Orders received.
+    /// Orders received, less those cancelled.
     pub orders: usize,
+    /// Orders cancelled before any picker took them.
+    #[serde(default)]
+    pub cancelled: usize,
     /// Orders whose tote is closed or further.
     pub picked: usize,
     /// Orders whose tote is in a chute.
@@ -91,7 +94,11 @@ impl Core {
     #[cfg(test)]
     pub(super) fn recount(&self) -> Summary {
         let mut s = Summary {
-            orders: self.orders.len(),
+            orders: self
+                .orders
+                .values()
+                .filter(|o| o.status != OrderStatus::Cancelled)
+                .count(),
             alarms: self.summary.alarms,
             backordered: self.summary.backordered,
             shorts: self.summary.shorts,
@@ -136,6 +143,11 @@ impl Core {
                     held: self.held_waves.contains(&o.order.cutoff),
                     ..self.summary.waves[&o.order.cutoff].clone()
                 });
+            if o.status == OrderStatus::Cancelled {
+                // Its cut-off keeps its wave, without it.
+                s.cancelled += 1;
+                continue;
+            }
             w.orders += 1;
             w.picked += usize::from(is_picked(o.status));
             w.sorted += usize::from(o.status == OrderStatus::Sorted);

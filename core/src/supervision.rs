@@ -108,6 +108,56 @@ impl Core {
         }
     }
 
+    /// Withdraws an order no picker has taken yet: it leaves the release queue, the demand of
+    /// its lines leaves their faces, and it leaves the counts. An order on a cart or further on is
+    /// refused with where it is.
+    pub(super) fn cancel(&mut self, id: &str, out: &mut Reaction) {
+        let subject = format!("order {id}");
+        let Some(o) = self.orders.get(id) else {
+            return refuse(&subject, format!("there is no order `{id}`"), out);
+        };
+        let (status, key, release_at, cutoff) =
+            (o.status, o.key, o.release_at, o.order.cutoff.clone());
+        match status {
+            OrderStatus::Waiting => {
+                self.pending.remove(&(release_at, id.to_string()));
+            }
+            OrderStatus::Released => {
+                self.queue.remove(&key);
+                let lines: Vec<(String, u32)> = o
+                    .order
+                    .lines
+                    .iter()
+                    .map(|l| (l.location.clone(), l.qty))
+                    .collect();
+                for (location, qty) in lines {
+                    self.add_open_picks(&location, -i64::from(qty));
+                }
+            }
+            OrderStatus::Cancelled => {
+                return refuse(&subject, format!("order {id} is already cancelled"), out)
+            }
+            _ => {
+                let tote = o.tote.map_or(String::new(), |t| format!(" (tote {t})"));
+                return refuse(
+                    &subject,
+                    format!(
+                        "order {id} is already {}{tote}: it can no longer be cancelled; take it out at packing",
+                        status.as_str()
+                    ),
+                    out,
+                );
+            }
+        }
+        self.set_order_status(id, OrderStatus::Cancelled);
+        self.summary.orders = self.summary.orders.saturating_sub(1);
+        self.summary.cancelled += 1;
+        if let Some(w) = self.summary.waves.get_mut(&cutoff) {
+            w.orders = w.orders.saturating_sub(1);
+        }
+        self.record_order(id, out);
+    }
+
     /// A counted quantity at a location: compared with the book for inventory accuracy, then
     /// the book is set to it.
     pub(super) fn counted(&mut self, sku: &str, location: &str, qty: u32, out: &mut Reaction) {

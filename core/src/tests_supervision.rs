@@ -221,3 +221,41 @@ fn a_flood_of_one_off_alarms_of_one_kind_is_one_alarm_counting_repeats() {
     let a = alarm(&core, newest);
     assert_eq!((a.repeats, a.state), (0, AlarmState::Active));
 }
+
+#[test]
+fn an_order_no_picker_took_is_cancelled_and_leaves_the_counts_and_the_queue() {
+    let mut core = Core::new(layout());
+    core.handle(&order("o1", "11:00", 1), 0);
+    core.handle(&order("o2", "11:00", 2), 0);
+    core.handle(&order("o3", "17:00", 1), 0);
+    let cancel = |id: &str| Event::OrderCancelled {
+        order: id.into(),
+        by: "api:shop".into(),
+    };
+    let reaction = core.handle(&cancel("o1"), 1);
+    assert!(refusals(&reaction).is_empty(), "{reaction:?}");
+    assert!(reaction.records.iter().any(|r| matches!(
+        r,
+        Record::Order { id, status: OrderStatus::Cancelled, .. } if id == "o1"
+    )));
+    let s = core.summary();
+    assert_eq!((s.orders, s.cancelled, s.waves["11:00"].orders), (2, 1, 1));
+    assert_eq!(s, core.recount());
+    // The next picker gets o2, never o1.
+    let d = directions(&login(&mut core, "h1"));
+    assert!(
+        matches!(&d[..], [Task::Pick { order, .. }] if order == "o2"),
+        "{d:?}"
+    );
+    let r = refusals(&core.handle(&cancel("o2"), 2));
+    assert_eq!(
+        r,
+        ["order o2 is already picking (tote 1): it can no longer be cancelled; take it out at packing"]
+    );
+    let r = refusals(&core.handle(&cancel("o1"), 2));
+    assert_eq!(r, ["order o1 is already cancelled"]);
+    let r = refusals(&core.handle(&cancel("nope"), 2));
+    assert_eq!(r, ["there is no order `nope`"]);
+    assert!(refusals(&core.handle(&cancel("o3"), 3)).is_empty());
+    assert_eq!(core.summary(), core.recount());
+}

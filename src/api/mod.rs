@@ -55,7 +55,10 @@ impl Api {
 pub fn router(api: Arc<Api>) -> Router {
     Router::new()
         .route("/api/v1/orders", post(orders::post).get(orders::list))
-        .route("/api/v1/orders/{id}", get(orders::get))
+        .route(
+            "/api/v1/orders/{id}",
+            get(orders::get).delete(orders::cancel),
+        )
         .route("/api/v1/orders/{id}/priority", post(orders::priority))
         .route("/api/v1/stock", put(stock::put_stock))
         .route("/api/v1/pick-faces", put(stock::put_faces))

@@ -384,7 +384,14 @@ pub(super) async fn list(
 }
 
 /// Where an order can be, as listed.
-const STATUSES: &[&str] = &["waiting", "released", "picking", "picked", "sorted"];
+const STATUSES: &[&str] = &[
+    "waiting",
+    "released",
+    "picking",
+    "picked",
+    "sorted",
+    "cancelled",
+];
 
 /// The body of `POST /api/v1/orders/{id}/priority`.
 #[derive(Debug, Deserialize)]
@@ -425,6 +432,48 @@ pub(super) async fn priority(
         Ok(()) => {
             audit(&api, &who, action, "done").await;
             Json(json!({"order": id, "priority": wanted})).into_response()
+        }
+        Err(e) => {
+            let reason = e.to_string();
+            audit(&api, &who, action, &format!("refused: {reason}")).await;
+            refusal(StatusCode::CONFLICT, "refused", &reason, &[])
+        }
+    }
+}
+
+/// `DELETE /api/v1/orders/{id}`: withdraws an order no picker has taken yet; 409 with where it
+/// is when it is further on.
+pub(super) async fn cancel(
+    State(api): State<Arc<Api>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let who = match caller(&api, &headers, "orders:write").await {
+        Ok(t) => t,
+        Err(answer) => return answer,
+    };
+    let action = format!("DELETE /api/v1/orders/{id}");
+    match api.controller.store().received_orders(&[id.as_str()]).await {
+        Ok(found) if found.is_empty() => {
+            audit(&api, &who, action, "refused: no such order").await;
+            return refusal(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                &format!("no order {id} has been received at this site"),
+                &[],
+            );
+        }
+        Ok(_) => {}
+        Err(err) => {
+            tracing::error!(%err, "cannot look an order up");
+            return unavailable();
+        }
+    }
+    let by = format!("api:{}", who.name);
+    match api.controller.cancel_order(&id, &by).await {
+        Ok(()) => {
+            audit(&api, &who, action, "done").await;
+            Json(json!({"order": id, "status": "cancelled"})).into_response()
         }
         Err(e) => {
             let reason = e.to_string();

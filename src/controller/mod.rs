@@ -388,6 +388,16 @@ impl Handle {
         .await
     }
 
+    /// Withdraws an order no picker has taken yet, on behalf of `by`; refused with where the
+    /// order is when it is further on.
+    pub async fn cancel_order(&self, order: &str, by: &str) -> Result<(), CommandError> {
+        self.supervise(Event::OrderCancelled {
+            order: order.to_string(),
+            by: by.to_string(),
+        })
+        .await
+    }
+
     /// Records a cycle count: `qty` units of `sku` found at `location` by `by`.
     pub async fn counted(
         &self,
