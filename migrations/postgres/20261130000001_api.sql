@@ -16,3 +16,14 @@ CREATE TABLE order_bodies (
     body         TEXT    NOT NULL,
     received_ms  BIGINT  NOT NULL
 );
+
+-- Each order's states as they were recorded, with the journal entry that recorded them.
+CREATE TABLE order_history (
+    seq     BIGINT  NOT NULL,
+    id      TEXT    NOT NULL,
+    at_ms   BIGINT  NOT NULL,
+    status  TEXT    NOT NULL,
+    tote    BIGINT,
+    picked  BIGINT  NOT NULL
+);
+CREATE INDEX order_history_id ON order_history (id, seq);

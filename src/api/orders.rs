@@ -493,12 +493,13 @@ pub(super) async fn get(
         return answer;
     }
     let store = api.controller.store();
-    let (received, state) = match (
+    let (received, state, history) = match (
         store.received_orders(&[id.as_str()]).await,
         store.order_state(&id).await,
+        store.order_history(&id).await,
     ) {
-        (Ok(r), Ok(s)) => (r, s),
-        (Err(err), _) | (_, Err(err)) => {
+        (Ok(r), Ok(s), Ok(h)) => (r, s, h),
+        (Err(err), _, _) | (_, Err(err), _) | (_, _, Err(err)) => {
             tracing::error!(%err, "cannot read an order");
             return unavailable();
         }
@@ -520,6 +521,12 @@ pub(super) async fn get(
     } else {
         body["status"] = json!("received");
     }
+    body["history"] = history
+        .into_iter()
+        .map(|(at, status, tote, picked)| {
+            json!({"at": at, "status": status, "tote": tote, "units_picked": picked})
+        })
+        .collect();
     Json(body).into_response()
 }
 

@@ -159,6 +159,27 @@ impl Store {
         })
     }
 
+    /// An order's states as they were recorded, oldest first: when, status, tote, units picked.
+    pub async fn order_history(
+        &self,
+        id: &str,
+    ) -> Result<Vec<(Millis, String, Option<u32>, u32)>, StoreError> {
+        let rows = sqlx::query(&self.sql(
+            "SELECT at_ms, status, tote, picked FROM order_history WHERE id = ? ORDER BY seq",
+        ))
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        each(&rows, |r| {
+            Ok((
+                r.try_get::<i64, _>("at_ms")? as Millis,
+                r.try_get("status")?,
+                r.try_get::<Option<i64>, _>("tote")?.map(|t| t as u32),
+                r.try_get::<i64, _>("picked")? as u32,
+            ))
+        })
+    }
+
     /// An order's state as last recorded: cut-off, status, tote, units picked.
     pub async fn order_state(
         &self,

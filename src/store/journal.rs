@@ -75,6 +75,17 @@ impl Store {
                         .bind(at as i64)
                         .execute(&mut *tx)
                         .await?;
+                        sqlx::query(&self.sql(
+                            "INSERT INTO order_history (seq, id, at_ms, status, tote, picked) VALUES (?, ?, ?, ?, ?, ?)",
+                        ))
+                        .bind(seq)
+                        .bind(id)
+                        .bind(at as i64)
+                        .bind(status.as_str())
+                        .bind(tote.map(i64::from))
+                        .bind(i64::from(*picked))
+                        .execute(&mut *tx)
+                        .await?;
                     }
                     Record::Transfer { id, sku, qty, face } => {
                         sqlx::query(&self.sql(
