@@ -2,6 +2,8 @@
 //! around a site: service accounts with bearer tokens and scopes (separate from dashboard
 //! logins), answers and problems as JSON, every call written to the audit log.
 
+mod order_changes;
+mod order_list;
 mod orders;
 mod stock;
 pub mod token;
@@ -54,12 +56,15 @@ impl Api {
 /// The API's routes.
 pub fn router(api: Arc<Api>) -> Router {
     Router::new()
-        .route("/api/v1/orders", post(orders::post).get(orders::list))
+        .route("/api/v1/orders", post(orders::post).get(order_list::list))
         .route(
             "/api/v1/orders/{id}",
-            get(orders::get).delete(orders::cancel),
+            get(orders::get).delete(order_changes::cancel),
         )
-        .route("/api/v1/orders/{id}/priority", post(orders::priority))
+        .route(
+            "/api/v1/orders/{id}/priority",
+            post(order_changes::priority),
+        )
         .route("/api/v1/stock", put(stock::put_stock))
         .route("/api/v1/pick-faces", put(stock::put_faces))
         .route("/api/v1/openapi.json", get(openapi))
