@@ -84,13 +84,16 @@ impl Core {
             return Vec::new();
         };
         self.take_from_queue(&seed);
-        let priority = self.orders[&seed].key.0;
+        let priority = self
+            .orders
+            .get(&seed)
+            .map_or(floorctl_protocol::order::Priority::Normal, |o| o.key.0);
         let mut lines = self.lines_left(&seed);
         let mut batch = vec![seed];
         let b = self.layout.batching.clone();
         while batch.len() < b.totes_per_cart && b.policy != BatchPolicy::Single {
             let fits = |core: &Core, id: &String| {
-                core.orders[id].key.0 == priority
+                core.orders.get(id).is_some_and(|o| o.key.0 == priority)
                     && core.has_room(id)
                     && lines + core.lines_left(id) <= b.max_lines
             };
@@ -126,18 +129,18 @@ impl Core {
     }
 
     fn take_from_queue(&mut self, id: &str) {
-        let key = self.orders[id].key;
+        let Some(key) = self.orders.get(id).map(|o| o.key) else {
+            return;
+        };
         self.queue.remove(&key);
         self.count_wip(id, true);
     }
 
     /// Lines of an order not yet picked.
     pub(super) fn lines_left(&self, id: &str) -> usize {
-        self.orders[id]
-            .picked
-            .iter()
-            .filter(|p| p.is_none())
-            .count()
+        self.orders
+            .get(id)
+            .map_or(0, |o| o.picked.iter().filter(|p| p.is_none()).count())
     }
 
     /// The length of the shortest route through the open lines of `batch` (and `extra`), when
@@ -146,8 +149,8 @@ impl Core {
         let locations: BTreeSet<&str> = batch
             .iter()
             .chain(extra)
-            .flat_map(|id| {
-                let o = &self.orders[id];
+            .filter_map(|id| self.orders.get(id))
+            .flat_map(|o| {
                 o.order
                     .lines
                     .iter()
@@ -171,9 +174,9 @@ impl Core {
     pub(super) fn route_trip(&self, cart: &[(String, u32)]) -> VecDeque<(String, u32)> {
         let stops: Vec<(String, u32)> = cart
             .iter()
-            .flat_map(|(id, _)| {
-                self.orders[id]
-                    .picked
+            .filter_map(|(id, _)| self.orders.get(id).map(|o| (id, o)))
+            .flat_map(|(id, o)| {
+                o.picked
                     .iter()
                     .enumerate()
                     .filter(|(_, p)| p.is_none())
@@ -186,8 +189,11 @@ impl Core {
         let picks: Option<Vec<Pick>> = stops
             .iter()
             .map(|(id, line)| {
-                let location = &self.orders[id].order.lines[*line as usize].location;
-                w.slots.get(location).copied()
+                let line = self
+                    .orders
+                    .get(id)
+                    .and_then(|o| o.order.lines.get(*line as usize))?;
+                w.slots.get(&line.location).copied()
             })
             .collect();
         match picks.map(|p| w.route(&p, Policy::Optimal)) {

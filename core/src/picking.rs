@@ -145,7 +145,8 @@ impl Core {
         // Totes a previous picker closed full on these orders still have to reach the conveyor.
         let full = cart
             .iter()
-            .flat_map(|(o, _)| self.orders[o].full_totes.iter().copied())
+            .filter_map(|(o, _)| self.orders.get(o))
+            .flat_map(|o| o.full_totes.iter().copied())
             .filter(|t| {
                 self.totes
                     .get(t)

@@ -211,21 +211,15 @@ impl Core {
 
     /// Puts an order in the pickers' queue and returns the locations whose demand it raised.
     fn release_unchecked(&mut self, id: &str, out: &mut Reaction) -> Vec<String> {
-        let mut raised = Vec::new();
-        if self.orders[id].status == OrderStatus::Waiting {
-            // Released for the first time: its lines are demand on their faces now.
-            let lines: Vec<(String, u32)> = self.orders[id]
-                .order
-                .lines
-                .iter()
-                .map(|l| (l.location.clone(), l.qty))
-                .collect();
-            for (location, qty) in lines {
-                self.add_open_picks(&location, i64::from(qty));
-                raised.push(location);
-            }
-        }
-        let key = self.orders[id].key;
+        let Some((status, key)) = self.orders.get(id).map(|o| (o.status, o.key)) else {
+            return Vec::new();
+        };
+        // Released for the first time: its lines are demand on their faces now.
+        let raised = if status == OrderStatus::Waiting {
+            self.add_demand(id, 1)
+        } else {
+            Vec::new()
+        };
         self.queue.insert(key, id.to_string());
         self.set_order_status(id, OrderStatus::Released);
         self.record_order(id, out);
@@ -257,8 +251,34 @@ impl Core {
         }
     }
 
+    /// Adds (`sign` 1) or takes back (-1) the demand of an order's lines on their faces;
+    /// returns the locations.
+    pub(super) fn add_demand(&mut self, id: &str, sign: i64) -> Vec<String> {
+        let lines: Vec<(String, u32)> = self
+            .orders
+            .get(id)
+            .map(|o| {
+                o.order
+                    .lines
+                    .iter()
+                    .map(|l| (l.location.clone(), l.qty))
+                    .collect()
+            })
+            .unwrap_or_default();
+        lines
+            .into_iter()
+            .map(|(location, qty)| {
+                self.add_open_picks(&location, sign * i64::from(qty));
+                location
+            })
+            .collect()
+    }
+
     fn zones_of(&self, id: &str) -> Vec<String> {
-        let mut zones: Vec<String> = self.orders[id]
+        let Some(o) = self.orders.get(id) else {
+            return Vec::new();
+        };
+        let mut zones: Vec<String> = o
             .order
             .lines
             .iter()
@@ -343,8 +363,11 @@ impl Core {
                 (Some(_), None) => true,
                 (None, _) => false,
             };
+            let Some(o) = self.orders.get(id) else {
+                continue;
+            };
             let entry = per_cutoff
-                .entry(self.orders[id].order.cutoff.clone())
+                .entry(o.order.cutoff.clone())
                 .or_insert((0, None, None, false));
             entry.0 += left;
             entry.1 = match (entry.1, due) {

@@ -399,7 +399,9 @@ impl Core {
                 "this is not the replenishment directed: expected task {t}"
             ));
         }
-        let r = self.replenishments[&task].clone();
+        let Some(r) = self.replenishments.get(&task).cloned() else {
+            return Err(format!("replenishment task {task} is not known here"));
+        };
         let held = self.on_hand(&r.sku, &r.from);
         if qty > held {
             return Err(format!(

@@ -124,15 +124,7 @@ impl Core {
             }
             OrderStatus::Released => {
                 self.queue.remove(&key);
-                let lines: Vec<(String, u32)> = o
-                    .order
-                    .lines
-                    .iter()
-                    .map(|l| (l.location.clone(), l.qty))
-                    .collect();
-                for (location, qty) in lines {
-                    self.add_open_picks(&location, -i64::from(qty));
-                }
+                self.add_demand(id, -1);
             }
             OrderStatus::Cancelled => {
                 return refuse(&subject, format!("order {id} is already cancelled"), out)
