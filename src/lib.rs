@@ -20,3 +20,5 @@ pub mod slot;
 pub mod store;
 pub mod telemetry;
 pub mod throttle;
+pub mod wall_clock;
+pub mod webhooks;

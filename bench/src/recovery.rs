@@ -13,7 +13,7 @@ use serde_json::json;
 
 use floorctl::controller::{recover, SNAPSHOT_EVERY};
 use floorctl::store::{Database, Store};
-use floorctl_core::{Command, Core, Event, Millis, Reaction, Record, SortOutcome};
+use floorctl_core::{Command, Core, Event, Millis, Published, Reaction, Record, SortOutcome};
 
 /// What to journal and where.
 #[derive(Debug, Clone, clap::Args)]
@@ -195,15 +195,10 @@ pub async fn run(o: &RecoveryBenchOptions) -> anyhow::Result<()> {
     let mut snapshot_bytes = 0usize;
     while written < o.events {
         let n = BATCH.min(o.events - written);
-        let steps: Vec<(Millis, Event, Vec<Record>)> = (0..n)
-            .map(|_| {
-                let (at, e, reaction) = day.step();
-                (at, e, reaction.records)
-            })
-            .collect();
-        let batch: Vec<(Millis, &Event, &[Record])> = steps
+        let steps: Vec<(Millis, Event, Reaction)> = (0..n).map(|_| day.step()).collect();
+        let batch: Vec<(Millis, &Event, &[Record], &[Published])> = steps
             .iter()
-            .map(|(at, e, r)| (*at, e, r.as_slice()))
+            .map(|(at, e, r)| (*at, e, r.records.as_slice(), r.published.as_slice()))
             .collect();
         let seq = store.append_all(&batch).await?;
         written += n;

@@ -111,11 +111,43 @@ impl LocalClock {
     }
 }
 
+/// An instant in RFC 3339 form, UTC, to the millisecond (`2026-11-30T09:05:00.250Z`).
+pub fn utc_text(at: Millis) -> String {
+    let days = (at / DAY_MS) as i64;
+    let ms = at % DAY_MS;
+    // Days since 1970-01-01 to a civil date (proleptic Gregorian), by 400-year eras.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        ms / 3_600_000,
+        ms / 60_000 % 60,
+        ms / 1000 % 60,
+        ms % 1000
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const H: u64 = 3_600_000;
+
+    #[test]
+    fn instants_are_written_as_rfc3339_utc() {
+        assert_eq!(utc_text(0), "1970-01-01T00:00:00.000Z");
+        // `date -u -d @1796029500.25 +%FT%T.%3NZ`
+        assert_eq!(utc_text(1_796_029_500_250), "2026-11-30T09:05:00.250Z");
+        assert_eq!(utc_text(951_782_400_000), "2000-02-29T00:00:00.000Z");
+        assert_eq!(utc_text(4_107_542_399_999), "2100-02-28T23:59:59.999Z");
+    }
 
     #[test]
     fn times_of_day_are_read_strictly() {

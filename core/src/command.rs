@@ -63,7 +63,8 @@ pub enum Command {
 }
 
 /// What the core made of one event: the actions for the shell, the rows journalled with the
-/// event, the refusal of a supervisor's command, and lines for the operator's log.
+/// event, the refusal of a supervisor's command, lines for the operator's log, and what the
+/// systems around the floor are told.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Reaction {
     /// Actions for the shell, in order.
@@ -74,6 +75,8 @@ pub struct Reaction {
     pub refusal: Option<Refusal>,
     /// Facts worth a line in the operator's log; they change nothing outside.
     pub notes: Vec<Note>,
+    /// What the systems around the floor are told, journalled with the event (the outbox).
+    pub published: Vec<super::Published>,
 }
 
 impl Reaction {

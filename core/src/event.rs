@@ -272,6 +272,13 @@ pub enum Event {
         /// Failures in a row.
         failures: u32,
     },
+    /// A webhook endpoint stopped taking events (`Some(why)`) or takes them again (`None`).
+    Delivery {
+        /// The subscription's name.
+        endpoint: String,
+        /// What is wrong, while it lasts.
+        fault: Option<String>,
+    },
     /// Time passed: orders whose release time came are released, cut-offs are projected.
     /// Journalled when [`super::Core::next_tick`] says so; its time is the journal's.
     Tick,
@@ -296,6 +303,7 @@ impl Event {
             Event::EquipmentCommand { .. } => "equipment_command",
             Event::PlcLink { .. } => "plc_link",
             Event::Tick => "tick",
+            Event::Delivery { .. } => "delivery",
             Event::AlarmAck { .. } => "alarm_ack",
             Event::WaveHold { .. } => "wave_hold",
             Event::OrderPriority { .. } => "order_priority",

@@ -15,6 +15,7 @@ mod layout;
 mod pairs;
 mod picking;
 mod presence;
+mod published;
 mod release;
 mod replenish;
 pub use floorctl_protocol::routing;
@@ -28,13 +29,14 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 pub use alarms::{Alarm, AlarmState};
 pub use batching::{BatchPolicy, Batching};
-pub use clock::{LocalClock, TimeOfDay};
+pub use clock::{utc_text, LocalClock, TimeOfDay};
 pub use command::{Command, Note, OrderStatus, Reaction, Record, Refusal, ToteStatus};
 pub use equipment::Equipment;
 pub use event::{Event, HandheldCommand, PlcCondition, SortOutcome};
 pub use kpi::{key_figures, KeyFigure, Kpis, Minute, Throughput};
 pub use layout::{ChuteChoice, Layout, DEFAULT_HANDHELD_SILENT_MS};
 pub use presence::HandheldView;
+pub use published::{Kind as PublishedKind, Published};
 #[cfg(test)]
 use release::RISK_CHECK_MS;
 pub use release::{Cutoff, Release, Wave};
@@ -256,7 +258,21 @@ impl Core {
                 );
                 self.alarm(source, text, &mut out);
             }
+            Event::Delivery { endpoint, fault } => {
+                let source = format!("webhook {endpoint}");
+                match fault {
+                    Some(fault) => {
+                        let text = format!(
+                            "events cannot be delivered to {endpoint}: {fault}; they are kept and \
+                             sent again until it answers"
+                        );
+                        self.raise_alarm(&source, "delivery", text, &mut out);
+                    }
+                    None => self.clear_alarm(&source, "delivery", &mut out),
+                }
+            }
         }
+        out.published = self.publish(event, &out);
         out
     }
 
@@ -354,6 +370,8 @@ mod tests_batching;
 mod tests_equipment;
 #[cfg(test)]
 mod tests_handhelds;
+#[cfg(test)]
+mod tests_published;
 #[cfg(test)]
 mod tests_release;
 #[cfg(test)]

@@ -38,6 +38,7 @@ pub(crate) fn may_change_handhelds(event: &Event) -> bool {
             | Event::PlcLink { .. }
             | Event::AlarmAck { .. }
             | Event::LoginsRefused { .. }
+            | Event::Delivery { .. }
     )
 }
 

@@ -8,6 +8,7 @@ mod orders;
 mod stock;
 pub mod token;
 
+use crate::wall_clock::now_ms;
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
@@ -21,7 +22,7 @@ use serde_json::{json, Value};
 use crate::controller::Handle;
 use crate::rate::Buckets;
 use crate::store::{ApiToken, AuditEntry};
-use floorctl_core::{Layout, Millis};
+use floorctl_core::Layout;
 
 /// Requests a second a service account may make, sustained, and at once after a quiet spell.
 pub const REQUESTS_PER_S: f64 = 50.0;
@@ -288,10 +289,4 @@ async fn audit(api: &Api, who: &ApiToken, action: String, outcome: &str) {
     if let Err(err) = api.controller.store().audit(&entry).await {
         tracing::error!(%err, "cannot write the audit log");
     }
-}
-
-fn now_ms() -> Millis {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as Millis)
 }

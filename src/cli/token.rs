@@ -2,6 +2,7 @@
 
 use floorctl::api::token::{self, SCOPES};
 use floorctl::store::ApiToken;
+use floorctl::wall_clock::now_ms;
 
 use super::user::Accounts;
 
@@ -32,12 +33,6 @@ pub(super) enum TokenCmd {
         #[command(flatten)]
         accounts: Accounts,
     },
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
 }
 
 pub(super) async fn run(cmd: TokenCmd) -> anyhow::Result<()> {

@@ -1,8 +1,9 @@
 //! The task that owns the core: it journals each batch of events, then acts on what the core
 //! made of them through the adapters; and the recovery that rebuilds the core at start.
 
+use crate::wall_clock::now_ms;
 use std::collections::BTreeMap;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
@@ -13,7 +14,7 @@ use crate::plc::PlcCommand;
 use crate::scanners::Outgoing;
 use crate::store::{Store, StoreError};
 use crate::telemetry::names;
-use floorctl_core::{Command, Core, Event, Millis, Note, Reaction, Record, Summary};
+use floorctl_core::{Command, Core, Event, Millis, Note, Published, Reaction, Record, Summary};
 
 /// The time events are journalled with: the wall clock read once at start (never earlier than
 /// the journal's last entry), then advanced by the monotonic clock. A wall-clock jump while the
@@ -36,13 +37,6 @@ impl Clock {
     fn now(&self) -> Millis {
         self.anchor + self.since.elapsed().as_millis() as Millis
     }
-}
-
-/// Milliseconds since the Unix epoch.
-fn now_ms() -> Millis {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as Millis)
 }
 
 /// Writes one of the core's notes to the log.
@@ -72,6 +66,8 @@ pub(super) struct Shell {
     pub(super) scanners: mpsc::Sender<Outgoing>,
     pub(super) plcs: BTreeMap<String, mpsc::Sender<PlcCommand>>,
     pub(super) fenced: Fenced,
+    /// Bumped when events were published (the webhook deliveries wake on it).
+    pub(super) published: watch::Sender<u64>,
 }
 
 impl Shell {
@@ -269,11 +265,11 @@ async fn process(
     if handled.is_empty() {
         return Some(last_seq);
     }
-    let entries: Vec<(Millis, &Event, &[Record])> = handled
+    let entries: Vec<(Millis, &Event, &[Record], &[Published])> = handled
         .iter()
-        .map(|(i, reaction)| (now, i.event(), reaction.records.as_slice()))
+        .map(|(i, r)| (now, i.event(), r.records.as_slice(), r.published.as_slice()))
         .collect();
-    for (_, event, _) in &entries {
+    for (_, event, _, _) in &entries {
         metrics::counter!(names::EVENTS_TOTAL, "kind" => event.kind()).increment(1);
     }
     let started = std::time::Instant::now();
@@ -298,6 +294,9 @@ async fn process(
         wait = (wait * 2).min(Duration::from_secs(5));
     };
     metrics::histogram!(names::JOURNAL_COMMIT_SECONDS).record(started.elapsed().as_secs_f64());
+    if entries.iter().any(|(_, _, _, p)| !p.is_empty()) {
+        shell.published.send_modify(|n| *n += 1);
+    }
     drop(entries);
     for (inbound, reaction) in handled {
         if let (_, Some(receipt)) = inbound.into_parts() {

@@ -155,6 +155,14 @@ impl Controller {
             tasks.push(handle);
         }
         let (summary_tx, summary) = watch::channel(core.summary());
+        let (published, published_rx) = watch::channel(0);
+        tasks.push(crate::webhooks::spawn(
+            store.clone(),
+            config.site.clone(),
+            tx.clone(),
+            published_rx,
+            cancel.clone(),
+        ));
         let fenced = Fenced::new();
         let shell = Shell {
             clock: Clock::start(core.last_event_at()),
@@ -162,6 +170,7 @@ impl Controller {
             scanners: scanner_tx,
             plcs,
             fenced: fenced.clone(),
+            published,
         };
         shell.act(core.resume());
         let core_task = tokio::spawn(run_core(

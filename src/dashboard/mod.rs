@@ -13,8 +13,9 @@ mod login;
 mod network;
 pub mod view;
 
+use crate::wall_clock::now_ms;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -28,7 +29,7 @@ use crate::connections::{LimitedListener, Limits, Peer};
 use crate::controller::Handle;
 use crate::throttle::Throttle;
 use auth::{Session, Sessions};
-use floorctl_core::{Layout, Millis};
+use floorctl_core::Layout;
 
 const INDEX: &str = include_str!("assets/index.html");
 const LOGIN: &str = include_str!("assets/login.html");
@@ -222,12 +223,6 @@ fn refusal(status: StatusCode, message: &str) -> Response {
         Json(serde_json::json!({"ok": false, "message": message})),
     )
         .into_response()
-}
-
-fn now_ms() -> Millis {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as Millis)
 }
 
 /// The addresses the dashboard and the metrics are served on.

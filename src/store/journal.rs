@@ -3,7 +3,7 @@
 
 use sqlx::Row;
 
-use floorctl_core::{Event, Millis, Record};
+use floorctl_core::{Event, Millis, Published, Record};
 
 use super::{each, entry, maybe, Entry, Store, StoreError};
 
@@ -15,20 +15,22 @@ impl Store {
         event: &Event,
         records: &[Record],
     ) -> Result<i64, StoreError> {
-        let last = self.append_all(&[(at, event, records)]).await?;
+        let last = self.append_all(&[(at, event, records, &[])]).await?;
         Ok(last)
     }
 
-    /// Writes events, each with the rows it changes, in one transaction (one sync to disk for
+    /// Writes events, each with the rows it changes and what it publishes (into the outbox,
+    /// numbered on from its last entry without gaps), in one transaction (one sync to disk for
     /// all of them); returns the journal position of the last.
     pub async fn append_all(
         &self,
-        batch: &[(Millis, &Event, &[Record])],
+        batch: &[(Millis, &Event, &[Record], &[Published])],
     ) -> Result<i64, StoreError> {
         let mut tx = self.pool.begin().await?;
         let lease = self.check_fence(&mut tx).await?;
         let mut seq = 0;
-        for (at, event, records) in batch {
+        let mut published = None;
+        for (at, event, records, outgoing) in batch {
             let at = *at;
             let body = serde_json::to_string(event).expect("events always serialise");
             seq = sqlx::query(&self.sql(
@@ -50,6 +52,27 @@ impl Store {
                 .bind(&order.id)
                 .bind(body)
                 .bind(at as i64)
+                .execute(&mut *tx)
+                .await?;
+            }
+            for p in outgoing.iter() {
+                let last = match published {
+                    Some(last) => last,
+                    None => sqlx::query("SELECT COALESCE(MAX(seq), 0) FROM outbox")
+                        .fetch_one(&mut *tx)
+                        .await?
+                        .try_get::<i64, _>(0)?,
+                };
+                published = Some(last + 1);
+                sqlx::query(&self.sql(
+                    "INSERT INTO outbox (seq, journal_seq, at_ms, kind, order_id, data) VALUES (?, ?, ?, ?, ?, ?)",
+                ))
+                .bind(last + 1)
+                .bind(seq)
+                .bind(at as i64)
+                .bind(p.kind.as_str())
+                .bind(p.order.as_deref())
+                .bind(p.data.to_string())
                 .execute(&mut *tx)
                 .await?;
             }

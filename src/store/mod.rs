@@ -20,12 +20,14 @@ mod database;
 mod instance;
 mod journal;
 mod network;
+mod outbox;
 mod users;
 pub use api::ApiToken;
 use database::sqlite_url;
 pub use database::Database;
 pub use instance::{InstanceError, InstanceLock};
 pub use network::{Lease, NetTransfer, SiteRow};
+pub use outbox::{Attempt, OutboxEvent, Webhook};
 pub use users::{covers, Account, AuditEntry};
 
 /// A storage failure. The cause stays inside this module's message.

@@ -173,3 +173,55 @@ fn a_postgres_url_is_shown_without_its_password_and_queries_are_numbered() {
         "sqlite:///a b/x%3F%23%25.db?mode=rwc"
     );
 }
+
+#[tokio::test]
+async fn published_events_are_numbered_without_gaps_with_their_journal_entries_on_both_stores() {
+    let dir = tempfile::tempdir().unwrap();
+    for db in databases(dir.path()).await {
+        outbox_is_written_with_the_journal(&db).await;
+    }
+}
+
+async fn outbox_is_written_with_the_journal(db: &Database) {
+    use floorctl_core::{Published, PublishedKind};
+    let store = Store::connect(db).await.unwrap();
+    let publish = |kind, order: &str| Published {
+        kind,
+        order: Some(order.into()),
+        data: serde_json::json!({ "order": order }),
+    };
+    let (a, b) = (order_event("o1"), order_event("o2"));
+    let first = [
+        publish(PublishedKind::OrderReceived, "o1"),
+        publish(PublishedKind::OrderReleased, "o1"),
+    ];
+    let second = [publish(PublishedKind::OrderReceived, "o2")];
+    store
+        .append_all(&[(10, &a, &[], &first), (10, &b, &[], &[])])
+        .await
+        .unwrap();
+    store.append_all(&[(20, &b, &[], &second)]).await.unwrap();
+    let all = store.published_after(0, 100, &[]).await.unwrap();
+    let seqs: Vec<i64> = all.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, vec![1, 2, 3], "{db}");
+    assert_eq!(all[1].kind, "order.released");
+    assert_eq!(all[2].order.as_deref(), Some("o2"));
+    assert_eq!(all[2].at, 20);
+    assert_eq!(store.last_published().await.unwrap(), 3);
+    let received = store
+        .published_after(1, 100, &["order.received".to_string()])
+        .await
+        .unwrap();
+    assert_eq!(
+        received.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        vec![3],
+        "{db}"
+    );
+    assert_eq!(store.published_after(0, 2, &[]).await.unwrap().len(), 2);
+    store.close().await;
+    // Reopened, numbering goes on from the last.
+    let store = Store::connect(db).await.unwrap();
+    store.append_all(&[(30, &a, &[], &second)]).await.unwrap();
+    assert_eq!(store.last_published().await.unwrap(), 4, "{db}");
+    store.close().await;
+}

@@ -1,0 +1,142 @@
+//! Events out to webhooks: every subscription in force gets its own delivery task, which posts
+//! the outbox's events of its kinds in order, signed the Standard Webhooks way, retried until
+//! taken. A dead endpoint raises an alarm and holds back only its own deliveries.
+
+mod delivery;
+pub mod post;
+pub mod signing;
+
+use crate::wall_clock::now_ms;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::bus::Inbound;
+use crate::store::{OutboxEvent, Store, Webhook};
+use delivery::Delivery;
+pub use delivery::ALARM_AFTER;
+
+/// How often the subscriptions in force are read again.
+const RELOAD: Duration = Duration::from_secs(1);
+
+/// How long delivery attempts are kept in the log.
+const ATTEMPTS_KEPT_MS: u64 = 7 * 86_400_000;
+
+/// The id of a site's event `seq`, the same at every attempt and on every channel (consumers
+/// de-duplicate by it).
+pub fn message_id(site: &str, seq: i64) -> String {
+    format!("{site}-{seq}")
+}
+
+/// An event as consumers get it, by webhook and from `GET /api/v1/events`.
+pub fn body(site: &str, event: &OutboxEvent) -> Value {
+    json!({
+        "id": message_id(site, event.seq),
+        "seq": event.seq,
+        "type": event.kind,
+        "timestamp": floorctl_core::utc_text(event.at),
+        "site": site,
+        "order": event.order,
+        "data": event.data,
+    })
+}
+
+/// A subscription's running delivery.
+struct Running {
+    hook: Webhook,
+    alarmed: Arc<AtomicBool>,
+    stop: CancellationToken,
+    task: JoinHandle<()>,
+}
+
+/// Starts delivering to every subscription in force, and to those made or changed later.
+pub fn spawn(
+    store: Store,
+    site: String,
+    core: mpsc::Sender<Inbound>,
+    published: watch::Receiver<u64>,
+    cancel: CancellationToken,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut running: BTreeMap<String, Running> = BTreeMap::new();
+        let mut reload = tokio::time::interval(RELOAD);
+        let mut pruned = 0;
+        loop {
+            tokio::select! {
+                () = cancel.cancelled() => break,
+                _ = reload.tick() => {}
+            }
+            let hooks = match store.webhooks().await {
+                Ok(h) => h,
+                Err(err) => {
+                    tracing::warn!(%err, "cannot read the webhook subscriptions");
+                    continue;
+                }
+            };
+            let same = |a: &Webhook, b: &Webhook| {
+                (&a.url, &a.kinds, &a.secret) == (&b.url, &b.kinds, &b.secret)
+            };
+            // Ended or changed: stopped (a changed one starts again below).
+            let gone: Vec<String> = running
+                .iter()
+                .filter(|(name, r)| !hooks.iter().any(|h| &h.name == *name && same(h, &r.hook)))
+                .map(|(name, _)| name.clone())
+                .collect();
+            for name in gone {
+                if let Some(r) = running.remove(&name) {
+                    r.stop.cancel();
+                    let _ = r.task.await;
+                    if r.alarmed.load(Ordering::Relaxed) {
+                        delivery::raise(&core, &name, None).await;
+                    }
+                }
+            }
+            for hook in hooks {
+                if running.contains_key(&hook.name) {
+                    continue;
+                }
+                let alarmed = Arc::new(AtomicBool::new(false));
+                let stop = cancel.child_token();
+                let task = tokio::spawn(
+                    Delivery {
+                        store: store.clone(),
+                        site: site.clone(),
+                        hook: hook.clone(),
+                        core: core.clone(),
+                        published: published.clone(),
+                        alarmed: alarmed.clone(),
+                    }
+                    .run(stop.clone()),
+                );
+                tracing::info!(webhook = %hook.name, url = %hook.url, "delivering events");
+                running.insert(
+                    hook.name.clone(),
+                    Running {
+                        hook,
+                        alarmed,
+                        stop,
+                        task,
+                    },
+                );
+            }
+            pruned += 1;
+            if pruned >= 3600 {
+                pruned = 0;
+                let before = now_ms().saturating_sub(ATTEMPTS_KEPT_MS);
+                if let Err(err) = store.forget_attempts(before).await {
+                    tracing::warn!(%err, "cannot forget old delivery attempts");
+                }
+            }
+        }
+        for (_, r) in running {
+            r.stop.cancel();
+            let _ = r.task.await;
+        }
+    })
+}
