@@ -5,53 +5,8 @@
 
 mod common;
 
-use std::net::SocketAddr;
-
-use common::http::{request, Answer};
-use floorctl::api::token;
-use floorctl::store::{ApiToken, Store};
-
-/// Makes a service account on the demo's database and returns its token.
-async fn account(store: &Store, name: &str, scopes: &[&str]) -> String {
-    let secret = token::new();
-    let t = ApiToken {
-        name: name.into(),
-        scopes: scopes.iter().map(|s| s.to_string()).collect(),
-        sites: None,
-        created: 0,
-        revoked: None,
-    };
-    assert!(store.add_token(&t, &token::hash(&secret)).await.unwrap());
-    secret
-}
-
-async fn call(web: SocketAddr, method: &str, path: &str, token: &str, body: &str) -> Answer {
-    let auth = format!("Bearer {token}");
-    let mut headers = vec![("Content-Type", "application/json")];
-    if !token.is_empty() {
-        headers.push(("Authorization", auth.as_str()));
-    }
-    request(web, method, path, &headers, body).await
-}
-
-fn json(a: &Answer) -> serde_json::Value {
-    serde_json::from_str(&a.body).unwrap_or_else(|e| panic!("{e}: {}", a.body))
-}
-
-/// Checks an answer against the schema `name` of the OpenAPI document the controller serves.
-fn fits(doc: &serde_json::Value, name: &str, a: &Answer) {
-    let mut schema = doc.clone();
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema".into();
-    schema["$ref"] = format!("#/components/schemas/{name}").into();
-    let v = jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("{name}: {e}"));
-    assert!(
-        !v.is_valid(&serde_json::json!({"not": "it"})),
-        "schema {name} admits anything"
-    );
-    let body = json(a);
-    let errors: Vec<String> = v.iter_errors(&body).map(|e| e.to_string()).collect();
-    assert!(errors.is_empty(), "{name}: {body} — {errors:?}");
-}
+use common::api::{call, fits, json, service_account as account};
+use common::http::request;
 
 fn order(id: &str, sku: u32, qty: u32) -> String {
     format!(

@@ -159,6 +159,10 @@ id!(
     /// A PLC's equipment id.
     PlcId, "PLC id", topic: true
 );
+id!(
+    /// A webhook subscription's name.
+    WebhookName, "webhook name", topic: true
+);
 
 #[cfg(test)]
 mod tests {

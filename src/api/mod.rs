@@ -2,11 +2,13 @@
 //! around a site: service accounts with bearer tokens and scopes (separate from dashboard
 //! logins), answers and problems as JSON, every call written to the audit log.
 
+mod events;
 mod order_changes;
 mod order_list;
 mod orders;
 mod stock;
 pub mod token;
+mod webhooks;
 
 use crate::wall_clock::now_ms;
 use std::sync::Arc;
@@ -68,6 +70,12 @@ pub fn router(api: Arc<Api>) -> Router {
         )
         .route("/api/v1/stock", put(stock::put_stock))
         .route("/api/v1/pick-faces", put(stock::put_faces))
+        .route("/api/v1/events", get(events::list))
+        .route("/api/v1/webhooks", post(webhooks::add).get(webhooks::list))
+        .route(
+            "/api/v1/webhooks/{name}",
+            get(webhooks::get).delete(webhooks::remove),
+        )
         .route("/api/v1/openapi.json", get(openapi))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(api)

@@ -3,7 +3,13 @@
 use sha2::{Digest, Sha256};
 
 /// Scopes a service account may be given.
-pub const SCOPES: &[&str] = &["orders:write", "orders:read", "stock:write"];
+pub const SCOPES: &[&str] = &[
+    "orders:write",
+    "orders:read",
+    "stock:write",
+    "events:read",
+    "webhooks:write",
+];
 
 /// A new token: `fct_` and 32 random bytes, URL-safe base64.
 pub fn new() -> String {

@@ -8,6 +8,7 @@ mod run;
 mod slot;
 mod token;
 mod user;
+mod webhook;
 
 use clap::{Parser, Subcommand};
 
@@ -32,6 +33,11 @@ enum Cmd {
     Token {
         #[command(subcommand)]
         which: token::TokenCmd,
+    },
+    /// Webhooks: where the site's events are posted, signed, retried until taken.
+    Webhook {
+        #[command(subcommand)]
+        which: webhook::WebhookCmd,
     },
     /// Run the controller against the PLCs and broker of a site file.
     Run(run::RunArgs),
@@ -59,6 +65,7 @@ impl Cli {
             Cmd::Demo(args) => demo::run(args).await,
             Cmd::User { which } => user::run(which).await,
             Cmd::Token { which } => token::run(which).await,
+            Cmd::Webhook { which } => webhook::run(which).await,
             Cmd::Run(args) => run::run(args).await,
             Cmd::Route(args) => route::run(&args),
             Cmd::Slot { which } => slot::run(*which).await,

@@ -12,7 +12,8 @@ pub(super) enum TokenCmd {
     Add {
         /// The account's name (who, in the audit log).
         name: String,
-        /// What it may do, comma-separated: orders:write, orders:read, stock:write.
+        /// What it may do, comma-separated: orders:write, orders:read, stock:write, events:read,
+        /// webhooks:write.
         #[arg(long, value_delimiter = ',', required = true)]
         scopes: Vec<String>,
         /// The sites (comma-separated) where it may act. Default: every site.

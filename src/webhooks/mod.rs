@@ -21,6 +21,7 @@ use crate::bus::Inbound;
 use crate::store::{OutboxEvent, Store, Webhook};
 use delivery::Delivery;
 pub use delivery::ALARM_AFTER;
+use floorctl_core::PublishedKind;
 
 /// How often the subscriptions in force are read again.
 const RELOAD: Duration = Duration::from_secs(1);
@@ -44,6 +45,47 @@ pub fn body(site: &str, event: &OutboxEvent) -> Value {
         "site": site,
         "order": event.order,
         "data": event.data,
+    })
+}
+
+/// A new subscription, checked: its name an identifier, its URL one floorctl can post to, its
+/// kinds known (none: every kind); it starts after event `from`. Every problem is listed.
+pub fn subscription(
+    name: &str,
+    url: &str,
+    kinds: &[String],
+    from: i64,
+    created: u64,
+) -> Result<Webhook, Vec<String>> {
+    let mut problems = Vec::new();
+    if let Err(e) = floorctl_protocol::id::WebhookName::try_from(name) {
+        problems.push(e.to_string());
+    }
+    if let Err(e) = post::Endpoint::parse(url) {
+        problems.push(e);
+    }
+    for k in kinds {
+        if PublishedKind::parse(k).is_none() {
+            let known: Vec<&str> = PublishedKind::ALL.iter().map(|k| k.as_str()).collect();
+            problems.push(format!(
+                "`{k}` is no event kind; the kinds are {}",
+                known.join(", ")
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let mut kinds = kinds.to_vec();
+    kinds.sort();
+    kinds.dedup();
+    Ok(Webhook {
+        name: name.to_string(),
+        url: url.to_string(),
+        kinds,
+        secret: signing::new_secret(),
+        created,
+        delivered: from,
     })
 }
 

@@ -3,6 +3,7 @@
 
 #![allow(dead_code, unreachable_pub, unused_imports)]
 
+pub mod api;
 pub mod cdp;
 mod checks;
 mod floor;
