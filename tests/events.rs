@@ -335,3 +335,80 @@ async fn a_webhook_down_for_30_s_gets_every_event_once_signed_and_in_order() {
     server.await.unwrap();
     demo.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_go_out_on_mqtt_in_order_and_none_is_missed_across_a_restart() {
+    use rumqttc::{AsyncClient, Event as MqttEvent, MqttOptions, Packet, QoS};
+    let floor = common::floor(11).orders(12).await;
+    let mut opts = MqttOptions::new(
+        "erp-listener",
+        floor.broker.ip().to_string(),
+        floor.broker.port(),
+    );
+    opts.set_keep_alive(Duration::from_secs(5));
+    let (client, mut eventloop) = AsyncClient::new(opts, 64);
+    client
+        .subscribe("floorctl/+/events/#", QoS::AtLeastOnce)
+        .await
+        .unwrap();
+    let heard: Arc<Mutex<Vec<(String, Value)>>> = Arc::default();
+    let listener = tokio::spawn({
+        let heard = heard.clone();
+        async move {
+            loop {
+                match eventloop.poll().await {
+                    Ok(MqttEvent::Incoming(Packet::Publish(p))) => {
+                        let body: Value = serde_json::from_slice(&p.payload).unwrap();
+                        heard.lock().unwrap().push((p.topic.clone(), body));
+                    }
+                    Ok(_) => {}
+                    Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+                }
+            }
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // Half the day, a stop, the rest of the day.
+    let controller = floor.controller_with_orders().await;
+    common::until_summary(&controller, 60, "a few orders sorted", |s| s.sorted >= 4).await;
+    controller.shutdown(Duration::from_secs(5)).await;
+    let controller = floor.controller().await;
+    common::until_summary(&controller, 90, "every order sorted", |s| s.sorted >= 12).await;
+    let last = controller.store().last_published().await.unwrap();
+    let got = heard.clone();
+    until("every event heard", 30, || {
+        got.lock()
+            .unwrap()
+            .iter()
+            .any(|(_, b)| b["seq"].as_i64() == Some(last))
+    })
+    .await;
+    controller.shutdown(Duration::from_secs(5)).await;
+    listener.abort();
+
+    let heard = heard.lock().unwrap().clone();
+    let mut once: BTreeMap<i64, Value> = BTreeMap::new();
+    for (topic, body) in &heard {
+        let kind = body["type"].as_str().unwrap();
+        assert_eq!(
+            topic,
+            &format!("floorctl/{}/events/{kind}", body["site"].as_str().unwrap())
+        );
+        let seq = body["seq"].as_i64().unwrap();
+        if let Some(before) = once.insert(seq, body.clone()) {
+            assert_eq!(&before, body, "a repeat is the same event");
+        }
+    }
+    let expected: Vec<i64> = (1..=last).collect();
+    assert_eq!(
+        once.keys().copied().collect::<Vec<_>>(),
+        expected,
+        "nothing missed across the restart"
+    );
+    let sorted = once
+        .values()
+        .filter(|b| b["type"] == "order.sorted")
+        .count();
+    assert_eq!(sorted, 12);
+}

@@ -101,7 +101,7 @@ pub(super) async fn list(
     };
     let events: Vec<Value> = page
         .iter()
-        .map(|e| crate::webhooks::body(&api.site, e))
+        .map(|e| crate::outbox::body(&api.site, e))
         .collect();
     Json(json!({"events": events, "next": next})).into_response()
 }

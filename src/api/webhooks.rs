@@ -72,25 +72,21 @@ pub(super) async fn add(State(api): State<Arc<Api>>, headers: HeaderMap, body: B
     let Ok(from) = from else {
         return unavailable();
     };
-    let hook = match crate::webhooks::subscription(
-        &asked.name,
-        &asked.url,
-        &asked.kinds,
-        from,
-        now_ms(),
-    ) {
-        Ok(h) => h,
-        Err(problems) => {
-            audit(&api, &who, action, "refused: invalid").await;
-            let problems: Vec<Problem> = problems.into_iter().map(|p| Problem::at("", p)).collect();
-            return refusal(
-                StatusCode::BAD_REQUEST,
-                "invalid",
-                "the subscription has problems",
-                &problems,
-            );
-        }
-    };
+    let hook =
+        match crate::outbox::subscription(&asked.name, &asked.url, &asked.kinds, from, now_ms()) {
+            Ok(h) => h,
+            Err(problems) => {
+                audit(&api, &who, action, "refused: invalid").await;
+                let problems: Vec<Problem> =
+                    problems.into_iter().map(|p| Problem::at("", p)).collect();
+                return refusal(
+                    StatusCode::BAD_REQUEST,
+                    "invalid",
+                    "the subscription has problems",
+                    &problems,
+                );
+            }
+        };
     match store.add_webhook(&hook).await {
         Ok(true) => {
             audit(&api, &who, action, "done").await;

@@ -1,7 +1,7 @@
 //! `floorctl webhook add|list|remove|attempts`: where the site's events are posted.
 
+use floorctl::outbox;
 use floorctl::wall_clock::now_ms;
-use floorctl::webhooks;
 
 use super::user::Accounts;
 
@@ -58,7 +58,7 @@ pub(super) async fn run(cmd: WebhookCmd) -> anyhow::Result<()> {
             } else {
                 store.last_published().await?
             };
-            let hook = match webhooks::subscription(&name, &url, &kinds, from, now_ms()) {
+            let hook = match outbox::subscription(&name, &url, &kinds, from, now_ms()) {
                 Ok(h) => h,
                 Err(problems) => {
                     store.close().await;

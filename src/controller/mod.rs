@@ -129,12 +129,14 @@ impl Controller {
             } => (host.clone(), *port, credentials.clone()),
         };
         let cancel = CancellationToken::new();
+        let (broadcast_tx, broadcasts) = mpsc::channel(64);
         let (scanner_tx, broker, mut tasks) = scanners::spawn(
             &config.site,
             &host,
             port,
             credentials,
             tx.clone(),
+            broadcasts,
             cancel.clone(),
         );
         let mut plcs = BTreeMap::new();
@@ -156,11 +158,12 @@ impl Controller {
         }
         let (summary_tx, summary) = watch::channel(core.summary());
         let (published, published_rx) = watch::channel(0);
-        tasks.push(crate::webhooks::spawn(
+        tasks.extend(crate::outbox::spawn(
             store.clone(),
             config.site.clone(),
             tx.clone(),
             published_rx,
+            broadcast_tx,
             cancel.clone(),
         ));
         let fenced = Fenced::new();

@@ -36,6 +36,18 @@ pub enum Outgoing {
     },
 }
 
+/// An event for the systems around the floor, published at QoS 1 on
+/// `floorctl/{site}/events/{kind}`; `handed` fires once the MQTT client has taken it.
+#[derive(Debug)]
+pub struct Broadcast {
+    /// Its kind, the topic's last level.
+    pub kind: String,
+    /// Its JSON.
+    pub body: Vec<u8>,
+    /// Told when the client has it.
+    pub handed: oneshot::Sender<()>,
+}
+
 /// Messages waiting for the broker, at most: past this (the broker away for long) the newest
 /// are dropped; a handheld gets its current direction again when it logs in.
 const OUTGOING_QUEUE: usize = 8192;
@@ -48,6 +60,7 @@ pub fn spawn(
     port: u16,
     credentials: Option<Credentials>,
     events: mpsc::Sender<Inbound>,
+    broadcasts: mpsc::Receiver<Broadcast>,
     cancel: CancellationToken,
 ) -> (
     mpsc::Sender<Outgoing>,
@@ -91,8 +104,14 @@ pub fn spawn(
             .instrument(span.clone()),
         ),
         tokio::spawn(
-            publish(site.to_string(), client.clone(), out_rx, cancel.clone())
-                .instrument(span.clone()),
+            publish(
+                site.to_string(),
+                client.clone(),
+                out_rx,
+                broadcasts,
+                cancel.clone(),
+            )
+            .instrument(span.clone()),
         ),
         tokio::spawn(acknowledge(client, ack_rx, cancel).instrument(span)),
     ];
@@ -233,29 +252,47 @@ async fn publish(
     site: String,
     client: AsyncClient,
     mut rx: mpsc::Receiver<Outgoing>,
+    mut broadcasts: mpsc::Receiver<Broadcast>,
     cancel: CancellationToken,
 ) {
+    let mut broadcasting = true;
     loop {
-        let msg = tokio::select! {
+        let (topic, payload, handed) = tokio::select! {
             () = cancel.cancelled() => return,
-            m = rx.recv() => match m { Some(m) => m, None => return },
+            m = rx.recv() => match m {
+                Some(msg) => {
+                    let (topic, payload) = match &msg {
+                        Outgoing::Direction { scanner, direction } => (
+                            scanner::down_topic(&site, scanner, "direction"),
+                            serde_json::to_vec(direction),
+                        ),
+                        Outgoing::Error { scanner, reply } => (
+                            scanner::down_topic(&site, scanner, "error"),
+                            serde_json::to_vec(reply),
+                        ),
+                    };
+                    (topic, payload.expect("messages serialise"), None)
+                }
+                None => return,
+            },
+            b = broadcasts.recv(), if broadcasting => match b {
+                Some(b) => (format!("floorctl/{site}/events/{}", b.kind), b.body, Some(b.handed)),
+                None => {
+                    broadcasting = false;
+                    continue;
+                }
+            },
         };
-        let (topic, payload) = match &msg {
-            Outgoing::Direction { scanner, direction } => (
-                scanner::down_topic(&site, scanner, "direction"),
-                serde_json::to_vec(direction),
-            ),
-            Outgoing::Error { scanner, reply } => (
-                scanner::down_topic(&site, scanner, "error"),
-                serde_json::to_vec(reply),
-            ),
-        };
-        let payload = payload.expect("messages serialise");
-        if let Err(err) = client
+        match client
             .publish(topic, QoS::AtLeastOnce, false, payload)
             .await
         {
-            tracing::error!(%err, "cannot queue a message for a handheld");
+            Ok(()) => {
+                if let Some(handed) = handed {
+                    let _ = handed.send(());
+                }
+            }
+            Err(err) => tracing::error!(%err, "cannot queue a message for the broker"),
         }
     }
 }

@@ -8,5 +8,5 @@ mod login;
 pub mod passwd;
 
 pub use broker::{start_embedded, start_embedded_with_alarms, BrokerError};
-pub use client::{spawn, Outgoing};
+pub use client::{spawn, Broadcast, Outgoing};
 pub use login::Credentials;

@@ -123,6 +123,28 @@ impl Store {
         Ok(row.try_get::<i64, _>(0)?)
     }
 
+    /// How far the publisher `name` has come through the outbox, if it has started.
+    pub async fn outbox_cursor(&self, name: &str) -> Result<Option<i64>, StoreError> {
+        let row = sqlx::query(&self.sql("SELECT seq FROM outbox_cursors WHERE name = ?"))
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        maybe(row, |r| r.try_get::<i64, _>("seq"))
+    }
+
+    /// Records how far the publisher `name` has come.
+    pub async fn set_outbox_cursor(&self, name: &str, seq: i64) -> Result<(), StoreError> {
+        sqlx::query(&self.sql(
+            "INSERT INTO outbox_cursors (name, seq) VALUES (?, ?)
+             ON CONFLICT(name) DO UPDATE SET seq = excluded.seq",
+        ))
+        .bind(name)
+        .bind(seq)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// Keeps a new webhook subscription; false when the name is taken.
     pub async fn add_webhook(&self, hook: &Webhook) -> Result<bool, StoreError> {
         let done = sqlx::query(&self.sql(

@@ -1,10 +1,6 @@
-//! Events out to webhooks: every subscription in force gets its own delivery task, which posts
-//! the outbox's events of its kinds in order, signed the Standard Webhooks way, retried until
+//! Webhook subscriptions: every one in force gets its own delivery task, which posts the
+//! outbox's events of its kinds in order, signed the Standard Webhooks way, retried until
 //! taken. A dead endpoint raises an alarm and holds back only its own deliveries.
-
-mod delivery;
-pub mod post;
-pub mod signing;
 
 use crate::wall_clock::now_ms;
 use std::collections::BTreeMap;
@@ -12,15 +8,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::{json, Value};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::delivery::{self, Delivery};
+use super::{post, signing};
 use crate::bus::Inbound;
-use crate::store::{OutboxEvent, Store, Webhook};
-use delivery::Delivery;
-pub use delivery::ALARM_AFTER;
+use crate::store::{Store, Webhook};
 use floorctl_core::PublishedKind;
 
 /// How often the subscriptions in force are read again.
@@ -28,25 +23,6 @@ const RELOAD: Duration = Duration::from_secs(1);
 
 /// How long delivery attempts are kept in the log.
 const ATTEMPTS_KEPT_MS: u64 = 7 * 86_400_000;
-
-/// The id of a site's event `seq`, the same at every attempt and on every channel (consumers
-/// de-duplicate by it).
-pub fn message_id(site: &str, seq: i64) -> String {
-    format!("{site}-{seq}")
-}
-
-/// An event as consumers get it, by webhook and from `GET /api/v1/events`.
-pub fn body(site: &str, event: &OutboxEvent) -> Value {
-    json!({
-        "id": message_id(site, event.seq),
-        "seq": event.seq,
-        "type": event.kind,
-        "timestamp": floorctl_core::utc_text(event.at),
-        "site": site,
-        "order": event.order,
-        "data": event.data,
-    })
-}
 
 /// A new subscription, checked: its name an identifier, its URL one floorctl can post to, its
 /// kinds known (none: every kind); it starts after event `from`. Every problem is listed.
@@ -98,7 +74,7 @@ struct Running {
 }
 
 /// Starts delivering to every subscription in force, and to those made or changed later.
-pub fn spawn(
+pub(super) fn spawn(
     store: Store,
     site: String,
     core: mpsc::Sender<Inbound>,
