@@ -100,15 +100,25 @@ impl Store {
         maybe(row, token_of)
     }
 
-    /// Orders as they were received, of these numbers.
+    /// Orders as they were received, of these numbers (one query per 500 numbers).
     pub async fn received_orders(&self, ids: &[&str]) -> Result<Vec<Order>, StoreError> {
         let mut out = Vec::new();
-        for id in ids {
-            let row = sqlx::query(&self.sql("SELECT body FROM order_bodies WHERE id = ?"))
-                .bind(*id)
-                .fetch_optional(&self.pool)
-                .await?;
-            if let Some(body) = maybe(row, |r| r.try_get::<String, _>("body"))? {
+        for chunk in ids.chunks(500) {
+            let marks = vec!["?"; chunk.len()].join(", ");
+            let sql = self.sql_owned(format!(
+                "SELECT id, body FROM order_bodies WHERE id IN ({marks})"
+            ));
+            let mut query = sqlx::query(&sql);
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            let rows = query.fetch_all(&self.pool).await?;
+            for (id, body) in each(&rows, |r| {
+                Ok((
+                    r.try_get::<String, _>("id")?,
+                    r.try_get::<String, _>("body")?,
+                ))
+            })? {
                 let order = serde_json::from_str(&body).map_err(|source| StoreError::Decode {
                     what: format!("order {id}"),
                     source,
