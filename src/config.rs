@@ -20,7 +20,7 @@ mod network;
 mod plcs;
 mod release;
 mod totes;
-pub use dashboard::{DashboardFile, DashboardSettings};
+pub use dashboard::{DashboardFile, DashboardSettings, DEFAULT_API_REQUESTS_PER_S};
 pub use mqtt::{Broker, MqttFile, DEFAULT_EMBEDDED_LISTEN};
 pub use network::{Network, NetworkFile};
 pub use plcs::PlcFile;

@@ -26,11 +26,6 @@ use crate::rate::Buckets;
 use crate::store::{ApiToken, AuditEntry};
 use floorctl_core::Layout;
 
-/// Requests a second a service account may make, sustained, and at once after a quiet spell.
-pub const REQUESTS_PER_S: f64 = 50.0;
-/// See [`REQUESTS_PER_S`].
-pub const REQUEST_BURST: f64 = 100.0;
-
 /// Largest request body: a batch of 1,000 orders of several lines fits well within it.
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
@@ -42,16 +37,20 @@ pub struct Api {
     site: String,
     /// Each service account's share of requests.
     limits: std::sync::Mutex<Buckets>,
+    /// Its rate, requests a second.
+    rate: f64,
 }
 
 impl Api {
-    /// The API of the controller behind `controller`, at `site`.
-    pub fn new(controller: Handle, layout: Layout, site: &str) -> Api {
+    /// The API of the controller behind `controller`, at `site`; each service account may make
+    /// `rate` requests a second, sustained, and twice as many at once after a quiet spell.
+    pub fn new(controller: Handle, layout: Layout, site: &str, rate: f64) -> Api {
         Api {
             controller,
             layout,
             site: site.to_string(),
-            limits: std::sync::Mutex::new(Buckets::new(REQUESTS_PER_S, REQUEST_BURST, 10_000)),
+            limits: std::sync::Mutex::new(Buckets::new(rate, 2.0 * rate, 10_000)),
+            rate,
         }
     }
 }
@@ -247,8 +246,8 @@ async fn caller(api: &Api, headers: &HeaderMap, scope: &str) -> Result<ApiToken,
                         StatusCode::TOO_MANY_REQUESTS,
                         "too_many_requests",
                         &format!(
-                            "service account {} sends more than {REQUESTS_PER_S} requests a second; send batches, or try again in {secs} s",
-                            t.name
+                            "service account {} sends more than {} requests a second; send batches, or try again in {secs} s",
+                            t.name, api.rate
                         ),
                         &[],
                     );

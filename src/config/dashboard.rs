@@ -11,6 +11,8 @@ pub struct DashboardSettings {
     pub metrics_listen: Option<std::net::SocketAddr>,
     /// Hours a dashboard login lasts.
     pub session_hours: u32,
+    /// Requests a second each API service account may make, sustained (twice as many at once).
+    pub api_requests_per_s: u32,
 }
 
 /// The site file's `[dashboard]` section.
@@ -23,11 +25,16 @@ pub struct DashboardFile {
     pub metrics_listen: Option<String>,
     /// Hours a login lasts.
     pub session_hours: Option<u32>,
+    /// Requests a second per API service account.
+    pub api_requests_per_s: Option<u32>,
 }
 
 pub(super) fn default_session_hours() -> u32 {
     12
 }
+
+/// Requests a second an API service account may make unless the site file says otherwise.
+pub const DEFAULT_API_REQUESTS_PER_S: u32 = 50;
 
 /// A listener address from the site file: its default when absent, none when `off`.
 fn listen_address(
@@ -62,6 +69,12 @@ pub(super) fn site_dashboard(
             "[dashboard] session_hours = {hours}: use 1 to 168 hours"
         ));
     }
+    let rate = file.api_requests_per_s.unwrap_or(DEFAULT_API_REQUESTS_PER_S);
+    if !(1..=100_000).contains(&rate) {
+        problems.push(format!(
+            "[dashboard] api_requests_per_s = {rate}: use 1 to 100000 requests a second"
+        ));
+    }
     DashboardSettings {
         listen: listen_address(
             &file.listen,
@@ -76,6 +89,7 @@ pub(super) fn site_dashboard(
             problems,
         ),
         session_hours: hours,
+        api_requests_per_s: rate,
     }
 }
 
@@ -85,6 +99,7 @@ impl Default for DashboardSettings {
             listen: None,
             metrics_listen: None,
             session_hours: default_session_hours(),
+            api_requests_per_s: DEFAULT_API_REQUESTS_PER_S,
         }
     }
 }

@@ -46,6 +46,8 @@ pub struct Dashboard {
     /// Failed logins by account, and by peer address.
     logins: Throttle,
     peers: Throttle,
+    /// Requests a second per API service account.
+    api_requests_per_s: u32,
 }
 
 /// Failed logins an account may have in a row before each attempt waits (1 s, doubling).
@@ -75,6 +77,7 @@ impl Dashboard {
                 Duration::from_secs(1),
                 MAX_LOGIN_WAIT,
             ),
+            api_requests_per_s: crate::config::DEFAULT_API_REQUESTS_PER_S,
         }
     }
 
@@ -135,6 +138,7 @@ pub fn router(state: Arc<Dashboard>) -> Router {
         state.controller.clone(),
         state.layout.clone(),
         &state.site,
+        f64::from(state.api_requests_per_s),
     )));
     Router::new()
         .route("/", get(index))
@@ -274,12 +278,13 @@ pub async fn start(
         let (listener, local) = bind("the dashboard", addr).await?;
         listening.dashboard = Some(local);
         let hours = u64::from(settings.session_hours.max(1));
-        let d = Dashboard::new(
+        let mut d = Dashboard::new(
             controller.handle(),
             config.layout.clone(),
             &config.site,
             Duration::from_secs(hours * 3600),
         );
+        d.api_requests_per_s = settings.api_requests_per_s;
         tokio::spawn(serve(listener, d, cancel.clone()));
     }
     if let Some(addr) = settings.metrics_listen {
