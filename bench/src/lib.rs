@@ -4,6 +4,7 @@
 mod capacity;
 mod farm;
 pub mod fixtures;
+pub mod intake;
 pub mod load;
 pub mod network;
 pub mod orders;

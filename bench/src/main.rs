@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use floorctl_bench::{load, network, orders, plc, recovery, routing, scanners, slotting};
+use floorctl_bench::{intake, load, network, orders, plc, recovery, routing, scanners, slotting};
 
 /// floorctl's benchmarks.
 #[derive(Debug, Parser)]
@@ -30,6 +30,9 @@ enum Bench {
     /// its own on one PostgreSQL: orders per hour, transfers, PostgreSQL load, fail-over time
     /// (target/bench/network.json).
     Network(network::NetworkBenchOptions),
+    /// Orders made durable through the HTTP API, single and batched, on SQLite and PostgreSQL,
+    /// beside the raw insert rate; POST latency; webhook delivery lag (target/bench/intake.json).
+    Intake(intake::IntakeBenchOptions),
     /// Reading order books as CSV, from a thousand to a hundred thousand lines.
     Orders(orders::OrdersBenchOptions),
     /// Recovery time from snapshot + journal tail beside a full replay, for a large journal.
@@ -57,6 +60,7 @@ fn main() -> ExitCode {
             Bench::Load(opts) => load::run(&opts).await,
             Bench::Network(opts) => network::run(&opts).await,
             Bench::Orders(opts) => orders::run(&opts),
+            Bench::Intake(opts) => intake::run(&opts).await,
             Bench::Recovery(opts) => recovery::run(&opts).await,
             Bench::Slotting(opts) => slotting::run(&opts),
         }

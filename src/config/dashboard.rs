@@ -69,7 +69,9 @@ pub(super) fn site_dashboard(
             "[dashboard] session_hours = {hours}: use 1 to 168 hours"
         ));
     }
-    let rate = file.api_requests_per_s.unwrap_or(DEFAULT_API_REQUESTS_PER_S);
+    let rate = file
+        .api_requests_per_s
+        .unwrap_or(DEFAULT_API_REQUESTS_PER_S);
     if !(1..=100_000).contains(&rate) {
         problems.push(format!(
             "[dashboard] api_requests_per_s = {rate}: use 1 to 100000 requests a second"
