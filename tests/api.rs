@@ -237,6 +237,38 @@ async fn a_stock_system_sets_faces_and_stock_and_a_shop_raises_a_priority() {
         ("SKU0000", 15, 2, 20)
     );
 
+    // Receipts and adjustments, each with its reason; one taking more than is there refuses
+    // the whole request.
+    let too_many = r#"{"movements":[{"kind":"receipt","sku":"SKU0000","location":"A01-01","qty":3},{"kind":"adjustment","sku":"SKU0001","location":"A02-01","qty":-26,"reason":"damaged"}]}"#;
+    let a = call(web, "POST", "/api/v1/stock/movements", &wms, too_many).await;
+    assert_eq!(a.status, 409, "{}", a.body);
+    assert!(
+        json(&a)["message"]
+            .as_str()
+            .unwrap()
+            .contains("SKU0001 at A02-01: the book holds 25"),
+        "{}",
+        a.body
+    );
+    let moves = r#"{"movements":[{"kind":"receipt","sku":"SKU0000","location":"A01-01","qty":3,"reason":"ASN 77"},{"kind":"adjustment","sku":"SKU0001","location":"A02-01","qty":-2,"reason":"damaged"}]}"#;
+    let a = call(web, "POST", "/api/v1/stock/movements", &shop, moves).await;
+    assert_eq!(a.status, 403, "{}", a.body);
+    let a = call(web, "POST", "/api/v1/stock/movements", &wms, moves).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let s = common::until_summary(&demo.controller, 10, "the movements on the book", |s| {
+        s.forward.get("A02-01").is_some_and(|f| f.on_hand == 23)
+    })
+    .await;
+    assert_eq!(
+        s.forward["A01-01"].on_hand, 18,
+        "the refused request moved nothing"
+    );
+    let bad =
+        r#"{"movements":[{"kind":"adjustment","sku":"SKU0001","location":"A02-01","qty":-1}]}"#;
+    let a = call(web, "POST", "/api/v1/stock/movements", &wms, bad).await;
+    assert_eq!(a.status, 400, "{}", a.body);
+    assert_eq!(json(&a)["problems"][0]["path"], "movements[0].reason");
+
     // A priority raised on an order the shop sent; an unknown order is refused with why.
     let a = call(web, "POST", "/api/v1/orders", &shop, &order("P-1", 0, 1)).await;
     assert_eq!(a.status, 201, "{}", a.body);

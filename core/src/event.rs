@@ -255,6 +255,14 @@ pub enum Event {
         /// Who counted.
         by: String,
     },
+    /// Units received at or adjusted at locations, as the stock system says: taken whole, or
+    /// refused whole when one would leave a location holding less than nothing.
+    StockMoved {
+        /// The movements, in order.
+        movements: Vec<StockMovement>,
+        /// Who.
+        by: String,
+    },
     /// A supervisor's command on a handheld.
     HandheldCommand {
         /// Handheld id.
@@ -309,6 +317,7 @@ impl Event {
             Event::OrderPriority { .. } => "order_priority",
             Event::OrderCancelled { .. } => "order_cancelled",
             Event::Counted { .. } => "counted",
+            Event::StockMoved { .. } => "stock_moved",
             Event::PickFaces { .. } => "pick_faces",
             Event::Moves { .. } => "moves",
             Event::TransferShipped { .. } => "transfer_shipped",
@@ -316,6 +325,19 @@ impl Event {
             Event::LoginsRefused { .. } => "logins_refused",
         }
     }
+}
+
+/// Units put at or taken from a location, and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct StockMovement {
+    /// SKU.
+    pub sku: String,
+    /// Location.
+    pub location: String,
+    /// Units added (a receipt, units found) or, below zero, taken away (damaged, lost).
+    pub change: i64,
+    /// Why: `receipt`, or the adjustment's reason.
+    pub reason: String,
 }
 
 /// What a supervisor can do to a handheld.

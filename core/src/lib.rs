@@ -32,7 +32,7 @@ pub use batching::{BatchPolicy, Batching};
 pub use clock::{utc_text, LocalClock, TimeOfDay};
 pub use command::{Command, Note, OrderStatus, Reaction, Record, Refusal, ToteStatus};
 pub use equipment::Equipment;
-pub use event::{Event, HandheldCommand, PlcCondition, SortOutcome};
+pub use event::{Event, HandheldCommand, PlcCondition, SortOutcome, StockMovement};
 pub use kpi::{key_figures, KeyFigure, Kpis, Minute, Throughput};
 pub use layout::{ChuteChoice, Layout, DEFAULT_HANDHELD_SILENT_MS};
 pub use presence::HandheldView;
@@ -248,6 +248,7 @@ impl Core {
             Event::Counted {
                 sku, location, qty, ..
             } => self.counted(sku, location, *qty, &mut out),
+            Event::StockMoved { movements, .. } => self.stock_moved(movements, &mut out),
             Event::HandheldCommand {
                 scanner, command, ..
             } => self.handheld_command(scanner, *command, now, &mut out),

@@ -1,10 +1,12 @@
 //! Supervisors' commands on the work: hold or release a cut-off's wave, raise an order's
 //! priority, record a cycle count.
 
+use std::collections::BTreeMap;
+
 use floorctl_protocol::order::Priority;
 
 use super::alarms::refuse;
-use super::{Core, HandheldCommand, Millis, OrderStatus, Reaction};
+use super::{Core, HandheldCommand, Millis, OrderStatus, Reaction, StockMovement};
 
 impl Core {
     /// A supervisor's command on a handheld: its work handed back, or its counter reset.
@@ -173,5 +175,43 @@ impl Core {
             .insert(location.to_string(), qty);
         self.refresh_face(location);
         self.check_face(location, false, out);
+    }
+
+    /// Receipts and adjustments from the stock system, all or none: refused whole when one
+    /// would leave a location holding less than nothing (or more than a location can count).
+    pub(super) fn stock_moved(&mut self, movements: &[StockMovement], out: &mut Reaction) {
+        let mut after: BTreeMap<(&str, &str), i64> = BTreeMap::new();
+        for m in movements {
+            let held = after.entry((&m.sku, &m.location)).or_insert_with(|| {
+                let book = self.stock.get(&m.sku).and_then(|l| l.get(&m.location));
+                i64::from(book.copied().unwrap_or(0))
+            });
+            *held = held.saturating_add(m.change);
+        }
+        for ((sku, location), held) in &after {
+            if *held < 0 || *held > i64::from(u32::MAX) {
+                let book = self
+                    .stock
+                    .get(*sku)
+                    .and_then(|l| l.get(*location))
+                    .copied()
+                    .unwrap_or(0);
+                return refuse(
+                    "stock",
+                    format!(
+                        "{sku} at {location}: the book holds {book}, and the movements would leave {held}; nothing was moved"
+                    ),
+                    out,
+                );
+            }
+        }
+        for ((sku, location), held) in after {
+            self.stock
+                .entry(sku.to_string())
+                .or_default()
+                .insert(location.to_string(), held as u32);
+            self.refresh_face(location);
+            self.check_face(location, false, out);
+        }
     }
 }

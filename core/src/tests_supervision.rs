@@ -259,3 +259,43 @@ fn an_order_no_picker_took_is_cancelled_and_leaves_the_counts_and_the_queue() {
     assert!(refusals(&core.handle(&cancel("o3"), 3)).is_empty());
     assert_eq!(core.summary(), core.recount());
 }
+
+#[test]
+fn stock_movements_are_taken_whole_or_refused_whole() {
+    let mut core = Core::new(layout());
+    let moved = |moves: &[(&str, &str, i64)]| Event::StockMoved {
+        movements: moves
+            .iter()
+            .map(|(sku, location, change)| StockMovement {
+                sku: sku.to_string(),
+                location: location.to_string(),
+                change: *change,
+                reason: if *change > 0 {
+                    "receipt".into()
+                } else {
+                    "damaged".into()
+                },
+            })
+            .collect(),
+        by: "api:wms".into(),
+    };
+    let out = core.handle(&moved(&[("S", "A-01", 10), ("T", "A-02", 4)]), 1);
+    assert_eq!(out.refusal, None);
+    assert_eq!((core.stock["S"]["A-01"], core.stock["T"]["A-02"]), (10, 4));
+    // Two movements of one location add up: 10 - 3 - 2 = 5.
+    core.handle(&moved(&[("S", "A-01", -3), ("S", "A-01", -2)]), 2);
+    assert_eq!(core.stock["S"]["A-01"], 5);
+    // One that would leave less than nothing refuses the whole request.
+    let out = core.handle(&moved(&[("T", "A-02", 6), ("S", "A-01", -6)]), 3);
+    let refusal = out.refusal.expect("refused");
+    assert!(
+        refusal.reason.contains("S at A-01: the book holds 5"),
+        "{}",
+        refusal.reason
+    );
+    assert_eq!(
+        (core.stock["S"]["A-01"], core.stock["T"]["A-02"]),
+        (5, 4),
+        "nothing moved"
+    );
+}

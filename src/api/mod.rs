@@ -68,6 +68,7 @@ pub fn router(api: Arc<Api>) -> Router {
             post(order_changes::priority),
         )
         .route("/api/v1/stock", put(stock::put_stock))
+        .route("/api/v1/stock/movements", post(stock::post_movements))
         .route("/api/v1/pick-faces", put(stock::put_faces))
         .route("/api/v1/events", get(events::list))
         .route("/api/v1/webhooks", post(webhooks::add).get(webhooks::list))

@@ -1,4 +1,5 @@
-//! `PUT /api/v1/stock` (units on hand per SKU and location, a stock system's sync) and
+//! `PUT /api/v1/stock` (units on hand per SKU and location, a stock system's sync),
+//! `POST /api/v1/stock/movements` (receipts and adjustments, each with its reason) and
 //! `PUT /api/v1/pick-faces` (the forward area: each face's SKU, minimum and maximum).
 //!
 //! A request is taken whole or not at all: every problem is listed with its JSON path. 200
@@ -12,7 +13,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use floorctl_core::PickFace;
+use floorctl_core::{PickFace, StockMovement};
 use floorctl_protocol::id::{Location, Sku};
 use serde::Deserialize;
 use serde_json::json;
@@ -32,6 +33,31 @@ struct StockEntry {
     location: String,
     qty: u64,
 }
+
+/// What a movement is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum MovementKind {
+    /// Units arrived (a supplier's or the DC's delivery, put away).
+    Receipt,
+    /// Units found or lost, with the reason.
+    Adjustment,
+}
+
+/// A receipt or an adjustment.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MovementEntry {
+    kind: MovementKind,
+    sku: String,
+    location: String,
+    qty: i64,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// Longest reason, in characters.
+const MAX_REASON: usize = 200;
 
 /// A forward pick face.
 #[derive(Debug, Deserialize)]
@@ -76,6 +102,61 @@ fn read_stock(body: &[u8]) -> Result<Vec<(String, String, u32)>, Vec<Problem>> {
             ));
         }
         out.push((e.sku, e.location, e.qty.min(MAX_UNITS) as u32));
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(problems)
+    }
+}
+
+/// The movements of a body, or every problem with it.
+fn read_movements(body: &[u8]) -> Result<Vec<StockMovement>, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let mut out = Vec::new();
+    for (at, entry) in entries::<MovementEntry>(body, "movements", false, MAX_ENTRIES)? {
+        let Some(m) = noted(entry, &mut problems) else {
+            continue;
+        };
+        check_ids(&at, &m.sku, &m.location, &mut problems);
+        let limit = MAX_UNITS as i64;
+        let fits = match m.kind {
+            MovementKind::Receipt => (1..=limit).contains(&m.qty),
+            MovementKind::Adjustment => m.qty != 0 && m.qty.abs() <= limit,
+        };
+        if !fits {
+            let range = match m.kind {
+                MovementKind::Receipt => format!("a receipt is 1 to {MAX_UNITS} units"),
+                MovementKind::Adjustment => format!(
+                    "an adjustment adds (above 0) or takes away (below 0) 1 to {MAX_UNITS} units"
+                ),
+            };
+            problems.push(Problem::at(join(&at, "qty"), format!("{}: {range}", m.qty)));
+        }
+        let reason = m.reason.as_deref().map(str::trim).unwrap_or("");
+        if m.kind == MovementKind::Adjustment && reason.is_empty() {
+            problems.push(Problem::at(
+                join(&at, "reason"),
+                "an adjustment says why (damaged, found in a recount, ...)",
+            ));
+        }
+        if reason.chars().count() > MAX_REASON || reason.chars().any(char::is_control) {
+            problems.push(Problem::at(
+                join(&at, "reason"),
+                format!("a reason is plain text of at most {MAX_REASON} characters"),
+            ));
+        }
+        let reason = match (m.kind, reason.is_empty()) {
+            (MovementKind::Receipt, true) => "receipt".to_string(),
+            (MovementKind::Receipt, false) => format!("receipt: {reason}"),
+            (MovementKind::Adjustment, _) => reason.to_string(),
+        };
+        out.push(StockMovement {
+            sku: m.sku,
+            location: m.location,
+            change: m.qty,
+            reason,
+        });
     }
     if problems.is_empty() {
         Ok(out)
@@ -191,6 +272,40 @@ pub(super) async fn put_stock(
     Json(json!({"set": stock.len()})).into_response()
 }
 
+/// `POST /api/v1/stock/movements`: `{"movements": [{"kind": "receipt" | "adjustment", "sku",
+/// "location", "qty", "reason"}]}`, taken whole; 409 with the reason, nothing moved, when one
+/// would leave a location holding less than nothing.
+pub(super) async fn post_movements(
+    State(api): State<Arc<Api>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let who = match caller(&api, &headers, "stock:write").await {
+        Ok(t) => t,
+        Err(answer) => return answer,
+    };
+    let action = "POST /api/v1/stock/movements".to_string();
+    let movements = match read_movements(&body) {
+        Ok(m) => m,
+        Err(problems) => return invalid(&api, &who, action, &problems).await,
+    };
+    let n = movements.len();
+    let action = format!("{action} ({n} movement(s))");
+    let by = format!("api:{}", who.name);
+    match api.controller.move_stock(movements, &by).await {
+        Ok(()) => {
+            audit(&api, &who, action, "done").await;
+            Json(json!({"moved": n})).into_response()
+        }
+        Err(crate::controller::CommandError::Stopping) => stopping(&api, &who, action).await,
+        Err(e) => {
+            let reason = e.to_string();
+            audit(&api, &who, action, &format!("refused: {reason}")).await;
+            refusal(StatusCode::CONFLICT, "refused", &reason, &[])
+        }
+    }
+}
+
 /// `PUT /api/v1/pick-faces`: `{"faces": [{"location", "sku", "min", "max"}]}`, the whole
 /// forward area; faces below their minimum are refilled from reserve.
 pub(super) async fn put_faces(
@@ -257,6 +372,42 @@ mod tests {
         assert!(
             read_faces(br#"{"stock":[]}"#).is_err(),
             "the key names what is sent"
+        );
+    }
+
+    #[test]
+    fn movements_are_receipts_or_adjustments_with_a_reason_and_every_problem_is_named() {
+        let moved = read_movements(
+            br#"{"movements":[
+                {"kind":"receipt","sku":"S1","location":"A-01","qty":12,"reason":"ASN 4411"},
+                {"kind":"adjustment","sku":"S1","location":"A-01","qty":-2,"reason":"damaged"}
+            ]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (moved[0].change, moved[0].reason.as_str()),
+            (12, "receipt: ASN 4411")
+        );
+        assert_eq!((moved[1].change, moved[1].reason.as_str()), (-2, "damaged"));
+        let problems = read_movements(
+            br#"{"movements":[
+                {"kind":"receipt","sku":"S1","location":"A-01","qty":-1},
+                {"kind":"adjustment","sku":"S1","location":"A-01","qty":3},
+                {"kind":"adjustment","sku":"S1","location":"A-01","qty":1099511627776,"reason":"x"},
+                {"kind":"transfer","sku":"S1","location":"A-01","qty":1}
+            ]}"#,
+        )
+        .unwrap_err();
+        let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "movements[0].qty",
+                "movements[1].reason",
+                "movements[2].qty",
+                "movements[3].kind"
+            ],
+            "{problems:?}"
         );
     }
 }

@@ -410,6 +410,20 @@ impl Handle {
         .await
     }
 
+    /// Receipts and adjustments from the stock system on behalf of `by`: taken whole, or refused
+    /// whole with the reason when one would leave a location holding less than nothing.
+    pub async fn move_stock(
+        &self,
+        movements: Vec<floorctl_core::StockMovement>,
+        by: &str,
+    ) -> Result<(), CommandError> {
+        self.supervise(Event::StockMoved {
+            movements,
+            by: by.to_string(),
+        })
+        .await
+    }
+
     /// Records a cycle count: `qty` units of `sku` found at `location` by `by`.
     pub async fn counted(
         &self,
