@@ -292,6 +292,42 @@ async fn a_stock_system_sets_faces_and_stock_and_a_shop_raises_a_priority() {
     .await;
     assert_eq!(a.status, 400, "{}", a.body);
 
+    // The promise: which cut-off an order placed now would make (the demo's cut-offs have no
+    // times, so the first is made and none is given by the clock).
+    let erp = account(store, "erp", &["orders:read"]).await;
+    let doc = common::api::openapi(web).await;
+    let a = call(
+        web,
+        "GET",
+        "/api/v1/promise?lines=3&priority=urgent",
+        &erp,
+        "",
+    )
+    .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    fits(&doc, "Promise", &a);
+    let p = json(&a);
+    assert_eq!(
+        (
+            p["makes"]["cutoff"].as_str(),
+            p["makes"]["on_time"].as_bool()
+        ),
+        (Some("11:00"), Some(true)),
+        "{p}"
+    );
+    assert_eq!(p["given"], serde_json::Value::Null);
+    for q in [
+        "lines=0",
+        "lines=many",
+        "lines=2&priority=soon",
+        "lines=2&late=true",
+    ] {
+        let a = call(web, "GET", &format!("/api/v1/promise?{q}"), &erp, "").await;
+        assert_eq!(a.status, 400, "{q}: {}", a.body);
+    }
+    let a = call(web, "GET", "/api/v1/promise?lines=3", &shop, "").await;
+    assert_eq!(a.status, 403, "{}", a.body);
+
     // An order no picker has taken is withdrawn; twice, or one never received, is refused.
     let a = call(web, "POST", "/api/v1/orders", &shop, &order("C-1", 1, 1)).await;
     assert_eq!(a.status, 201, "{}", a.body);

@@ -15,6 +15,7 @@ mod layout;
 mod pairs;
 mod picking;
 mod presence;
+mod promise;
 mod published;
 mod release;
 mod replenish;
@@ -36,6 +37,7 @@ pub use event::{Event, HandheldCommand, PlcCondition, SortOutcome, StockMovement
 pub use kpi::{key_figures, KeyFigure, Kpis, Minute, Throughput};
 pub use layout::{ChuteChoice, Layout, DEFAULT_HANDHELD_SILENT_MS};
 pub use presence::HandheldView;
+pub use promise::{Outlook, Promise};
 pub use published::{Kind as PublishedKind, Published};
 #[cfg(test)]
 use release::RISK_CHECK_MS;

@@ -15,7 +15,7 @@ impl Core {
         }
         let mut order = order.clone();
         if order.cutoff.is_empty() {
-            order.cutoff = self.cutoff_by_time().unwrap_or_default();
+            order.cutoff = self.cutoff_by_time(self.now).unwrap_or_default();
         }
         for line in order.lines.iter_mut().filter(|l| l.location.is_empty()) {
             match self.fullest_location(&line.sku) {
@@ -41,22 +41,14 @@ impl Core {
                 usize::MAX
             }
         };
-        let r = &self.layout.release;
-        // Ordered past a cut-off's `ordered_before`: the next day's cut-off of that name.
-        let due = cutoff.and_then(|i| {
-            let c = &self.layout.cutoffs[i];
-            let from = c
-                .ordered_before
-                .map_or(self.now, |t| r.clock.next(self.now, t));
-            c.sorted_by.map(|t| r.clock.next(from, t))
-        });
+        let due = cutoff.and_then(|i| self.due_of(i, self.now));
         let key = (
             order.priority,
             due.unwrap_or(Millis::MAX),
             rank,
             self.arrivals,
         );
-        let release_at = self.release_at(due);
+        let release_at = self.release_at(due, self.now);
         let id = order.id.clone();
         self.summary
             .waves

@@ -41,6 +41,17 @@ impl Cutoff {
     }
 }
 
+/// An order not yet in its lane, as the projection sees it.
+pub(super) struct OpenOrder<'a> {
+    pub(super) key: super::QueueKey,
+    pub(super) id: &'a str,
+    /// Lines still to pick.
+    pub(super) left: u64,
+    pub(super) due: Option<Millis>,
+    /// When it may be started.
+    pub(super) start: Millis,
+}
+
 /// How orders are released to the floor.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Release {
@@ -150,8 +161,8 @@ impl Core {
 
     /// The cut-off for an order that came without one: the first whose `ordered_before` is
     /// still to come today, else tomorrow's first.
-    pub(super) fn cutoff_by_time(&self) -> Option<String> {
-        let now = self.layout.release.clock.time_of_day(self.now);
+    pub(super) fn cutoff_by_time(&self, now: Millis) -> Option<String> {
+        let now = self.layout.release.clock.time_of_day(now);
         let timed = || {
             self.layout
                 .cutoffs
@@ -165,17 +176,21 @@ impl Core {
             .map(|(_, name)| name.clone())
     }
 
+    /// When an order of cut-off `i` (of the layout's) received now is due in its lane: ordered
+    /// past the cut-off's `ordered_before`, the next day's.
+    pub(super) fn due_of(&self, i: usize, now: Millis) -> Option<Millis> {
+        let r = &self.layout.release;
+        let c = self.layout.cutoffs.get(i)?;
+        let from = c.ordered_before.map_or(now, |t| r.clock.next(now, t));
+        c.sorted_by.map(|t| r.clock.next(from, t))
+    }
+
     /// When an order due at `due` may be released.
-    pub(super) fn release_at(&self, due: Option<Millis>) -> Millis {
+    pub(super) fn release_at(&self, due: Option<Millis>, now: Millis) -> Millis {
         let r = &self.layout.release;
         match due {
             None => 0,
-            Some(_)
-                if r.prepick
-                    .is_some_and(|(f, t)| r.clock.within(self.now, f, t)) =>
-            {
-                0
-            }
+            Some(_) if r.prepick.is_some_and(|(f, t)| r.clock.within(now, f, t)) => 0,
             Some(d) => d.saturating_sub(r.lead_ms),
         }
     }
@@ -306,12 +321,12 @@ impl Core {
 
     /// Lines per millisecond: measured over the last window once there is one, else planned
     /// from the pickers at work.
-    fn pick_rate(&self) -> f64 {
-        let measured_for = self.first_line.map_or(0, |t| self.now.saturating_sub(t));
+    pub(super) fn pick_rate(&self, now: Millis) -> f64 {
+        let measured_for = self.first_line.map_or(0, |t| now.saturating_sub(t));
         let recent = self
             .recent_lines
             .iter()
-            .filter(|t| **t + RATE_WINDOW_MS >= self.now)
+            .filter(|t| **t + RATE_WINDOW_MS >= now)
             .count();
         if measured_for >= RATE_WINDOW_MS && recent >= MIN_LINES_MEASURED {
             return recent as f64 / RATE_WINDOW_MS as f64;
@@ -324,53 +339,73 @@ impl Core {
         pickers as f64 * f64::from(self.layout.release.lines_per_picker_hour) / 3_600_000.0
     }
 
+    /// The orders not yet in their lane, in the order pickers get them.
+    pub(super) fn open_orders(&self, now: Millis) -> Vec<OpenOrder<'_>> {
+        let mut open: Vec<OpenOrder<'_>> = self
+            .orders
+            .iter()
+            .filter(|(_, o)| !matches!(o.status, OrderStatus::Sorted | OrderStatus::Cancelled))
+            .map(|(id, o)| OpenOrder {
+                key: o.key,
+                id: id.as_str(),
+                left: match o.status {
+                    OrderStatus::Picked => 0,
+                    _ => o.picked.iter().filter(|p| p.is_none()).count() as u64,
+                },
+                due: o.due,
+                // A waiting order cannot be started before its release.
+                start: match o.status {
+                    OrderStatus::Waiting => o.release_at.max(now),
+                    _ => now,
+                },
+            })
+            .collect();
+        open.sort_by_key(|o| o.key);
+        open
+    }
+
+    /// When an order of `left` lines that may start at `start` is in its lane, the pickers
+    /// being busy until `busy_until` (moved on past it) at `rate` lines a millisecond; `None`
+    /// when nobody picks.
+    pub(super) fn finish(
+        &self,
+        busy_until: &mut f64,
+        rate: f64,
+        start: Millis,
+        left: u64,
+    ) -> Option<Millis> {
+        if rate <= 0.0 {
+            return None;
+        }
+        *busy_until = busy_until.max(start as f64) + left as f64 / rate;
+        Some(*busy_until as Millis + self.layout.release.sort_allowance_ms)
+    }
+
     /// Projects when each open order will be in its lane, working through them in the order
     /// pickers get them, and raises (or clears) a cut-off's at-risk alarm.
     fn project(&mut self, out: &mut Reaction) {
         self.last_projection = self.now;
-        let rate = self.pick_rate();
-        let mut open: Vec<(&super::QueueKey, &str, u64, Option<Millis>, Millis)> = self
-            .orders
-            .iter()
-            .filter(|(_, o)| !matches!(o.status, OrderStatus::Sorted | OrderStatus::Cancelled))
-            .map(|(id, o)| {
-                let left = match o.status {
-                    OrderStatus::Picked => 0,
-                    _ => o.picked.iter().filter(|p| p.is_none()).count() as u64,
-                };
-                // A waiting order cannot be started before its release.
-                let start = match o.status {
-                    OrderStatus::Waiting => o.release_at.max(self.now),
-                    _ => self.now,
-                };
-                (&o.key, id.as_str(), left, o.due, start)
-            })
-            .collect();
-        open.sort();
+        let rate = self.pick_rate(self.now);
+        let open = self.open_orders(self.now);
         // When the pickers are through the orders before this one, in ms.
         let mut busy_until = self.now as f64;
         let mut per_cutoff: BTreeMap<String, (u64, Option<Millis>, Option<Millis>, bool)> =
             BTreeMap::new();
-        for (_, id, left, due, start) in open {
-            let finish = if rate > 0.0 {
-                busy_until = busy_until.max(start as f64) + left as f64 / rate;
-                Some(busy_until as Millis + self.layout.release.sort_allowance_ms)
-            } else {
-                None
-            };
-            let late = match (due, finish) {
+        for o in open {
+            let finish = self.finish(&mut busy_until, rate, o.start, o.left);
+            let late = match (o.due, finish) {
                 (Some(d), Some(f)) => f > d,
                 (Some(_), None) => true,
                 (None, _) => false,
             };
-            let Some(o) = self.orders.get(id) else {
+            let Some(state) = self.orders.get(o.id) else {
                 continue;
             };
             let entry = per_cutoff
-                .entry(o.order.cutoff.clone())
+                .entry(state.order.cutoff.clone())
                 .or_insert((0, None, None, false));
-            entry.0 += left;
-            entry.1 = match (entry.1, due) {
+            entry.0 += o.left;
+            entry.1 = match (entry.1, o.due) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             };

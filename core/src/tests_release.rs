@@ -225,3 +225,41 @@ fn an_order_released_too_late_for_its_cutoff_is_at_risk_while_it_waits() {
     assert_eq!(wave.projected, Some(DAY + 13 * H + 36 * MIN + 15_000));
     assert!(wave.at_risk, "{wave:?}");
 }
+
+#[test]
+fn the_promise_names_the_cutoff_an_order_placed_now_would_make_from_the_queue_ahead_of_it() {
+    use floorctl_protocol::order::Priority;
+    let mut l = timed();
+    l.release.lines_per_picker_hour = 120;
+    l.release.sort_allowance_ms = 10 * MIN;
+    let mut core = Core::new(l);
+    let at = DAY + 10 * H + 30 * MIN;
+    login(&mut core, "h1");
+    core.handle(&Event::Tick, at);
+    // 10:30, one picker at 120 lines/h, nothing ahead: released at 11:30 (two hours before
+    // 13:30), 10 lines take 5 min, in the lane by 11:45, well before 13:30.
+    let p = core.promise(10, Priority::Normal, at);
+    let given = p.given.clone().expect("11:00 is still open for ordering");
+    assert_eq!((given.cutoff.as_str(), given.on_time), ("11:00", true));
+    assert_eq!(given.projected, Some(DAY + 11 * H + 45 * MIN));
+    assert_eq!(given.due, Some(DAY + 13 * H + 30 * MIN));
+    assert_eq!(p.makes.map(|o| o.cutoff), Some("11:00".into()));
+    assert_eq!(p.lines_per_hour, 120);
+    // 300 lines of 11:00 ahead of it: 2.5 h of picking, past 13:30; the 17:00 cut-off (by
+    // 20:00) is the first it would make.
+    core.handle(&order("big", "11:00", 300), at);
+    let p = core.promise(10, Priority::Normal, at);
+    assert!(!p.given.expect("given").on_time);
+    assert_eq!(p.makes.map(|o| o.cutoff), Some("17:00".into()));
+    // Urgent, it goes ahead of the queue and makes 11:00 again.
+    let p = core.promise(10, Priority::Urgent, at);
+    assert_eq!(p.makes.map(|o| o.cutoff), Some("11:00".into()));
+    // Asked at 11:30 with nothing handled since 10:30: 11:00 is closed for ordering.
+    let later = core.promise(10, Priority::Urgent, DAY + 11 * H + 30 * MIN);
+    assert_eq!(later.given.map(|o| o.cutoff), Some("17:00".into()));
+    // Nobody picking: no cut-off with a due time can be promised.
+    let idle = Core::new(timed());
+    let p = idle.promise(1, Priority::Normal, at);
+    assert_eq!(p.makes, None);
+    assert_eq!(p.lines_per_hour, 0);
+}

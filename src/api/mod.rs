@@ -6,6 +6,7 @@ mod events;
 mod order_changes;
 mod order_list;
 mod orders;
+mod promise;
 mod stock;
 pub mod token;
 mod webhooks;
@@ -70,6 +71,7 @@ pub fn router(api: Arc<Api>) -> Router {
         .route("/api/v1/stock", put(stock::put_stock))
         .route("/api/v1/stock/movements", post(stock::post_movements))
         .route("/api/v1/pick-faces", put(stock::put_faces))
+        .route("/api/v1/promise", get(promise::get))
         .route("/api/v1/events", get(events::list))
         .route("/api/v1/webhooks", post(webhooks::add).get(webhooks::list))
         .route(
@@ -282,6 +284,16 @@ fn unavailable() -> Response {
         StatusCode::SERVICE_UNAVAILABLE,
         "unavailable",
         "the database does not answer; try again shortly",
+        &[],
+    )
+}
+
+/// What a caller is told when the controller is stopping.
+fn unavailable_stopping() -> Response {
+    refusal(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "unavailable",
+        "the controller is stopping; ask again shortly",
         &[],
     )
 }

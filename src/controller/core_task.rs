@@ -177,6 +177,7 @@ pub(super) async fn run_core(
     mut last_seq: i64,
     shell: Shell,
     mut rx: mpsc::Receiver<Inbound>,
+    mut queries: mpsc::Receiver<Query>,
     summary: watch::Sender<Summary>,
     cancel: CancellationToken,
 ) {
@@ -190,6 +191,10 @@ pub(super) async fn run_core(
         let mut batch = tokio::select! {
             () = cancel.cancelled() => break,
             m = rx.recv() => match m { Some(m) => vec![m], None => break },
+            Some(q) = queries.recv() => {
+                answer(&core, q, shell.clock.now());
+                continue;
+            }
             _ = check.tick() => {
                 let now = shell.clock.now();
                 let mut due: Vec<Inbound> = core
@@ -233,6 +238,29 @@ pub(super) async fn run_core(
         save_snapshot(&shell.store, last_seq, &core.snapshot()).await;
     }
     shell.store.close().await;
+}
+
+/// A question for the core that changes nothing (so nothing is journalled).
+#[derive(Debug)]
+pub(super) enum Query {
+    /// Which cut-off an order of `lines` lines and `priority` placed now would make.
+    Promise {
+        lines: u32,
+        priority: floorctl_protocol::order::Priority,
+        reply: tokio::sync::oneshot::Sender<floorctl_core::Promise>,
+    },
+}
+
+fn answer(core: &Core, query: Query, now: Millis) {
+    match query {
+        Query::Promise {
+            lines,
+            priority,
+            reply,
+        } => {
+            let _ = reply.send(core.promise(lines, priority, now));
+        }
+    }
 }
 
 /// Most events journalled in one commit.

@@ -79,6 +79,7 @@ pub type Failed = CancellationToken;
 #[derive(Debug, Clone)]
 pub struct Handle {
     inbound: mpsc::Sender<Inbound>,
+    queries: mpsc::Sender<core_task::Query>,
     summary: watch::Receiver<Summary>,
     plcs: StatusBoard,
     broker: watch::Receiver<LinkState>,
@@ -113,6 +114,7 @@ impl Controller {
         };
         let (core, last_seq) = recover(&store, &config.layout).await?;
         let (tx, rx) = mpsc::channel(1024);
+        let (queries, queries_rx) = mpsc::channel(64);
         let (host, port, credentials) = match &config.broker {
             Broker::Embedded { listen, handhelds } => {
                 // Its gateway raises this controller's alarm when logins are guessed at.
@@ -181,6 +183,7 @@ impl Controller {
             last_seq,
             shell,
             rx,
+            queries_rx,
             summary_tx,
             cancel.clone(),
         ));
@@ -194,6 +197,7 @@ impl Controller {
         Ok(Controller {
             handle: Handle {
                 inbound: tx,
+                queries,
                 summary,
                 plcs: board,
                 broker,
@@ -408,6 +412,19 @@ impl Handle {
             by: by.to_string(),
         })
         .await
+    }
+
+    /// Which cut-off an order of `lines` lines and `priority` placed now would make, from the
+    /// core's projection; `None` when the controller is stopping.
+    pub async fn promise(&self, lines: u32, priority: Priority) -> Option<floorctl_core::Promise> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let query = core_task::Query::Promise {
+            lines,
+            priority,
+            reply,
+        };
+        self.queries.send(query).await.ok()?;
+        answer.await.ok()
     }
 
     /// Receipts and adjustments from the stock system on behalf of `by`: taken whole, or refused
