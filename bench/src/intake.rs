@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use floorctl::api::token;
 use floorctl::config::{Broker, Config, DashboardSettings};
 use floorctl::controller::Controller;
-use floorctl::outbox::post::{post, Endpoint};
+use floorctl::http_client::{post, Endpoint};
 use floorctl::store::{fresh_schema, ApiToken, Database, Store};
 use floorctl::wall_clock::now_ms;
 use floorctl_core::{Core, Event, Millis, Published, Reaction, Record};

@@ -6,6 +6,7 @@ mod events;
 mod order_changes;
 mod order_list;
 mod orders;
+pub use orders::shown as order_json;
 mod promise;
 mod stock;
 pub mod token;

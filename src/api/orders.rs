@@ -51,8 +51,8 @@ struct ApiLine {
     location: Option<String>,
 }
 
-/// An order as the API shows it.
-fn shown(o: &Order) -> Value {
+/// An order as the API shows and takes it.
+pub fn shown(o: &Order) -> Value {
     json!({
         "order": o.id,
         "cutoff": (!o.cutoff.is_empty()).then_some(&o.cutoff),

@@ -3,6 +3,7 @@
 mod check;
 mod demo;
 mod passwd;
+mod remote;
 mod route;
 mod run;
 mod slot;
@@ -39,6 +40,21 @@ enum Cmd {
         #[command(subcommand)]
         which: webhook::WebhookCmd,
     },
+    /// Orders on a running controller, through its API (token in FLOORCTL_TOKEN).
+    Orders {
+        #[command(subcommand)]
+        which: remote::OrdersCmd,
+    },
+    /// Stock on a running controller, through its API (token in FLOORCTL_TOKEN).
+    Stock {
+        #[command(subcommand)]
+        which: StockCmd,
+    },
+    /// Forward pick faces on a running controller, through its API (token in FLOORCTL_TOKEN).
+    Faces {
+        #[command(subcommand)]
+        which: FacesCmd,
+    },
     /// Run the controller against the PLCs and broker of a site file.
     Run(run::RunArgs),
     /// Route a picker through a warehouse layout and print the route length (last line, metres).
@@ -58,6 +74,18 @@ enum Cmd {
     CheckConfig(check::CheckConfigArgs),
 }
 
+#[derive(Debug, Subcommand)]
+enum StockCmd {
+    /// Set units on hand from a CSV file with the columns sku, location, qty.
+    Load(remote::LoadArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum FacesCmd {
+    /// Install the forward area from a CSV file with the columns location, sku, min, max.
+    Load(remote::LoadArgs),
+}
+
 impl Cli {
     /// Runs the command.
     pub(crate) async fn run(self) -> anyhow::Result<()> {
@@ -66,6 +94,13 @@ impl Cli {
             Cmd::User { which } => user::run(which).await,
             Cmd::Token { which } => token::run(which).await,
             Cmd::Webhook { which } => webhook::run(which).await,
+            Cmd::Orders { which } => remote::orders(which).await,
+            Cmd::Stock {
+                which: StockCmd::Load(args),
+            } => remote::stock(args).await,
+            Cmd::Faces {
+                which: FacesCmd::Load(args),
+            } => remote::faces(args).await,
             Cmd::Run(args) => run::run(args).await,
             Cmd::Route(args) => route::run(&args),
             Cmd::Slot { which } => slot::run(*which).await,

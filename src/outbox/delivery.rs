@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
-use super::post::{post, Endpoint};
 use super::{body, message_id, signing};
 use crate::bus::Inbound;
+use crate::http_client::{post, Endpoint};
 use crate::retry::Backoff;
 use crate::store::{Attempt, OutboxEvent, Store, Webhook};
 use crate::wall_clock::now_ms;

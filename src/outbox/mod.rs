@@ -5,7 +5,6 @@
 
 mod delivery;
 mod mqtt;
-pub mod post;
 pub mod signing;
 mod webhooks;
 

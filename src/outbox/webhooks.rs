@@ -13,8 +13,9 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::delivery::{self, Delivery};
-use super::{post, signing};
+use super::signing;
 use crate::bus::Inbound;
+use crate::http_client::Endpoint;
 use crate::store::{Store, Webhook};
 use floorctl_core::PublishedKind;
 
@@ -37,7 +38,7 @@ pub fn subscription(
     if let Err(e) = floorctl_protocol::id::WebhookName::try_from(name) {
         problems.push(e.to_string());
     }
-    if let Err(e) = post::Endpoint::parse(url) {
+    if let Err(e) = Endpoint::parse(url) {
         problems.push(e);
     }
     for k in kinds {

@@ -1,5 +1,6 @@
-//! One HTTP/1.1 POST of an event to a webhook endpoint, on a connection of its own, within a
-//! time limit.
+//! A small HTTP/1.1 client over plain TCP (hyper's): one request on a connection of its own,
+//! within a time limit. It posts webhooks and carries the command line's calls to a running
+//! controller's API.
 
 use std::time::Duration;
 
@@ -9,13 +10,10 @@ use hyper::Uri;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
-/// How long an endpoint has to answer a delivery.
+/// How long an endpoint has to answer.
 pub const ANSWER_WITHIN: Duration = Duration::from_secs(10);
 
-/// Bytes of an endpoint's answer read at most (the rest is not waited for).
-const ANSWER_READ: usize = 4096;
-
-/// Where a webhook posts to: an `http://` URL with a host.
+/// Where a request goes: an `http://` URL with a host.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
     uri: Uri,
@@ -25,14 +23,14 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
-    /// Reads a webhook URL, or says why it cannot be one.
+    /// Reads a URL, or says why floorctl cannot send to it.
     pub fn parse(url: &str) -> Result<Endpoint, String> {
         let uri: Uri = url.parse().map_err(|_| format!("`{url}` is not a URL"))?;
         match uri.scheme_str() {
             Some("http") => {}
             Some("https") => {
                 return Err(format!(
-                    "`{url}`: floorctl posts webhooks over plain HTTP; reach an HTTPS endpoint through a proxy on the site's network"
+                    "`{url}`: floorctl speaks plain HTTP; reach an HTTPS endpoint through a proxy on the site's network"
                 ))
             }
             _ => return Err(format!("`{url}` must begin with http://")),
@@ -49,21 +47,53 @@ impl Endpoint {
     }
 }
 
-/// What came of a POST: the status an endpoint answered, or what went wrong.
-pub type Answer = Result<u16, String>;
+/// An answer: its status and (the first bytes of) its body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// The HTTP status.
+    pub status: u16,
+    /// The body, up to the bytes asked for.
+    pub body: Vec<u8>,
+}
 
-/// Posts `body` with `headers` to `endpoint`; the status it answered within [`ANSWER_WITHIN`].
-pub async fn post(endpoint: &Endpoint, headers: &[(&str, String)], body: Vec<u8>) -> Answer {
-    match tokio::time::timeout(ANSWER_WITHIN, exchange(endpoint, headers, body)).await {
+/// Sends `method` with `headers` and `body` to `endpoint`; the answer within [`ANSWER_WITHIN`],
+/// its body read up to `read` bytes (the rest is not waited for), or what went wrong.
+pub async fn request(
+    endpoint: &Endpoint,
+    method: &str,
+    headers: &[(&str, String)],
+    body: Vec<u8>,
+    read: usize,
+) -> Result<Reply, String> {
+    let exchange = exchange(endpoint, method, headers, body, read);
+    match tokio::time::timeout(ANSWER_WITHIN, exchange).await {
         Ok(answer) => answer,
         Err(_) => Err(format!("no answer within {} s", ANSWER_WITHIN.as_secs())),
     }
 }
 
-async fn exchange(endpoint: &Endpoint, headers: &[(&str, String)], body: Vec<u8>) -> Answer {
+/// Posts `body` with `headers` to `endpoint`; the status it answered.
+pub async fn post(
+    endpoint: &Endpoint,
+    headers: &[(&str, String)],
+    body: Vec<u8>,
+) -> Result<u16, String> {
+    // A little of the answer is read, so the endpoint is not cut off mid-reply.
+    request(endpoint, "POST", headers, body, 4096)
+        .await
+        .map(|r| r.status)
+}
+
+async fn exchange(
+    endpoint: &Endpoint,
+    method: &str,
+    headers: &[(&str, String)],
+    body: Vec<u8>,
+    read: usize,
+) -> Result<Reply, String> {
     let stream = TcpStream::connect((endpoint.host.as_str(), endpoint.port))
         .await
-        .map_err(|e| format!("cannot connect: {e}"))?;
+        .map_err(|e| format!("cannot connect to {}: {e}", endpoint.authority))?;
     let _ = stream.set_nodelay(true);
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
@@ -74,7 +104,9 @@ async fn exchange(endpoint: &Endpoint, headers: &[(&str, String)], body: Vec<u8>
         .path_and_query()
         .map_or("/", |p| p.as_str())
         .to_string();
-    let mut request = hyper::Request::post(path)
+    let mut request = hyper::Request::builder()
+        .method(method)
+        .uri(path)
         .header(hyper::header::HOST, &endpoint.authority)
         .header(hyper::header::CONTENT_TYPE, "application/json")
         .header(hyper::header::USER_AGENT, "floorctl");
@@ -88,24 +120,27 @@ async fn exchange(endpoint: &Endpoint, headers: &[(&str, String)], body: Vec<u8>
         .send_request(request)
         .await
         .map_err(|e| format!("the request failed: {e}"));
-    let status = match answer {
+    let reply = match answer {
         Ok(response) => {
             let status = response.status().as_u16();
-            // Read a little of the answer so the endpoint is not cut off mid-reply.
             let mut body = response.into_body();
-            let mut read = 0;
-            while read < ANSWER_READ {
+            let mut got = Vec::new();
+            while got.len() < read {
                 match body.frame().await {
-                    Some(Ok(frame)) => read += frame.data_ref().map_or(0, |d| d.len()),
+                    Some(Ok(frame)) => {
+                        if let Some(d) = frame.data_ref() {
+                            got.extend_from_slice(&d[..d.len().min(read - got.len())]);
+                        }
+                    }
                     _ => break,
                 }
             }
-            Ok(status)
+            Ok(Reply { status, body: got })
         }
         Err(e) => Err(e),
     };
     driver.abort();
-    status
+    reply
 }
 
 #[cfg(test)]
