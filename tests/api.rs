@@ -136,6 +136,28 @@ async fn orders_posted_during_the_day_are_durable_idempotent_checked_and_sorted(
     let mut seen = statuses.clone();
     seen.dedup();
     assert_eq!(seen, ["released", "picking", "picked", "sorted"], "{shown}");
+    // Step by step: each line by its handheld, the tote closed, inducted, sorted into a chute.
+    let events: Vec<&serde_json::Value> = shown["events"].as_array().unwrap().iter().collect();
+    let kinds: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    for kind in [
+        "order.received",
+        "order.released",
+        "order.line_picked",
+        "order.picked",
+        "tote.closed",
+        "tote.inducted",
+        "tote.sorted",
+        "order.sorted",
+    ] {
+        assert!(kinds.contains(&kind), "{kind} not in {kinds:?}");
+    }
+    let line = events
+        .iter()
+        .find(|e| e["type"] == "order.line_picked")
+        .unwrap();
+    assert!(line["data"]["handheld"].is_string(), "{line}");
+    let sorted = events.iter().find(|e| e["type"] == "tote.sorted").unwrap();
+    assert!(sorted["data"]["chute"].as_u64().is_some(), "{sorted}");
     assert_eq!(
         (
             shown["status"].as_str(),
@@ -180,7 +202,23 @@ async fn orders_posted_during_the_day_are_durable_idempotent_checked_and_sorted(
     .await;
     assert_eq!(a.status, 400, "{}", a.body);
     assert_eq!(json(&a)["problems"].as_array().unwrap().len(), 2);
+    // None is late (the demo's cut-offs have no times), all are not.
     let a = call(web, "GET", "/api/v1/orders?late=true", &reader, "").await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(
+        json(&a)["orders"].as_array().unwrap().len(),
+        0,
+        "{}",
+        a.body
+    );
+    let a = call(web, "GET", "/api/v1/orders?late=false", &reader, "").await;
+    assert_eq!(
+        json(&a)["orders"].as_array().unwrap().len(),
+        6,
+        "{}",
+        a.body
+    );
+    let a = call(web, "GET", "/api/v1/orders?late=maybe", &reader, "").await;
     assert_eq!(a.status, 400, "{}", a.body);
 
     // Every call is in the audit log under its service account.

@@ -145,6 +145,15 @@ pub enum Note {
         /// Handheld id.
         scanner: String,
     },
+    /// An order's due time passed before it was in its lane.
+    OrderLate {
+        /// Order.
+        order: String,
+        /// Its cut-off.
+        cutoff: String,
+        /// When it was due.
+        due: super::Millis,
+    },
 }
 
 /// A row of the orders or totes table.

@@ -373,8 +373,9 @@ impl Core {
     /// The directed line is done with `qty` in the tote: on to the next line, or close the tote.
     fn line_done(&mut self, scanner: &str, qty: u32, out: &mut Reaction) {
         self.line_confirmed();
-        let Some(Work::Picking { order, line, .. }) =
-            self.scanners.get(scanner).and_then(|s| s.work.clone())
+        let Some(Work::Picking {
+            order, line, tote, ..
+        }) = self.scanners.get(scanner).and_then(|s| s.work.clone())
         else {
             return;
         };
@@ -388,6 +389,9 @@ impl Core {
             return;
         };
         *picked = Some(qty);
+        out.published.extend(super::published::line_picked(
+            &order, line, &l.sku, l.qty, qty, tote, scanner,
+        ));
         self.summary.lines_picked += 1;
         if self.faces.contains_key(&l.location) {
             self.summary.lines_forward += 1;

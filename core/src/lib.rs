@@ -275,7 +275,8 @@ impl Core {
                 }
             }
         }
-        out.published = self.publish(event, &out);
+        let published = self.publish(event, &out);
+        out.published.extend(published);
         out
     }
 

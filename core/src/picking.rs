@@ -69,6 +69,7 @@ impl Core {
                 picked,
                 full_totes: Vec::new(),
                 backordered: 0,
+                late: false,
             },
         );
         self.summary.waves.entry(cutoff).or_default().waiting += 1;

@@ -15,6 +15,13 @@ pub enum Kind {
     /// An order went to the pickers.
     #[serde(rename = "order.released")]
     OrderReleased,
+    /// A line of an order was picked, by a handheld into a tote.
+    #[serde(rename = "order.line_picked")]
+    OrderLinePicked,
+    /// A line was picked short: fewer units than asked (the rest found elsewhere or
+    /// back-ordered).
+    #[serde(rename = "order.short")]
+    OrderShort,
     /// Every line of an order is picked and its tote closed.
     #[serde(rename = "order.picked")]
     OrderPicked,
@@ -24,12 +31,19 @@ pub enum Kind {
     /// Every tote of an order is in its lane.
     #[serde(rename = "order.sorted")]
     OrderSorted,
-    /// An order reached its lane after its due time.
+    /// An order's due time passed before it was in its lane (said once, when it passes or when
+    /// the order reaches its lane after it).
     #[serde(rename = "order.late")]
     OrderLate,
     /// An order was withdrawn before any picker took it.
     #[serde(rename = "order.cancelled")]
     OrderCancelled,
+    /// A picker closed a tote.
+    #[serde(rename = "tote.closed")]
+    ToteClosed,
+    /// The sorter read a tote at its induct and was told its chute.
+    #[serde(rename = "tote.inducted")]
+    ToteInducted,
     /// A tote is in a chute.
     #[serde(rename = "tote.sorted")]
     ToteSorted,
@@ -55,14 +69,18 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in the order they are documented.
-    pub const ALL: [Kind; 14] = [
+    pub const ALL: [Kind; 18] = [
         Kind::OrderReceived,
         Kind::OrderReleased,
+        Kind::OrderLinePicked,
+        Kind::OrderShort,
         Kind::OrderPicked,
         Kind::OrderBackOrdered,
         Kind::OrderSorted,
         Kind::OrderLate,
         Kind::OrderCancelled,
+        Kind::ToteClosed,
+        Kind::ToteInducted,
         Kind::ToteSorted,
         Kind::ToteLost,
         Kind::AlarmRaised,
@@ -77,11 +95,15 @@ impl Kind {
         match self {
             Kind::OrderReceived => "order.received",
             Kind::OrderReleased => "order.released",
+            Kind::OrderLinePicked => "order.line_picked",
+            Kind::OrderShort => "order.short",
             Kind::OrderPicked => "order.picked",
             Kind::OrderBackOrdered => "order.back_ordered",
             Kind::OrderSorted => "order.sorted",
             Kind::OrderLate => "order.late",
             Kind::OrderCancelled => "order.cancelled",
+            Kind::ToteClosed => "tote.closed",
+            Kind::ToteInducted => "tote.inducted",
             Kind::ToteSorted => "tote.sorted",
             Kind::ToteLost => "tote.lost",
             Kind::AlarmRaised => "alarm.raised",
@@ -125,6 +147,32 @@ impl Published {
     }
 }
 
+/// A line picked by `handheld` into `tote`: `qty` of the `wanted` units of `sku`; short too
+/// when fewer.
+pub(crate) fn line_picked(
+    order: &str,
+    line: u32,
+    sku: &str,
+    wanted: u32,
+    qty: u32,
+    tote: u32,
+    handheld: &str,
+) -> Vec<Published> {
+    let mut out = vec![Published::new(
+        Kind::OrderLinePicked,
+        Some(order),
+        json!({ "order": order, "line": line, "sku": sku, "qty": qty, "tote": tote, "handheld": handheld }),
+    )];
+    if qty < wanted {
+        out.push(Published::new(
+            Kind::OrderShort,
+            Some(order),
+            json!({ "order": order, "line": line, "sku": sku, "wanted": wanted, "picked": qty, "handheld": handheld }),
+        ));
+    }
+    out
+}
+
 impl Core {
     /// What the outside is told of `event`, which the core has just handled into `reaction`.
     pub(super) fn publish(&self, event: &Event, reaction: &Reaction) -> Vec<Published> {
@@ -152,9 +200,26 @@ impl Core {
                     json!({ "order": order, "by": by }),
                 ));
             }
+            Event::ToteInducted { sorter, tote, .. } => {
+                let chute = reaction.commands.iter().find_map(|c| match c {
+                    Command::Divert { tote: t, chute, .. } if t == tote => Some(*chute),
+                    _ => None,
+                });
+                if let (Some(chute), Some(t)) = (chute, self.totes.get(tote)) {
+                    let order = self
+                        .orders
+                        .contains_key(&t.order)
+                        .then_some(t.order.as_str());
+                    out.push(Published::new(
+                        Kind::ToteInducted,
+                        order,
+                        json!({ "tote": tote, "order": order, "sorter": sorter, "chute": chute }),
+                    ));
+                }
+            }
             Event::TransferShipped {
-                transfer,
                 tote,
+                transfer,
                 qty,
             } => out.push(Published::new(
                 Kind::TransferShipped,
@@ -167,18 +232,23 @@ impl Core {
             self.publish_record(record, &mut out);
         }
         for note in &reaction.notes {
-            if let Note::BackOrdered {
-                order,
-                sku,
-                missing,
-                scanner,
-            } = note
-            {
-                out.push(Published::new(
+            match note {
+                Note::BackOrdered {
+                    order,
+                    sku,
+                    missing,
+                    scanner,
+                } => out.push(Published::new(
                     Kind::OrderBackOrdered,
                     Some(order),
                     json!({ "order": order, "sku": sku, "missing": missing, "handheld": scanner }),
-                ));
+                )),
+                Note::OrderLate { order, cutoff, due } => out.push(Published::new(
+                    Kind::OrderLate,
+                    Some(order),
+                    json!({ "order": order, "cutoff": cutoff, "due_ms": due, "sorted_ms": null }),
+                )),
+                _ => {}
             }
         }
         for command in &reaction.commands {
@@ -215,8 +285,12 @@ impl Core {
                     // Cancelling is published from its event, with who did it.
                     OrderStatus::Waiting | OrderStatus::Picking | OrderStatus::Cancelled => return,
                 };
-                let due = self.orders.get(id).and_then(|o| o.due);
-                let late = kind == Kind::OrderSorted && due.is_some_and(|due| self.now > due);
+                let state = self.orders.get(id);
+                let due = state.and_then(|o| o.due);
+                // Late and not yet said so (an order late while open was said so then).
+                let late = kind == Kind::OrderSorted
+                    && state.is_some_and(|o| !o.late)
+                    && due.is_some_and(|due| self.now > due);
                 out.push(Published::new(
                     kind,
                     Some(id),
@@ -237,6 +311,7 @@ impl Core {
                 chute,
             } => {
                 let kind = match status {
+                    ToteStatus::Closed => Kind::ToteClosed,
                     ToteStatus::Sorted => Kind::ToteSorted,
                     ToteStatus::Lost => Kind::ToteLost,
                     _ => return,

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::clock::{LocalClock, TimeOfDay};
-use super::{Core, Millis, OrderStatus, Reaction};
+use super::{Core, Millis, Note, OrderStatus, Reaction};
 
 /// How often the at-risk projection is made while orders with a due time are open.
 pub(super) const RISK_CHECK_MS: Millis = 30_000;
@@ -339,6 +339,22 @@ impl Core {
         pickers as f64 * f64::from(self.layout.release.lines_per_picker_hour) / 3_600_000.0
     }
 
+    /// Says once of each open order whose due time has passed that it is late.
+    fn note_late(&mut self, out: &mut Reaction) {
+        let now = self.now;
+        for (id, o) in self.orders.iter_mut() {
+            let open = !matches!(o.status, OrderStatus::Sorted | OrderStatus::Cancelled);
+            if let Some(due) = o.due.filter(|d| open && !o.late && *d < now) {
+                o.late = true;
+                out.note(Note::OrderLate {
+                    order: id.clone(),
+                    cutoff: o.order.cutoff.clone(),
+                    due,
+                });
+            }
+        }
+    }
+
     /// The orders not yet in their lane, in the order pickers get them.
     pub(super) fn open_orders(&self, now: Millis) -> Vec<OpenOrder<'_>> {
         let mut open: Vec<OpenOrder<'_>> = self
@@ -412,6 +428,7 @@ impl Core {
             entry.2 = finish.max(entry.2);
             entry.3 |= late;
         }
+        self.note_late(out);
         let clock = self.layout.release.clock;
         let names: Vec<String> = self.summary.waves.keys().cloned().collect();
         for name in names {

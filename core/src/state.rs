@@ -35,6 +35,9 @@ pub(crate) struct OrderState {
     pub(crate) full_totes: Vec<u32>,
     /// Units that could not be found anywhere, back-ordered.
     pub(crate) backordered: u32,
+    /// Its due time passed before it was in its lane (and that was said).
+    #[serde(default)]
+    pub(crate) late: bool,
 }
 
 /// A tote and its progress.

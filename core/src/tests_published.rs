@@ -2,6 +2,7 @@ use floorctl_protocol::scanner::UpBody;
 
 use super::tests::{confirm, entered, induct, layout, login, order, pick, scan, up};
 use super::*;
+use crate::clock::TimeOfDay;
 
 /// The kinds published by handling `event`, with the order each is about.
 fn kinds(core: &mut Core, event: &Event, now: Millis) -> Vec<(PublishedKind, Option<String>)> {
@@ -48,19 +49,50 @@ fn an_orders_life_is_published_step_by_step_and_about_that_order() {
         "a picker taking the order is no news outside"
     );
     scan(&mut core, 0);
+    let picked = core.handle(&pick("m1", "o1", 0, 1, 1), 1).published;
+    assert_eq!(picked.len(), 1, "{picked:?}");
+    assert_eq!(picked[0].kind, PublishedKind::OrderLinePicked);
+    assert_eq!(
+        (
+            &picked[0].data["handheld"],
+            &picked[0].data["sku"],
+            &picked[0].data["tote"]
+        ),
+        (
+            &serde_json::json!("h1"),
+            &serde_json::json!("S0"),
+            &serde_json::json!(1)
+        )
+    );
     assert_eq!(
         kinds(&mut core, &pick("m1", "o1", 0, 1, 1), 1),
         vec![],
-        "a unit picked is no news outside"
+        "a message delivered again is no news"
     );
     let closed = kinds(
         &mut core,
         &up("h1", "m2", UpBody::ToteClosed { tote: 1 }),
         2,
     );
-    assert_eq!(closed, vec![about(PublishedKind::OrderPicked, "o1")]);
+    assert_eq!(
+        closed,
+        vec![
+            about(PublishedKind::OrderPicked, "o1"),
+            about(PublishedKind::ToteClosed, "o1")
+        ]
+    );
     core.handle(&entered(1, 1), 3);
-    core.handle(&induct(1, 1), 4);
+    let inducted = core.handle(&induct(1, 1), 4).published;
+    assert_eq!(inducted.len(), 1, "{inducted:?}");
+    assert_eq!(
+        (inducted[0].kind, &inducted[0].data["chute"]),
+        (PublishedKind::ToteInducted, &serde_json::json!(3))
+    );
+    assert_eq!(
+        kinds(&mut core, &induct(1, 1), 4),
+        vec![],
+        "a read replayed is no news"
+    );
     let sorted = kinds(&mut core, &confirm(1, 3, SortOutcome::Sorted, 1), 5);
     assert_eq!(
         sorted,
@@ -140,4 +172,56 @@ fn every_kind_has_a_name_that_parses_back_and_serialises_as_that_name() {
         assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
     }
     assert_eq!(PublishedKind::parse("order.shipped.twice"), None);
+}
+
+#[test]
+fn an_order_past_its_due_time_is_said_late_once() {
+    let mut l = layout();
+    l.cutoffs[0].ordered_before = Some(TimeOfDay::parse("11:00").unwrap());
+    l.cutoffs[0].sorted_by = Some(TimeOfDay::parse("13:30").unwrap());
+    let day: Millis = 20_000 * 86_400_000;
+    let h: Millis = 3_600_000;
+    let mut core = Core::new(l);
+    core.handle(&order("o1", "11:00", 1), day + 9 * h);
+    let late = |core: &mut Core, at| -> Vec<PublishedKind> {
+        let out = core.handle(&Event::Tick, at);
+        out.published
+            .iter()
+            .map(|p| p.kind)
+            .filter(|k| *k == PublishedKind::OrderLate)
+            .collect()
+    };
+    assert_eq!(late(&mut core, day + 13 * h), vec![], "not due yet");
+    assert_eq!(
+        late(&mut core, day + 14 * h),
+        vec![PublishedKind::OrderLate],
+        "13:30 passed, unsorted"
+    );
+    assert_eq!(late(&mut core, day + 15 * h), vec![], "said once");
+}
+
+#[test]
+fn a_line_picked_short_is_published_as_short_too() {
+    let mut core = Core::new(layout());
+    core.handle(&order("o1", "17:00", 2), 0);
+    login(&mut core, "h1");
+    scan(&mut core, 0);
+    // Line 0 asks for 1 unit of S0; line 1 for 2 of S1: 1 found.
+    core.handle(&pick("m1", "o1", 0, 1, 1), 1);
+    scan(&mut core, 1);
+    let short = UpBody::Short {
+        order: "o1".into(),
+        line: 1,
+        found: 1,
+        tote: 1,
+    };
+    let out = core.handle(&up("h1", "m2", short), 2).published;
+    let short = out
+        .iter()
+        .find(|p| p.kind == PublishedKind::OrderShort)
+        .expect("short published");
+    assert_eq!(
+        (&short.data["wanted"], &short.data["picked"]),
+        (&serde_json::json!(2), &serde_json::json!(1))
+    );
 }

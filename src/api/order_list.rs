@@ -1,4 +1,5 @@
-//! `GET /api/v1/orders?status=&cutoff=&after=&limit=`: orders by number, a page at a time.
+//! `GET /api/v1/orders?status=&cutoff=&late=&after=&limit=`: orders by number, a page at a
+//! time.
 
 use std::sync::Arc;
 
@@ -20,6 +21,7 @@ pub(super) struct ListQuery {
     cutoff: Option<String>,
     after: Option<String>,
     limit: Option<u32>,
+    late: Option<bool>,
 }
 
 /// Orders listed per page by default, and at most.
@@ -42,7 +44,7 @@ pub(super) async fn list(
             return refusal(
                 StatusCode::BAD_REQUEST,
                 "invalid",
-                &format!("{e}; the query takes status, cutoff, after and limit"),
+                &format!("{e}; the query takes status, cutoff, late, after and limit"),
                 &[],
             )
         }
@@ -75,6 +77,7 @@ pub(super) async fn list(
         .orders_page(
             q.status.as_deref(),
             q.cutoff.as_deref(),
+            q.late,
             q.after.as_deref(),
             limit,
         )

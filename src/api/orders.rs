@@ -309,13 +309,14 @@ pub(super) async fn get(
         return answer;
     }
     let store = api.controller.store();
-    let (received, state, history) = match (
+    let (received, state, history, events) = match (
         store.received_orders(&[id.as_str()]).await,
         store.order_state(&id).await,
         store.order_history(&id).await,
+        store.published_about(&id).await,
     ) {
-        (Ok(r), Ok(s), Ok(h)) => (r, s, h),
-        (Err(err), _, _) | (_, Err(err), _) | (_, _, Err(err)) => {
+        (Ok(r), Ok(s), Ok(h), Ok(e)) => (r, s, h, e),
+        (Err(err), _, _, _) | (_, Err(err), _, _) | (_, _, Err(err), _) | (_, _, _, Err(err)) => {
             tracing::error!(%err, "cannot read an order");
             return unavailable();
         }
@@ -342,6 +343,12 @@ pub(super) async fn get(
         .map(|(at, status, tote, picked)| {
             json!({"at": at, "status": status, "tote": tote, "units_picked": picked})
         })
+        .collect();
+    // What happened to it, step by step: each line picked by which handheld, its totes closed,
+    // inducted and sorted into their chutes, late.
+    body["events"] = events
+        .iter()
+        .map(|e| json!({"seq": e.seq, "type": e.kind, "timestamp": floorctl_core::utc_text(e.at), "data": e.data}))
         .collect();
     Json(body).into_response()
 }

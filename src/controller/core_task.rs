@@ -52,6 +52,9 @@ fn log_note(note: &Note) {
             missing,
             scanner,
         } => tracing::info!(%order, %sku, missing, %scanner, "back-ordered"),
+        Note::OrderLate { order, cutoff, due } => {
+            tracing::info!(%order, %cutoff, due = %floorctl_core::utc_text(*due), "order late")
+        }
         Note::HandheldLost { scanner } => tracing::info!(
             %scanner,
             "handheld offline too long; its work goes to another picker"

@@ -49,6 +49,10 @@ fn token_of(r: &sqlx::any::AnyRow) -> Result<ApiToken, sqlx::Error> {
     })
 }
 
+/// The orders said late (an `order.late` event published).
+const LATE: &str =
+    " AND id IN (SELECT order_id FROM outbox WHERE kind = 'order.late' AND order_id IS NOT NULL)";
+
 impl Store {
     /// Keeps a new service account with the hash of its token; false when the name is taken.
     pub async fn add_token(&self, token: &ApiToken, hash: &str) -> Result<bool, StoreError> {
@@ -130,11 +134,12 @@ impl Store {
     }
 
     /// A page of orders as last recorded (id, cut-off, status, tote, units picked), by id after
-    /// `after`, of one status and one cut-off when given.
+    /// `after`, of one status and one cut-off when given, and late (said so) or not.
     pub async fn orders_page(
         &self,
         status: Option<&str>,
         cutoff: Option<&str>,
+        late: Option<bool>,
         after: Option<&str>,
         limit: u32,
     ) -> Result<Vec<(String, String, String, Option<u32>, u32)>, StoreError> {
@@ -146,6 +151,11 @@ impl Store {
                 text.push_str(&format!(" AND {column} = ?"));
                 binds.push(v);
             }
+        }
+        match late {
+            Some(true) => text.push_str(LATE),
+            Some(false) => text.push_str(&LATE.replacen(" IN ", " NOT IN ", 1)),
+            None => {}
         }
         if let Some(a) = after {
             text.push_str(" AND id > ?");

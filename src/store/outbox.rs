@@ -60,6 +60,21 @@ pub struct Attempt {
     pub took_ms: u64,
 }
 
+fn outbox_event(r: &sqlx::any::AnyRow) -> Result<OutboxEvent, StoreError> {
+    let seq: i64 = r.try_get("seq")?;
+    let data: String = r.try_get("data")?;
+    Ok(OutboxEvent {
+        seq,
+        at: r.try_get::<i64, _>("at_ms")? as Millis,
+        kind: r.try_get("kind")?,
+        order: r.try_get("order_id")?,
+        data: serde_json::from_str(&data).map_err(|source| StoreError::Decode {
+            what: format!("published event {seq}"),
+            source,
+        })?,
+    })
+}
+
 fn webhook_of(r: &sqlx::any::AnyRow) -> Result<Webhook, sqlx::Error> {
     let kinds: String = r.try_get("kinds")?;
     Ok(Webhook {
@@ -97,22 +112,18 @@ impl Store {
             query = query.bind(k);
         }
         let rows = query.bind(i64::from(limit)).fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|r| {
-                let seq: i64 = r.try_get("seq")?;
-                let data: String = r.try_get("data")?;
-                Ok(OutboxEvent {
-                    seq,
-                    at: r.try_get::<i64, _>("at_ms")? as Millis,
-                    kind: r.try_get("kind")?,
-                    order: r.try_get("order_id")?,
-                    data: serde_json::from_str(&data).map_err(|source| StoreError::Decode {
-                        what: format!("published event {seq}"),
-                        source,
-                    })?,
-                })
-            })
-            .collect()
+        rows.iter().map(outbox_event).collect()
+    }
+
+    /// The events about one order, oldest first.
+    pub async fn published_about(&self, order: &str) -> Result<Vec<OutboxEvent>, StoreError> {
+        let rows = sqlx::query(&self.sql(
+            "SELECT seq, at_ms, kind, order_id, data FROM outbox WHERE order_id = ? ORDER BY seq",
+        ))
+        .bind(order)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(outbox_event).collect()
     }
 
     /// The number of the last published event (0: none yet).

@@ -218,10 +218,40 @@ async fn outbox_is_written_with_the_journal(db: &Database) {
         "{db}"
     );
     assert_eq!(store.published_after(0, 2, &[]).await.unwrap().len(), 2);
+    // Orders said late are listed apart.
+    let row = |id: &str| Record::Order {
+        id: id.into(),
+        cutoff: "11:00".into(),
+        status: OrderStatus::Released,
+        tote: None,
+        picked: 0,
+    };
+    let late = [publish(PublishedKind::OrderLate, "o2")];
+    let (r1, r2) = ([row("o1")], [row("o2")]);
+    store
+        .append_all(&[(40, &a, &r1, &[]), (40, &b, &r2, &late)])
+        .await
+        .unwrap();
+    let ids = |page: Vec<(String, String, String, Option<u32>, u32)>| -> Vec<String> {
+        page.into_iter().map(|r| r.0).collect()
+    };
+    let late_ones = store
+        .orders_page(None, None, Some(true), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(ids(late_ones), ["o2"], "{db}");
+    let on_time = store
+        .orders_page(None, None, Some(false), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(ids(on_time), ["o1"], "{db}");
+    let about = store.published_about("o2").await.unwrap();
+    let kinds: Vec<&str> = about.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, ["order.received", "order.late"], "{db}");
     store.close().await;
     // Reopened, numbering goes on from the last.
     let store = Store::connect(db).await.unwrap();
     store.append_all(&[(30, &a, &[], &second)]).await.unwrap();
-    assert_eq!(store.last_published().await.unwrap(), 4, "{db}");
+    assert_eq!(store.last_published().await.unwrap(), 5, "{db}");
     store.close().await;
 }
