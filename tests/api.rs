@@ -330,6 +330,24 @@ async fn a_stock_system_sets_faces_and_stock_and_a_shop_raises_a_priority() {
     .await;
     assert_eq!(a.status, 400, "{}", a.body);
 
+    // Stock brought forward ahead of a peak: tasks (or a transfer from the DC) for the face.
+    let moves = r#"{"moves":[{"sku":"SKU0000","qty":10,"to":"A01-01"}]}"#;
+    let a = call(web, "POST", "/api/v1/preposition", &wms, moves).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    common::until_summary(&demo.controller, 10, "the move under way to A01-01", |s| {
+        s.forward.get("A01-01").is_some_and(|f| f.inbound >= 10)
+    })
+    .await;
+    let bad = r#"{"moves":[{"sku":"SKU0000","qty":10,"to":"B99-99"}],"not_before":"2:00"}"#;
+    let a = call(web, "POST", "/api/v1/preposition", &wms, bad).await;
+    assert_eq!(a.status, 400, "{}", a.body);
+    assert_eq!(
+        json(&a)["problems"].as_array().unwrap().len(),
+        2,
+        "{}",
+        a.body
+    );
+
     // The promise: which cut-off an order placed now would make (the demo's cut-offs have no
     // times, so the first is made and none is given by the clock).
     let erp = account(store, "erp", &["orders:read"]).await;

@@ -6,6 +6,7 @@ mod events;
 mod order_changes;
 mod order_list;
 mod orders;
+mod preposition;
 pub use orders::shown as order_json;
 mod promise;
 mod stock;
@@ -72,6 +73,7 @@ pub fn router(api: Arc<Api>) -> Router {
         .route("/api/v1/stock", put(stock::put_stock))
         .route("/api/v1/stock/movements", post(stock::post_movements))
         .route("/api/v1/pick-faces", put(stock::put_faces))
+        .route("/api/v1/preposition", post(preposition::post))
         .route("/api/v1/promise", get(promise::get))
         .route("/api/v1/events", get(events::list))
         .route("/api/v1/webhooks", post(webhooks::add).get(webhooks::list))
