@@ -76,6 +76,9 @@ pub struct Core {
     summary: Summary,
     /// The time of the event being handled.
     now: Millis,
+    /// Handling journalled events again at a restart: what they published is in the outbox.
+    #[serde(skip)]
+    replaying: bool,
     /// Orders waiting for their release time.
     pending: BTreeSet<(Millis, String)>,
     /// Orders in process per zone.
@@ -119,6 +122,7 @@ impl Core {
     /// An empty floor with this layout.
     pub fn new(layout: Layout) -> Core {
         Core {
+            replaying: false,
             next_tote: layout.first_tote.max(1),
             layout,
             orders: BTreeMap::new(),
@@ -275,9 +279,19 @@ impl Core {
                 }
             }
         }
-        let published = self.publish(event, &out);
-        out.published.extend(published);
+        if !self.replaying {
+            let published = self.publish(event, &out);
+            out.published.extend(published);
+        }
         out
+    }
+
+    /// Handles a journalled event again, at a restart: the same state as the first time,
+    /// without making again what it published (that is in the outbox).
+    pub fn replay(&mut self, event: &Event, at: Millis) {
+        self.replaying = true;
+        self.handle(event, at);
+        self.replaying = false;
     }
 
     /// Whether handling `event` could change anything: not for an order already known, which

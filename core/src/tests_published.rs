@@ -225,3 +225,21 @@ fn a_line_picked_short_is_published_as_short_too() {
         (&serde_json::json!(2), &serde_json::json!(1))
     );
 }
+
+#[test]
+fn replaying_the_journal_rebuilds_the_same_state_as_handling_it() {
+    let events = [order("o1", "17:00", 2), order("o2", "11:00", 1)];
+    let (mut first, mut again) = (Core::new(layout()), Core::new(layout()));
+    for (i, e) in events.iter().enumerate() {
+        first.handle(e, i as Millis);
+        again.replay(e, i as Millis);
+    }
+    login(&mut first, "h1");
+    login(&mut again, "h1");
+    assert_eq!(first.snapshot(), again.snapshot());
+    // Replaying leaves the core publishing as before.
+    assert!(!again
+        .handle(&order("o3", "17:00", 1), 9)
+        .published
+        .is_empty());
+}

@@ -153,7 +153,7 @@ pub async fn recover(
     let tail = store.journal_after(from).await?;
     let last = tail.last().map_or(from, |e| e.seq);
     for entry in &tail {
-        core.handle(&entry.event, entry.at);
+        core.replay(&entry.event, entry.at);
     }
     tracing::info!(
         snapshot = from,
