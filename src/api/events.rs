@@ -11,7 +11,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{caller, refusal, unavailable, Api, Problem};
+use super::{asked, refusal, unavailable, Api, Problem};
 use floorctl_core::PublishedKind;
 
 /// The query of `GET /api/v1/events`.
@@ -34,19 +34,17 @@ pub(super) async fn list(
     headers: HeaderMap,
     query: Result<Query<EventsQuery>, QueryRejection>,
 ) -> Response {
-    if let Err(answer) = caller(&api, &headers, "events:read").await {
-        return answer;
-    }
-    let q = match query {
-        Ok(Query(q)) => q,
-        Err(e) => {
-            return refusal(
-                StatusCode::BAD_REQUEST,
-                "invalid",
-                &format!("{e}; the query takes after, limit and kinds"),
-                &[],
-            )
-        }
+    let q = match asked(
+        &api,
+        &headers,
+        "events:read",
+        query,
+        "after, limit and kinds",
+    )
+    .await
+    {
+        Ok(q) => q,
+        Err(answer) => return answer,
     };
     let mut problems = Vec::new();
     let after = q.after.unwrap_or(0);

@@ -281,6 +281,26 @@ async fn caller(api: &Api, headers: &HeaderMap, scope: &str) -> Result<ApiToken,
     }
 }
 
+/// The query of a call by a caller with `scope`, read; else the answer to send (a bad query
+/// says what the query `takes`).
+async fn asked<T>(
+    api: &Api,
+    headers: &HeaderMap,
+    scope: &str,
+    query: Result<axum::extract::Query<T>, axum::extract::rejection::QueryRejection>,
+    takes: &str,
+) -> Result<T, Response> {
+    caller(api, headers, scope).await?;
+    query.map(|q| q.0).map_err(|e| {
+        refusal(
+            StatusCode::BAD_REQUEST,
+            "invalid",
+            &format!("{e}; the query takes {takes}"),
+            &[],
+        )
+    })
+}
+
 /// What a caller is told when the database does not answer; the log has the detail.
 fn unavailable() -> Response {
     refusal(

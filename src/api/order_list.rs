@@ -11,7 +11,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{caller, refusal, unavailable, Api, Problem};
+use super::{asked, refusal, unavailable, Api, Problem};
 
 /// The query of `GET /api/v1/orders`.
 #[derive(Debug, Deserialize)]
@@ -35,19 +35,17 @@ pub(super) async fn list(
     headers: HeaderMap,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Response {
-    if let Err(answer) = caller(&api, &headers, "orders:read").await {
-        return answer;
-    }
-    let q = match query {
-        Ok(Query(q)) => q,
-        Err(e) => {
-            return refusal(
-                StatusCode::BAD_REQUEST,
-                "invalid",
-                &format!("{e}; the query takes status, cutoff, late, after and limit"),
-                &[],
-            )
-        }
+    let q = match asked(
+        &api,
+        &headers,
+        "orders:read",
+        query,
+        "status, cutoff, late, after and limit",
+    )
+    .await
+    {
+        Ok(q) => q,
+        Err(answer) => return answer,
     };
     let mut problems = Vec::new();
     if let Some(s) = q.status.as_deref().filter(|s| !STATUSES.contains(s)) {

@@ -13,7 +13,7 @@ use floorctl_protocol::order::Priority;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{caller, refusal, Api, Problem};
+use super::{asked, refusal, Api, Problem};
 
 /// The query of `GET /api/v1/promise`.
 #[derive(Debug, Deserialize)]
@@ -45,21 +45,17 @@ pub(super) async fn get(
     headers: HeaderMap,
     query: Result<Query<PromiseQuery>, QueryRejection>,
 ) -> Response {
-    if let Err(answer) = caller(&api, &headers, "orders:read").await {
-        return answer;
-    }
-    let q = match query {
-        Ok(Query(q)) => q,
-        Err(e) => {
-            return refusal(
-                StatusCode::BAD_REQUEST,
-                "invalid",
-                &format!(
-                    "{e}; the query takes lines (1 to {MAX_LINES}) and priority (normal or urgent)"
-                ),
-                &[],
-            )
-        }
+    let q = match asked(
+        &api,
+        &headers,
+        "orders:read",
+        query,
+        &format!("lines (1 to {MAX_LINES}) and priority (normal or urgent)"),
+    )
+    .await
+    {
+        Ok(q) => q,
+        Err(answer) => return answer,
     };
     if !(1..=MAX_LINES).contains(&q.lines) {
         let problem = Problem::at(

@@ -243,20 +243,33 @@ async fn stopping(api: &Api, who: &crate::store::ApiToken, action: String) -> Re
     )
 }
 
+/// The caller (with `stock:write`) and its body as `read` reads it; else the answer to send
+/// (every problem listed, audited under `action`).
+async fn authorised<T>(
+    api: &Api,
+    headers: &HeaderMap,
+    action: &str,
+    body: &[u8],
+    read: impl FnOnce(&[u8]) -> Result<T, Vec<Problem>>,
+) -> Result<(crate::store::ApiToken, T), Response> {
+    let who = caller(api, headers, "stock:write").await?;
+    match read(body) {
+        Ok(t) => Ok((who, t)),
+        Err(problems) => Err(invalid(api, &who, action.to_string(), &problems).await),
+    }
+}
+
 /// `PUT /api/v1/stock`: `{"stock": [{"sku", "location", "qty"}]}`.
 pub(super) async fn put_stock(
     State(api): State<Arc<Api>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let who = match caller(&api, &headers, "stock:write").await {
-        Ok(t) => t,
-        Err(answer) => return answer,
-    };
-    let stock = match read_stock(&body) {
-        Ok(s) => s,
-        Err(problems) => return invalid(&api, &who, "PUT /api/v1/stock".into(), &problems).await,
-    };
+    let (who, stock) =
+        match authorised(&api, &headers, "PUT /api/v1/stock", &body, read_stock).await {
+            Ok(taken) => taken,
+            Err(answer) => return answer,
+        };
     let action = format!("PUT /api/v1/stock ({} location(s))", stock.len());
     let mut waiting = tokio::task::JoinSet::new();
     for (sku, location, qty) in stock.iter().cloned() {
@@ -280,14 +293,10 @@ pub(super) async fn post_movements(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let who = match caller(&api, &headers, "stock:write").await {
-        Ok(t) => t,
+    let action = "POST /api/v1/stock/movements";
+    let (who, movements) = match authorised(&api, &headers, action, &body, read_movements).await {
+        Ok(taken) => taken,
         Err(answer) => return answer,
-    };
-    let action = "POST /api/v1/stock/movements".to_string();
-    let movements = match read_movements(&body) {
-        Ok(m) => m,
-        Err(problems) => return invalid(&api, &who, action, &problems).await,
     };
     let n = movements.len();
     let action = format!("{action} ({n} movement(s))");
@@ -313,16 +322,11 @@ pub(super) async fn put_faces(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let who = match caller(&api, &headers, "stock:write").await {
-        Ok(t) => t,
-        Err(answer) => return answer,
-    };
-    let faces = match read_faces(&body) {
-        Ok(f) => f,
-        Err(problems) => {
-            return invalid(&api, &who, "PUT /api/v1/pick-faces".into(), &problems).await
-        }
-    };
+    let (who, faces) =
+        match authorised(&api, &headers, "PUT /api/v1/pick-faces", &body, read_faces).await {
+            Ok(taken) => taken,
+            Err(answer) => return answer,
+        };
     let action = format!("PUT /api/v1/pick-faces ({} face(s))", faces.len());
     let n = faces.len();
     if !api.controller.set_pick_faces(faces).await {
