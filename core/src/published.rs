@@ -56,6 +56,9 @@ pub enum Kind {
     /// A standing alarm's condition is gone.
     #[serde(rename = "alarm.cleared")]
     AlarmCleared,
+    /// A forward pick face fell to its refill point (or was found short): a refill is on its way.
+    #[serde(rename = "face.below_minimum")]
+    FaceBelowMinimum,
     /// Stock was asked of the distribution centre.
     #[serde(rename = "transfer.asked")]
     TransferAsked,
@@ -69,7 +72,7 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in the order they are documented.
-    pub const ALL: [Kind; 18] = [
+    pub const ALL: [Kind; 19] = [
         Kind::OrderReceived,
         Kind::OrderReleased,
         Kind::OrderLinePicked,
@@ -85,6 +88,7 @@ impl Kind {
         Kind::ToteLost,
         Kind::AlarmRaised,
         Kind::AlarmCleared,
+        Kind::FaceBelowMinimum,
         Kind::TransferAsked,
         Kind::TransferShipped,
         Kind::TransferReceived,
@@ -108,6 +112,7 @@ impl Kind {
             Kind::ToteLost => "tote.lost",
             Kind::AlarmRaised => "alarm.raised",
             Kind::AlarmCleared => "alarm.cleared",
+            Kind::FaceBelowMinimum => "face.below_minimum",
             Kind::TransferAsked => "transfer.asked",
             Kind::TransferShipped => "transfer.shipped",
             Kind::TransferReceived => "transfer.received",
@@ -171,6 +176,22 @@ pub(crate) fn line_picked(
         ));
     }
     out
+}
+
+/// Face `location` of `sku` is at or below its refill point `min` (`projected` with what is on
+/// its way); `refill` units are asked for.
+pub(crate) fn face_below_minimum(
+    location: &str,
+    sku: &str,
+    projected: i64,
+    min: u32,
+    refill: u32,
+) -> Published {
+    Published::new(
+        Kind::FaceBelowMinimum,
+        None,
+        json!({ "location": location, "sku": sku, "projected": projected, "min": min, "refill": refill }),
+    )
 }
 
 impl Core {

@@ -172,6 +172,9 @@ impl Core {
             return;
         }
         let need = need.min(i64::from(u32::MAX)) as u32;
+        out.published.push(super::published::face_below_minimum(
+            location, &face.sku, projected, face.min, need,
+        ));
         self.refill(&face.sku, location, need, emergency, self.now, out);
     }
 

@@ -375,3 +375,27 @@ fn tote_numbers_never_reach_the_no_read_but_start_again_past_the_last_skipping_t
         "{out:?}"
     );
 }
+
+#[test]
+fn a_face_falling_to_its_refill_point_is_published_once_while_its_refill_is_on_the_way() {
+    let mut core = stocked();
+    let below = |out: Reaction| -> Vec<serde_json::Value> {
+        out.published
+            .into_iter()
+            .filter(|p| p.kind == PublishedKind::FaceBelowMinimum)
+            .map(|p| p.data)
+            .collect()
+    };
+    // 5 on hand, 4 wanted: projected 1, under the minimum of 2; 9 asked to bring it to 10.
+    let first = below(core.handle(&want("o1", 4), 1));
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert_eq!(
+        (&first[0]["location"], &first[0]["refill"]),
+        (&serde_json::json!("A-01"), &serde_json::json!(9))
+    );
+    assert_eq!(
+        below(core.handle(&want("o2", 1), 2)),
+        Vec::<serde_json::Value>::new(),
+        "the refill on its way counts"
+    );
+}
