@@ -478,3 +478,61 @@ fn token_add_prints_the_token_once_stores_only_its_hash_and_revoke_ends_it() {
     let out = token(&["revoke", "shop"]);
     assert!(!out.status.success(), "revoked once only");
 }
+
+#[test]
+fn webhook_add_prints_its_secret_once_refuses_what_it_cannot_post_to_and_remove_ends_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("floorctl.db");
+    let webhook = |args: &[&str]| {
+        let out = floorctl()
+            .arg("webhook")
+            .args(args)
+            .arg("--database")
+            .arg(&db)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, out, err) = webhook(&[
+        "add",
+        "erp",
+        "http://127.0.0.1:9/floor",
+        "--kinds",
+        "order.sorted,alarm.raised",
+    ]);
+    assert!(ok, "{err}");
+    assert!(out.trim().starts_with("whsec_"), "{out}");
+    assert!(err.contains("shown only now"), "{err}");
+    let (ok, _, err) = webhook(&["add", "erp", "http://127.0.0.1:9/other"]);
+    assert!(!ok);
+    assert!(err.contains("`erp`"), "{err}");
+    let (ok, _, err) = webhook(&[
+        "add",
+        "wms",
+        "https://wms.example/hook",
+        "--kinds",
+        "order.shipped.twice",
+    ]);
+    assert!(!ok);
+    assert!(
+        err.contains("proxy") && err.contains("order.shipped.twice"),
+        "every problem: {err}"
+    );
+    let (ok, out, _) = webhook(&["list"]);
+    assert!(ok);
+    assert_eq!(
+        out.trim(),
+        "erp\thttp://127.0.0.1:9/floor\talarm.raised,order.sorted\t0 of 0 delivered"
+    );
+    let (ok, out, _) = webhook(&["remove", "erp"]);
+    assert!(ok, "{out}");
+    let (_, out, _) = webhook(&["list"]);
+    assert_eq!(out.trim(), "", "nothing in force");
+    let (ok, _, err) = webhook(&["remove", "erp"]);
+    assert!(!ok);
+    assert!(err.contains("no webhook `erp`"), "{err}");
+}
