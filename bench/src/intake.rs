@@ -57,6 +57,7 @@ fn order(id: &str, n: usize) -> Order {
         id: id.into(),
         cutoff: "11:00".into(),
         priority: Priority::Normal,
+        destination: None,
         lines: (0..2)
             .map(|l| OrderLine {
                 sku: format!("SKU{:04}", (n * 7 + l) % 144),

@@ -28,6 +28,7 @@ fn book(lines: usize) -> String {
             id: format!("D{n:07}"),
             cutoff: "11:00".into(),
             priority: Priority::Normal,
+            destination: None,
             lines: (0..2)
                 .map(|l| OrderLine {
                     sku: format!("SKU{:04}", (n * 7 + l) % 5000),

@@ -86,6 +86,7 @@ impl Day {
                 id: format!("B{n:07}"),
                 cutoff: cutoff.into(),
                 priority: Priority::Normal,
+                destination: None,
                 lines: (0..2)
                     .map(|l| OrderLine {
                         sku: format!("S{}", (n + l) % 500),

@@ -208,6 +208,7 @@ impl Core {
                             "order": order.id,
                             "cutoff": o.order.cutoff,
                             "priority": o.order.priority,
+                            "destination": o.order.destination,
                             "due_ms": o.due,
                             "lines": o.order.lines.len(),
                         }),

@@ -15,6 +15,7 @@ pub(super) fn order(id: &str, cutoff: &str, lines: u32) -> Event {
             id: id.into(),
             cutoff: cutoff.into(),
             priority: Default::default(),
+            destination: None,
             lines: (0..lines)
                 .map(|i| OrderLine {
                     sku: format!("S{i}"),

@@ -24,6 +24,7 @@ fn order_at(id: &str, locations: &[&str]) -> Event {
             id: id.into(),
             cutoff: "11:00".into(),
             priority: Priority::Normal,
+            destination: None,
             lines: locations
                 .iter()
                 .map(|l| OrderLine {
@@ -218,6 +219,7 @@ fn a_cart_holds_one_priority_and_no_more_lines_than_it_may() {
         &Event::OrderReceived {
             order: Order {
                 priority: Priority::Urgent,
+                destination: None,
                 ..Order::one_line("u1", "11:00", "S", 1, "A-01")
             },
         },

@@ -106,6 +106,7 @@ fn a_short_is_picked_from_another_location_holding_the_sku_and_the_rest_back_ord
             id: "o1".into(),
             cutoff: "11:00".into(),
             priority: Default::default(),
+            destination: None,
             lines: vec![floorctl_protocol::order::OrderLine {
                 sku: "S0".into(),
                 qty: 3,

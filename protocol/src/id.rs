@@ -160,6 +160,10 @@ id!(
     PlcId, "PLC id", topic: true
 );
 id!(
+    /// Where an order goes after the site (a route, a van, a locker bank, a pickup point).
+    Destination, "destination", topic: false
+);
+id!(
     /// A webhook subscription's name.
     WebhookName, "webhook name", topic: true
 );

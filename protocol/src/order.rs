@@ -30,6 +30,10 @@ pub struct Order {
     /// Priority class.
     #[serde(default)]
     pub priority: Priority,
+    /// Where it goes after the site: a delivery route or van, a locker bank, a pickup point,
+    /// another site; none: the cut-off's lane alone decides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination: Option<String>,
     /// Lines in pick order.
     pub lines: Vec<OrderLine>,
 }
@@ -41,6 +45,7 @@ impl Order {
             id: id.into(),
             cutoff: cutoff.into(),
             priority: Priority::Normal,
+            destination: None,
             lines: vec![OrderLine {
                 sku: sku.into(),
                 qty,
@@ -190,6 +195,7 @@ pub fn parse_csv(text: &str) -> Result<Vec<Order>, Vec<String>> {
                     id: id.into(),
                     cutoff: cutoff.into(),
                     priority,
+                    destination: None,
                     lines: vec![line],
                 });
             }

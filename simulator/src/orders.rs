@@ -23,6 +23,7 @@ pub fn generate(seed: u64, count: usize, cutoffs: &[String]) -> Vec<Order> {
                 id: format!("ORD{:05}", i + 1),
                 cutoff: cutoffs[i % cutoffs.len()].clone(),
                 priority: Default::default(),
+                destination: None,
                 lines,
             }
         })

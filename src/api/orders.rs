@@ -13,7 +13,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use floorctl_protocol::id::{Location, OrderId, Sku};
+use floorctl_protocol::id::{Destination, Location, OrderId, Sku};
 use floorctl_protocol::order::{Order, OrderLine, Priority};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -38,6 +38,8 @@ struct ApiOrder {
     cutoff: Option<String>,
     #[serde(default)]
     priority: Option<Priority>,
+    #[serde(default)]
+    destination: Option<String>,
     lines: Vec<ApiLine>,
 }
 
@@ -57,6 +59,7 @@ pub fn shown(o: &Order) -> Value {
         "order": o.id,
         "cutoff": (!o.cutoff.is_empty()).then_some(&o.cutoff),
         "priority": o.priority,
+        "destination": o.destination,
         "lines": o.lines.iter().map(|l| json!({
             "sku": l.sku,
             "qty": l.qty,
@@ -94,6 +97,9 @@ fn read(body: &[u8], cutoffs: &[&str]) -> Result<Vec<Order>, Vec<Problem>> {
                     cutoffs.join(", ")
                 ),
             ));
+        }
+        if let Some(Err(e)) = parsed.destination.as_deref().map(Destination::try_from) {
+            problems.push(Problem::at(join("destination"), e.to_string()));
         }
         if parsed.lines.is_empty() {
             problems.push(Problem::at(
@@ -135,6 +141,7 @@ fn read(body: &[u8], cutoffs: &[&str]) -> Result<Vec<Order>, Vec<Problem>> {
                 id: id.into(),
                 cutoff: parsed.cutoff.unwrap_or_default(),
                 priority: parsed.priority.unwrap_or_default(),
+                destination: parsed.destination,
                 lines,
             });
         }
@@ -159,6 +166,14 @@ fn difference(old: &Order, new: &Order) -> Option<String> {
         return Some(format!(
             "order {id} was received with priority {:?}, not {:?}",
             old.priority, new.priority
+        ));
+    }
+    if old.destination != new.destination {
+        let shown = |d: &Option<String>| d.clone().unwrap_or_else(|| "none".into());
+        return Some(format!(
+            "order {id} was received with destination {}, not {}",
+            shown(&old.destination),
+            shown(&new.destination)
         ));
     }
     if old.lines.len() != new.lines.len() {
@@ -365,10 +380,12 @@ mod tests {
             br#"{"order":"A1","cutoff":"11:00","lines":[{"sku":"S1","qty":2,"location":"A-01"}]}"#;
         let orders = read(one, CUTOFFS).unwrap();
         assert_eq!(orders[0], Order::one_line("A1", "11:00", "S1", 2, "A-01"));
-        let batch = br#"{"orders":[{"order":"A1","cutoff":null,"priority":"urgent","lines":[{"sku":"S1","qty":1}]},{"order":"A2","lines":[{"sku":"S2","qty":3}]}]}"#;
+        let batch = br#"{"orders":[{"order":"A1","cutoff":null,"priority":"urgent","destination":"locker bank 7","lines":[{"sku":"S1","qty":1}]},{"order":"A2","lines":[{"sku":"S2","qty":3}]}]}"#;
         let orders = read(batch, CUTOFFS).unwrap();
         assert_eq!(orders.len(), 2);
         assert_eq!(orders[0].priority, Priority::Urgent);
+        assert_eq!(orders[0].destination.as_deref(), Some("locker bank 7"));
+        assert_eq!(orders[1].destination, None);
         assert_eq!(
             (
                 orders[0].cutoff.as_str(),
@@ -385,7 +402,8 @@ mod tests {
             {"order":"A2","lines":[{"sku":"","qty":1099511627776}]},
             {"order":"A3","lines":[{"sku":"S1","qty":1,"colour":"red"}]},
             {"order":"A1","lines":[]},
-            {"order":"A5","lines":[{"sku":"S1","qty":-1}]}
+            {"order":"A5","lines":[{"sku":"S1","qty":-1}]},
+            {"order":"A6","destination":"","lines":[{"sku":"S1","qty":1}]}
         ]}"#;
         let problems = read(body, CUTOFFS).unwrap_err();
         let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
@@ -400,6 +418,7 @@ mod tests {
                 "orders[3].order",
                 "orders[3].lines",
                 "orders[4].lines[0].qty",
+                "orders[5].destination",
             ],
             "{problems:#?}"
         );
@@ -441,5 +460,11 @@ mod tests {
         );
         new.cutoff = "17:00".into();
         assert!(difference(&old, &new).unwrap().contains("cut-off"));
+        let mut routed = old.clone();
+        routed.destination = Some("R3".into());
+        assert_eq!(
+            difference(&old, &routed).unwrap(),
+            "order A1 was received with destination none, not R3"
+        );
     }
 }

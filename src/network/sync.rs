@@ -106,6 +106,7 @@ async fn accept(controller: &Handle, network: &Network, t: &NetTransfer) -> Resu
         id: transfer_order_id(&t.site, t.id),
         cutoff: cutoff.clone(),
         priority: Priority::default(),
+        destination: None,
         lines: vec![OrderLine {
             sku: t.sku.clone(),
             qty: u32::try_from(t.qty).unwrap_or(u32::MAX),

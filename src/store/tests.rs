@@ -10,6 +10,7 @@ fn order_event(id: &str) -> Event {
             id: id.into(),
             cutoff: "11:00".into(),
             priority: Default::default(),
+            destination: None,
             lines: vec![OrderLine {
                 sku: "S".into(),
                 qty: 1,
