@@ -365,9 +365,46 @@ async fn through_the_api(
         lag["p50_ms"].as_f64().unwrap_or(f64::NAN),
         lag["p99_ms"].as_f64().unwrap_or(f64::NAN)
     );
+    // A burst: one batch of 1,000 orders, and how fast the webhook catches up with it.
+    let before = store.last_published().await?;
+    let burst: Vec<Value> = (0..BATCH)
+        .map(|n| order_json(&format!("D{n:04}"), n))
+        .collect();
+    let started = Instant::now();
+    let (status, _) = post_orders(&endpoint, &tokens[0], &json!({"orders": burst})).await;
+    anyhow::ensure!(status == 201, "the burst was answered {status}");
+    let last = store.last_published().await?;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while received
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .range(last..)
+        .next()
+        .is_none()
+        && Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let drained = received
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .range(last..)
+        .next()
+        .is_some();
+    let drain_rate = (last - before) as f64 / started.elapsed().as_secs_f64();
+    println!(
+        "  webhook after a burst of 1,000 orders ({} events): {}",
+        last - before,
+        if drained {
+            format!("caught up at {drain_rate:.0} events/s")
+        } else {
+            "not caught up within 120 s".into()
+        }
+    );
     cancel.cancel();
     controller.shutdown(Duration::from_secs(5)).await;
     Ok(json!({
+        "webhook_burst": {"events": last - before, "caught_up": drained, "events_per_s": drain_rate},
         "single": single,
         "batched": batched,
         "webhook_lag": {"orders_per_s": opts.lag_rate, "events": journalled.len(), "undelivered": missing, "latency": lag},

@@ -75,33 +75,33 @@ impl Delivery {
                 }
                 continue;
             }
-            let mut passed = delivered;
+            // Attempts and progress are written once a batch, in one commit.
+            let mut log = Vec::new();
             for event in batch {
                 if self.hook.takes(&event.kind) {
-                    if !self
-                        .deliver(&endpoint, &key, &event, &mut backoff, &cancel)
-                        .await
-                    {
+                    let taken = self
+                        .deliver(&endpoint, &key, &event, &mut backoff, &mut log, &cancel)
+                        .await;
+                    if !taken {
+                        self.record(&log, delivered).await;
                         return;
                     }
-                    delivered = event.seq;
-                    self.mark(delivered).await;
-                } else {
-                    delivered = event.seq;
                 }
-                passed = delivered;
+                delivered = event.seq;
             }
-            self.mark(passed).await;
+            self.record(&log, delivered).await;
         }
     }
 
-    /// Posts one event until its endpoint takes it; false when stopped first.
+    /// Posts one event until its endpoint takes it, its attempts added to `log` (a failed one
+    /// written at once, with those before it); false when stopped first.
     async fn deliver(
         &self,
         endpoint: &Endpoint,
         key: &[u8],
         event: &OutboxEvent,
         backoff: &mut Backoff,
+        log: &mut Vec<Attempt>,
         cancel: &CancellationToken,
     ) -> bool {
         let id = message_id(&self.site, event.seq);
@@ -134,9 +134,7 @@ impl Delivery {
                 error: fault.clone(),
                 took_ms: started.elapsed().as_millis() as u64,
             };
-            if let Err(err) = self.store.log_attempt(&self.hook.name, &attempt).await {
-                tracing::warn!(%err, webhook = %self.hook.name, "cannot log a delivery attempt");
-            }
+            log.push(attempt);
             let Some(fault) = fault else {
                 backoff.reset();
                 if self.alarmed.load(Ordering::Relaxed) {
@@ -144,6 +142,8 @@ impl Delivery {
                 }
                 return true;
             };
+            self.record(log, event.seq - 1).await;
+            log.clear();
             let wait = backoff.next_delay();
             tracing::info!(webhook = %self.hook.name, seq = event.seq, %fault, retry_in = ?wait, "webhook delivery failed");
             if failing_since.elapsed() >= ALARM_AFTER && !self.alarmed.load(Ordering::Relaxed) {
@@ -155,9 +155,14 @@ impl Delivery {
         }
     }
 
-    async fn mark(&self, seq: i64) {
-        if let Err(err) = self.store.set_delivered(&self.hook.name, seq).await {
-            tracing::warn!(%err, webhook = %self.hook.name, "cannot record how far delivery has come");
+    /// Writes `attempts` and that every event up to `seq` is delivered (or passed over).
+    async fn record(&self, attempts: &[Attempt], seq: i64) {
+        if let Err(err) = self
+            .store
+            .record_deliveries(&self.hook.name, attempts, seq)
+            .await
+        {
+            tracing::warn!(%err, webhook = %self.hook.name, "cannot record delivery attempts");
         }
     }
 

@@ -209,32 +209,37 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Records that a webhook has every event up to `seq`.
-    pub async fn set_delivered(&self, name: &str, seq: i64) -> Result<(), StoreError> {
+    /// Logs attempts to deliver to a webhook and records that it has every event up to `seq`,
+    /// in one commit.
+    pub async fn record_deliveries(
+        &self,
+        name: &str,
+        attempts: &[Attempt],
+        seq: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for a in attempts {
+            sqlx::query(&self.sql(
+                "INSERT INTO webhook_attempts (webhook, seq, at_ms, status, error, took_ms) VALUES (?, ?, ?, ?, ?, ?)",
+            ))
+            .bind(name)
+            .bind(a.seq)
+            .bind(a.at as i64)
+            .bind(a.status.map(i64::from))
+            .bind(a.error.as_deref())
+            .bind(a.took_ms as i64)
+            .execute(&mut *tx)
+            .await?;
+        }
         sqlx::query(
             &self.sql("UPDATE webhooks SET delivered = ? WHERE name = ? AND delivered < ?"),
         )
         .bind(seq)
         .bind(name)
         .bind(seq)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        Ok(())
-    }
-
-    /// Logs an attempt to deliver to a webhook.
-    pub async fn log_attempt(&self, name: &str, attempt: &Attempt) -> Result<(), StoreError> {
-        sqlx::query(&self.sql(
-            "INSERT INTO webhook_attempts (webhook, seq, at_ms, status, error, took_ms) VALUES (?, ?, ?, ?, ?, ?)",
-        ))
-        .bind(name)
-        .bind(attempt.seq)
-        .bind(attempt.at as i64)
-        .bind(attempt.status.map(i64::from))
-        .bind(attempt.error.as_deref())
-        .bind(attempt.took_ms as i64)
-        .execute(&self.pool)
-        .await?;
+        tx.commit().await?;
         Ok(())
     }
 
