@@ -140,8 +140,8 @@ pub struct Store {
     postgres: bool,
     /// Schema of the network tables, for a site of a network.
     network: Option<std::sync::Arc<str>>,
-    /// The site lease journal writes are made under, once taken.
-    fence: std::sync::Arc<std::sync::OnceLock<(String, i64)>>,
+    /// The site lease journal writes are made under, once taken: site, token, lease length (ms).
+    fence: std::sync::Arc<std::sync::OnceLock<(String, i64, i64)>>,
 }
 
 /// Creates schema `name` on the server at `url` unless it exists.

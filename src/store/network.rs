@@ -30,6 +30,8 @@ pub struct Lease {
     pub owner: String,
     /// Fencing token: goes up each time the site changes hands.
     pub token: i64,
+    /// How long it lasts unrenewed, in milliseconds.
+    pub lease_ms: i64,
 }
 
 /// A site as the network sees it.
@@ -130,19 +132,26 @@ impl Store {
 
     /// Within a journal write: the lease token it is made under, after checking (and holding,
     /// until the commit) that the site's lease is still this instance's.
+    ///
+    /// The check holds the lease row, which a standby's takeover waits on: should this instance
+    /// freeze before the commit, the server ends the transaction once it has sat idle for a
+    /// lease (`idle_in_transaction_session_timeout`, for this transaction only), so the site
+    /// passes on and the frozen commit is refused.
     pub(super) async fn check_fence(
         &self,
         tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     ) -> Result<Option<i64>, StoreError> {
-        let Some((site, token)) = self.fence.get() else {
+        let Some((site, token, lease_ms)) = self.fence.get() else {
             return Ok(None);
         };
         let q = format!(
-            "SELECT token FROM {}.sites WHERE site = $1 FOR SHARE",
+            "SELECT token, set_config('idle_in_transaction_session_timeout', $2, true)
+             FROM {}.sites WHERE site = $1 FOR SHARE",
             self.net()?
         );
         let now: Option<i64> = sqlx::query(&q)
             .bind(site)
+            .bind(lease_ms.to_string())
             .fetch_optional(&mut **tx)
             .await?
             .map(|r| r.try_get(0))
@@ -184,13 +193,16 @@ impl Store {
                 site: site.into(),
                 owner: owner.into(),
                 token: r.try_get(0)?,
+                lease_ms,
             })
         })
     }
 
     /// Journal writes from now on are made under `lease`, and refused once it has passed on.
     pub fn fence(&self, lease: &Lease) {
-        let _ = self.fence.set((lease.site.clone(), lease.token));
+        let _ = self
+            .fence
+            .set((lease.site.clone(), lease.token, lease.lease_ms));
     }
 
     /// Extends `lease` by `lease_ms`; `false` when it is no longer this instance's.

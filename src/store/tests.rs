@@ -256,3 +256,47 @@ async fn outbox_is_written_with_the_journal(db: &Database) {
     assert_eq!(store.last_published().await.unwrap(), 5, "{db}");
     store.close().await;
 }
+
+/// An owner frozen in the middle of a journal commit holds the lease row it checked: the
+/// server ends that transaction once it has waited a lease, so a standby can still take the
+/// site, and the frozen owner's commit is refused.
+#[tokio::test]
+async fn a_standby_takes_a_site_whose_owner_froze_inside_a_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(Database::Postgres(url)) = databases(dir.path()).await.into_iter().nth(1) else {
+        return;
+    };
+    let url = url.split('?').next().unwrap().to_string();
+    let network = format!("frozen_{:012x}", rand::random::<u64>() >> 16);
+    let db = Database::Postgres(url);
+    let owner = Store::connect_site(&db, &network, "s").await.unwrap();
+    let standby = Store::connect_site(&db, &network, "s").await.unwrap();
+    let lease = owner.take_lease("s", "owner", 1_000).await.unwrap().unwrap();
+    owner.fence(&lease);
+    // Frozen just after checking the fence: the transaction stays open, nothing more is sent.
+    let mut frozen = owner.pool.begin().await.unwrap();
+    owner.check_fence(&mut frozen).await.unwrap();
+
+    let since = std::time::Instant::now();
+    let taken = loop {
+        let attempt = tokio::time::timeout(
+            std::time::Duration::from_secs(20),
+            standby.take_lease("s", "standby", 1_000),
+        )
+        .await
+        .expect("the standby's takeover waited 20 s on the frozen owner's lock");
+        if let Some(l) = attempt.unwrap() {
+            break l;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert!(taken.token > lease.token);
+    println!("the standby took the site {:?} after the owner froze", since.elapsed());
+    // Woken, the frozen owner's commit does not land, and its next write is fenced.
+    assert!(frozen.commit().await.is_err(), "the frozen transaction was ended");
+    let err = owner
+        .append_all(&[(1, &order_event("late"), &[], &[])])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Fenced { .. }), "{err}");
+}
