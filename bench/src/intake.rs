@@ -163,6 +163,23 @@ async fn raw_inserts(db: &Database, orders: usize) -> anyhow::Result<f64> {
 /// Webhook deliveries as received: event number → when.
 type Received = Arc<Mutex<BTreeMap<i64, Millis>>>;
 
+/// Waits up to `within` for event `last` (or a later one) to be received; whether it was.
+async fn delivered(received: &Received, last: i64, within: Duration) -> bool {
+    let deadline = Instant::now() + within;
+    loop {
+        let got = received
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .range(last..)
+            .next()
+            .is_some();
+        if got || Instant::now() >= deadline {
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 async fn receiver(received: Received) -> anyhow::Result<SocketAddr> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
@@ -330,17 +347,7 @@ async fn through_the_api(
         n += 1;
     }
     let last = store.last_published().await?;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while received
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .range(last..)
-        .next()
-        .is_none()
-        && Instant::now() < deadline
-    {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    delivered(&received, last, Duration::from_secs(30)).await;
     let journalled: BTreeMap<i64, Millis> = store
         .published_after(
             from,
@@ -374,23 +381,7 @@ async fn through_the_api(
     let (status, _) = post_orders(&endpoint, &tokens[0], &json!({"orders": burst})).await;
     anyhow::ensure!(status == 201, "the burst was answered {status}");
     let last = store.last_published().await?;
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while received
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .range(last..)
-        .next()
-        .is_none()
-        && Instant::now() < deadline
-    {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let drained = received
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .range(last..)
-        .next()
-        .is_some();
+    let drained = delivered(&received, last, Duration::from_secs(120)).await;
     let drain_rate = (last - before) as f64 / started.elapsed().as_secs_f64();
     println!(
         "  webhook after a burst of 1,000 orders ({} events): {}",
