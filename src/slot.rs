@@ -9,6 +9,8 @@ use floorctl_core::slotting::velocity::{self, Line};
 
 use crate::store::StoreError;
 
+pub mod apply;
+
 /// Why a plan was not made.
 #[derive(Debug, thiserror::Error)]
 pub enum SlotError {
@@ -151,13 +153,13 @@ pub async fn plan(o: &PlanOptions) -> Result<(), SlotError> {
         (None, Some(db)) => Some(journal_lines(db).await?),
         (None, None) => None,
     };
+    let mut volumes = BTreeMap::new();
     let (skus, period) = match (&o.skus, history) {
         (Some(path), _) => (read_skus(path, c)?, "period"),
         (None, Some(history)) => {
-            let volumes = match &o.item_master {
-                Some(p) => read_volumes(p, c)?,
-                None => BTreeMap::new(),
-            };
+            if let Some(p) = &o.item_master {
+                volumes = read_volumes(p, c)?;
+            }
             let v = velocity::velocities(&history, o.half_life.unwrap_or(f64::INFINITY), &|sku| {
                 volumes.get(sku).copied().unwrap_or(1.0)
             });
@@ -193,7 +195,9 @@ pub async fn plan(o: &PlanOptions) -> Result<(), SlotError> {
     println!("picks forward per {period}: {:.3}", p.picks_forward);
     println!("restocks per {period}: {:.3}", p.restocks);
     if let Some(out) = &o.out {
-        write_plan(out, &skus, &p)?;
+        write_plan(out, &skus, &p, &|sku| {
+            volumes.get(sku).copied().unwrap_or(1.0)
+        })?;
         println!("plan written to {}", out.display());
     }
     println!("skus_forward: {}", p.slots.len());
@@ -201,13 +205,20 @@ pub async fn plan(o: &PlanOptions) -> Result<(), SlotError> {
     Ok(())
 }
 
-fn write_plan(out: &Path, skus: &[SkuDemand], p: &Plan) -> Result<(), SlotError> {
+/// Writes the plan, best SKU first: `sku, picks, flow, volume, restocks, unit_volume` (what
+/// `floorctl slot apply` reads back, with a `location` column a person may add).
+fn write_plan(
+    out: &Path,
+    skus: &[SkuDemand],
+    p: &Plan,
+    unit_volume: &dyn Fn(&str) -> f64,
+) -> Result<(), SlotError> {
     let error = |source| SlotError::Write {
         path: out.display().to_string(),
         source,
     };
     let mut w = csv::Writer::from_path(out).map_err(error)?;
-    w.write_record(["sku", "picks", "flow", "volume", "restocks"])
+    w.write_record(["sku", "picks", "flow", "volume", "restocks", "unit_volume"])
         .map_err(error)?;
     for s in &p.slots {
         let d = &skus[s.index];
@@ -217,6 +228,7 @@ fn write_plan(out: &Path, skus: &[SkuDemand], p: &Plan) -> Result<(), SlotError>
             d.flow.to_string(),
             format!("{:.6}", s.volume),
             format!("{:.6}", s.restocks),
+            unit_volume(&d.sku).to_string(),
         ])
         .map_err(error)?;
     }

@@ -260,10 +260,10 @@ fn slot_plan_prints_the_count_and_benefit_last_and_writes_the_plan() {
     );
     let plan = std::fs::read_to_string(&out).unwrap();
     assert!(
-        plan.starts_with("sku,picks,flow,volume,restocks\n"),
+        plan.starts_with("sku,picks,flow,volume,restocks,unit_volume\n"),
         "{plan}"
     );
-    assert!(plan.contains("a,1,26,0.651127,39.930780"), "{plan}");
+    assert!(plan.contains("a,1,26,0.651127,39.930780,1\n"), "{plan}");
 
     std::fs::write(&skus, "sku,picks,flow\na,1,-2\nb,x,1\n").unwrap();
     let o = floorctl()

@@ -62,7 +62,7 @@ enum Cmd {
     /// Forward-area planning.
     Slot {
         #[command(subcommand)]
-        which: Box<slot::SlotCmd>,
+        which: slot::SlotCmd,
     },
     /// Set a handheld's password in the embedded broker's password file (Mosquitto's format, so
     /// the file also serves a Mosquitto). The password is read from standard input, one line.
@@ -103,7 +103,7 @@ impl Cli {
             } => remote::faces(args).await,
             Cmd::Run(args) => run::run(args).await,
             Cmd::Route(args) => route::run(&args),
-            Cmd::Slot { which } => slot::run(*which).await,
+            Cmd::Slot { which } => slot::run(which).await,
             Cmd::Passwd(args) => passwd::run(&args),
             Cmd::CheckMap(args) => check::maps(&args),
             Cmd::CheckConfig(args) => check::configs(&args),

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use floorctl::http_client::{request, Endpoint};
+use floorctl_core::PickFace;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -155,15 +156,6 @@ struct StockRow {
     qty: u64,
 }
 
-/// A row of a pick-face file.
-#[derive(Debug, Deserialize)]
-struct FaceRow {
-    location: String,
-    sku: String,
-    min: u64,
-    max: u64,
-}
-
 #[derive(Debug, clap::Args)]
 pub(super) struct LoadArgs {
     /// The CSV file.
@@ -190,14 +182,16 @@ pub(super) async fn stock(args: LoadArgs) -> anyhow::Result<()> {
 
 /// `floorctl faces load FILE`: the whole forward area (`location,sku,min,max`).
 pub(super) async fn faces(args: LoadArgs) -> anyhow::Result<()> {
-    let rows: Vec<FaceRow> = rows(&args.file)?;
-    let faces: Vec<Value> = rows
-        .iter()
-        .map(|r| json!({"location": r.location, "sku": r.sku, "min": r.min, "max": r.max}))
-        .collect();
-    args.remote
-        .call("PUT", "/api/v1/pick-faces", Some(&json!({"faces": faces})))
-        .await?;
-    println!("{} pick face(s) installed", rows.len());
-    Ok(())
+    let faces: Vec<PickFace> = rows(&args.file)?;
+    args.remote.install_faces(&faces).await
+}
+
+impl Remote {
+    /// Installs `faces` as the whole forward area and says so.
+    pub(super) async fn install_faces(&self, faces: &[PickFace]) -> anyhow::Result<()> {
+        self.call("PUT", "/api/v1/pick-faces", Some(&json!({"faces": faces})))
+            .await?;
+        println!("{} pick face(s) installed", faces.len());
+        Ok(())
+    }
 }
