@@ -28,8 +28,12 @@ impl TimeOfDay {
     }
 
     /// From hours and minutes; `None` outside the day.
-    pub fn hm(h: u32, m: u32) -> Option<TimeOfDay> {
-        (h < 24 && m < 60).then_some(TimeOfDay(h * 60 + m))
+    pub const fn hm(h: u32, m: u32) -> Option<TimeOfDay> {
+        if h < 24 && m < 60 {
+            Some(TimeOfDay(h * 60 + m))
+        } else {
+            None
+        }
     }
 
     fn ms(self) -> u64 {
@@ -103,6 +107,13 @@ impl LocalClock {
         } else {
             t >= from || t < to
         }
+    }
+
+    /// The instant of local time of day `t` on calendar day `day` (days from 1970-01-01).
+    pub fn on_day(self, day: i64, t: TimeOfDay) -> Millis {
+        let local = i128::from(day) * i128::from(DAY_MS) + i128::from(t.ms());
+        let utc = local - i128::from(self.utc_offset_min) * 60_000;
+        utc.clamp(0, i128::from(u64::MAX)) as Millis
     }
 
     /// `HH:MM` local time of an instant.
@@ -179,6 +190,9 @@ mod tests {
         assert_eq!(cet.show(at), "00:30");
         assert_eq!(cet.next(at, TimeOfDay::parse("01:00").unwrap()), at + H / 2);
         assert_eq!(LocalClock::parse("-05:30").unwrap().utc_offset_min, -330);
+        // 20:00 on day 20,000 in UTC+1 is 19:00 UTC.
+        let eight = TimeOfDay::parse("20:00").unwrap();
+        assert_eq!(cet.on_day(20_000, eight), day + 19 * H);
         assert!(LocalClock::parse("01:00").is_err());
         assert!(LocalClock::parse("+15:00").is_err());
     }

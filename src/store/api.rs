@@ -110,27 +110,28 @@ impl Store {
         for chunk in ids.chunks(500) {
             let marks = vec!["?"; chunk.len()].join(", ");
             let sql = self.sql_owned(format!(
-                "SELECT id, body FROM order_bodies WHERE id IN ({marks})"
+                "SELECT id, body, received_ms FROM order_bodies WHERE id IN ({marks})"
             ));
             let mut query = sqlx::query(&sql);
             for id in chunk {
                 query = query.bind(*id);
             }
             let rows = query.fetch_all(&self.pool).await?;
-            for (id, body) in each(&rows, |r| {
-                Ok((
-                    r.try_get::<String, _>("id")?,
-                    r.try_get::<String, _>("body")?,
-                ))
-            })? {
-                let order = serde_json::from_str(&body).map_err(|source| StoreError::Decode {
-                    what: format!("order {id}"),
-                    source,
-                })?;
-                out.push(order);
-            }
+            out.extend(each(&rows, order_body)?.into_iter().map(|(_, o)| o));
         }
         Ok(out)
+    }
+
+    /// Orders received at or after `from`, with when, oldest first: the site's own demand.
+    pub async fn received_since(&self, from: Millis) -> Result<Vec<(Millis, Order)>, StoreError> {
+        let rows = sqlx::query(&self.sql(
+            "SELECT id, body, received_ms FROM order_bodies WHERE received_ms >= ?
+             ORDER BY received_ms",
+        ))
+        .bind(i64::try_from(from).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await?;
+        each(&rows, order_body)
     }
 
     /// A page of orders as last recorded (id, cut-off, status, tote, units picked), by id after
@@ -219,4 +220,14 @@ impl Store {
             ))
         })
     }
+}
+
+/// An order as received, and when, from a row of `order_bodies`.
+fn order_body(r: &sqlx::any::AnyRow) -> Result<(Millis, Order), sqlx::Error> {
+    let id: String = r.try_get("id")?;
+    let body: String = r.try_get("body")?;
+    let at: i64 = r.try_get("received_ms").unwrap_or(0);
+    let order = serde_json::from_str(&body)
+        .map_err(|e| sqlx::Error::Decode(format!("order {id}: {e}").into()))?;
+    Ok((u64::try_from(at).unwrap_or(0), order))
 }

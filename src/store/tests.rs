@@ -271,7 +271,11 @@ async fn a_standby_takes_a_site_whose_owner_froze_inside_a_commit() {
     let db = Database::Postgres(url);
     let owner = Store::connect_site(&db, &network, "s").await.unwrap();
     let standby = Store::connect_site(&db, &network, "s").await.unwrap();
-    let lease = owner.take_lease("s", "owner", 1_000).await.unwrap().unwrap();
+    let lease = owner
+        .take_lease("s", "owner", 1_000)
+        .await
+        .unwrap()
+        .unwrap();
     owner.fence(&lease);
     // Frozen just after checking the fence: the transaction stays open, nothing more is sent.
     let mut frozen = owner.pool.begin().await.unwrap();
@@ -291,9 +295,15 @@ async fn a_standby_takes_a_site_whose_owner_froze_inside_a_commit() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     };
     assert!(taken.token > lease.token);
-    println!("the standby took the site {:?} after the owner froze", since.elapsed());
+    println!(
+        "the standby took the site {:?} after the owner froze",
+        since.elapsed()
+    );
     // Woken, the frozen owner's commit does not land, and its next write is fenced.
-    assert!(frozen.commit().await.is_err(), "the frozen transaction was ended");
+    assert!(
+        frozen.commit().await.is_err(),
+        "the frozen transaction was ended"
+    );
     let err = owner
         .append_all(&[(1, &order_event("late"), &[], &[])])
         .await
