@@ -282,6 +282,58 @@ async fn scenario(host: &str, port: u16, broker: Broker, gateway: Gateway) {
         );
     }
 
+    // The site's events are read by the `events` login, and by no handheld.
+    let events_filter = format!("floorctl/{site}/events/#");
+    let (reader, mut events_rx, _) = handheld(&host, port, "events").await;
+    reader
+        .subscribe(&events_filter, QoS::AtLeastOnce)
+        .await
+        .unwrap();
+    let (h3, mut rx3, _) = handheld(&host, port, "h3").await;
+    h3.subscribe(&events_filter, QoS::AtLeastOnce)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    controller
+        .submit(Order::one_line("O2", "11:00", "S1", 1, "A-01"))
+        .await;
+    let received = format!("floorctl/{site}/events/order.received");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match tokio::time::timeout_at(deadline, events_rx.recv()).await {
+            Ok(Some((topic, body))) if topic == received => {
+                let event: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                if event["order"] == "O2" {
+                    break;
+                }
+            }
+            Ok(Some(_)) => {}
+            other => panic!("the events login received no order.received for O2: {other:?}"),
+        }
+    }
+    // The reader may not act as a handheld or read one's directions.
+    reader
+        .subscribe(down_topic(&site, "h1", "#"), QoS::AtLeastOnce)
+        .await
+        .unwrap();
+    reader
+        .publish(
+            up_topic(&site, "h1", "logout"),
+            QoS::AtLeastOnce,
+            false,
+            br#"{"v":2,"id":"forged-3","kind":"logout"}"#.to_vec(),
+        )
+        .await
+        .unwrap();
+    log_in(&h1, &mut rx1, &site, "h1", "alice").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    while let Ok((topic, _)) = rx3.try_recv() {
+        assert!(!topic.contains("/events/"), "handheld h3 read {topic}");
+    }
+    while let Ok((topic, _)) = events_rx.try_recv() {
+        assert!(topic.contains("/events/"), "the events login read {topic}");
+    }
+
     controller.shutdown(Duration::from_secs(5)).await;
     let events = common::journal_at(config.database.file().unwrap()).await;
     let h2_logins: Vec<String> = events
@@ -299,6 +351,10 @@ async fn scenario(host: &str, port: u16, broker: Broker, gateway: Gateway) {
         !h2_logins.is_empty() && h2_logins.iter().all(|p| p == "bob"),
         "only h2 itself acts as h2: {h2_logins:?}"
     );
+    let h1_logouts = events.iter().any(|e| {
+        matches!(e, Event::Scanner { scanner, msg } if scanner == "h1" && matches!(msg.body, UpBody::Logout))
+    });
+    assert!(!h1_logouts, "the events login cannot log h1 out");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -239,7 +239,7 @@ async fn authenticate(g: &Gateway, c: &Connect, peer: SocketAddr) -> Option<Role
     if ok {
         g.logins.succeeded(&user_key);
         g.peers.succeeded(&peer_key);
-        return Some(Role::Handheld(user));
+        return Some(acl::of_login(user));
     }
     for (key, failed) in [
         (&user_key, g.logins.failed(&user_key, now)),
