@@ -10,6 +10,10 @@ use super::{Command, Core, Millis, Reaction};
 /// Finished alarms kept for the dashboard beside the open ones.
 const FINISHED_KEPT: usize = 100;
 
+/// A standing alarm whose condition comes back within this long of clearing is the same alarm
+/// again, counted on its line (ISA-18.2's chattering alarm), not a new one.
+pub(crate) const CHATTER_MS: Millis = 10 * 60 * 1000;
+
 /// Where an alarm stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -137,6 +141,30 @@ impl Core {
         }
     }
 
+    /// A supervisor acknowledges every alarm not yet acknowledged, or every one of `source`;
+    /// refused when there is none.
+    pub(super) fn acknowledge_all(&mut self, source: Option<&str>, by: &str, out: &mut Reaction) {
+        let waiting: Vec<u64> = self
+            .summary
+            .alarm_log
+            .values()
+            .filter(|a| a.acknowledged_by.is_none() && a.state != AlarmState::Cleared)
+            .filter(|a| source.is_none_or(|s| a.source == s))
+            .map(|a| a.id)
+            .collect();
+        if waiting.is_empty() {
+            let subject = source.unwrap_or("alarms");
+            let reason = match source {
+                Some(s) => format!("no alarm of {s} is waiting to be acknowledged"),
+                None => "no alarm is waiting to be acknowledged".to_string(),
+            };
+            return refuse(subject, reason, out);
+        }
+        for id in waiting {
+            self.acknowledge(id, by, out);
+        }
+    }
+
     /// A supervisor acknowledges alarm `id`.
     pub(super) fn acknowledge(&mut self, id: u64, by: &str, out: &mut Reaction) {
         let now = self.now;
@@ -215,8 +243,38 @@ impl Core {
             self.alarm_cleared(old);
         }
         self.summary.active_alarms.insert(key.clone(), text.clone());
-        let id = self.emit_alarm(source, text, true, out);
+        let id = match self.reopen(&key, &text) {
+            Some(id) => {
+                self.summary.alarms += 1;
+                out.push(Command::Alarm {
+                    source: source.to_string(),
+                    text,
+                });
+                id
+            }
+            None => self.emit_alarm(source, text, true, out),
+        };
         self.alarm_ids.insert(key, id);
+    }
+
+    /// The alarm of `key` raised again soon after it cleared: its line is active again, counted
+    /// once more, waiting for a new acknowledgement. `None` when there is no such line.
+    fn reopen(&mut self, key: &(String, String), text: &str) -> Option<u64> {
+        let now = self.now;
+        let (id, cleared) = self.recently_cleared.remove(key)?;
+        if now.saturating_sub(cleared) > CHATTER_MS {
+            return None;
+        }
+        let log = Arc::make_mut(&mut self.summary.alarm_log);
+        let a = log.get_mut(&id)?;
+        a.state = AlarmState::Active;
+        a.cleared = None;
+        a.acknowledged_by = None;
+        a.acknowledged = None;
+        a.repeats += 1;
+        a.last = Some(now);
+        a.text = text.to_string();
+        Some(id)
     }
 
     /// Clears a standing alarm when its condition is gone.
@@ -224,6 +282,10 @@ impl Core {
         let key = (source.to_string(), condition.to_string());
         if let Some(id) = self.alarm_ids.remove(&key) {
             self.alarm_cleared(id);
+            let now = self.now;
+            self.recently_cleared
+                .retain(|_, (_, at)| now.saturating_sub(*at) <= CHATTER_MS);
+            self.recently_cleared.insert(key.clone(), (id, now));
         }
         if let Some(text) = self.summary.active_alarms.remove(&key) {
             out.push(Command::AlarmCleared {

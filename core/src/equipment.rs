@@ -14,6 +14,9 @@ pub struct Equipment {
     /// Whether the machine should be producing: cleared by a supervisor's Stop or Abort, set by
     /// Start or Reset. Automatic start-up only acts while it is set.
     pub wanted: bool,
+    /// The last command a supervisor gave it: a stop it matches was planned.
+    #[serde(default)]
+    pub commanded: Option<PackCommand>,
 }
 
 impl Default for Equipment {
@@ -22,6 +25,7 @@ impl Default for Equipment {
             link_up: false,
             state: None,
             wanted: true,
+            commanded: None,
         }
     }
 }
@@ -46,7 +50,10 @@ impl Core {
         } else {
             // Nothing read from it can be trusted until the link is back.
             e.state = None;
-            let text = format!("link down: {}", reason.unwrap_or("no reason given"));
+            let text = format!(
+                "No contact with {plc}: {}. Check its power and network cable; the controller keeps trying.",
+                link_trouble(reason.unwrap_or(""))
+            );
             self.raise_alarm(plc, "link", text, out);
         }
     }
@@ -59,7 +66,14 @@ impl Core {
         out: &mut Reaction,
     ) {
         let e = self.equipment.entry(plc.to_string()).or_default();
-        e.state = state;
+        let before = std::mem::replace(&mut e.state, state);
+        match state.and_then(|s| unplanned_stop(plc, before, s, e.commanded)) {
+            Some(text) => self.raise_alarm(plc, "stop", text, out),
+            None if state.is_some_and(|s| !STOP_STATES.contains(&s)) => {
+                self.clear_alarm(plc, "stop", out);
+            }
+            None => {}
+        }
         match state {
             None => self.raise_alarm(
                 plc,
@@ -126,6 +140,7 @@ impl Core {
             PackCommand::Start | PackCommand::Reset => e.wanted = true,
             _ => {}
         }
+        e.commanded = Some(command);
         out.note(Note::SupervisorCommand {
             plc: plc.to_string(),
             command,
@@ -164,5 +179,65 @@ impl Core {
             Some(text) => self.raise_alarm(plc, condition.name(), text.to_string(), out),
             None => self.clear_alarm(plc, condition.name(), out),
         }
+    }
+}
+
+/// States a machine is in, or on its way to, when it has stopped producing.
+const STOP_STATES: [State; 6] = [
+    State::Aborting,
+    State::Aborted,
+    State::Holding,
+    State::Held,
+    State::Stopping,
+    State::Stopped,
+];
+
+/// What to tell a supervisor when a machine reaches `now` from `before` without their command
+/// (`commanded` is the last one given): aborted (an emergency stop), held, or stopped while it
+/// was running. `None` when the stop was commanded or is no stop.
+fn unplanned_stop(
+    plc: &str,
+    before: Option<State>,
+    now: State,
+    commanded: Option<PackCommand>,
+) -> Option<String> {
+    let text = match now {
+        State::Aborted if commanded != Some(PackCommand::Abort) => format!(
+            "{plc} is aborted (an emergency stop or a fault) and nobody here commanded it: find the cause on the floor, then Clear and Reset it."
+        ),
+        State::Held if commanded != Some(PackCommand::Hold) => format!(
+            "{plc} is held and nobody here commanded it: find the cause, then Unhold it."
+        ),
+        State::Stopped
+            if before.is_some_and(|b| !matches!(b, State::Stopped | State::Clearing))
+                && !matches!(
+                    commanded,
+                    Some(PackCommand::Stop | PackCommand::Abort | PackCommand::Clear)
+                ) =>
+        {
+            format!("{plc} stopped while running and nobody here commanded it: find the cause, then Reset and Start it.")
+        }
+        _ => return None,
+    };
+    Some(text)
+}
+
+/// Why a link failed, in a supervisor's words, from the link's own account of it (which goes to
+/// the log in full).
+fn link_trouble(reason: &str) -> &'static str {
+    if reason.starts_with("connect failed") {
+        if reason.contains("refused") {
+            "it refuses the connection (is its Modbus server running?)"
+        } else {
+            "it cannot be reached on the network"
+        }
+    } else if reason.starts_with("no answer") || reason.contains("timed out") {
+        "it does not answer"
+    } else if reason.starts_with("transport error") || reason.starts_with("malformed answer") {
+        "its answers cannot be read"
+    } else if reason.contains("heartbeat") {
+        "its program has stopped (its heartbeat does not change)"
+    } else {
+        "the connection failed"
     }
 }

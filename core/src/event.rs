@@ -219,6 +219,13 @@ pub enum Event {
         /// Who.
         by: String,
     },
+    /// A supervisor acknowledges every alarm waiting for it, or every one of a source.
+    AlarmAckAll {
+        /// Only this source's; none: all.
+        source: Option<String>,
+        /// Who.
+        by: String,
+    },
     /// A supervisor holds or releases a cut-off's wave.
     WaveHold {
         /// Cut-off name.
@@ -313,6 +320,7 @@ impl Event {
             Event::Tick => "tick",
             Event::Delivery { .. } => "delivery",
             Event::AlarmAck { .. } => "alarm_ack",
+            Event::AlarmAckAll { .. } => "alarm_ack_all",
             Event::WaveHold { .. } => "wave_hold",
             Event::OrderPriority { .. } => "order_priority",
             Event::OrderCancelled { .. } => "order_cancelled",

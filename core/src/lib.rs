@@ -109,6 +109,10 @@ pub struct Core {
     /// kind are counted on.
     #[serde(with = "pairs", default)]
     open_one_off: BTreeMap<(String, String), u64>,
+    /// Standing alarms whose condition went lately, and when: one that comes back soon after
+    /// is the same alarm again (a flapping link is one line with a count).
+    #[serde(with = "pairs", default)]
+    recently_cleared: BTreeMap<(String, String), (u64, Millis)>,
     /// Cut-offs whose waves a supervisor holds.
     held_waves: BTreeSet<String>,
     /// Events handled that may have changed a handheld, as of the last one.
@@ -152,6 +156,7 @@ impl Core {
             next_alarm: 0,
             alarm_ids: BTreeMap::new(),
             open_one_off: BTreeMap::new(),
+            recently_cleared: BTreeMap::new(),
             held_waves: BTreeSet::new(),
             handheld_generation: 0,
             views: presence::Views::default(),
@@ -246,6 +251,9 @@ impl Core {
                 self.link_changed(plc, *up, reason.as_deref(), &mut out)
             }
             Event::AlarmAck { alarm, by } => self.acknowledge(*alarm, by, &mut out),
+            Event::AlarmAckAll { source, by } => {
+                self.acknowledge_all(source.as_deref(), by, &mut out)
+            }
             Event::WaveHold { cutoff, held, .. } => self.hold_wave(cutoff, *held, &mut out),
             Event::OrderPriority {
                 order, priority, ..
@@ -382,6 +390,8 @@ impl Core {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_alarms;
 #[cfg(test)]
 mod tests_batching;
 #[cfg(test)]

@@ -363,6 +363,19 @@ impl Handle {
         .await
     }
 
+    /// Acknowledges every alarm waiting for it (or every one of `source`) on behalf of `by`.
+    pub async fn acknowledge_all(
+        &self,
+        source: Option<&str>,
+        by: &str,
+    ) -> Result<(), CommandError> {
+        self.supervise(Event::AlarmAckAll {
+            source: source.map(str::to_string),
+            by: by.to_string(),
+        })
+        .await
+    }
+
     /// Holds (no new trips start) or releases a cut-off's wave on behalf of `by`.
     pub async fn hold_wave(&self, cutoff: &str, held: bool, by: &str) -> Result<(), CommandError> {
         self.supervise(Event::WaveHold {

@@ -99,6 +99,28 @@ pub(super) async fn ack_alarm(
     .await
 }
 
+/// What to acknowledge at once: every waiting alarm, or every one of a source.
+#[derive(Deserialize)]
+pub(super) struct AckAllBody {
+    #[serde(default)]
+    source: Option<String>,
+}
+
+pub(super) async fn ack_all(
+    State(d): State<Arc<Dashboard>>,
+    headers: HeaderMap,
+    Json(body): Json<AckAllBody>,
+) -> Response {
+    let action = match &body.source {
+        Some(s) => format!("acknowledge every alarm of {s}"),
+        None => "acknowledge every alarm".to_string(),
+    };
+    command(&d, &headers, action, |c, by| async move {
+        c.acknowledge_all(body.source.as_deref(), &by).await
+    })
+    .await
+}
+
 pub(super) async fn equipment(
     State(d): State<Arc<Dashboard>>,
     headers: HeaderMap,

@@ -214,7 +214,10 @@ mod tests {
         assert_eq!(p.len(), 5);
         assert!(p.verify("h1", b"h1-secret"));
         assert!(p.verify("floorctl", b"floorctl-secret"));
-        assert!(p.verify("events", b"events-secret"), "made by floorctl passwd");
+        assert!(
+            p.verify("events", b"events-secret"),
+            "made by floorctl passwd"
+        );
         assert!(!p.verify("h1", b"h2-secret"));
         assert!(!p.verify("h9", b"h9-secret"));
     }
