@@ -67,7 +67,12 @@ impl Core {
     ) {
         let e = self.equipment.entry(plc.to_string()).or_default();
         let before = std::mem::replace(&mut e.state, state);
-        match state.and_then(|s| unplanned_stop(plc, before, s, e.commanded)) {
+        let faulted = self
+            .summary
+            .active_alarms
+            .keys()
+            .any(|(source, condition)| source == plc && condition != "stop" && condition != "link");
+        match state.and_then(|s| unplanned_stop(plc, before, s, e.commanded, faulted)) {
             Some(text) => self.raise_alarm(plc, "stop", text, out),
             None if state.is_some_and(|s| !STOP_STATES.contains(&s)) => {
                 self.clear_alarm(plc, "stop", out);
@@ -110,6 +115,44 @@ impl Core {
             plc: plc.to_string(),
             command,
         });
+    }
+
+    /// A fault of `plc` now explains why it is held or stopped: its own alarm says what to do,
+    /// so the stop's alarm gives way to it (one cause, one alarm).
+    fn explained_stop(&mut self, plc: &str, out: &mut Reaction) {
+        let aborted = self
+            .equipment
+            .get(plc)
+            .is_some_and(|e| e.state == Some(State::Aborted));
+        if !aborted {
+            self.clear_alarm(plc, "stop", out);
+        }
+    }
+
+    /// A fault of `plc` cleared: a machine it held or stopped that is still so, with no other
+    /// fault left, needs a supervisor to run again, and is alarmed until it does.
+    fn still_stopped(&mut self, plc: &str, out: &mut Reaction) {
+        let Some(e) = self.equipment.get(plc) else {
+            return;
+        };
+        let faulted = self
+            .summary
+            .active_alarms
+            .keys()
+            .any(|(source, condition)| source == plc && condition != "stop" && condition != "link");
+        let (what, to_do) = match e.state {
+            Some(State::Held) if e.commanded != Some(PackCommand::Hold) => ("held", "Unhold it"),
+            Some(State::Stopped) if !e.wanted || !self.layout.auto_start => {
+                ("stopped", "Reset and Start it")
+            }
+            _ => return,
+        };
+        if faulted || !e.link_up {
+            return;
+        }
+        let text =
+            format!("{plc} is still {what} now that its fault has cleared: {to_do} to run again.");
+        self.raise_alarm(plc, "stop", text, out);
     }
 
     pub(super) fn supervisor_command(
@@ -163,8 +206,10 @@ impl Core {
         if fault {
             let text = format!("zone {zone} faulted (jam or motor trip): line held");
             self.raise_alarm(conveyor, &key, text, out);
+            self.explained_stop(conveyor, out);
         } else {
             self.clear_alarm(conveyor, &key, out);
+            self.still_stopped(conveyor, out);
         }
     }
 
@@ -176,8 +221,14 @@ impl Core {
         out: &mut Reaction,
     ) {
         match fault {
-            Some(text) => self.raise_alarm(plc, condition.name(), text.to_string(), out),
-            None => self.clear_alarm(plc, condition.name(), out),
+            Some(text) => {
+                self.raise_alarm(plc, condition.name(), text.to_string(), out);
+                self.explained_stop(plc, out);
+            }
+            None => {
+                self.clear_alarm(plc, condition.name(), out);
+                self.still_stopped(plc, out);
+            }
         }
     }
 }
@@ -194,13 +245,18 @@ const STOP_STATES: [State; 6] = [
 
 /// What to tell a supervisor when a machine reaches `now` from `before` without their command
 /// (`commanded` is the last one given): aborted (an emergency stop), held, or stopped while it
-/// was running. `None` when the stop was commanded or is no stop.
+/// was running. `None` when the stop was commanded or is no stop, or when a fault of the
+/// machine (`faulted`) already explains a hold or a stop.
 fn unplanned_stop(
     plc: &str,
     before: Option<State>,
     now: State,
     commanded: Option<PackCommand>,
+    faulted: bool,
 ) -> Option<String> {
+    if faulted && now != State::Aborted {
+        return None;
+    }
     let text = match now {
         State::Aborted if commanded != Some(PackCommand::Abort) => format!(
             "{plc} is aborted (an emergency stop or a fault) and nobody here commanded it: find the cause on the floor, then Clear and Reset it."

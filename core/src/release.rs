@@ -409,9 +409,12 @@ impl Core {
             BTreeMap::new();
         for o in open {
             let finish = self.finish(&mut busy_until, rate, o.start, o.left);
+            // Without a pick rate there is nothing to project from: an order nobody picks is
+            // late once it is within its release lead of its due time (not hours before, when
+            // the pickers have yet to log in).
             let late = match (o.due, finish) {
                 (Some(d), Some(f)) => f > d,
-                (Some(_), None) => true,
+                (Some(d), None) => d.saturating_sub(self.now) < self.layout.release.lead_ms,
                 (None, _) => false,
             };
             let Some(state) = self.orders.get(o.id) else {

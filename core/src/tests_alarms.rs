@@ -193,3 +193,56 @@ fn every_waiting_alarm_or_every_one_of_a_source_is_acknowledged_at_once() {
         Some("no alarm is waiting to be acknowledged".to_string())
     );
 }
+
+#[test]
+fn a_jam_that_holds_the_line_is_one_alarm_whichever_is_reported_first() {
+    let jam = Event::ZoneFault {
+        conveyor: "cv1".into(),
+        zone: 2,
+        fault: true,
+    };
+    for jam_first in [true, false] {
+        let mut core = Core::new(layout());
+        core.handle(&link("cv1", true, ""), 0);
+        core.handle(&state("cv1", State::Execute), 0);
+        if jam_first {
+            core.handle(&jam, 1_000);
+        }
+        core.handle(&state("cv1", State::Holding), 1_000);
+        core.handle(&state("cv1", State::Held), 1_100);
+        if !jam_first {
+            core.handle(&jam, 1_200);
+        }
+        let active: Vec<_> = core.summary().active_alarms.keys().cloned().collect();
+        assert_eq!(
+            active,
+            [("cv1".to_string(), "zone2".to_string())],
+            "jam first: {jam_first}"
+        );
+    }
+}
+
+#[test]
+fn a_line_still_held_once_its_jam_is_cleared_asks_for_a_supervisor() {
+    let mut core = Core::new(layout());
+    let jam = |fault| Event::ZoneFault {
+        conveyor: "cv1".into(),
+        zone: 2,
+        fault,
+    };
+    core.handle(&link("cv1", true, ""), 0);
+    core.handle(&state("cv1", State::Execute), 0);
+    core.handle(&jam(true), 1_000);
+    core.handle(&state("cv1", State::Held), 1_100);
+    core.handle(&jam(false), 2_000);
+    let active = &core.summary().active_alarms;
+    assert_eq!(active.len(), 1, "{active:?}");
+    assert_eq!(
+        active
+            .get(&("cv1".to_string(), "stop".to_string()))
+            .map(String::as_str),
+        Some("cv1 is still held now that its fault has cleared: Unhold it to run again.")
+    );
+    core.handle(&state("cv1", State::Unholding), 3_000);
+    assert!(core.summary().active_alarms.is_empty());
+}

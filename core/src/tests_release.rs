@@ -191,9 +191,20 @@ fn a_cutoff_that_cannot_be_met_at_the_pick_rate_is_alarmed_and_cleared_when_it_c
 }
 
 #[test]
-fn with_no_one_logged_in_an_open_cutoff_is_at_risk() {
+fn with_no_one_logged_in_a_cutoff_is_at_risk_within_its_release_lead_not_before() {
     let mut core = Core::new(timed());
-    core.handle(&order("o1", "11:00", 1), DAY + 10 * H);
+    // Due 13:30, released from 11:30: at 06:00 nobody has logged in yet, and that is no risk.
+    core.handle(&order("o1", "11:00", 1), DAY + 5 * H);
+    let early = core.handle(&Event::Tick, DAY + 6 * H);
+    assert!(!core.summary().waves["11:00"].at_risk);
+    assert!(
+        !early
+            .commands
+            .iter()
+            .any(|c| matches!(c, Command::Alarm { .. })),
+        "{:?}",
+        early.commands
+    );
     core.handle(&Event::Tick, DAY + 12 * H);
     assert!(core.summary().waves["11:00"].at_risk);
     assert_eq!(core.summary().waves["11:00"].projected, None);

@@ -259,6 +259,15 @@ impl Floor {
         }
     }
 
+    /// Someone presses a machine's emergency stop: it goes to Aborted until it is cleared and
+    /// reset.
+    pub fn emergency_stop(&mut self, plc: crate::SimPlc) {
+        match plc {
+            crate::SimPlc::Conveyor => self.conveyor_machine.emergency_stop(),
+            crate::SimPlc::Sorter => self.sorter_machine.emergency_stop(),
+        }
+    }
+
     /// An operator takes a chute out of service (or back in).
     pub fn disable_chute(&mut self, chute: u16, disabled: bool) {
         if let Some(d) = self.disabled.get_mut(usize::from(chute).wrapping_sub(1)) {

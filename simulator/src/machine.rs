@@ -89,6 +89,11 @@ impl Machine {
         }
     }
 
+    /// Its emergency stop is pressed: it aborts at once, whatever it was doing.
+    pub fn emergency_stop(&mut self) {
+        self.state = State::Aborted;
+    }
+
     /// Whether the machine produces (moves totes).
     pub fn executing(&self) -> bool {
         self.state == State::Execute
