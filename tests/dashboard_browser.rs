@@ -1,7 +1,10 @@
 //! The dashboard in a real browser (headless Chromium, driven over the DevTools protocol)
-//! against a running demo: a supervisor logs in, watches totes sorted grow, acknowledges an
-//! injected jam alarm and sees it move to acknowledged; a viewer is refused a command. A
-//! screenshot of the supervisor's page is saved under target/.
+//! against a running demo, at the widths it is used at (control room 1920, desktop 1280,
+//! tablet 800, phone 390): a supervisor watches totes sorted grow, acknowledges an injected jam,
+//! sees an emergency stop nobody commanded raised as an alarm with only the commands the
+//! machine's state allows, acknowledges every alarm at once and brings the sorter back; a
+//! viewer sees no command controls; a controller restart turns the page stale and then asks for
+//! a fresh login. Screenshots are saved under target/dashboard/.
 
 mod common;
 
@@ -10,12 +13,12 @@ use std::path::PathBuf;
 use common::cdp::Browser;
 use floorctl_core::AlarmState;
 use floorctl_protocol::packml::State;
+use floorsim::SimPlc;
+use serde_json::json;
 
-const SHOT: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/target/dashboard/supervisor.png"
-);
-const VIEWER_SHOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/target/dashboard/viewer.png");
+fn shot(name: &str) -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/target/dashboard")).join(name)
+}
 
 async fn log_in(b: &mut Browser, web: &str, user: &str, password: &str) {
     b.goto(&format!("{web}/login")).await;
@@ -32,21 +35,51 @@ async fn log_in(b: &mut Browser, web: &str, user: &str, password: &str) {
     .await;
 }
 
+/// Sets the page's width (and a height to match), as a device of that size shows it.
+async fn width(b: &mut Browser, width: u32) {
+    let height = match width {
+        1920 => 1080,
+        1280 => 900,
+        800 => 1280,
+        _ => 844,
+    };
+    b.call(
+        "Emulation.setDeviceMetricsOverride",
+        json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600}),
+    )
+    .await;
+}
+
 fn totes_sorted() -> &'static str {
     "Number(document.querySelector('#totes-sorted').textContent)"
 }
 
+/// The row of machine `id` in the equipment table.
+fn machine(id: &str) -> String {
+    format!("document.querySelector('#equipment tr[data-machine=\"{id}\"]')")
+}
+
+/// Script: the button `label` of machine `id`.
+fn machine_button(id: &str, label: &str) -> String {
+    format!(
+        "[...{}.querySelectorAll('button')].find(b => b.textContent === '{label}' || b.textContent === 'Confirm {}')",
+        machine(id),
+        label.to_lowercase()
+    )
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_supervisor_watches_the_floor_and_acknowledges_a_jam_and_a_viewer_is_refused() {
+async fn a_supervisor_runs_the_floor_from_the_page_at_every_width_and_a_viewer_only_watches() {
     let Some(chromium) = common::peer("CHROMIUM", "a Chromium browser (Debian's chromium)") else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
     let demo = common::demo(dir.path(), 80, 6).await;
-    let web = format!("http://{}", demo.listening.dashboard.unwrap());
+    let listen = demo.listening.dashboard.unwrap();
+    let web = format!("http://{listen}");
     common::account(&demo.controller, "sue", "supervisor", "sue-password-1").await;
     common::account(&demo.controller, "vic", "viewer", "vic-password-1").await;
-    let mut b = Browser::launch(&chromium, 1280, 900).await;
+    let mut b = Browser::launch(&chromium, 1920, 1080).await;
 
     // Without a session the page sends the browser to the login page.
     b.goto(&web).await;
@@ -66,6 +99,38 @@ async fn a_supervisor_watches_the_floor_and_acknowledges_a_jam_and_a_viewer_is_r
         )
         .await;
     println!("totes sorted on the page: {before} then {grown}");
+
+    // Times are in 24-hour form; each cut-off's standing agrees with the controller's
+    // projection.
+    let times: Vec<String> = serde_json::from_value(
+        b.eval("[...document.querySelectorAll('#audit td:first-child, #waves td:nth-child(4)')].map(td => td.textContent)")
+            .await,
+    )
+    .unwrap();
+    assert!(
+        times.iter().all(|t| !t.contains("AM") && !t.contains("PM")),
+        "{times:?}"
+    );
+    let waves = demo.controller.summary().borrow().waves.clone();
+    for (cutoff, w) in &waves {
+        let words = b
+            .eval(&format!(
+                "document.querySelector('#waves tr[data-cutoff=\"{cutoff}\"] td.standing').textContent"
+            ))
+            .await;
+        let words = words.as_str().unwrap_or_default().to_string();
+        let expected_late = match (w.due, w.projected) {
+            (Some(due), Some(p)) => p > due + 60_000,
+            _ => false,
+        };
+        let done = w.orders > 0 && w.sorted >= w.orders;
+        assert!(
+            done && words == "done"
+                || expected_late && words.starts_with("late by ")
+                || !expected_late && !words.starts_with("late by "),
+            "{cutoff}: {words} for {w:?}"
+        );
+    }
 
     // A jam on the conveyor shows as an active alarm; acknowledging it moves it on.
     demo.sim.with_floor(|f| f.jam(2));
@@ -91,41 +156,150 @@ async fn a_supervisor_watches_the_floor_and_acknowledges_a_jam_and_a_viewer_is_r
         (AlarmState::Acknowledged, Some("sue"))
     );
     b.wait_for(
-        "[...document.querySelectorAll('#audit td')].some(td => td.textContent.startsWith('acknowledge alarm'))",
+        &format!("document.querySelector('#message').textContent === 'Alarm {id} acknowledged'"),
         10,
     )
     .await;
-    b.screenshot(&PathBuf::from(SHOT)).await;
-    println!("screenshot: {SHOT}");
+    demo.sim.with_floor(|f| f.clear_jam(2));
 
-    // A viewer sees the floor but is refused a command, and nothing changes.
+    // Someone presses the sorter's emergency stop: an alarm says so within a poll or two, and
+    // only Clear is offered.
+    demo.sim.with_floor(|f| f.emergency_stop(SimPlc::Sorter));
+    let aborted = "[...document.querySelectorAll('#alarms tr.alarm-active')]
+                   .find(r => r.textContent.includes('sorter1 is aborted'))";
+    b.wait_for(aborted, 10).await;
+    b.wait_for(
+        &format!(
+            "{}.disabled && {}.disabled && !{}.disabled",
+            machine_button("sorter1", "Start"),
+            machine_button("sorter1", "Stop"),
+            machine_button("sorter1", "Clear")
+        ),
+        10,
+    )
+    .await;
+    assert!(demo
+        .controller
+        .summary()
+        .borrow()
+        .active_alarms
+        .contains_key(&("sorter1".to_string(), "stop".to_string())));
+    b.screenshot(&shot("supervisor-1920-aborted.png")).await;
+
+    // Every waiting alarm acknowledged at once.
+    b.eval("document.querySelector('#ack-all').click(); true")
+        .await;
+    b.wait_for(
+        "document.querySelector('#alarms-waiting').textContent === 'none waiting'",
+        10,
+    )
+    .await;
+    let waiting: Vec<u64> = demo
+        .controller
+        .summary()
+        .borrow()
+        .alarm_log
+        .values()
+        .filter(|a| a.acknowledged_by.is_none() && a.state != AlarmState::Cleared)
+        .map(|a| a.id)
+        .collect();
+    assert!(waiting.is_empty(), "{waiting:?}");
+
+    // Clear brings the sorter back (the controller resets and starts it); Stop asks first.
+    b.eval(&format!(
+        "{}.click(); true",
+        machine_button("sorter1", "Clear")
+    ))
+    .await;
+    common::until_summary(&demo.controller, 30, "the sorter running again", |s| {
+        s.equipment
+            .get("sorter1")
+            .is_some_and(|e| e.state == Some(State::Execute))
+    })
+    .await;
+    b.wait_for(
+        &format!("!{}.disabled", machine_button("sorter1", "Stop")),
+        10,
+    )
+    .await;
+    b.eval(&format!(
+        "{}.click(); true",
+        machine_button("sorter1", "Stop")
+    ))
+    .await;
+    assert_eq!(
+        b.eval(&format!(
+            "{}.textContent",
+            machine_button("sorter1", "Stop")
+        ))
+        .await,
+        "Confirm stop",
+        "one click only asks"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(demo.controller.summary().borrow().equipment["sorter1"].wanted);
+
+    // The page at every width: nothing wider than the screen, type readable.
+    for w in [1920, 1280, 800, 390] {
+        width(&mut b, w).await;
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        let fits = b
+            .eval("document.documentElement.scrollWidth <= window.innerWidth + 1")
+            .await;
+        assert_eq!(fits, true, "the page overflows at {w} px");
+        let smallest = b
+            .eval("Math.min(...[...document.querySelectorAll('main td, main button')].map(e => parseFloat(getComputedStyle(e).fontSize)))")
+            .await;
+        assert!(
+            smallest.as_f64().unwrap() >= 12.0,
+            "type of {smallest} px at {w} px"
+        );
+        let drawn = b
+            .eval("Math.min(...[...document.querySelectorAll('#floor text')].map(t => t.getBoundingClientRect().height))")
+            .await;
+        assert!(
+            drawn.as_f64().unwrap() >= 11.0,
+            "the floor's text is {drawn} px high at {w} px"
+        );
+        b.screenshot(&shot(&format!("supervisor-{w}.png"))).await;
+    }
+    println!("screenshots: {}", shot("").display());
+
+    // A viewer sees the floor and no command control at all.
+    width(&mut b, 1280).await;
     b.eval("document.querySelector('#logout').click(); true")
         .await;
     b.wait_for("location.pathname === '/login'", 10).await;
     log_in(&mut b, &web, "vic", "vic-password-1").await;
-    let stop = "[...document.querySelectorAll('#equipment tr')]
-                .find(r => r.firstChild.textContent === 'sorter1')
-                .querySelector('button:nth-of-type(2)')";
-    assert_eq!(b.eval(&format!("{stop}.textContent")).await, "Stop");
-    b.eval(&format!("{stop}.click(); true")).await;
-    let message = b
-        .wait_for(
-            "document.querySelector('#message').textContent.startsWith('403') && document.querySelector('#message').textContent",
-            10,
-        )
+    b.wait_for(&format!("{} !== null", machine("sorter1")), 10)
         .await;
-    assert!(
-        message.as_str().unwrap().contains("viewer role"),
-        "{message}"
-    );
-    b.screenshot(&PathBuf::from(VIEWER_SHOT)).await;
-    let s = demo.controller.summary().borrow().clone();
-    let sorter = &s.equipment["sorter1"];
-    assert!(sorter.wanted, "the viewer's Stop changed nothing");
-    assert_eq!(sorter.state, Some(State::Execute));
-    let audit = demo.controller.store().audit_log(1).await.unwrap();
-    assert_eq!(audit[0].user, "vic");
-    assert!(audit[0].outcome.starts_with("refused"), "{audit:?}");
-    b.close().await;
+    let buttons = b
+        .eval("[...document.querySelectorAll('main button')].filter(x => x.offsetParent !== null).map(x => x.textContent)")
+        .await;
+    assert_eq!(buttons, json!([]), "a viewer's page has no commands");
+    b.screenshot(&shot("viewer-1280.png")).await;
+
+    // The controller restarts: the open page goes stale, then asks for a fresh login.
     demo.shutdown().await;
+    b.wait_for(
+        "document.body.classList.contains('stale') && !document.querySelector('#stale').hidden",
+        15,
+    )
+    .await;
+    b.screenshot(&shot("viewer-stale.png")).await;
+    let again = floorctl::demo::Demo::start(&floorctl::demo::DemoOptions {
+        orders: 0,
+        pickers: 0,
+        seed: 7,
+        dir: dir.path().to_path_buf(),
+        broker: "127.0.0.1:0".parse().unwrap(),
+        dashboard: listen,
+        metrics: "127.0.0.1:0".parse().unwrap(),
+        exit_when_sorted: false,
+    })
+    .await
+    .unwrap();
+    b.wait_for("location.pathname === '/login'", 30).await;
+    b.close().await;
+    again.shutdown().await;
 }

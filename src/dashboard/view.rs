@@ -44,6 +44,7 @@ pub fn floor(
                 "links_lost": p.links_lost,
                 "requests_resent": p.requests_resent,
                 "faults": faults,
+                "commands": commands(p),
             })
         })
         .collect();
@@ -134,4 +135,17 @@ pub fn floor(
         "alarms": alarms,
         "kpis": key_figures(s),
     })
+}
+
+/// The PackML commands a machine accepts now (none while its link is down or its state is not
+/// known), in the order the page shows them.
+fn commands(p: &PlcStatus) -> Vec<&'static str> {
+    let Some(state) = p.state.filter(|_| p.link_up()) else {
+        return Vec::new();
+    };
+    floorctl_protocol::packml::Command::ALL
+        .into_iter()
+        .filter(|c| state.accept(*c).is_ok())
+        .map(|c| c.name())
+        .collect()
 }

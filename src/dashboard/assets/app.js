@@ -25,14 +25,41 @@ function rows(id, list) {
   document.querySelector(`#${id} tbody`).replaceChildren(...list);
 }
 
+// Times of day in 24-hour form, as cut-offs are named.
+const CLOCK = { hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
+
 function time(ms) {
-  return ms ? new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" }) : "—";
+  return ms ? new Date(ms).toLocaleTimeString("en-GB", { ...CLOCK, second: "2-digit" }) : "—";
 }
 
-function left(ms, now) {
+// A due time: its hour, with its date when it is not today.
+function due(ms, now) {
   if (!ms) return "—";
-  const m = Math.round((ms - now) / 60000);
-  return m >= 0 ? `${time(ms)} (${m} min left)` : `${time(ms)} (${-m} min late)`;
+  const d = new Date(ms);
+  const hm = d.toLocaleTimeString("en-GB", CLOCK);
+  return d.toDateString() === new Date(now).toDateString()
+    ? hm
+    : `${d.toLocaleDateString("en-GB", { weekday: "short", day: "numeric", month: "short" })} ${hm}`;
+}
+
+// Minutes as words: "1 h 5 min", "40 min".
+function minutes(m) {
+  return m >= 60 ? `${Math.floor(m / 60)} h ${m % 60} min` : `${m} min`;
+}
+
+// How a cut-off stands: done, late by, or time to spare, from the projected finish.
+function standing(w, now) {
+  if (w.orders > 0 && w.sorted >= w.orders) return ["done", "state-ok"];
+  if (!w.due) return ["—", ""];
+  if (!w.projected) {
+    return w.due < now ? [`late by ${minutes(Math.round((now - w.due) / 60000))}`, "state-bad"] : ["no pick rate yet", ""];
+  }
+  const m = Math.round((w.due - w.projected) / 60000);
+  return m >= 0 ? [`${minutes(m)} to spare`, "state-ok"] : [`late by ${minutes(-m)}`, "state-bad"];
+}
+
+function supervisor() {
+  return session && session.role === "supervisor";
 }
 
 function pct(v) {
@@ -45,23 +72,37 @@ function say(text, good) {
   m.className = "message " + (good ? "good" : "bad");
 }
 
-async function command(path, body) {
+async function command(path, body, done) {
   const r = await fetch(path, {
     method: "POST",
     headers: { "X-CSRF-Token": session.csrf, "Content-Type": "application/json" },
     body: JSON.stringify(body || {}),
     credentials: "same-origin",
   });
-  let answer = { message: r.statusText };
+  let answer = { message: "" };
   try { answer = await r.json(); } catch (_) { /* not JSON */ }
-  say(`${r.status === 200 ? "" : r.status + " "}${answer.message}`, r.status === 200);
+  const text = r.status === 200 ? done : (answer.message || "").replace(/^refused: /, "Not done: ");
+  say(text || "The controller did not answer; try again.", r.status === 200);
   loadAudit();
   return r.status;
 }
 
-function button(label, path, body) {
+// A command button; `done` is what the message line says when the controller has taken it.
+// One that stops the floor (`confirm`) asks again before it is sent.
+function button(label, path, body, done, confirm) {
   const b = el("button", { type: "button", textContent: label });
-  b.addEventListener("click", () => command(path, body));
+  let armed = null;
+  b.addEventListener("click", () => {
+    if (confirm && !armed) {
+      b.textContent = `Confirm ${label.toLowerCase()}`;
+      b.classList.add("confirm");
+      armed = setTimeout(() => { armed = null; b.textContent = label; b.classList.remove("confirm"); }, 5000);
+      return;
+    }
+    clearTimeout(armed);
+    armed = null;
+    command(path, body, done || `${label}: done`);
+  });
   return b;
 }
 
@@ -112,14 +153,22 @@ function drawFloor(v) {
   f.replaceChildren(...parts);
 }
 
+// Commands that stop the floor ask for confirmation.
+const STOPPING = ["Stop", "Abort", "Hold"];
+
 function drawEquipment(v) {
-  rows("equipment", v.equipment.map((e) => el("tr", {},
+  rows("equipment", v.equipment.map((e) => el("tr", { "data-machine": e.id },
     el("td", {}, e.id),
     el("td", {}, e.link_up ? "up" : "down"),
     el("td", { class: stateClass(e.state, e.link_up) }, e.state || "unknown"),
     el("td", {}, e.faults.map((x) => x.text).join("; ") || "—"),
-    el("td", {}, ...["Start", "Stop", "Hold", "Unhold", "Reset", "Clear"].map((c) =>
-      button(c, `/api/equipment/${encodeURIComponent(e.id)}/${c.toLowerCase()}`))),
+    el("td", {}, ...(supervisor() ? ["Start", "Stop", "Hold", "Unhold", "Reset", "Clear", "Abort"].map((c) => {
+      const b = button(c, `/api/equipment/${encodeURIComponent(e.id)}/${c.toLowerCase()}`, undefined,
+        `${c} sent to ${e.id}`, STOPPING.includes(c));
+      b.disabled = !(e.commands || []).includes(c);
+      if (b.disabled) b.title = e.link_up ? `not possible while ${e.state || "its state is unknown"}` : "the link is down";
+      return b;
+    }) : [])),
   )));
 }
 
@@ -150,37 +199,45 @@ function drawWaves(v) {
     const sorted = el("span", { class: "sorted" });
     picked.style.width = `${w.orders ? (100 * w.picked) / w.orders : 0}%`;
     sorted.style.width = `${w.orders ? (100 * w.sorted) / w.orders : 0}%`;
-    bar.append(picked, sorted, el("em", {}, `${w.sorted}/${w.orders} sorted, ${w.picked} picked, ${w.waiting} waiting`));
-    const act = w.held
-      ? button("Release", `/api/waves/${encodeURIComponent(w.cutoff)}/release`)
-      : button("Hold", `/api/waves/${encodeURIComponent(w.cutoff)}/hold`);
-    const cls = w.at_risk ? "at-risk" : w.held ? "held" : "";
+    bar.append(picked, sorted);
+    const counts = el("div", { class: "counts" },
+      `${w.sorted}/${w.orders} sorted · ${w.orders - w.picked} to pick${w.lines_left ? ` · ${w.lines_left} lines left` : ""}`);
+    const act = !supervisor() ? "" : w.held
+      ? button("Release", `/api/waves/${encodeURIComponent(w.cutoff)}/release`, undefined, `Wave ${w.cutoff} released`)
+      : button("Hold", `/api/waves/${encodeURIComponent(w.cutoff)}/hold`, undefined, `Wave ${w.cutoff} held`, true);
+    const done = w.orders > 0 && w.sorted >= w.orders;
+    const cls = done ? "done" : w.at_risk ? "at-risk" : w.held ? "held" : "";
+    const [words, wordsClass] = standing(w, v.now);
     return el("tr", { class: cls, "data-cutoff": w.cutoff },
-      el("td", {}, w.cutoff, w.at_risk ? " — at risk" : "", w.held ? " — held" : ""),
-      el("td", {}, w.lane), el("td", {}, bar),
-      el("td", {}, left(w.due, v.now)), el("td", {}, time(w.projected)), el("td", {}, act));
+      el("td", {}, w.cutoff, w.at_risk && !done ? " — at risk" : "", w.held ? " — held" : ""),
+      el("td", {}, w.lane), el("td", {}, bar, counts),
+      el("td", {}, due(w.due, v.now)), el("td", {}, w.projected ? due(w.projected, v.now) : "—"),
+      el("td", { class: `standing ${wordsClass}` }, words), el("td", {}, act));
   }));
 }
 
 function drawAlarms(v) {
   rows("alarms", v.alarms.map((a) => el("tr", { class: `alarm-${a.state}`, "data-alarm": a.id },
     el("td", {}, a.id), el("td", {}, time(a.raised)), el("td", {}, a.source),
-    el("td", {}, a.text, a.repeats ? ` (${a.repeats} more like it, the last at ${time(a.last)})` : ""),
+    el("td", {}, a.text, a.repeats ? el("div", { class: "repeats" }, `${a.standing ? "came back" : "happened"} ${a.repeats} more time(s), the last at ${time(a.last)}`) : ""),
     el("td", { class: "alarm-state" }, a.state.replace("_", " "),
       a.acknowledged_by ? ` by ${a.acknowledged_by}` : "", a.cleared ? ` · cleared ${time(a.cleared)}` : ""),
-    el("td", {}, a.acknowledged_by ? "" : Object.assign(button("Acknowledge", `/api/alarms/${a.id}/ack`), { className: "ack" })),
+    el("td", {}, a.acknowledged_by || !supervisor() ? "" : Object.assign(button("Acknowledge", `/api/alarms/${a.id}/ack`, undefined, `Alarm ${a.id} acknowledged`), { className: "ack" })),
   )));
+  const waiting = v.alarms.filter((a) => !a.acknowledged_by && a.state !== "cleared").length;
+  document.getElementById("alarms-waiting").textContent = waiting ? `${waiting} waiting` : "none waiting";
+  document.getElementById("ack-all").hidden = !supervisor() || waiting === 0;
 }
 
 function drawHandhelds(v) {
   rows("handhelds", v.handhelds.map((h) => el("tr", {},
     el("td", { class: h.online ? "state-ok" : "state-bad" }, h.id, h.online ? "" : " (offline)"),
     el("td", {}, h.picker || "—"), el("td", {}, h.doing),
-    el("td", {},
-      Object.assign(button("Hand work back", `/api/handhelds/${encodeURIComponent(h.id)}/release`),
+    el("td", {}, ...(supervisor() ? [
+      Object.assign(button("Hand work back", `/api/handhelds/${encodeURIComponent(h.id)}/release`, undefined, `${h.id}: its work went back to the others`),
         { title: "Its unfinished work goes to other pickers; it gets new work when it logs in again" }),
-      Object.assign(button("Reset counter", `/api/handhelds/${encodeURIComponent(h.id)}/reset`),
-        { title: "For a swapped or reinstalled device refused as stale" })))));
+      Object.assign(button("Reset counter", `/api/handhelds/${encodeURIComponent(h.id)}/reset`, undefined, `${h.id}: counter reset`),
+        { title: "For a swapped or reinstalled device refused as stale" })] : [])))));
 }
 
 function drawForward(v) {
@@ -209,6 +266,11 @@ function render(v) {
     document.getElementById(id).textContent = v[key];
   }
   document.getElementById("site").textContent = v.site;
+  const risky = v.waves.filter((w) => w.at_risk && !(w.orders > 0 && w.sorted >= w.orders)).map((w) => w.cutoff);
+  const active = v.alarms.filter((a) => a.state !== "cleared").length;
+  const header = document.getElementById("header-alarms");
+  header.textContent = `alarms ${active} · at risk: ${risky.length ? risky.join(", ") : "none"}`;
+  header.className = active || risky.length ? "state-bad" : "";
   const broker = document.getElementById("broker");
   broker.textContent = v.broker.words;
   broker.className = v.broker.connected ? "" : "state-bad";
@@ -242,6 +304,37 @@ async function loadNetwork() {
   return true;
 }
 
+// The page says plainly when what it shows is old: no news for 5 s greys it out under a banner;
+// once the controller answers again, a session it no longer knows (it restarted) logs in again.
+function watchLiveness(events) {
+  const link = document.getElementById("link");
+  const banner = document.getElementById("stale");
+  let last = Date.now();
+  let checking = false;
+  events.addEventListener("floor", (e) => {
+    last = Date.now();
+    render(JSON.parse(e.data));
+    link.textContent = "live"; link.className = "badge on";
+    document.body.classList.remove("stale"); banner.hidden = true;
+  });
+  const stale = async () => {
+    document.body.classList.add("stale");
+    banner.hidden = false;
+    banner.textContent = `No news from the controller since ${time(last)}: what this page shows is old.`;
+    link.textContent = "no news"; link.className = "badge off";
+    if (checking) return;
+    checking = true;
+    try {
+      const r = await fetch("/api/session", { credentials: "same-origin" });
+      if (r.status === 401) { location.href = "/login"; return; }
+      if (r.ok && events.readyState === EventSource.CLOSED) { location.reload(); return; }
+    } catch (_) { /* the controller is away: try again */ }
+    checking = false;
+  };
+  events.onerror = stale;
+  setInterval(() => { if (Date.now() - last > 5000) stale(); }, 1000);
+}
+
 async function loadAudit() {
   const r = await fetch("/api/audit", { credentials: "same-origin" });
   if (!r.ok) return;
@@ -260,23 +353,22 @@ async function start() {
     await fetch("/logout", { method: "POST", headers: { "X-CSRF-Token": session.csrf }, credentials: "same-origin" });
     location.href = "/login";
   });
+  for (const f of document.querySelectorAll(".supervisor-only")) f.hidden = !supervisor();
   document.getElementById("priority-form").addEventListener("submit", (e) => {
     e.preventDefault();
     const id = document.getElementById("priority-order").value.trim();
-    command(`/api/orders/${encodeURIComponent(id)}/priority`, { priority: "urgent" });
+    command(`/api/orders/${encodeURIComponent(id)}/priority`, { priority: "urgent" }, `Order ${id} is urgent`);
   });
   document.getElementById("count-form").addEventListener("submit", (e) => {
     e.preventDefault();
-    command("/api/counts", {
-      sku: document.getElementById("count-sku").value.trim(),
-      location: document.getElementById("count-location").value.trim(),
-      qty: Number(document.getElementById("count-qty").value),
-    });
+    const sku = document.getElementById("count-sku").value.trim();
+    const location = document.getElementById("count-location").value.trim();
+    const qty = Number(document.getElementById("count-qty").value);
+    command("/api/counts", { sku, location, qty }, `Count of ${sku} at ${location} recorded: ${qty}`);
   });
-  const link = document.getElementById("link");
-  const events = new EventSource("/api/live");
-  events.addEventListener("floor", (e) => { render(JSON.parse(e.data)); link.textContent = "live"; link.className = "badge on"; });
-  events.onerror = () => { link.textContent = "reconnecting"; link.className = "badge off"; };
+  document.getElementById("ack-all").addEventListener("click", () =>
+    command("/api/alarms/ack", {}, "Every waiting alarm acknowledged"));
+  watchLiveness(new EventSource("/api/live"));
   loadAudit();
   if (await loadNetwork()) setInterval(loadNetwork, 5000);
 }
