@@ -239,6 +239,82 @@ async fn a_supervisor_runs_the_floor_from_the_page_at_every_width_and_a_viewer_o
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert!(demo.controller.summary().borrow().equipment["sorter1"].wanted);
 
+    // Search: an order sorted into its lane, with its history step by step, as the database
+    // has it; then a tote by its number; and a name nothing has.
+    let sorted_order = demo
+        .controller
+        .store()
+        .orders()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|(_, status)| status == "sorted")
+        .map(|(id, _)| id)
+        .expect("an order sorted by now");
+    let events = demo
+        .controller
+        .store()
+        .published_about(&sorted_order)
+        .await
+        .unwrap();
+    let search = |q: &str| {
+        format!(
+            "document.querySelector('#search').value = '{q}';
+             document.querySelector('#search-form').requestSubmit(); true"
+        )
+    };
+    b.eval(&search(&sorted_order)).await;
+    let found = format!("document.querySelector('[data-found=\"order:{sorted_order}\"]')");
+    let rows = b
+        .wait_for(&format!("{found}.querySelectorAll('tbody tr').length"), 10)
+        .await;
+    assert_eq!(rows.as_u64(), Some(events.len() as u64), "{events:?}");
+    let rows: Vec<Vec<String>> = serde_json::from_value(
+        b.eval(&format!(
+            "[...{found}.querySelectorAll('tbody tr')].map(r => [...r.cells].map(c => c.textContent))"
+        ))
+        .await,
+    )
+    .unwrap();
+    let chute = events
+        .iter()
+        .find(|e| e.kind == "tote.sorted")
+        .and_then(|e| e.data["chute"].as_u64())
+        .expect("its tote was sorted");
+    assert!(
+        rows.iter()
+            .any(|r| r[1] == "line picked" && r[2].starts_with("by h"))
+            && rows
+                .iter()
+                .any(|r| r[1] == "tote sorted" && r[2].ends_with(&format!("chute {chute}")))
+            && rows.last().is_some_and(|r| r[1] == "sorted"),
+        "{rows:?}"
+    );
+    let (tote, _, _) = demo
+        .controller
+        .store()
+        .totes()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.1 == sorted_order)
+        .map(|t| (t.0, t.2, t.3))
+        .unwrap();
+    b.eval(&search(&tote.to_string())).await;
+    b.wait_for(
+        &format!("document.querySelector('#found h3').textContent.startsWith('Tote {tote} (sorted in chute {chute}) of order {sorted_order}')"),
+        10,
+    )
+    .await;
+    b.eval(&search("no-such-thing")).await;
+    b.wait_for(
+        "document.querySelector('#found').textContent.startsWith('Nothing here is called “no-such-thing”')",
+        10,
+    )
+    .await;
+    b.eval(&search(&sorted_order)).await;
+    b.wait_for(&format!("{found} !== null"), 10).await;
+
     // The page at every width: nothing wider than the screen, type readable.
     for w in [1920, 1280, 800, 390] {
         width(&mut b, w).await;

@@ -7,6 +7,7 @@ mod order_changes;
 mod order_list;
 mod orders;
 mod preposition;
+pub use orders::detail as order_detail;
 pub use orders::shown as order_json;
 mod promise;
 mod stock;

@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::store::{Store, StoreError};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
@@ -323,27 +324,33 @@ pub(super) async fn get(
     if let Err(answer) = caller(&api, &headers, "orders:read").await {
         return answer;
     }
-    let store = api.controller.store();
-    let (received, state, history, events) = match (
-        store.received_orders(&[id.as_str()]).await,
-        store.order_state(&id).await,
-        store.order_history(&id).await,
-        store.published_about(&id).await,
-    ) {
-        (Ok(r), Ok(s), Ok(h), Ok(e)) => (r, s, h, e),
-        (Err(err), _, _, _) | (_, Err(err), _, _) | (_, _, Err(err), _) | (_, _, _, Err(err)) => {
-            tracing::error!(%err, "cannot read an order");
-            return unavailable();
-        }
-    };
-    let Some(order) = received.first() else {
-        return refusal(
+    match detail(api.controller.store(), &id).await {
+        Ok(Some(body)) => Json(body).into_response(),
+        Ok(None) => refusal(
             StatusCode::NOT_FOUND,
             "not_found",
             &format!("no order {id} has been received at this site"),
             &[],
-        );
+        ),
+        Err(err) => {
+            tracing::error!(%err, "cannot read an order");
+            unavailable()
+        }
+    }
+}
+
+/// An order as received, where it stands, its recorded states and what it published, step by
+/// step; `None` when no order `id` was received here.
+pub async fn detail(store: &Store, id: &str) -> Result<Option<Value>, StoreError> {
+    let received = store.received_orders(&[id]).await?;
+    let Some(order) = received.first() else {
+        return Ok(None);
     };
+    let (state, history, events) = (
+        store.order_state(id).await?,
+        store.order_history(id).await?,
+        store.published_about(id).await?,
+    );
     let mut body = shown(order);
     if let Some((cutoff, status, tote, picked)) = state {
         body["cutoff"] = json!(cutoff);
@@ -365,7 +372,7 @@ pub(super) async fn get(
         .iter()
         .map(|e| json!({"seq": e.seq, "type": e.kind, "timestamp": floorctl_core::utc_text(e.at), "data": e.data}))
         .collect();
-    Json(body).into_response()
+    Ok(Some(body))
 }
 
 #[cfg(test)]

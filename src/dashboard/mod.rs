@@ -11,6 +11,7 @@ mod commands;
 mod live;
 mod login;
 mod network;
+mod search;
 pub mod view;
 
 use crate::wall_clock::now_ms;
@@ -152,6 +153,7 @@ pub fn router(state: Arc<Dashboard>) -> Router {
         .route("/api/session", get(login::session))
         .route("/api/live", get(live::stream))
         .route("/api/audit", get(audit_log))
+        .route("/api/search", get(search::search))
         .route("/api/network", get(network::view))
         .route("/api/alarms/{id}/ack", post(commands::ack_alarm))
         .route("/api/alarms/ack", post(commands::ack_all))

@@ -313,6 +313,21 @@ impl Store {
         })
     }
 
+    /// Tote `id` as last recorded: (order, status, chute).
+    pub async fn tote(&self, id: u32) -> Result<Option<(String, String, Option<u16>)>, StoreError> {
+        let row = sqlx::query(&self.sql("SELECT order_id, status, chute FROM totes WHERE id = ?"))
+            .bind(i64::from(id))
+            .fetch_optional(&self.pool)
+            .await?;
+        maybe(row, |r| {
+            Ok((
+                r.try_get("order_id")?,
+                r.try_get("status")?,
+                r.try_get::<Option<i64>, _>("chute")?.map(|c| c as u16),
+            ))
+        })
+    }
+
     /// Transfer orders asked of the DC: (id, SKU, units, face, status).
     pub async fn transfers(&self) -> Result<Vec<(u64, String, u32, String, String)>, StoreError> {
         let rows =

@@ -335,6 +335,69 @@ function watchLiveness(events) {
   setInterval(() => { if (Date.now() - last > 5000) stale(); }, 1000);
 }
 
+// What a published event says, in a few words (never its raw JSON).
+const EVENT_WORDS = {
+  "order.received": "received", "order.released": "released to the floor", "order.line_picked": "line picked",
+  "order.short": "short", "order.picked": "picked", "order.back_ordered": "back-ordered", "order.sorted": "sorted",
+  "order.late": "late", "order.cancelled": "cancelled", "tote.closed": "tote closed", "tote.inducted": "tote inducted",
+  "tote.sorted": "tote sorted", "tote.lost": "tote lost",
+};
+const EVENT_DETAILS = [["handheld", "by"], ["sku", "SKU"], ["qty", "units"], ["tote", "tote"], ["chute", "chute"], ["lane", "lane"]];
+
+function eventWords(e) {
+  const d = e.data || {};
+  const details = EVENT_DETAILS.filter(([k]) => d[k] !== undefined && d[k] !== null).map(([k, w]) => `${w} ${d[k]}`);
+  return [EVENT_WORDS[e.type] || e.type.replace(".", " ").replace("_", " "), details.join(", ")];
+}
+
+function orderFound(o, heading) {
+  const events = (o.events || []).map((e) => {
+    const [what, details] = eventWords(e);
+    return el("tr", {}, el("td", {}, time(Date.parse(e.timestamp))), el("td", {}, what), el("td", {}, details));
+  });
+  const lines = (o.lines || []).map((l) => `${l.qty} × ${l.sku}${l.location ? ` at ${l.location}` : ""}`).join(" · ");
+  const urgent = supervisor() && o.priority !== "urgent" && !["sorted", "cancelled"].includes(o.status)
+    ? button("Make urgent", `/api/orders/${encodeURIComponent(o.order)}/priority`, { priority: "urgent" }, `Order ${o.order} is urgent`) : "";
+  return el("div", { class: "found-item", "data-found": `order:${o.order}` },
+    el("h3", {}, heading, " ", urgent),
+    el("p", {}, `${o.status} · cut-off ${o.cutoff || "next"} · ${o.priority}${o.destination ? ` · to ${o.destination}` : ""}${o.tote ? ` · tote ${o.tote}` : ""} · ${lines}`),
+    el("table", { class: "history" }, el("thead", {}, el("tr", {}, el("th", {}, "When"), el("th", {}, "What"), el("th", {}, ""))),
+      el("tbody", {}, ...events)));
+}
+
+function showFound(x) {
+  if (x.found === "order") return orderFound(x.order, `Order ${x.id}`);
+  if (x.found === "tote") {
+    const where = `${x.status}${x.chute ? ` in chute ${x.chute}` : ""}`;
+    return x.order ? orderFound(x.order, `Tote ${x.id} (${where}) of order ${x.order_id}`)
+      : el("div", { class: "found-item" }, el("h3", {}, `Tote ${x.id}: ${where}, order ${x.order_id}`));
+  }
+  if (x.found === "handheld") {
+    const h = x.handheld;
+    return el("div", { class: "found-item", "data-found": `handheld:${h.id}` },
+      el("h3", {}, `Handheld ${h.id}`), el("p", {}, `${h.online ? "online" : "offline"} · ${h.picker || "nobody logged in"} · ${h.doing}`));
+  }
+  return el("div", { class: "found-item", "data-found": `sku:${x.id}` }, el("h3", {}, `SKU ${x.id}`),
+    el("p", {}, x.faces.map((f) => `${f.location}: ${f.on_hand} of ${f.max} (refill at ${f.min}, +${f.inbound} coming)`).join(" · ")));
+}
+
+async function find(q) {
+  const section = document.getElementById("found-section");
+  const box = document.getElementById("found");
+  section.hidden = false;
+  let r = null;
+  let answer = {};
+  try {
+    r = await fetch(`/api/search?q=${encodeURIComponent(q)}`, { credentials: "same-origin" });
+    answer = await r.json();
+  } catch (_) { /* no answer */ }
+  if (!r || !r.ok) {
+    box.replaceChildren(el("p", { class: "message bad" }, answer.message || "The controller did not answer; try again."));
+    return;
+  }
+  box.replaceChildren(...answer.results.map(showFound));
+}
+
 async function loadAudit() {
   const r = await fetch("/api/audit", { credentials: "same-origin" });
   if (!r.ok) return;
@@ -365,6 +428,14 @@ async function start() {
     const location = document.getElementById("count-location").value.trim();
     const qty = Number(document.getElementById("count-qty").value);
     command("/api/counts", { sku, location, qty }, `Count of ${sku} at ${location} recorded: ${qty}`);
+  });
+  document.getElementById("search-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const q = document.getElementById("search").value.trim();
+    if (q) find(q);
+  });
+  document.getElementById("found-close").addEventListener("click", () => {
+    document.getElementById("found-section").hidden = true;
   });
   document.getElementById("ack-all").addEventListener("click", () =>
     command("/api/alarms/ack", {}, "Every waiting alarm acknowledged"));

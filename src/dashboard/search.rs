@@ -1,0 +1,92 @@
+//! `GET /api/search?q=…`: an order, a tote, a handheld or a SKU found by what the supervisor
+//! types, with where it is now and (for an order or a tote) its history.
+
+use std::sync::Arc;
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{refusal, Dashboard, UNAVAILABLE};
+use crate::store::{Store, StoreError};
+
+/// Longest text searched for (the longest identifier).
+const MAX_QUERY: usize = 64;
+
+#[derive(Deserialize)]
+pub(super) struct Asked {
+    #[serde(default)]
+    q: String,
+}
+
+pub(super) async fn search(
+    State(d): State<Arc<Dashboard>>,
+    headers: HeaderMap,
+    Query(asked): Query<Asked>,
+) -> Response {
+    if d.current(&headers).await.is_none() {
+        return refusal(StatusCode::UNAUTHORIZED, "log in first");
+    }
+    let q = asked.q.trim();
+    if q.is_empty() || q.chars().count() > MAX_QUERY || q.chars().any(char::is_control) {
+        return refusal(
+            StatusCode::BAD_REQUEST,
+            "Type an order number, a tote number, a handheld or a SKU.",
+        );
+    }
+    let mut found = match stored(d.controller.store(), q).await {
+        Ok(found) => found,
+        Err(err) => {
+            tracing::error!(%err, "cannot search the database");
+            return refusal(StatusCode::SERVICE_UNAVAILABLE, UNAVAILABLE);
+        }
+    };
+    let summary = d.controller.summary().borrow().clone();
+    if let Some(h) = summary.handhelds.iter().find(|h| h.id == q) {
+        found.push(json!({"found": "handheld", "id": h.id, "handheld": h}));
+    }
+    let faces: Vec<Value> = summary
+        .forward
+        .iter()
+        .filter(|(_, f)| f.sku == q)
+        .map(|(location, f)| {
+            json!({"location": location, "on_hand": f.on_hand, "min": f.min, "max": f.max,
+                   "inbound": f.inbound, "projected": f.projected()})
+        })
+        .collect();
+    if !faces.is_empty() {
+        found.push(json!({"found": "sku", "id": q, "faces": faces}));
+    }
+    if found.is_empty() {
+        return refusal(
+            StatusCode::NOT_FOUND,
+            &format!(
+                "Nothing here is called “{q}”: no order, tote, handheld or SKU with a pick face."
+            ),
+        );
+    }
+    Json(json!({"ok": true, "results": found})).into_response()
+}
+
+/// What the database knows by this name: the order, and the tote of that number with its
+/// order.
+async fn stored(store: &Store, q: &str) -> Result<Vec<Value>, StoreError> {
+    let mut found = Vec::new();
+    if let Some(order) = crate::api::order_detail(store, q).await? {
+        found.push(json!({"found": "order", "id": q, "order": order}));
+    }
+    let number = q.strip_prefix(['T', 't']).unwrap_or(q);
+    if let Ok(tote) = number.parse::<u32>() {
+        if let Some((order, status, chute)) = store.tote(tote).await? {
+            let detail = crate::api::order_detail(store, &order).await?;
+            found.push(
+                json!({"found": "tote", "id": tote, "order_id": order, "status": status,
+                              "chute": chute, "order": detail}),
+            );
+        }
+    }
+    Ok(found)
+}
