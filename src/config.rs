@@ -90,6 +90,18 @@ pub struct SiteFile {
     pub last_tote: Option<u32>,
     /// This site in a network of sites on one PostgreSQL server.
     pub network: Option<NetworkFile>,
+    /// How alarms are shown.
+    #[serde(default)]
+    pub alarms: AlarmsFile,
+}
+
+/// The site file's `[alarms]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlarmsFile {
+    /// Priority (high, medium or low) by alarm kind, over the defaults.
+    #[serde(default)]
+    pub priorities: BTreeMap<String, floorctl_core::AlarmPriority>,
 }
 
 fn default_handheld_silent_ms() -> u64 {
@@ -297,6 +309,14 @@ impl Config {
             tote_register.as_ref().map(|(plc, ty)| (plc.as_str(), *ty)),
             &mut problems,
         );
+        for kind in file.alarms.priorities.keys() {
+            if !floorctl_core::ALARM_KINDS.contains(&kind.as_str()) {
+                problems.push(format!(
+                    "[alarms] priorities: `{kind}` is no alarm kind; the kinds are {}",
+                    floorctl_core::ALARM_KINDS.join(", ")
+                ));
+            }
+        }
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -320,6 +340,7 @@ impl Config {
                 inbound_chute: file.inbound_chute,
                 first_tote,
                 last_tote,
+                alarm_priorities: file.alarms.priorities,
             },
             plcs,
             dashboard,

@@ -169,6 +169,17 @@ async fn a_supervisor_runs_the_floor_from_the_page_at_every_width_and_a_viewer_o
                    .find(r => r.textContent.includes('sorter1 is aborted'))";
     b.wait_for(aborted, 10).await;
     b.wait_for(
+        &format!("{aborted}.querySelector('.priority').textContent === 'high'"),
+        5,
+    )
+    .await;
+    let rate = demo.controller.summary().borrow().alarm_rate;
+    b.wait_for(
+        &format!("document.querySelector('#alarm-rate').textContent.startsWith('{rate} in the last 10 min')"),
+        5,
+    )
+    .await;
+    b.wait_for(
         &format!(
             "{}.disabled && {}.disabled && !{}.disabled",
             machine_button("sorter1", "Start"),

@@ -14,6 +14,80 @@ const FINISHED_KEPT: usize = 100;
 /// again, counted on its line (ISA-18.2's chattering alarm), not a new one.
 pub(crate) const CHATTER_MS: Millis = 10 * 60 * 1000;
 
+/// Alarms counted over this window for the alarm rate (ISA-18.2 counts per 10 minutes).
+pub(crate) const RATE_WINDOW_MS: Millis = 10 * 60 * 1000;
+
+/// Alarms per 10 minutes a supervisor can manage (ISA-18.2: about one is very likely
+/// acceptable, up to two manageable, more than ten an overload).
+pub const MANAGEABLE_PER_10_MIN: u32 = 2;
+
+/// How urgently an alarm wants a supervisor.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum AlarmPriority {
+    /// The floor stops or a cut-off is lost if nobody acts now.
+    High,
+    /// Something needs a supervisor soon.
+    #[default]
+    Medium,
+    /// Worth knowing.
+    Low,
+}
+
+impl AlarmPriority {
+    /// Its name in a site file and on the page.
+    pub fn name(self) -> &'static str {
+        match self {
+            AlarmPriority::High => "high",
+            AlarmPriority::Medium => "medium",
+            AlarmPriority::Low => "low",
+        }
+    }
+}
+
+/// The kinds of alarm a site file may give a priority: a PLC link down, a stop nobody
+/// commanded, a conveyor zone faulted, a cut-off at risk, a webhook endpoint taking nothing, a
+/// PLC state its map does not define, a PLC refusing reads or writes, not holding an
+/// acknowledgement, a heartbeat too slow for its watchdog, setpoints it will not take, values
+/// out of range, and one-off events (an unknown tote, a short, a refused login …).
+pub const ALARM_KINDS: [&str; 13] = [
+    "link",
+    "stop",
+    "zone",
+    "at_risk",
+    "delivery",
+    "state",
+    "reads",
+    "writes",
+    "acknowledgement",
+    "heartbeat",
+    "setpoints",
+    "values",
+    "event",
+];
+
+/// The kind of a standing alarm by its condition (`zone3` is a `zone`, `at risk` an `at_risk`).
+fn kind_of_condition(condition: &str) -> &str {
+    if condition.starts_with("zone") {
+        "zone"
+    } else if condition == "at risk" {
+        "at_risk"
+    } else {
+        condition
+    }
+}
+
+/// A kind's priority unless the site file says otherwise.
+pub fn default_priority(kind: &str) -> AlarmPriority {
+    match kind {
+        "link" | "stop" | "zone" | "at_risk" => AlarmPriority::High,
+        "values" => AlarmPriority::Low,
+        _ => AlarmPriority::Medium,
+    }
+}
+
 /// Where an alarm stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -55,6 +129,12 @@ pub struct Alarm {
     /// When it was last raised again.
     #[serde(default)]
     pub last: Option<Millis>,
+    /// Its kind (one of [`ALARM_KINDS`]).
+    #[serde(default)]
+    pub kind: String,
+    /// How urgently it wants a supervisor.
+    #[serde(default)]
+    pub priority: AlarmPriority,
 }
 
 /// What makes two one-off alarms of a source the same kind: their text with every run of
@@ -77,7 +157,13 @@ impl Core {
     /// Adds an alarm to the supervisors' list and returns its number. A one-off alarm of a kind
     /// its source already has waiting unacknowledged is counted on that one instead, so a flood
     /// (every tote unknown after a label mix-up) is one line, and memory stays bounded.
-    pub(super) fn log_alarm(&mut self, source: &str, text: &str, standing: bool) -> u64 {
+    pub(super) fn log_alarm(
+        &mut self,
+        source: &str,
+        kind: &str,
+        text: &str,
+        standing: bool,
+    ) -> u64 {
         let key = (!standing).then(|| (source.to_string(), kind_of(text)));
         if let Some(&id) = key.as_ref().and_then(|k| self.open_one_off.get(k)) {
             let now = self.now;
@@ -91,6 +177,7 @@ impl Core {
         }
         self.next_alarm += 1;
         let id = self.next_alarm;
+        let priority = self.priority_of(kind);
         let log = Arc::make_mut(&mut self.summary.alarm_log);
         log.insert(
             id,
@@ -106,12 +193,43 @@ impl Core {
                 standing,
                 repeats: 0,
                 last: None,
+                kind: kind.to_string(),
+                priority,
             },
         );
         if let Some(key) = key {
             self.open_one_off.insert(key, id);
         }
         id
+    }
+
+    /// The priority of alarms of `kind` at this site.
+    fn priority_of(&self, kind: &str) -> AlarmPriority {
+        self.layout
+            .alarm_priorities
+            .get(kind)
+            .copied()
+            .unwrap_or_else(|| default_priority(kind))
+    }
+
+    /// Counts an alarm shown to supervisors now, for the alarm rate.
+    fn annunciated(&mut self) {
+        self.summary.alarms += 1;
+        self.recent_alarms.push_back(self.now);
+        self.alarm_rate_now();
+    }
+
+    /// Brings the alarm rate up to date: alarms shown over the last [`RATE_WINDOW_MS`].
+    pub(super) fn alarm_rate_now(&mut self) {
+        let now = self.now;
+        while self
+            .recent_alarms
+            .front()
+            .is_some_and(|at| now.saturating_sub(*at) >= RATE_WINDOW_MS)
+        {
+            self.recent_alarms.pop_front();
+        }
+        self.summary.alarm_rate = self.recent_alarms.len() as u32;
     }
 
     /// Marks a standing alarm's condition gone.
@@ -207,18 +325,19 @@ pub(super) fn refuse(subject: &str, reason: String, out: &mut Reaction) {
 impl Core {
     /// Raises a one-off alarm: it stays on the supervisors' list until acknowledged.
     pub(super) fn alarm(&mut self, source: &str, text: String, out: &mut Reaction) {
-        self.emit_alarm(source, text, false, out);
+        self.emit_alarm(source, "event", text, false, out);
     }
 
     pub(super) fn emit_alarm(
         &mut self,
         source: &str,
+        kind: &str,
         text: String,
         standing: bool,
         out: &mut Reaction,
     ) -> u64 {
-        self.summary.alarms += 1;
-        let id = self.log_alarm(source, &text, standing);
+        self.annunciated();
+        let id = self.log_alarm(source, kind, &text, standing);
         out.push(Command::Alarm {
             source: source.to_string(),
             text,
@@ -245,14 +364,14 @@ impl Core {
         self.summary.active_alarms.insert(key.clone(), text.clone());
         let id = match self.reopen(&key, &text) {
             Some(id) => {
-                self.summary.alarms += 1;
+                self.annunciated();
                 out.push(Command::Alarm {
                     source: source.to_string(),
                     text,
                 });
                 id
             }
-            None => self.emit_alarm(source, text, true, out),
+            None => self.emit_alarm(source, kind_of_condition(condition), text, true, out),
         };
         self.alarm_ids.insert(key, id);
     }

@@ -43,6 +43,8 @@ pub struct Layout {
     /// Number of the last tote the site makes before it starts again at `first_tote`: the
     /// largest the sorter's tote register holds, or less.
     pub last_tote: u32,
+    /// Alarm priorities the site sets, by kind, over the defaults.
+    pub alarm_priorities: BTreeMap<String, super::AlarmPriority>,
 }
 
 /// How long a handheld holding work may be silent by default: no picker goes five minutes
@@ -68,6 +70,7 @@ impl Layout {
             inbound_chute: None,
             first_tote: 1,
             last_tote: u32::MAX,
+            alarm_priorities: BTreeMap::new(),
         }
     }
 
@@ -139,6 +142,7 @@ pub(super) fn test_layout() -> Layout {
         inbound_chute: None,
         first_tote: 1,
         last_tote: u32::MAX,
+        alarm_priorities: BTreeMap::new(),
     }
 }
 

@@ -28,7 +28,9 @@ mod supervision;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-pub use alarms::{Alarm, AlarmState};
+pub use alarms::{
+    default_priority, Alarm, AlarmPriority, AlarmState, ALARM_KINDS, MANAGEABLE_PER_10_MIN,
+};
 pub use batching::{BatchPolicy, Batching};
 pub use clock::{utc_text, LocalClock, TimeOfDay};
 pub use command::{Command, Note, OrderStatus, Reaction, Record, Refusal, ToteStatus};
@@ -113,6 +115,9 @@ pub struct Core {
     /// is the same alarm again (a flapping link is one line with a count).
     #[serde(with = "pairs", default)]
     recently_cleared: BTreeMap<(String, String), (u64, Millis)>,
+    /// When alarms were shown to supervisors over the last 10 minutes.
+    #[serde(default)]
+    recent_alarms: VecDeque<Millis>,
     /// Cut-offs whose waves a supervisor holds.
     held_waves: BTreeSet<String>,
     /// Events handled that may have changed a handheld, as of the last one.
@@ -157,6 +162,7 @@ impl Core {
             alarm_ids: BTreeMap::new(),
             open_one_off: BTreeMap::new(),
             recently_cleared: BTreeMap::new(),
+            recent_alarms: VecDeque::new(),
             held_waves: BTreeSet::new(),
             handheld_generation: 0,
             views: presence::Views::default(),

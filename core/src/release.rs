@@ -152,6 +152,7 @@ impl Core {
 
     /// The clock moved: release what is due, project the cut-offs, give idle pickers work.
     pub(super) fn tick(&mut self, out: &mut Reaction) {
+        self.alarm_rate_now();
         self.release_due(out);
         if self.now >= self.last_projection + RISK_CHECK_MS {
             self.project(out);

@@ -30,6 +30,9 @@ pub struct Summary {
     pub chute_outcomes: BTreeMap<(u16, SortOutcome), u32>,
     /// Alarms raised.
     pub alarms: usize,
+    /// Alarms shown to supervisors over the last 10 minutes (ISA-18.2's alarm rate).
+    #[serde(default)]
+    pub alarm_rate: u32,
     /// Units back-ordered because no location held them.
     pub backordered: u32,
     /// Short picks reported.
@@ -100,6 +103,7 @@ impl Core {
                 .filter(|o| o.status != OrderStatus::Cancelled)
                 .count(),
             alarms: self.summary.alarms,
+            alarm_rate: self.summary.alarm_rate,
             backordered: self.summary.backordered,
             shorts: self.summary.shorts,
             refused: self.summary.refused,

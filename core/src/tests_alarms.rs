@@ -246,3 +246,34 @@ fn a_line_still_held_once_its_jam_is_cleared_asks_for_a_supervisor() {
     core.handle(&state("cv1", State::Unholding), 3_000);
     assert!(core.summary().active_alarms.is_empty());
 }
+
+#[test]
+fn an_alarm_carries_its_kinds_priority_and_the_rate_counts_the_last_ten_minutes() {
+    let mut l = layout();
+    l.alarm_priorities
+        .insert("event".into(), AlarmPriority::Low);
+    let mut core = Core::new(l);
+    core.handle(&link("cv1", false, "no answer"), 0);
+    let unknown_tote = super::tests::induct(999, 1);
+    core.handle(&unknown_tote, 1_000);
+    let by_source: Vec<(String, String, AlarmPriority)> = core
+        .summary()
+        .alarm_log
+        .values()
+        .map(|a| (a.source.clone(), a.kind.clone(), a.priority))
+        .collect();
+    assert_eq!(
+        by_source,
+        [
+            ("cv1".to_string(), "link".to_string(), AlarmPriority::High),
+            ("s1".to_string(), "event".to_string(), AlarmPriority::Low),
+        ]
+    );
+    assert_eq!(core.summary().alarm_rate, 2);
+    // A flapping link counts each time it comes back; ten minutes on, none of it counts.
+    core.handle(&link("cv1", true, ""), 2_000);
+    core.handle(&link("cv1", false, "no answer"), 3_000);
+    assert_eq!(core.summary().alarm_rate, 3);
+    core.handle(&Event::Tick, 3_000 + alarms::RATE_WINDOW_MS);
+    assert_eq!(core.summary().alarm_rate, 0);
+}

@@ -237,3 +237,34 @@ fn a_plc_id_that_cannot_be_a_topic_level_is_refused() {
         err.problems
     );
 }
+
+#[test]
+fn alarm_priorities_are_set_by_kind_and_an_unknown_kind_or_priority_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("site.toml");
+    let with = |alarms: &str| format!("{}\n{alarms}\n", portable_example());
+    std::fs::write(
+        &path,
+        with("[alarms.priorities]\ndelivery = \"high\"\nevent = \"low\""),
+    )
+    .unwrap();
+    let c = Config::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        c.layout.alarm_priorities.get("delivery"),
+        Some(&floorctl_core::AlarmPriority::High)
+    );
+    std::fs::write(&path, with("[alarms.priorities]\nlinks = \"high\"")).unwrap();
+    let problems = Config::load(&path).unwrap_err().problems;
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("`links` is no alarm kind") && p.contains("link, stop")),
+        "{problems:?}"
+    );
+    std::fs::write(&path, with("[alarms.priorities]\nlink = \"urgent\"")).unwrap();
+    let problems = Config::load(&path).unwrap_err().problems;
+    assert!(
+        problems.iter().any(|p| p.contains("urgent")),
+        "{problems:?}"
+    );
+}

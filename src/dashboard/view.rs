@@ -133,6 +133,7 @@ pub fn floor(
             "lines_forward": s.lines_forward,
         },
         "alarms": alarms,
+        "alarm_rate": {"last_10_min": s.alarm_rate, "manageable": floorctl_core::MANAGEABLE_PER_10_MIN},
         "kpis": key_figures(s),
     })
 }

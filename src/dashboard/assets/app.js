@@ -216,9 +216,16 @@ function drawWaves(v) {
   }));
 }
 
+// Alarms waiting for a supervisor first, the most urgent first; then the rest, newest first.
+const PRIORITY_ORDER = { high: 0, medium: 1, low: 2 };
+
 function drawAlarms(v) {
-  rows("alarms", v.alarms.map((a) => el("tr", { class: `alarm-${a.state}`, "data-alarm": a.id },
-    el("td", {}, a.id), el("td", {}, time(a.raised)), el("td", {}, a.source),
+  const open = (a) => a.state !== "cleared";
+  const sorted = [...v.alarms].sort((a, b) =>
+    (open(b) - open(a)) || (open(a) && PRIORITY_ORDER[a.priority] - PRIORITY_ORDER[b.priority]) || b.id - a.id);
+  rows("alarms", sorted.map((a) => el("tr", { class: `alarm-${a.state}`, "data-alarm": a.id },
+    el("td", {}, a.id), el("td", {}, el("span", { class: `priority ${a.priority}` }, a.priority)),
+    el("td", {}, time(a.raised)), el("td", {}, a.source),
     el("td", {}, a.text, a.repeats ? el("div", { class: "repeats" }, `${a.standing ? "came back" : "happened"} ${a.repeats} more time(s), the last at ${time(a.last)}`) : ""),
     el("td", { class: "alarm-state" }, a.state.replace("_", " "),
       a.acknowledged_by ? ` by ${a.acknowledged_by}` : "", a.cleared ? ` · cleared ${time(a.cleared)}` : ""),
@@ -226,6 +233,9 @@ function drawAlarms(v) {
   )));
   const waiting = v.alarms.filter((a) => !a.acknowledged_by && a.state !== "cleared").length;
   document.getElementById("alarms-waiting").textContent = waiting ? `${waiting} waiting` : "none waiting";
+  const rate = document.getElementById("alarm-rate");
+  rate.textContent = `${v.alarm_rate.last_10_min} in the last 10 min (a supervisor can manage ${v.alarm_rate.manageable})`;
+  rate.className = v.alarm_rate.last_10_min > v.alarm_rate.manageable ? "muted state-bad" : "muted";
   document.getElementById("ack-all").hidden = !supervisor() || waiting === 0;
 }
 
