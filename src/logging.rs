@@ -9,7 +9,11 @@ use tracing_subscriber::EnvFilter;
 
 /// Starts the log with `default_filter` unless `RUST_LOG` says otherwise.
 pub fn init(default_filter: &str) {
+    use std::io::IsTerminal;
+    // Colour codes only for a person at a terminal; a journal or a file gets plain text.
+    let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     tracing_subscriber::fmt()
+        .with_ansi(colour)
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter)),
         )

@@ -407,3 +407,59 @@ async fn password_guessing_is_slowed_alarmed_and_a_login_posted_from_elsewhere_r
         .any(|a| a.source.contains("account sue")));
     demo.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_metric_says_what_it_is_and_the_process_answers_health_and_readiness() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = common::demo(dir.path(), 10, 2).await;
+    let (web, metrics) = (
+        demo.listening.dashboard.unwrap(),
+        demo.listening.metrics.unwrap(),
+    );
+    common::until_summary(&demo.controller, 60, "a tote sorted", |s| s.sorted > 0).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let m = request(metrics, "GET", "/metrics", &[], "").await;
+    assert_eq!(m.status, 200);
+    let mut typed = 0;
+    for line in m.body.lines() {
+        let Some(rest) = line.strip_prefix("# TYPE ") else {
+            continue;
+        };
+        let (name, kind) = rest.split_once(' ').unwrap();
+        if !(name.starts_with("floorctl_") || name.starts_with("process_")) {
+            continue;
+        }
+        typed += 1;
+        assert!(
+            m.body.contains(&format!("# HELP {name} ")),
+            "{name} has no HELP line"
+        );
+        assert_eq!(
+            kind == "counter",
+            name.ends_with("_total"),
+            "{name} is a {kind}: counters, and only they, end in _total"
+        );
+    }
+    assert!(typed > 20, "{}", m.body);
+    let version = env!("CARGO_PKG_VERSION");
+    assert!(
+        m.body
+            .contains(&format!("floorctl_build_info{{version=\"{version}\"}} 1")),
+        "{}",
+        m.body
+    );
+    let rss = m
+        .body
+        .lines()
+        .find_map(|l| l.strip_prefix("process_resident_memory_bytes "))
+        .and_then(|v| v.parse::<f64>().ok())
+        .expect("resident memory served");
+    assert!(rss > 1e6, "{rss}");
+    for at in [web, metrics] {
+        let h = request(at, "GET", "/healthz", &[], "").await;
+        assert_eq!((h.status, h.body.as_str()), (200, "ok\n"));
+        let r = request(at, "GET", "/readyz", &[], "").await;
+        assert_eq!((r.status, r.body.as_str()), (200, "ready\n"));
+    }
+    demo.shutdown().await;
+}

@@ -141,6 +141,7 @@ pub fn router(state: Arc<Dashboard>) -> Router {
         &state.site,
         f64::from(state.api_requests_per_s),
     )));
+    let health = crate::health::routes(state.controller.clone());
     Router::new()
         .route("/", get(index))
         .route("/login", get(login::login_page).post(login::login))
@@ -165,6 +166,7 @@ pub fn router(state: Arc<Dashboard>) -> Router {
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
         .merge(api)
+        .merge(health)
 }
 
 /// Headers on every answer: nothing from elsewhere, never in a frame, no type sniffing.
@@ -297,6 +299,7 @@ pub async fn start(
         let plcs = move || h.plc_status();
         tokio::spawn(crate::telemetry::serve(
             listener,
+            controller.handle(),
             controller.summary(),
             plcs,
             controller.broker(),

@@ -313,6 +313,12 @@ impl Store {
         })
     }
 
+    /// Whether the database answers at all.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").fetch_one(&self.pool).await?;
+        Ok(())
+    }
+
     /// Tote `id` as last recorded: (order, status, chute).
     pub async fn tote(&self, id: u32) -> Result<Option<(String, String, Option<u16>)>, StoreError> {
         let row = sqlx::query(&self.sql("SELECT order_id, status, chute FROM totes WHERE id = ?"))
