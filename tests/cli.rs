@@ -410,6 +410,47 @@ fn user_add_stores_only_a_hash_and_refuses_unknown_roles_and_short_passwords() {
             .output()
             .unwrap()
     };
+    // Listed, disabled and enabled again.
+    let user = |args: &[&str]| {
+        let out = floorctl()
+            .arg("user")
+            .arg(args[0])
+            .arg("--database")
+            .arg(&db)
+            .args(&args[1..])
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, listed, _) = user(&["list"]);
+    assert!(ok);
+    let line = listed
+        .lines()
+        .find(|l| l.starts_with("sue\t"))
+        .expect("sue listed");
+    assert!(
+        line.contains("\tsupervisor\tevery site\tset 20") && line.ends_with("\tenabled"),
+        "{listed}"
+    );
+    let (ok, out, _) = user(&["disable", "sue"]);
+    assert!(ok && out.contains("account sue disabled"), "{out}");
+    let (_, listed, _) = user(&["list"]);
+    assert!(listed.contains("\tdisabled 20"), "{listed}");
+    let (ok, _, err) = user(&["disable", "nobody"]);
+    assert!(!ok && err.contains("there is no account `nobody`"), "{err}");
+    let (ok, out, _) = user(&["enable", "sue"]);
+    assert!(ok && out.contains("account sue enabled"), "{out}");
+    let (_, listed, _) = user(&["list"]);
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.starts_with("sue\t") && l.ends_with("\tenabled")),
+        "{listed}"
+    );
     let out = remove("sue");
     assert!(
         out.status.success(),

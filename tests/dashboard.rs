@@ -353,6 +353,33 @@ async fn logout_demotion_and_removal_end_the_accounts_sessions_at_once_streams_i
     );
     assert!(feed.await.unwrap(), "and its live feed");
 
+    // Disabled: its session ends, and it logs in no more, with a word saying why.
+    let (sue, sue_csrf) = login("sue", "sue-password-2").await;
+    assert!(demo
+        .controller
+        .store()
+        .disable_user("sue", Some(1))
+        .await
+        .unwrap());
+    assert_eq!(
+        hold(sue, sue_csrf).await,
+        401,
+        "the disabled account's session is over"
+    );
+    let refused = log_in(web, "sue", "sue-password-2").await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert!(
+        refused.body.contains("This account is disabled"),
+        "{}",
+        refused.body
+    );
+    assert!(demo
+        .controller
+        .store()
+        .disable_user("sue", None)
+        .await
+        .unwrap());
+
     // Removed: its session ends too.
     let (sue, sue_csrf) = login("sue", "sue-password-2").await;
     assert!(demo.controller.store().remove_user("sue").await.unwrap());

@@ -1,5 +1,6 @@
 //! `floorctl user add|remove`: dashboard accounts.
 
+use floorctl::wall_clock::now_ms;
 use std::path::PathBuf;
 
 use floorctl::config::Config;
@@ -25,6 +26,26 @@ pub(super) enum UserCmd {
     },
     /// Remove a dashboard account; its sessions end at once.
     Remove {
+        /// Account name.
+        name: String,
+        #[command(flatten)]
+        accounts: Accounts,
+    },
+    /// List the dashboard accounts: name, role, sites, when set, whether disabled.
+    List {
+        #[command(flatten)]
+        accounts: Accounts,
+    },
+    /// Disable a dashboard account (kept, with its audit history): it logs in no more and its
+    /// sessions end at once.
+    Disable {
+        /// Account name.
+        name: String,
+        #[command(flatten)]
+        accounts: Accounts,
+    },
+    /// Enable a disabled dashboard account again.
+    Enable {
         /// Account name.
         name: String,
         #[command(flatten)]
@@ -75,6 +96,45 @@ pub(super) async fn run(cmd: UserCmd) -> anyhow::Result<()> {
             let done = add(&store, &name, role.into(), sites.as_deref()).await;
             store.close().await;
             done
+        }
+        UserCmd::List { accounts } => {
+            let store = accounts.open().await?;
+            let rows = store.accounts().await;
+            store.close().await;
+            let rows = rows?;
+            if rows.is_empty() {
+                println!("no dashboard account yet (floorctl user add NAME --role ROLE ...)");
+            }
+            for a in rows {
+                let sites = a.sites.map_or("every site".to_string(), |s| s.join(","));
+                let state = match a.disabled {
+                    Some(at) => format!("disabled {}", floorctl_core::utc_text(at)),
+                    None => "enabled".to_string(),
+                };
+                println!(
+                    "{}\t{}\t{sites}\tset {}\t{state}",
+                    a.name,
+                    a.role,
+                    floorctl_core::utc_text(a.updated)
+                );
+            }
+            Ok(())
+        }
+        UserCmd::Disable { name, accounts } => {
+            let store = accounts.open().await?;
+            let done = store.disable_user(&name, Some(now_ms())).await;
+            store.close().await;
+            anyhow::ensure!(done?, "there is no account `{name}`");
+            println!("account {name} disabled; its dashboard sessions end at once");
+            Ok(())
+        }
+        UserCmd::Enable { name, accounts } => {
+            let store = accounts.open().await?;
+            let done = store.disable_user(&name, None).await;
+            store.close().await;
+            anyhow::ensure!(done?, "there is no account `{name}`");
+            println!("account {name} enabled");
+            Ok(())
         }
         UserCmd::Remove { name, accounts } => {
             let store = accounts.open().await?;
@@ -130,11 +190,8 @@ async fn add(
             "--sites limits an account to sites of a network: give --config with a site file that has [network]"
         );
     }
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
     store
-        .set_user_at(name, role.name(), &hash, sites, now)
+        .set_user_at(name, role.name(), &hash, sites, now_ms())
         .await?;
     let at = match sites {
         Some(s) => format!(" at {}", s.join(", ")),

@@ -92,6 +92,7 @@ pub(super) async fn login(
     let password = f.password;
     // An account limited to other sites of the network has no access here.
     let account = account.filter(|a| a.covers(&d.site));
+    let disabled = account.as_ref().is_some_and(|a| a.disabled);
     let (role, hash, sites) = account.map_or_else(Default::default, |a| (a.role, a.hash, a.sites));
     let stored = hash.clone();
     let verified = tokio::task::spawn_blocking(move || {
@@ -100,6 +101,13 @@ pub(super) async fn login(
     })
     .await
     .unwrap_or(false);
+    if verified && disabled {
+        tracing::warn!(user = %f.user, "login to a disabled dashboard account refused");
+        return login_form(
+            StatusCode::FORBIDDEN,
+            "This account is disabled; ask whoever runs floorctl here.",
+        );
+    }
     match Role::from_name(&role).filter(|_| verified) {
         Some(role) => {
             d.logins.succeeded(&account_key);

@@ -90,7 +90,7 @@ impl Dashboard {
         let s = self.sessions.find(headers)?;
         match self.controller.store().account(&s.user).await {
             Ok(account) => {
-                let account = account.filter(|a| a.covers(&self.site));
+                let account = account.filter(|a| a.covers(&self.site) && !a.disabled);
                 if s.still_holds(account.as_ref()) {
                     Some(s)
                 } else {

@@ -27,6 +27,27 @@ pub struct Account {
     pub hash: String,
     /// The sites the role covers; `None`: every site.
     pub sites: Option<Vec<String>>,
+    /// Disabled: it logs in no more.
+    pub disabled: bool,
+}
+
+/// An account as listed: name, role, sites, when last set, when disabled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountRow {
+    /// Name.
+    pub name: String,
+    /// `viewer` or `supervisor`.
+    pub role: String,
+    /// The sites its role covers; `None`: every site.
+    pub sites: Option<Vec<String>>,
+    /// When it was last set.
+    pub updated: Millis,
+    /// When it was disabled.
+    pub disabled: Option<Millis>,
+}
+
+fn sites_of(text: Option<String>) -> Option<Vec<String>> {
+    text.map(|s| s.split(',').map(str::to_string).collect())
 }
 
 impl Account {
@@ -96,7 +117,7 @@ impl Store {
     /// An account.
     pub async fn account(&self, name: &str) -> Result<Option<Account>, StoreError> {
         let q = format!(
-            "SELECT role, hash, sites FROM {} WHERE name = ?",
+            "SELECT role, hash, sites, disabled_ms FROM {} WHERE name = ?",
             self.users()
         );
         let row = sqlx::query(&self.sql_owned(q))
@@ -107,11 +128,42 @@ impl Store {
             Ok(Account {
                 role: r.try_get("role")?,
                 hash: r.try_get("hash")?,
-                sites: r
-                    .try_get::<Option<String>, _>("sites")?
-                    .map(|s| s.split(',').map(str::to_string).collect()),
+                sites: sites_of(r.try_get("sites")?),
+                disabled: r.try_get::<Option<i64>, _>("disabled_ms")?.is_some(),
             })
         })
+    }
+
+    /// Every account, by name.
+    pub async fn accounts(&self) -> Result<Vec<AccountRow>, StoreError> {
+        let q = format!(
+            "SELECT name, role, sites, updated_ms, disabled_ms FROM {} ORDER BY name",
+            self.users()
+        );
+        let rows = sqlx::query(&q).fetch_all(&self.pool).await?;
+        each(&rows, |r| {
+            Ok(AccountRow {
+                name: r.try_get("name")?,
+                role: r.try_get("role")?,
+                sites: sites_of(r.try_get("sites")?),
+                updated: r.try_get::<i64, _>("updated_ms")? as Millis,
+                disabled: r
+                    .try_get::<Option<i64>, _>("disabled_ms")?
+                    .map(|t| t as Millis),
+            })
+        })
+    }
+
+    /// Disables an account from `at` (`None`: enables it again); `false` when there is none of
+    /// that name.
+    pub async fn disable_user(&self, name: &str, at: Option<Millis>) -> Result<bool, StoreError> {
+        let q = format!("UPDATE {} SET disabled_ms = ? WHERE name = ?", self.users());
+        let done = sqlx::query(&self.sql_owned(q))
+            .bind(at.map(|t| t as i64))
+            .bind(name)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
     }
 
     /// Removes an account; `false` when there was none of that name.
