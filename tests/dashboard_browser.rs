@@ -222,6 +222,11 @@ async fn a_supervisor_runs_the_floor_from_the_page_at_every_width_and_a_viewer_o
         machine_button("sorter1", "Clear")
     ))
     .await;
+    b.wait_for(
+        "document.querySelector('#message').textContent.startsWith('sorter1 took Clear: now ')",
+        15,
+    )
+    .await;
     common::until_summary(&demo.controller, 30, "the sorter running again", |s| {
         s.equipment
             .get("sorter1")

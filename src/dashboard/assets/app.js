@@ -89,7 +89,7 @@ async function command(path, body, done) {
 
 // A command button; `done` is what the message line says when the controller has taken it.
 // One that stops the floor (`confirm`) asks again before it is sent.
-function button(label, path, body, done, confirm) {
+function button(label, path, body, done, confirm, taken) {
   const b = el("button", { type: "button", textContent: label });
   let armed = null;
   b.addEventListener("click", () => {
@@ -101,7 +101,7 @@ function button(label, path, body, done, confirm) {
     }
     clearTimeout(armed);
     armed = null;
-    command(path, body, done || `${label}: done`);
+    command(path, body, done || `${label}: done`).then((status) => { if (status === 200 && taken) taken(); });
   });
   return b;
 }
@@ -156,6 +156,28 @@ function drawFloor(v) {
 // Commands that stop the floor ask for confirmation.
 const STOPPING = ["Stop", "Abort", "Hold"];
 
+// The states a machine passes through when it takes a command, and how long it has.
+const TAKES = {
+  Start: ["Starting", "Execute"], Stop: ["Stopping", "Stopped"], Hold: ["Holding", "Held"],
+  Unhold: ["Unholding", "Execute"], Reset: ["Resetting", "Idle", "Starting", "Execute"],
+  Clear: ["Clearing", "Stopped", "Resetting", "Idle", "Starting", "Execute"], Abort: ["Aborting", "Aborted"],
+};
+const ACT_WITHIN_MS = 5000;
+// A command sent to a machine, watched on the live feed until the PLC acts on it.
+let watching = null;
+
+function watchCommand(v) {
+  if (!watching) return;
+  const m = v.equipment.find((e) => e.id === watching.machine);
+  if (m && m.link_up && TAKES[watching.command].includes(m.state)) {
+    say(`${watching.machine} took ${watching.command}: now ${m.state}`, true);
+    watching = null;
+  } else if (Date.now() - watching.since > ACT_WITHIN_MS) {
+    say(`${watching.machine} has not acted on ${watching.command} within ${ACT_WITHIN_MS / 1000} s (it is ${m && m.link_up ? m.state || "in an unknown state" : "out of contact"}): check it on the floor`, false);
+    watching = null;
+  }
+}
+
 function drawEquipment(v) {
   rows("equipment", v.equipment.map((e) => el("tr", { "data-machine": e.id },
     el("td", {}, e.id),
@@ -164,7 +186,8 @@ function drawEquipment(v) {
     el("td", {}, e.faults.map((x) => x.text).join("; ") || "—"),
     el("td", {}, ...(supervisor() ? ["Start", "Stop", "Hold", "Unhold", "Reset", "Clear", "Abort"].map((c) => {
       const b = button(c, `/api/equipment/${encodeURIComponent(e.id)}/${c.toLowerCase()}`, undefined,
-        `${c} sent to ${e.id}`, STOPPING.includes(c));
+        `${c} sent to ${e.id}; waiting for it to act…`, STOPPING.includes(c),
+        () => { watching = { machine: e.id, command: c, since: Date.now() }; });
       b.disabled = !(e.commands || []).includes(c);
       if (b.disabled) b.title = e.link_up ? `not possible while ${e.state || "its state is unknown"}` : "the link is down";
       return b;
@@ -284,6 +307,7 @@ function render(v) {
   const broker = document.getElementById("broker");
   broker.textContent = v.broker.words;
   broker.className = v.broker.connected ? "" : "state-bad";
+  watchCommand(v);
   drawFloor(v); drawEquipment(v); drawCharts(v); drawWaves(v); drawAlarms(v);
   drawHandhelds(v); drawForward(v); drawKpis(v);
 }
