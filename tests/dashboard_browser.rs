@@ -197,6 +197,44 @@ async fn a_supervisor_runs_the_floor_from_the_page_at_every_width_and_a_viewer_o
         .contains_key(&("sorter1".to_string(), "stop".to_string())));
     b.screenshot(&shot("supervisor-1920-aborted.png")).await;
 
+    // The aborted sorter's alarm shelved for a quarter of an hour, with the reason.
+    let aborted_id: u64 = b
+        .eval(&format!("{aborted}.dataset.alarm"))
+        .await
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let row = format!("document.querySelector('#alarms tr[data-alarm=\"{aborted_id}\"]')");
+    b.eval(&format!(
+        "{row}.querySelector('button.shelve').click(); true"
+    ))
+    .await;
+    b.wait_for(&format!("{row}.querySelector('.shelve-form') !== null"), 5)
+        .await;
+    b.eval(&format!(
+        "{row}.querySelector('.shelve-reason').value = 'emergency stop drill';
+         {row}.querySelector('.shelve-minutes').value = '15';
+         {row}.querySelector('.shelve-form').requestSubmit(); true"
+    ))
+    .await;
+    b.wait_for(
+        &format!("{row}.classList.contains('alarm-shelved') && {row}.textContent.includes('by sue until') && {row}.textContent.includes('emergency stop drill')"),
+        10,
+    )
+    .await;
+    let a = demo.controller.summary().borrow().alarm_log[&aborted_id].clone();
+    assert_eq!(a.state, AlarmState::Shelved);
+    let shelf = a.shelved.expect("shelved");
+    assert_eq!(
+        (shelf.by.as_str(), shelf.reason.as_str()),
+        ("sue", "emergency stop drill")
+    );
+    assert!(
+        shelf.until > floorctl::wall_clock::now_ms() + 14 * 60_000,
+        "shelved for 15 minutes"
+    );
+
     // Every waiting alarm acknowledged at once.
     b.eval("document.querySelector('#ack-all').click(); true")
         .await;

@@ -98,7 +98,13 @@ pub enum AlarmState {
     Acknowledged,
     /// Its condition is gone (or, for a one-off alarm, it was acknowledged).
     Cleared,
+    /// Set aside by a supervisor, with a reason, until a time: it asks for nobody meanwhile,
+    /// and comes back then if its condition still holds.
+    Shelved,
 }
+
+/// Longest a supervisor may shelve an alarm.
+pub const MAX_SHELVE_MINUTES: u32 = 8 * 60;
 
 /// One alarm.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -135,6 +141,20 @@ pub struct Alarm {
     /// How urgently it wants a supervisor.
     #[serde(default)]
     pub priority: AlarmPriority,
+    /// While shelved: who shelved it, why, and until when.
+    #[serde(default)]
+    pub shelved: Option<Shelf>,
+}
+
+/// Who set an alarm aside, why, and until when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Shelf {
+    /// Who.
+    pub by: String,
+    /// Why, in their words.
+    pub reason: String,
+    /// When it comes back.
+    pub until: Millis,
 }
 
 /// What makes two one-off alarms of a source the same kind: their text with every run of
@@ -168,7 +188,9 @@ impl Core {
         if let Some(&id) = key.as_ref().and_then(|k| self.open_one_off.get(k)) {
             let now = self.now;
             let log = Arc::make_mut(&mut self.summary.alarm_log);
-            if let Some(a) = log.get_mut(&id).filter(|a| a.state == AlarmState::Active) {
+            let waiting =
+                |a: &&mut Alarm| matches!(a.state, AlarmState::Active | AlarmState::Shelved);
+            if let Some(a) = log.get_mut(&id).filter(waiting) {
                 a.repeats += 1;
                 a.text = text.to_string();
                 a.last = Some(now);
@@ -195,12 +217,21 @@ impl Core {
                 last: None,
                 kind: kind.to_string(),
                 priority,
+                shelved: None,
             },
         );
         if let Some(key) = key {
             self.open_one_off.insert(key, id);
         }
         id
+    }
+
+    /// Whether alarm `id` is shelved: it asks for nobody, and is not counted in the rate.
+    fn is_shelved(&self, id: u64) -> bool {
+        self.summary
+            .alarm_log
+            .get(&id)
+            .is_some_and(|a| a.state == AlarmState::Shelved)
     }
 
     /// The priority of alarms of `kind` at this site.
@@ -283,6 +314,82 @@ impl Core {
         }
     }
 
+    /// A supervisor shelves alarm `id` for `minutes` with a reason: it asks for nobody until
+    /// then. Refused for an alarm already cleared, without a reason, or for longer than
+    /// [`MAX_SHELVE_MINUTES`].
+    pub(super) fn shelve(
+        &mut self,
+        id: u64,
+        reason: &str,
+        minutes: u32,
+        by: &str,
+        out: &mut Reaction,
+    ) {
+        let subject = format!("alarm {id}");
+        let reason = reason.trim();
+        if reason.is_empty() || reason.chars().count() > 200 {
+            return refuse(
+                &subject,
+                "say why it is shelved, in up to 200 characters".into(),
+                out,
+            );
+        }
+        if minutes == 0 || minutes > MAX_SHELVE_MINUTES {
+            return refuse(
+                &subject,
+                format!("an alarm is shelved for 1 to {MAX_SHELVE_MINUTES} minutes"),
+                out,
+            );
+        }
+        let until = self.now + u64::from(minutes) * 60_000;
+        let log = Arc::make_mut(&mut self.summary.alarm_log);
+        let Some(a) = log.get_mut(&id) else {
+            return refuse(&subject, format!("there is no alarm {id}"), out);
+        };
+        if a.state == AlarmState::Cleared {
+            return refuse(&subject, format!("alarm {id} has already cleared"), out);
+        }
+        a.state = AlarmState::Shelved;
+        a.shelved = Some(Shelf {
+            by: by.to_string(),
+            reason: reason.to_string(),
+            until,
+        });
+    }
+
+    /// Shelved alarms whose time is up come back: active again when their condition still
+    /// holds (a standing alarm), else cleared.
+    pub(super) fn unshelve_due(&mut self) {
+        let now = self.now;
+        let due: Vec<u64> = self
+            .summary
+            .alarm_log
+            .values()
+            .filter(|a| a.state == AlarmState::Shelved)
+            .filter(|a| a.shelved.as_ref().is_none_or(|s| s.until <= now))
+            .map(|a| a.id)
+            .collect();
+        for id in due {
+            let standing = self.alarm_ids.values().any(|open| *open == id);
+            let log = Arc::make_mut(&mut self.summary.alarm_log);
+            if let Some(a) = log.get_mut(&id) {
+                a.shelved = None;
+                if standing {
+                    a.state = AlarmState::Active;
+                    a.acknowledged_by = None;
+                    a.acknowledged = None;
+                    a.last = Some(now);
+                } else {
+                    a.state = AlarmState::Cleared;
+                    a.cleared = Some(now);
+                }
+            }
+            if standing {
+                self.annunciated();
+            }
+        }
+    }
+
     /// A supervisor acknowledges alarm `id`.
     pub(super) fn acknowledge(&mut self, id: u64, by: &str, out: &mut Reaction) {
         let now = self.now;
@@ -336,8 +443,10 @@ impl Core {
         standing: bool,
         out: &mut Reaction,
     ) -> u64 {
-        self.annunciated();
         let id = self.log_alarm(source, kind, &text, standing);
+        if !self.is_shelved(id) {
+            self.annunciated();
+        }
         out.push(Command::Alarm {
             source: source.to_string(),
             text,
@@ -364,7 +473,9 @@ impl Core {
         self.summary.active_alarms.insert(key.clone(), text.clone());
         let id = match self.reopen(&key, &text) {
             Some(id) => {
-                self.annunciated();
+                if !self.is_shelved(id) {
+                    self.annunciated();
+                }
                 out.push(Command::Alarm {
                     source: source.to_string(),
                     text,
@@ -386,7 +497,10 @@ impl Core {
         }
         let log = Arc::make_mut(&mut self.summary.alarm_log);
         let a = log.get_mut(&id)?;
-        a.state = AlarmState::Active;
+        a.state = match &a.shelved {
+            Some(shelf) if shelf.until > now => AlarmState::Shelved,
+            _ => AlarmState::Active,
+        };
         a.cleared = None;
         a.acknowledged_by = None;
         a.acknowledged = None;

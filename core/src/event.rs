@@ -219,6 +219,17 @@ pub enum Event {
         /// Who.
         by: String,
     },
+    /// A supervisor sets an alarm aside for a while, saying why.
+    AlarmShelve {
+        /// Alarm number.
+        alarm: u64,
+        /// Why.
+        reason: String,
+        /// For how long, in minutes.
+        minutes: u32,
+        /// Who.
+        by: String,
+    },
     /// A supervisor acknowledges every alarm waiting for it, or every one of a source.
     AlarmAckAll {
         /// Only this source's; none: all.
@@ -321,6 +332,7 @@ impl Event {
             Event::Delivery { .. } => "delivery",
             Event::AlarmAck { .. } => "alarm_ack",
             Event::AlarmAckAll { .. } => "alarm_ack_all",
+            Event::AlarmShelve { .. } => "alarm_shelve",
             Event::WaveHold { .. } => "wave_hold",
             Event::OrderPriority { .. } => "order_priority",
             Event::OrderCancelled { .. } => "order_cancelled",

@@ -29,7 +29,8 @@ mod supervision;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 pub use alarms::{
-    default_priority, Alarm, AlarmPriority, AlarmState, ALARM_KINDS, MANAGEABLE_PER_10_MIN,
+    default_priority, Alarm, AlarmPriority, AlarmState, Shelf, ALARM_KINDS, MANAGEABLE_PER_10_MIN,
+    MAX_SHELVE_MINUTES,
 };
 pub use batching::{BatchPolicy, Batching};
 pub use clock::{utc_text, LocalClock, TimeOfDay};
@@ -260,6 +261,12 @@ impl Core {
             Event::AlarmAckAll { source, by } => {
                 self.acknowledge_all(source.as_deref(), by, &mut out)
             }
+            Event::AlarmShelve {
+                alarm,
+                reason,
+                minutes,
+                by,
+            } => self.shelve(*alarm, reason, *minutes, by, &mut out),
             Event::WaveHold { cutoff, held, .. } => self.hold_wave(cutoff, *held, &mut out),
             Event::OrderPriority {
                 order, priority, ..

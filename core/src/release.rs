@@ -124,7 +124,8 @@ pub struct Wave {
 
 impl Core {
     /// When the core next needs a [`super::Event::Tick`]: an order's release time, the start of
-    /// the pre-pick window, or the next at-risk projection.
+    /// the pre-pick window, the next at-risk projection, a shelved alarm's time up, or an alarm
+    /// leaving the rate's window.
     pub fn next_tick(&self) -> Option<Millis> {
         let r = &self.layout.release;
         let release = self.pending.first().map(|(at, _)| *at);
@@ -147,11 +148,26 @@ impl Core {
             .filter(|r| r.assigned.is_none() && r.not_before > self.now)
             .map(|r| r.not_before)
             .min();
-        [release, prepick, risk, moves].into_iter().flatten().min()
+        let shelved = self
+            .summary
+            .alarm_log
+            .values()
+            .filter_map(|a| a.shelved.as_ref().map(|s| s.until))
+            .min();
+        // The alarm rate falls as alarms age out of its window.
+        let rate = self
+            .recent_alarms
+            .front()
+            .map(|at| at + super::alarms::RATE_WINDOW_MS);
+        [release, prepick, risk, moves, shelved, rate]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// The clock moved: release what is due, project the cut-offs, give idle pickers work.
     pub(super) fn tick(&mut self, out: &mut Reaction) {
+        self.unshelve_due();
         self.alarm_rate_now();
         self.release_due(out);
         if self.now >= self.last_projection + RISK_CHECK_MS {

@@ -277,3 +277,58 @@ fn an_alarm_carries_its_kinds_priority_and_the_rate_counts_the_last_ten_minutes(
     core.handle(&Event::Tick, 3_000 + alarms::RATE_WINDOW_MS);
     assert_eq!(core.summary().alarm_rate, 0);
 }
+
+#[test]
+fn a_shelved_alarm_asks_for_nobody_until_its_time_then_comes_back_if_its_condition_holds() {
+    let mut core = Core::new(layout());
+    let shelve = |alarm, reason: &str, minutes| Event::AlarmShelve {
+        alarm,
+        reason: reason.into(),
+        minutes,
+        by: "sue".into(),
+    };
+    core.handle(&link("cv1", false, "no answer"), 0);
+    let id = lines_of(&core, "cv1")[0].id;
+    // Refused: no reason, too long, an alarm that does not exist.
+    for (event, why) in [
+        (shelve(id, " ", 30), "say why"),
+        (shelve(id, "PLC swap", 9 * 60), "1 to 480 minutes"),
+        (shelve(99, "PLC swap", 30), "there is no alarm 99"),
+    ] {
+        let r = core.handle(&event, 1_000);
+        let reason = r.refusal.map(|r| r.reason).unwrap_or_default();
+        assert!(reason.contains(why), "{reason}");
+    }
+    core.handle(&shelve(id, "PLC swapped tonight", 30), 1_000);
+    let a = &lines_of(&core, "cv1")[0];
+    assert_eq!(a.state, AlarmState::Shelved);
+    assert_eq!(
+        a.shelved.as_ref().map(|s| (s.by.as_str(), s.until)),
+        Some(("sue", 1_000 + 30 * 60_000))
+    );
+    let rate = core.summary().alarm_rate;
+    // Flapping while shelved: counted on its line, still shelved, shown to nobody.
+    core.handle(&link("cv1", true, ""), 2_000);
+    core.handle(&link("cv1", false, "no answer"), 3_000);
+    let a = &lines_of(&core, "cv1")[0];
+    assert_eq!((a.state, a.repeats), (AlarmState::Shelved, 1));
+    assert_eq!(
+        core.summary().alarm_rate,
+        rate,
+        "a shelved alarm is not counted"
+    );
+    // Its time up, the link still down: active again, waiting for a supervisor.
+    core.handle(&Event::Tick, 1_000 + 30 * 60_000);
+    let a = &lines_of(&core, "cv1")[0];
+    assert_eq!((a.state, a.shelved.is_none()), (AlarmState::Active, true));
+    // A one-off alarm shelved and raised again is counted on its line, and when its time is up
+    // it is cleared (there is no condition to come back).
+    core.handle(&super::tests::induct(999, 1), 2_000_000);
+    let one_off = lines_of(&core, "s1")[0].id;
+    core.handle(&shelve(one_off, "label printer fixed", 10), 2_000_000);
+    core.handle(&super::tests::induct(998, 2), 2_100_000);
+    let s1 = lines_of(&core, "s1");
+    assert_eq!((s1.len(), s1[0].repeats), (1, 1), "{s1:?}");
+    core.handle(&Event::Tick, 2_000_000 + 10 * 60_000);
+    assert_eq!(lines_of(&core, "s1")[0].state, AlarmState::Cleared);
+}

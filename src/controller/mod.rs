@@ -363,6 +363,23 @@ impl Handle {
         .await
     }
 
+    /// Shelves alarm `alarm` for `minutes` with `reason`, on behalf of `by`.
+    pub async fn shelve(
+        &self,
+        alarm: u64,
+        reason: &str,
+        minutes: u32,
+        by: &str,
+    ) -> Result<(), CommandError> {
+        self.supervise(Event::AlarmShelve {
+            alarm,
+            reason: reason.to_string(),
+            minutes,
+            by: by.to_string(),
+        })
+        .await
+    }
+
     /// Acknowledges every alarm waiting for it (or every one of `source`) on behalf of `by`.
     pub async fn acknowledge_all(
         &self,

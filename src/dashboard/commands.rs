@@ -99,6 +99,30 @@ pub(super) async fn ack_alarm(
     .await
 }
 
+/// Why and for how long an alarm is shelved.
+#[derive(Deserialize)]
+pub(super) struct ShelveBody {
+    reason: String,
+    minutes: u32,
+}
+
+pub(super) async fn shelve(
+    State(d): State<Arc<Dashboard>>,
+    headers: HeaderMap,
+    Path(id): Path<u64>,
+    Json(body): Json<ShelveBody>,
+) -> Response {
+    let action = format!(
+        "shelve alarm {id} for {} min: {}",
+        body.minutes,
+        body.reason.trim()
+    );
+    command(&d, &headers, action, |c, by| async move {
+        c.shelve(id, &body.reason, body.minutes, &by).await
+    })
+    .await
+}
+
 /// What to acknowledge at once: every waiting alarm, or every one of a source.
 #[derive(Deserialize)]
 pub(super) struct AckAllBody {

@@ -158,6 +158,7 @@ pub fn router(state: Arc<Dashboard>) -> Router {
         .route("/api/network", get(network::view))
         .route("/api/alarms/{id}/ack", post(commands::ack_alarm))
         .route("/api/alarms/ack", post(commands::ack_all))
+        .route("/api/alarms/{id}/shelve", post(commands::shelve))
         .route("/api/equipment/{plc}/{command}", post(commands::equipment))
         .route("/api/waves/{cutoff}/{action}", post(commands::wave))
         .route("/api/handhelds/{id}/{action}", post(commands::handheld))

@@ -239,11 +239,18 @@ function drawWaves(v) {
   }));
 }
 
+// The last view drawn, for redrawing the alarms between feeds.
+let lastView = null;
+
 // Alarms waiting for a supervisor first, the most urgent first; then the rest, newest first.
 const PRIORITY_ORDER = { high: 0, medium: 1, low: 2 };
 
-function drawAlarms(v) {
-  const open = (a) => a.state !== "cleared";
+function drawAlarms(v, force) {
+  lastView = v;
+  const open = (a) => ["active", "acknowledged"].includes(a.state);
+  // A shelving form being filled in is left as it is until it is sent or cancelled.
+  const filling = shelving !== null && document.querySelector(".shelve-form");
+  if (filling && !force) return drawAlarmCounts(v);
   const sorted = [...v.alarms].sort((a, b) =>
     (open(b) - open(a)) || (open(a) && PRIORITY_ORDER[a.priority] - PRIORITY_ORDER[b.priority]) || b.id - a.id);
   rows("alarms", sorted.map((a) => el("tr", { class: `alarm-${a.state}`, "data-alarm": a.id },
@@ -251,15 +258,50 @@ function drawAlarms(v) {
     el("td", {}, time(a.raised)), el("td", {}, a.source),
     el("td", {}, a.text, a.repeats ? el("div", { class: "repeats" }, `${a.standing ? "came back" : "happened"} ${a.repeats} more time(s), the last at ${time(a.last)}`) : ""),
     el("td", { class: "alarm-state" }, a.state.replace("_", " "),
-      a.acknowledged_by ? ` by ${a.acknowledged_by}` : "", a.cleared ? ` · cleared ${time(a.cleared)}` : ""),
-    el("td", {}, a.acknowledged_by || !supervisor() ? "" : Object.assign(button("Acknowledge", `/api/alarms/${a.id}/ack`, undefined, `Alarm ${a.id} acknowledged`), { className: "ack" })),
+      a.acknowledged_by ? ` by ${a.acknowledged_by}` : "", a.cleared ? ` · cleared ${time(a.cleared)}` : "",
+      a.shelved && a.state === "shelved" ? el("div", { class: "repeats" }, `by ${a.shelved.by} until ${time(a.shelved.until)}: ${a.shelved.reason}`) : ""),
+    el("td", { class: "alarm-actions" }, ...(supervisor() ? [
+      a.acknowledged_by ? "" : Object.assign(button("Acknowledge", `/api/alarms/${a.id}/ack`, undefined, `Alarm ${a.id} acknowledged`), { className: "ack" }),
+      ["active", "acknowledged"].includes(a.state) ? shelveControl(a) : "",
+    ] : [])),
   )));
-  const waiting = v.alarms.filter((a) => !a.acknowledged_by && a.state !== "cleared").length;
+  drawAlarmCounts(v);
+}
+
+function drawAlarmCounts(v) {
+  const waiting = v.alarms.filter((a) => !a.acknowledged_by && a.state === "active").length;
   document.getElementById("alarms-waiting").textContent = waiting ? `${waiting} waiting` : "none waiting";
   const rate = document.getElementById("alarm-rate");
   rate.textContent = `${v.alarm_rate.last_10_min} in the last 10 min (a supervisor can manage ${v.alarm_rate.manageable})`;
   rate.className = v.alarm_rate.last_10_min > v.alarm_rate.manageable ? "muted state-bad" : "muted";
   document.getElementById("ack-all").hidden = !supervisor() || waiting === 0;
+}
+
+// Shelving an alarm: a reason and how long, asked in the row itself (kept open across the
+// live page's redraws while it is being filled in).
+let shelving = null;
+const SHELVE_FOR = [[15, "15 min"], [60, "1 h"], [240, "4 h"], [480, "8 h"]];
+
+function shelveControl(a) {
+  if (shelving !== a.id) {
+    const b = el("button", { type: "button", textContent: "Shelve…", className: "shelve" });
+    b.addEventListener("click", () => { shelving = a.id; drawAlarms(lastView, true); });
+    return b;
+  }
+  const reason = el("input", { placeholder: "Why", className: "shelve-reason", required: true, maxLength: 200 });
+  const minutes = el("select", { className: "shelve-minutes" },
+    ...SHELVE_FOR.map(([m, label]) => el("option", { value: m }, label)));
+  const form = el("form", { className: "inline shelve-form" }, reason, minutes,
+    el("button", { type: "submit", textContent: "Shelve" }),
+    Object.assign(el("button", { type: "button", textContent: "Cancel" }), { onclick: () => { shelving = null; drawAlarms(lastView, true); } }));
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    shelving = null;
+    command(`/api/alarms/${a.id}/shelve`, { reason: reason.value.trim(), minutes: Number(minutes.value) },
+      `Alarm ${a.id} shelved for ${minutes.selectedOptions[0].textContent}`);
+  });
+  setTimeout(() => reason.focus(), 0);
+  return form;
 }
 
 function drawHandhelds(v) {
