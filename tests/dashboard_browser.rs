@@ -235,6 +235,33 @@ async fn a_supervisor_runs_the_floor_from_the_page_at_every_width_and_a_viewer_o
         "shelved for 15 minutes"
     );
 
+    // The alarm history, searched: the emergency stop, as the database keeps it.
+    b.eval(
+        "document.querySelector('#history-q').value = 'ABORTED';
+         document.querySelector('#history-form').requestSubmit(); true",
+    )
+    .await;
+    let history: Vec<Vec<String>> = serde_json::from_value(
+        b.wait_for(
+            "document.querySelector('#alarm-history tbody tr td:nth-child(3)')?.textContent === 'sorter1'
+             && [...document.querySelectorAll('#alarm-history tbody tr')].map(r => [...r.cells].map(c => c.textContent))",
+            10,
+        )
+        .await,
+    )
+    .unwrap();
+    let stored = demo
+        .controller
+        .store()
+        .alarm_history("aborted", 200)
+        .await
+        .unwrap();
+    assert_eq!(history.len(), stored.len(), "{history:?}");
+    assert!(
+        history.iter().all(|r| r[3].contains("aborted")) && history[0][1] == "raised",
+        "{history:?}"
+    );
+
     // Every waiting alarm acknowledged at once.
     b.eval("document.querySelector('#ack-all').click(); true")
         .await;
@@ -404,9 +431,13 @@ async fn a_supervisor_runs_the_floor_from_the_page_at_every_width_and_a_viewer_o
     b.wait_for(&format!("{} !== null", machine("sorter1")), 10)
         .await;
     let buttons = b
-        .eval("[...document.querySelectorAll('main button')].filter(x => x.offsetParent !== null).map(x => x.textContent)")
+        .eval("[...document.querySelectorAll('main button')].filter(x => x.offsetParent !== null && !x.closest('[role=search]')).map(x => x.textContent)")
         .await;
-    assert_eq!(buttons, json!([]), "a viewer's page has no commands");
+    assert_eq!(
+        buttons,
+        json!([]),
+        "a viewer's page has no commands (searching is no command)"
+    );
     b.screenshot(&shot("viewer-1280.png")).await;
 
     // The controller restarts: the open page goes stale, then asks for a fresh login.

@@ -71,6 +71,44 @@ pub(super) async fn search(
     Json(json!({"ok": true, "results": found})).into_response()
 }
 
+/// Lines of alarm history sent at most.
+const HISTORY_LINES: u32 = 200;
+
+/// `GET /api/alarms/history?q=…`: alarms raised and cleared, newest first, whose source or
+/// text holds the words asked (all of them when none).
+pub(super) async fn alarm_history(
+    State(d): State<Arc<Dashboard>>,
+    headers: HeaderMap,
+    Query(asked): Query<Asked>,
+) -> Response {
+    if d.current(&headers).await.is_none() {
+        return refusal(StatusCode::UNAUTHORIZED, "log in first");
+    }
+    let q = asked.q.trim();
+    if q.chars().count() > 200 || q.chars().any(char::is_control) {
+        return refusal(
+            StatusCode::BAD_REQUEST,
+            "Search for a few words of an alarm or its source.",
+        );
+    }
+    match d.controller.store().alarm_history(q, HISTORY_LINES).await {
+        Ok(events) => {
+            let lines: Vec<Value> = events
+                .iter()
+                .map(|e| {
+                    json!({"at": e.at, "raised": e.kind == "alarm.raised",
+                           "source": e.data["source"], "text": e.data["text"]})
+                })
+                .collect();
+            Json(json!({"ok": true, "alarms": lines})).into_response()
+        }
+        Err(err) => {
+            tracing::error!(%err, "cannot read the alarm history");
+            refusal(StatusCode::SERVICE_UNAVAILABLE, UNAVAILABLE)
+        }
+    }
+}
+
 /// What the database knows by this name: the order, and the tote of that number with its
 /// order.
 async fn stored(store: &Store, q: &str) -> Result<Vec<Value>, StoreError> {

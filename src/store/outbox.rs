@@ -126,6 +126,33 @@ impl Store {
         rows.iter().map(outbox_event).collect()
     }
 
+    /// Alarms raised and cleared, newest first, at most `limit`, whose source or text holds
+    /// `text` (any case; empty: all).
+    pub async fn alarm_history(
+        &self,
+        text: &str,
+        limit: u32,
+    ) -> Result<Vec<OutboxEvent>, StoreError> {
+        let mut pattern = String::from("%");
+        for c in text.to_lowercase().chars() {
+            if matches!(c, '%' | '_' | '\\') {
+                pattern.push('\\');
+            }
+            pattern.push(c);
+        }
+        pattern.push('%');
+        let rows = sqlx::query(&self.sql(
+            "SELECT seq, at_ms, kind, order_id, data FROM outbox
+             WHERE kind IN ('alarm.raised', 'alarm.cleared') AND LOWER(data) LIKE ? ESCAPE '\\'
+             ORDER BY seq DESC LIMIT ?",
+        ))
+        .bind(pattern)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(outbox_event).collect()
+    }
+
     /// The number of the last published event (0: none yet).
     pub async fn last_published(&self) -> Result<i64, StoreError> {
         let row = sqlx::query("SELECT COALESCE(MAX(seq), 0) FROM outbox")

@@ -310,3 +310,63 @@ async fn a_standby_takes_a_site_whose_owner_froze_inside_a_commit() {
         .unwrap_err();
     assert!(matches!(err, StoreError::Fenced { .. }), "{err}");
 }
+
+#[tokio::test]
+async fn the_alarm_history_is_searched_by_source_or_text_on_both_stores() {
+    use floorctl_core::{Published, PublishedKind};
+    let dir = tempfile::tempdir().unwrap();
+    for db in databases(dir.path()).await {
+        let store = Store::connect(&db).await.unwrap();
+        let alarm = |kind, source: &str, text: &str| Published {
+            kind,
+            order: None,
+            data: serde_json::json!({ "source": source, "text": text }),
+        };
+        let raised = [
+            alarm(
+                PublishedKind::AlarmRaised,
+                "cv1",
+                "zone 2 faulted: line held",
+            ),
+            alarm(
+                PublishedKind::AlarmRaised,
+                "sorter1",
+                "sorter1 is aborted (50% of …)",
+            ),
+        ];
+        let cleared = [alarm(
+            PublishedKind::AlarmCleared,
+            "cv1",
+            "zone 2 faulted: line held",
+        )];
+        let (a, b) = (order_event("o1"), order_event("o2"));
+        store
+            .append_all(&[(10, &a, &[], &raised), (20, &b, &[], &cleared)])
+            .await
+            .unwrap();
+        let found = |q: &'static str| {
+            let store = store.clone();
+            async move {
+                store
+                    .alarm_history(q, 10)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|e| (e.kind, e.data["source"].as_str().unwrap_or("").to_string()))
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(
+            found("ZONE 2").await,
+            [
+                ("alarm.cleared".to_string(), "cv1".to_string()),
+                ("alarm.raised".to_string(), "cv1".to_string())
+            ],
+            "{db}"
+        );
+        assert_eq!(found("50%").await.len(), 1, "{db}: % is a character");
+        assert_eq!(found("5_%").await.len(), 0, "{db}: _ is a character");
+        assert_eq!(found("").await.len(), 3, "{db}");
+        store.close().await;
+    }
+}

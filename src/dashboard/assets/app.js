@@ -42,6 +42,13 @@ function due(ms, now) {
     : `${d.toLocaleDateString("en-GB", { weekday: "short", day: "numeric", month: "short" })} ${hm}`;
 }
 
+// An instant: its time, with its date when it is not today.
+function when(ms) {
+  const d = new Date(ms);
+  return d.toDateString() === new Date().toDateString()
+    ? time(ms) : `${d.toLocaleDateString("en-GB", { weekday: "short", day: "numeric", month: "short" })} ${time(ms)}`;
+}
+
 // Minutes as words: "1 h 5 min", "40 min".
 function minutes(m) {
   return m >= 60 ? `${Math.floor(m / 60)} h ${m % 60} min` : `${m} min`;
@@ -474,6 +481,20 @@ async function find(q) {
   box.replaceChildren(...answer.results.map(showFound));
 }
 
+// The alarm history from the database: raised and cleared, newest first, searched by words.
+async function loadAlarmHistory() {
+  const q = document.getElementById("history-q").value.trim();
+  const r = await fetch(`/api/alarms/history?q=${encodeURIComponent(q)}`, { credentials: "same-origin" });
+  const answer = await r.json().catch(() => ({}));
+  if (!r.ok) { say(answer.message || "The controller did not answer; try again.", false); return; }
+  rows("alarm-history", answer.alarms.map((a) => el("tr", { class: a.raised ? "" : "cleared" },
+    el("td", {}, when(a.at)),
+    el("td", {}, a.raised ? "raised" : "cleared"), el("td", {}, a.source), el("td", {}, a.text))));
+  if (!answer.alarms.length) {
+    rows("alarm-history", [el("tr", {}, el("td", { colSpan: 4 }, q ? `No alarm mentions “${q}”.` : "No alarm yet."))]);
+  }
+}
+
 async function loadAudit() {
   const r = await fetch("/api/audit", { credentials: "same-origin" });
   if (!r.ok) return;
@@ -513,6 +534,11 @@ async function start() {
   document.getElementById("found-close").addEventListener("click", () => {
     document.getElementById("found-section").hidden = true;
   });
+  document.getElementById("history-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    loadAlarmHistory();
+  });
+  loadAlarmHistory();
   document.getElementById("ack-all").addEventListener("click", () =>
     command("/api/alarms/ack", {}, "Every waiting alarm acknowledged"));
   watchLiveness(new EventSource("/api/live"));
