@@ -174,7 +174,8 @@ async fn a_supervisor_limited_to_a_site_sees_and_commands_only_that_site() {
     assert_eq!(mine["pending_transfers"].as_array().unwrap().len(), 1);
 
     // A site outside any network has no network view.
-    let plain = common::demo(tempfile::tempdir().unwrap().path(), 1, 1).await;
+    let plain_dir = tempfile::tempdir().unwrap();
+    let plain = common::demo(plain_dir.path(), 1, 1).await;
     common::account(&plain.controller, "sue", "viewer", "sue-password-1").await;
     let web = plain.listening.dashboard.unwrap();
     let sue = login(web, "sue", "sue-password-1").await.unwrap();
