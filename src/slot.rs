@@ -384,21 +384,10 @@ pub async fn journal_lines(db: &Path) -> Result<Vec<Line>, SlotError> {
 
 /// Order lines from journal entries: every received order's lines, on its day (UTC).
 pub fn lines_of(journal: &[crate::store::Entry]) -> Vec<Line> {
-    journal
-        .iter()
-        .filter_map(|e| match &e.event {
-            floorctl_core::Event::OrderReceived { order } => Some((e.at, order)),
-            _ => None,
-        })
-        .flat_map(|(at, order)| {
-            order.lines.iter().map(move |l| Line {
-                day: (at / 86_400_000) as i64,
-                order: order.id.clone(),
-                sku: l.sku.clone(),
-                units: f64::from(l.qty),
-            })
-        })
-        .collect()
+    velocity::order_lines(journal.iter().filter_map(|e| match &e.event {
+        floorctl_core::Event::OrderReceived { order } => Some((e.at, order)),
+        _ => None,
+    }))
 }
 
 fn read_volumes(path: &Path, c: &Columns) -> Result<BTreeMap<String, f64>, SlotError> {

@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use floorctl_core::slotting::peak::peak_moves;
-use floorctl_core::slotting::velocity::{parse_day, velocities, Day, Line};
+use floorctl_core::slotting::velocity::{order_lines, parse_day, velocities, Day};
 use floorctl_core::{utc_text, FaceStatus, Millis, Move, PickFace, TimeOfDay};
 use floorctl_protocol::id::{Location, Sku};
 use floorctl_protocol::order::Order;
@@ -225,17 +225,7 @@ fn peak_plan(
     faces: &BTreeMap<String, FaceStatus>,
     uplift: f64,
 ) -> Vec<Move> {
-    let lines: Vec<Line> = orders
-        .iter()
-        .flat_map(|(at, o)| {
-            o.lines.iter().map(move |l| Line {
-                day: (at / 86_400_000) as Day,
-                order: o.id.to_string(),
-                sku: l.sku.to_string(),
-                units: f64::from(l.qty),
-            })
-        })
-        .collect();
+    let lines = order_lines(orders.iter().map(|(at, o)| (*at, o)));
     let forecast: BTreeMap<String, f64> = velocities(&lines, f64::INFINITY, &|_| 1.0)
         .into_iter()
         .map(|(sku, v)| (sku, v.units * uplift))

@@ -22,21 +22,37 @@ pub(super) struct Asked {
     q: String,
 }
 
+/// The words asked by a signed-in user, trimmed: at most `longest` characters, no control
+/// character, none at all only when `empty` may be; else the refusal, `what` saying what to
+/// ask.
+async fn asked_by_user<'a>(
+    d: &Dashboard,
+    headers: &HeaderMap,
+    asked: &'a Asked,
+    longest: usize,
+    empty: bool,
+    what: &str,
+) -> Result<&'a str, Response> {
+    if d.current(headers).await.is_none() {
+        return Err(refusal(StatusCode::UNAUTHORIZED, "log in first"));
+    }
+    let q = asked.q.trim();
+    if (q.is_empty() && !empty) || q.chars().count() > longest || q.chars().any(char::is_control) {
+        return Err(refusal(StatusCode::BAD_REQUEST, what));
+    }
+    Ok(q)
+}
+
 pub(super) async fn search(
     State(d): State<Arc<Dashboard>>,
     headers: HeaderMap,
     Query(asked): Query<Asked>,
 ) -> Response {
-    if d.current(&headers).await.is_none() {
-        return refusal(StatusCode::UNAUTHORIZED, "log in first");
-    }
-    let q = asked.q.trim();
-    if q.is_empty() || q.chars().count() > MAX_QUERY || q.chars().any(char::is_control) {
-        return refusal(
-            StatusCode::BAD_REQUEST,
-            "Type an order number, a tote number, a handheld or a SKU.",
-        );
-    }
+    let what = "Type an order number, a tote number, a handheld or a SKU.";
+    let q = match asked_by_user(&d, &headers, &asked, MAX_QUERY, false, what).await {
+        Ok(q) => q,
+        Err(refused) => return refused,
+    };
     let mut found = match stored(d.controller.store(), q).await {
         Ok(found) => found,
         Err(err) => {
@@ -81,16 +97,11 @@ pub(super) async fn alarm_history(
     headers: HeaderMap,
     Query(asked): Query<Asked>,
 ) -> Response {
-    if d.current(&headers).await.is_none() {
-        return refusal(StatusCode::UNAUTHORIZED, "log in first");
-    }
-    let q = asked.q.trim();
-    if q.chars().count() > 200 || q.chars().any(char::is_control) {
-        return refusal(
-            StatusCode::BAD_REQUEST,
-            "Search for a few words of an alarm or its source.",
-        );
-    }
+    let what = "Search for a few words of an alarm or its source.";
+    let q = match asked_by_user(&d, &headers, &asked, 200, true, what).await {
+        Ok(q) => q,
+        Err(refused) => return refused,
+    };
     match d.controller.store().alarm_history(q, HISTORY_LINES).await {
         Ok(events) => {
             let lines: Vec<Value> = events

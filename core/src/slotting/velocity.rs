@@ -90,6 +90,23 @@ pub enum Class {
     C,
 }
 
+/// The order lines of orders as received, each on the day (UTC) it was received.
+pub fn order_lines<'a>(
+    received: impl IntoIterator<Item = (crate::Millis, &'a floorctl_protocol::order::Order)>,
+) -> Vec<Line> {
+    received
+        .into_iter()
+        .flat_map(|(at, order)| {
+            order.lines.iter().map(move |l| Line {
+                day: (at / 86_400_000) as Day,
+                order: order.id.to_string(),
+                sku: l.sku.to_string(),
+                units: f64::from(l.qty),
+            })
+        })
+        .collect()
+}
+
 /// Velocity per SKU over `history`, each day weighted by ½^(age / half-life) where age counts
 /// days back from the last day; a day without lines for a SKU counts as zero for it. Unit
 /// volume per SKU from `unit_volume` (1 when absent).
