@@ -120,6 +120,11 @@ pub struct Wave {
     pub on_time: usize,
     /// Orders in their lane after their due time.
     pub late: usize,
+    /// Pickers it takes, at the pace pickers go now, to have its lines and those due before
+    /// it picked by its due time (as of the last projection); `None` when its time is up or
+    /// nothing is left.
+    #[serde(default)]
+    pub pickers_needed: Option<u32>,
 }
 
 impl Core {
@@ -348,12 +353,50 @@ impl Core {
         if measured_for >= RATE_WINDOW_MS && recent >= MIN_LINES_MEASURED {
             return recent as f64 / RATE_WINDOW_MS as f64;
         }
-        let pickers = self
-            .scanners
+        self.pickers_working() as f64 * f64::from(self.layout.release.lines_per_picker_hour)
+            / 3_600_000.0
+    }
+
+    /// Pickers logged in, at work and online.
+    fn pickers_working(&self) -> usize {
+        self.scanners
             .values()
             .filter(|s| !s.picker.is_empty() && !s.paused && s.offline_since.is_none())
-            .count();
-        pickers as f64 * f64::from(self.layout.release.lines_per_picker_hour) / 3_600_000.0
+            .count()
+    }
+
+    /// Lines a millisecond one picker picks: the measured pace shared among those working, or
+    /// the site's planning figure.
+    fn pace_per_picker(&self, now: Millis) -> f64 {
+        let working = self.pickers_working();
+        let rate = self.pick_rate(now);
+        if working > 0 && rate > 0.0 {
+            rate / working as f64
+        } else {
+            f64::from(self.layout.release.lines_per_picker_hour) / 3_600_000.0
+        }
+    }
+
+    /// Per cut-off (`(name, lines left, due)`), the pickers it takes to pick its lines and
+    /// those due before it by its due time, less the sort allowance.
+    fn pickers_needed(&self, left: &[(String, u64, Option<Millis>)]) -> BTreeMap<String, u32> {
+        let pace = self.pace_per_picker(self.now);
+        let mut by_due: Vec<&(String, u64, Option<Millis>)> =
+            left.iter().filter(|(_, _, due)| due.is_some()).collect();
+        by_due.sort_by_key(|(_, _, due)| *due);
+        let mut lines = 0;
+        let mut out = BTreeMap::new();
+        for (name, left, due) in by_due {
+            lines += left;
+            let Some(due) = due else { continue };
+            let time = due
+                .saturating_sub(self.layout.release.sort_allowance_ms)
+                .saturating_sub(self.now);
+            if *left > 0 && time > 0 && pace > 0.0 {
+                out.insert(name.clone(), (lines as f64 / (time as f64 * pace)).ceil() as u32);
+            }
+        }
+        out
     }
 
     /// Says once of each open order whose due time has passed that it is late.
@@ -450,6 +493,11 @@ impl Core {
         }
         self.note_late(out);
         let clock = self.layout.release.clock;
+        let left: Vec<(String, u64, Option<Millis>)> = per_cutoff
+            .iter()
+            .map(|(name, (left, due, _, _))| (name.clone(), *left, *due))
+            .collect();
+        let mut needed = self.pickers_needed(&left);
         let names: Vec<String> = self.summary.waves.keys().cloned().collect();
         for name in names {
             let (left, due, projected, late) = per_cutoff.remove(&name).unwrap_or_default();
@@ -457,6 +505,7 @@ impl Core {
                 continue;
             };
             wave.lines_left = left;
+            wave.pickers_needed = needed.remove(&name);
             wave.due = due;
             wave.projected = projected;
             wave.at_risk = late;

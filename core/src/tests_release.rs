@@ -274,3 +274,25 @@ fn the_promise_names_the_cutoff_an_order_placed_now_would_make_from_the_queue_ah
     assert_eq!(p.makes, None);
     assert_eq!(p.lines_per_hour, 0);
 }
+
+#[test]
+fn each_cutoff_says_how_many_pickers_it_takes_at_the_pace_pickers_go() {
+    let mut l = timed();
+    l.release.lines_per_picker_hour = 60;
+    l.release.sort_allowance_ms = 30 * MIN;
+    let mut core = Core::new(l);
+    // 11:00 (sorted by 13:30): 200 lines; 17:00 (sorted by 20:00): 100 more.
+    for n in 0..100 {
+        core.handle(&order(&format!("a{n}"), "11:00", 2), DAY + 9 * H);
+        core.handle(&order(&format!("b{n}"), "17:00", 1), DAY + 9 * H);
+    }
+    core.handle(&Event::Tick, DAY + 11 * H + 30 * MIN);
+    let waves = &core.summary().waves;
+    // 11:00: 1.5 h until 13:00 at 60 lines an hour a picker is 90 lines each: 200 / 90.
+    assert_eq!(waves["11:00"].pickers_needed, Some(3));
+    // 17:00: its 100 lines after 11:00's 200, 8 h until 19:30: 300 / 480.
+    assert_eq!(waves["17:00"].pickers_needed, Some(1));
+    // Its time up, a cut-off needs no number: it is late.
+    core.handle(&Event::Tick, DAY + 13 * H + 10 * MIN);
+    assert_eq!(core.summary().waves["11:00"].pickers_needed, None);
+}

@@ -86,7 +86,7 @@ pub fn floor(
                 "cutoff": c.name, "lane": c.lane, "orders": w.orders, "waiting": w.waiting,
                 "picked": w.picked, "sorted": w.sorted, "due": w.due, "projected": w.projected,
                 "lines_left": w.lines_left, "at_risk": w.at_risk, "held": w.held,
-                "on_time": w.on_time, "late": w.late,
+                "on_time": w.on_time, "late": w.late, "pickers_needed": w.pickers_needed,
             })
         })
         .collect();

@@ -223,6 +223,7 @@ function drawCharts(v) {
 }
 
 function drawWaves(v) {
+  const working = v.handhelds.filter((h) => h.online && h.picker).length;
   rows("waves", v.waves.map((w) => {
     const bar = el("div", { class: "bar" });
     const picked = el("span", { class: "picked" });
@@ -231,7 +232,9 @@ function drawWaves(v) {
     sorted.style.width = `${w.orders ? (100 * w.sorted) / w.orders : 0}%`;
     bar.append(picked, sorted);
     const counts = el("div", { class: "counts" },
-      `${w.sorted}/${w.orders} sorted · ${w.orders - w.picked} to pick${w.lines_left ? ` · ${w.lines_left} lines left` : ""}`);
+      `${w.sorted}/${w.orders} sorted · ${w.orders - w.picked} to pick${w.lines_left ? ` · ${w.lines_left} lines left` : ""}`,
+      w.pickers_needed ? el("span", { class: `pickers ${w.pickers_needed > working ? "state-bad" : ""}` },
+        ` · needs ${w.pickers_needed} picker${w.pickers_needed === 1 ? "" : "s"} (${working} at work)`) : "");
     const act = !supervisor() ? "" : w.held
       ? button("Release", `/api/waves/${encodeURIComponent(w.cutoff)}/release`, undefined, `Wave ${w.cutoff} released`)
       : button("Hold", `/api/waves/${encodeURIComponent(w.cutoff)}/hold`, undefined, `Wave ${w.cutoff} held`, true);
