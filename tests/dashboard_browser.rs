@@ -90,6 +90,9 @@ async fn a_supervisor_runs_the_floor_from_the_page_at_every_width_and_a_viewer_o
         "supervisor"
     );
 
+    // A tote falls off the sorter: the page lists it among the orders needing attention.
+    demo.sim.with_floor(|f| f.lose_next_tote());
+
     // Totes sorted grows as the simulated floor works, pushed to the page.
     let before = b.eval(totes_sorted()).await.as_f64().unwrap();
     let grown = b
@@ -395,6 +398,38 @@ async fn a_supervisor_runs_the_floor_from_the_page_at_every_width_and_a_viewer_o
     .await;
     b.eval(&search(&sorted_order)).await;
     b.wait_for(&format!("{found} !== null"), 10).await;
+
+    // The lost tote among the orders needing attention, as the database has it.
+    let since = std::time::Instant::now();
+    let lost = loop {
+        assert!(
+            since.elapsed() < std::time::Duration::from_secs(60),
+            "no tote lost within 60 s"
+        );
+        let totes = demo
+            .controller
+            .store()
+            .exception_totes(8, 100)
+            .await
+            .unwrap();
+        if let Some(t) = totes.into_iter().find(|t| t.2 == "lost") {
+            break t;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    let listed = b
+        .wait_for(
+            &format!(
+                "[...document.querySelectorAll('#attention-exceptions li[data-order=\"{}\"]')].map(li => li.textContent).join('|')",
+                lost.1
+            ),
+            30,
+        )
+        .await;
+    assert_eq!(
+        listed.as_str().unwrap(),
+        format!("{} tote {} lost", lost.1, lost.0)
+    );
 
     // The page at every width: nothing wider than the screen, type readable.
     for w in [1920, 1280, 800, 390] {

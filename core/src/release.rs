@@ -393,7 +393,10 @@ impl Core {
                 .saturating_sub(self.layout.release.sort_allowance_ms)
                 .saturating_sub(self.now);
             if *left > 0 && time > 0 && pace > 0.0 {
-                out.insert(name.clone(), (lines as f64 / (time as f64 * pace)).ceil() as u32);
+                out.insert(
+                    name.clone(),
+                    (lines as f64 / (time as f64 * pace)).ceil() as u32,
+                );
             }
         }
         out

@@ -156,6 +156,7 @@ pub fn router(state: Arc<Dashboard>) -> Router {
         .route("/api/audit", get(audit_log))
         .route("/api/search", get(search::search))
         .route("/api/alarms/history", get(search::alarm_history))
+        .route("/api/attention", get(search::attention))
         .route("/api/network", get(network::view))
         .route("/api/alarms/{id}/ack", post(commands::ack_alarm))
         .route("/api/alarms/ack", post(commands::ack_all))

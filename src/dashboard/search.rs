@@ -87,6 +87,71 @@ pub(super) async fn search(
     Json(json!({"ok": true, "results": found})).into_response()
 }
 
+/// Orders listed at most in each list of those needing attention.
+const ATTENTION_LINES: u32 = 100;
+
+/// `GET /api/attention`: the orders a supervisor should look at: late and not yet in their
+/// lane, of cut-offs at risk, and totes lost or sent to the exception chute.
+pub(super) async fn attention(State(d): State<Arc<Dashboard>>, headers: HeaderMap) -> Response {
+    if d.current(&headers).await.is_none() {
+        return refusal(StatusCode::UNAUTHORIZED, "log in first");
+    }
+    let at_risk: Vec<String> = d
+        .controller
+        .summary()
+        .borrow()
+        .waves
+        .iter()
+        .filter(|(_, w)| w.at_risk)
+        .map(|(c, _)| c.clone())
+        .collect();
+    let at_risk: Vec<&str> = at_risk.iter().map(String::as_str).collect();
+    let store = d.controller.store();
+    let found = async {
+        Ok::<_, StoreError>((
+            store
+                .orders_needing_attention(true, &[], ATTENTION_LINES)
+                .await?,
+            store
+                .orders_needing_attention(false, &at_risk, ATTENTION_LINES)
+                .await?,
+            store
+                .exception_totes(d.layout.exception_chute, ATTENTION_LINES)
+                .await?,
+        ))
+    };
+    match found.await {
+        Ok((late, risky, totes)) => {
+            let order = |(id, cutoff, status, tote, _): &(
+                String,
+                String,
+                String,
+                Option<u32>,
+                u32,
+            )| {
+                json!({"order": id, "cutoff": cutoff, "status": status, "tote": tote})
+            };
+            let totes: Vec<Value> = totes
+                .iter()
+                .map(|(tote, order, status, chute)| {
+                    json!({"tote": tote, "order": order, "status": status, "chute": chute})
+                })
+                .collect();
+            Json(json!({
+                "ok": true,
+                "late": late.iter().map(order).collect::<Vec<_>>(),
+                "at_risk": risky.iter().map(order).collect::<Vec<_>>(),
+                "exceptions": totes,
+            }))
+            .into_response()
+        }
+        Err(err) => {
+            tracing::error!(%err, "cannot read the orders needing attention");
+            refusal(StatusCode::SERVICE_UNAVAILABLE, UNAVAILABLE)
+        }
+    }
+}
+
 /// Lines of alarm history sent at most.
 const HISTORY_LINES: u32 = 200;
 

@@ -134,6 +134,38 @@ impl Store {
         each(&rows, order_body)
     }
 
+    /// Orders not yet in their lane nor cancelled (id, cut-off, status, tote, units picked), by
+    /// id, at most `limit`: those said late, or those of `cutoffs`.
+    pub async fn orders_needing_attention(
+        &self,
+        late: bool,
+        cutoffs: &[&str],
+        limit: u32,
+    ) -> Result<Vec<OrderRow>, StoreError> {
+        let mut text = "SELECT id, cutoff, status, tote, picked FROM orders
+                        WHERE status NOT IN ('sorted', 'cancelled')"
+            .to_string();
+        if late {
+            text.push_str(LATE);
+        } else {
+            if cutoffs.is_empty() {
+                return Ok(Vec::new());
+            }
+            let marks = vec!["?"; cutoffs.len()].join(", ");
+            text.push_str(&format!(" AND cutoff IN ({marks})"));
+        }
+        text.push_str(" ORDER BY id LIMIT ?");
+        let sql = self.sql_owned(text);
+        let mut query = sqlx::query(&sql);
+        if !late {
+            for c in cutoffs {
+                query = query.bind(*c);
+            }
+        }
+        let rows = query.bind(i64::from(limit)).fetch_all(&self.pool).await?;
+        each(&rows, order_row)
+    }
+
     /// A page of orders as last recorded (id, cut-off, status, tote, units picked), by id after
     /// `after`, of one status and one cut-off when given, and late (said so) or not.
     pub async fn orders_page(
@@ -143,7 +175,7 @@ impl Store {
         late: Option<bool>,
         after: Option<&str>,
         limit: u32,
-    ) -> Result<Vec<(String, String, String, Option<u32>, u32)>, StoreError> {
+    ) -> Result<Vec<OrderRow>, StoreError> {
         let mut text =
             "SELECT id, cutoff, status, tote, picked FROM orders WHERE 1 = 1".to_string();
         let mut binds = Vec::new();
@@ -169,15 +201,7 @@ impl Store {
             query = query.bind(b);
         }
         let rows = query.bind(i64::from(limit)).fetch_all(&self.pool).await?;
-        each(&rows, |r| {
-            Ok((
-                r.try_get("id")?,
-                r.try_get("cutoff")?,
-                r.try_get("status")?,
-                r.try_get::<Option<i64>, _>("tote")?.map(|t| t as u32),
-                r.try_get::<i64, _>("picked")? as u32,
-            ))
-        })
+        each(&rows, order_row)
     }
 
     /// An order's states as they were recorded, oldest first: when, status, tote, units picked.
@@ -230,4 +254,17 @@ fn order_body(r: &sqlx::any::AnyRow) -> Result<(Millis, Order), sqlx::Error> {
     let order = serde_json::from_str(&body)
         .map_err(|e| sqlx::Error::Decode(format!("order {id}: {e}").into()))?;
     Ok((u64::try_from(at).unwrap_or(0), order))
+}
+
+/// An order as last recorded: id, cut-off, status, tote, units picked.
+type OrderRow = (String, String, String, Option<u32>, u32);
+
+fn order_row(r: &sqlx::any::AnyRow) -> Result<OrderRow, sqlx::Error> {
+    Ok((
+        r.try_get("id")?,
+        r.try_get("cutoff")?,
+        r.try_get("status")?,
+        r.try_get::<Option<i64>, _>("tote")?.map(|t| t as u32),
+        r.try_get::<i64, _>("picked")? as u32,
+    ))
 }

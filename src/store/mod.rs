@@ -313,6 +313,31 @@ impl Store {
         })
     }
 
+    /// Totes lost, or sorted to the exception chute `chute`, newest first: (tote, order,
+    /// status, chute).
+    pub async fn exception_totes(
+        &self,
+        chute: u16,
+        limit: u32,
+    ) -> Result<Vec<(u32, String, String, Option<u16>)>, StoreError> {
+        let rows = sqlx::query(&self.sql(
+            "SELECT id, order_id, status, chute FROM totes WHERE status = 'lost' OR chute = ?
+             ORDER BY updated_ms DESC, id DESC LIMIT ?",
+        ))
+        .bind(i64::from(chute))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        each(&rows, |r| {
+            Ok((
+                r.try_get::<i64, _>("id")? as u32,
+                r.try_get("order_id")?,
+                r.try_get("status")?,
+                r.try_get::<Option<i64>, _>("chute")?.map(|c| c as u16),
+            ))
+        })
+    }
+
     /// Whether the database answers at all.
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").fetch_one(&self.pool).await?;

@@ -484,6 +484,24 @@ async function find(q) {
   box.replaceChildren(...answer.results.map(showFound));
 }
 
+// The orders a supervisor should look at, each opening its history when clicked.
+async function loadAttention() {
+  const r = await fetch("/api/attention", { credentials: "same-origin" });
+  if (!r.ok) return;
+  const a = await r.json();
+  const item = (id, words) => {
+    const link = el("a", { href: "#", textContent: id });
+    link.addEventListener("click", (e) => { e.preventDefault(); find(id); });
+    return el("li", { "data-order": id }, link, ` ${words}`);
+  };
+  const list = (id, items, none) =>
+    document.getElementById(id).replaceChildren(...(items.length ? items : [el("li", { class: "none" }, none)]));
+  list("attention-late", a.late.map((o) => item(o.order, `cut-off ${o.cutoff}, ${o.status}${o.tote ? `, tote ${o.tote}` : ""}`)), "none");
+  list("attention-risk", a.at_risk.map((o) => item(o.order, `cut-off ${o.cutoff}, ${o.status}`)), "none");
+  list("attention-exceptions", a.exceptions.map((t) => item(t.order,
+    `tote ${t.tote} ${t.status === "lost" ? "lost" : `in chute ${t.chute}`}`)), "none");
+}
+
 // The alarm history from the database: raised and cleared, newest first, searched by words.
 async function loadAlarmHistory() {
   const q = document.getElementById("history-q").value.trim();
@@ -540,6 +558,8 @@ async function start() {
   document.getElementById("history-form").addEventListener("submit", (e) => {
     e.preventDefault();
     loadAlarmHistory();
+  loadAttention();
+  setInterval(loadAttention, 10000);
   });
   loadAlarmHistory();
   document.getElementById("ack-all").addEventListener("click", () =>
