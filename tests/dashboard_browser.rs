@@ -103,6 +103,30 @@ async fn a_supervisor_runs_the_floor_from_the_page_at_every_width_and_a_viewer_o
         .await;
     println!("totes sorted on the page: {before} then {grown}");
 
+    // The shift's chart (uPlot): its series as the controller counts them.
+    let charted = b
+        .wait_for(
+            "document.querySelector('#shift-chart .uplot canvas') !== null
+             && document.querySelector('#shift-chart .u-legend').textContent.includes('totes sorted')
+             && shiftChart.data[1].reduce((a, b) => a + b, 0)",
+            30,
+        )
+        .await
+        .as_u64()
+        .unwrap();
+    let counted: u64 = demo
+        .controller
+        .summary()
+        .borrow()
+        .shift
+        .iter()
+        .map(|m| u64::from(m.totes))
+        .sum();
+    assert!(
+        charted > 0 && charted <= counted,
+        "the chart shows {charted} totes, the controller counts {counted}"
+    );
+
     // Times are in 24-hour form; each cut-off's standing agrees with the controller's
     // projection.
     let times: Vec<String> = serde_json::from_value(

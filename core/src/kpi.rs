@@ -10,6 +10,10 @@ use super::{Core, Millis};
 
 /// Minutes of throughput kept.
 const MINUTES: usize = 60;
+/// Five-minute spans of throughput kept: twelve hours, a long shift.
+const SPANS: usize = 12 * 12;
+/// A span of the shift's throughput.
+const SPAN_MS: Millis = 5 * 60_000;
 
 /// Counts behind the key figures; each rate is one count over another.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -50,27 +54,34 @@ pub(super) enum Done {
 }
 
 impl Core {
-    /// Counts one piece of work in the current minute.
+    /// Counts one piece of work in the current minute and the current five minutes.
     pub(super) fn count_done(&mut self, what: Done) {
-        let at = self.now - self.now % 60_000;
-        let minutes = Arc::make_mut(&mut self.summary.throughput);
-        if minutes.back().is_none_or(|m| m.at < at) {
-            minutes.push_back(Minute {
-                at,
-                ..Minute::default()
-            });
-        }
-        while minutes.len() > MINUTES {
-            minutes.pop_front();
-        }
-        let Some(m) = minutes.back_mut() else {
-            return;
-        };
-        match what {
-            Done::Tote => m.totes += 1,
-            Done::Line => m.lines += 1,
-            Done::Order => m.orders += 1,
-        }
+        let now = self.now;
+        count_in(&mut self.summary.throughput, now, 60_000, MINUTES, what);
+        count_in(&mut self.summary.shift, now, SPAN_MS, SPANS, what);
+    }
+}
+
+/// Counts one piece of work at `now` in `spans` of `span_ms` each, keeping the last `kept`.
+fn count_in(spans: &mut Throughput, now: Millis, span_ms: Millis, kept: usize, what: Done) {
+    let at = now - now % span_ms;
+    let spans = Arc::make_mut(spans);
+    if spans.back().is_none_or(|m| m.at < at) {
+        spans.push_back(Minute {
+            at,
+            ..Minute::default()
+        });
+    }
+    while spans.len() > kept {
+        spans.pop_front();
+    }
+    let Some(m) = spans.back_mut() else {
+        return;
+    };
+    match what {
+        Done::Tote => m.totes += 1,
+        Done::Line => m.lines += 1,
+        Done::Order => m.orders += 1,
     }
 }
 

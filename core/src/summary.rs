@@ -71,6 +71,9 @@ pub struct Summary {
     pub kpis: Kpis,
     /// Work done per minute over the last hour.
     pub throughput: Throughput,
+    /// Work done per five minutes over the last twelve hours, oldest first.
+    #[serde(default)]
+    pub shift: Throughput,
     /// Totes on the conveyor or circulating on the sorter.
     pub in_flight: usize,
     /// Chutes reporting full.
@@ -120,6 +123,7 @@ impl Core {
             alarm_log: self.summary.alarm_log.clone(),
             kpis: self.summary.kpis.clone(),
             throughput: self.summary.throughput.clone(),
+            shift: self.summary.shift.clone(),
             full_chutes: self.full_chutes.clone(),
             disabled_chutes: self.disabled_chutes.clone(),
             ..Summary::default()

@@ -36,6 +36,9 @@ const INDEX: &str = include_str!("assets/index.html");
 const LOGIN: &str = include_str!("assets/login.html");
 const APP_JS: &str = include_str!("assets/app.js");
 const STYLE: &str = include_str!("assets/style.css");
+/// The charting library, vendored (see assets/vendor/README.md).
+const UPLOT_JS: &str = include_str!("assets/vendor/uplot/uPlot.iife.min.js");
+const UPLOT_CSS: &str = include_str!("assets/vendor/uplot/uPlot.min.css");
 
 /// What every handler shares.
 #[derive(Debug)]
@@ -151,6 +154,14 @@ pub fn router(state: Arc<Dashboard>) -> Router {
             get(|| async { asset(STYLE, "text/css") }),
         )
         .route("/assets/app.js", get(app_js))
+        .route(
+            "/assets/vendor/uplot.js",
+            get(|| async { asset(UPLOT_JS, "text/javascript") }),
+        )
+        .route(
+            "/assets/vendor/uplot.css",
+            get(|| async { asset(UPLOT_CSS, "text/css") }),
+        )
         .route("/api/session", get(login::session))
         .route("/api/live", get(live::stream))
         .route("/api/audit", get(audit_log))

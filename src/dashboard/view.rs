@@ -121,6 +121,7 @@ pub fn floor(
         "pick_conveyor": layout.pick_conveyor,
         "chutes": chutes,
         "throughput": *s.throughput,
+        "shift": *s.shift,
         "waves": waves,
         "handhelds": *s.handhelds,
         "forward": {

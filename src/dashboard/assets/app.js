@@ -222,6 +222,49 @@ function drawCharts(v) {
   }));
 }
 
+// Work per five minutes over the last twelve hours, drawn by uPlot with a time axis in 24-hour
+// form; spans without work count as none.
+const SPAN_MS = 5 * 60000;
+let shiftChart = null;
+
+function shiftData(v) {
+  const spans = v.shift || [];
+  const end = v.now - (v.now % SPAN_MS);
+  // At least the last hour, at most the last twelve.
+  const first = spans.length ? Math.min(spans[0].at, end - 3600000) : end - 3600000;
+  const start = Math.max(first, end - 12 * 3600000);
+  const by = new Map(spans.map((m) => [m.at, m]));
+  const xs = [], totes = [], lines = [], orders = [];
+  for (let at = start; at <= end; at += SPAN_MS) {
+    const m = by.get(at) || { totes: 0, lines: 0, orders: 0 };
+    xs.push(at / 1000); totes.push(m.totes); lines.push(m.lines); orders.push(m.orders);
+  }
+  return [xs, totes, lines, orders];
+}
+
+function drawShift(v) {
+  const box = document.getElementById("shift-chart");
+  const data = shiftData(v);
+  const width = Math.max(280, box.clientWidth);
+  if (!shiftChart) {
+    shiftChart = new uPlot({
+      width, height: 220,
+      scales: { x: { time: true } },
+      series: [
+        { value: (u, t) => (t == null ? "—" : new Date(t * 1000).toLocaleTimeString("en-GB", CLOCK)) },
+        { label: "totes sorted", stroke: "#1b873f", width: 2 },
+        { label: "lines picked", stroke: "#3b7dd8", width: 2 },
+        { label: "orders picked", stroke: "#c77700", width: 2 },
+      ],
+      axes: [{ values: (u, splits) => splits.map((t) => new Date(t * 1000).toLocaleTimeString("en-GB", CLOCK)) },
+        { label: "per 5 min" }],
+    }, data, box);
+    return;
+  }
+  if (shiftChart.width !== width) shiftChart.setSize({ width, height: 220 });
+  shiftChart.setData(data);
+}
+
 function drawWaves(v) {
   const working = v.handhelds.filter((h) => h.online && h.picker).length;
   rows("waves", v.waves.map((w) => {
@@ -360,7 +403,7 @@ function render(v) {
   broker.textContent = v.broker.words;
   broker.className = v.broker.connected ? "" : "state-bad";
   watchCommand(v);
-  drawFloor(v); drawEquipment(v); drawCharts(v); drawWaves(v); drawAlarms(v);
+  drawFloor(v); drawEquipment(v); drawCharts(v); drawShift(v); drawWaves(v); drawAlarms(v);
   drawHandhelds(v); drawForward(v); drawKpis(v);
 }
 
