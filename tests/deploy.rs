@@ -193,6 +193,11 @@ fn the_prometheus_files_pass_promtool() {
         let (ok, out) = run(&promtool, &["check", "config", f], root());
         assert!(ok, "{f}: {out}");
     }
+    let rules = root().join("deploy/prometheus");
+    let (ok, out) = run(&promtool, &["check", "rules", "alerts.yml"], &rules);
+    assert!(ok, "alerts.yml: {out}");
+    let (ok, out) = run(&promtool, &["test", "rules", "alerts_test.yml"], &rules);
+    assert!(ok, "the alerts fire when they should: {out}");
 }
 
 #[test]
@@ -268,5 +273,42 @@ fn the_container_files_copy_what_exists_and_run_unprivileged() {
             .find_map(|l| l.strip_prefix("USER "))
             .unwrap_or("root");
         assert_ne!(user, "root", "{file} runs as root");
+    }
+}
+
+#[test]
+fn the_grafana_dashboard_names_every_packml_state_by_its_number() {
+    let text =
+        std::fs::read_to_string(root().join("deploy/grafana/floorctl-dashboard.json")).unwrap();
+    let d: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let panel = d["panels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| {
+            p["targets"][0]["expr"]
+                .as_str()
+                .is_some_and(|e| e.starts_with("floorctl_plc_packml_state"))
+        })
+        .expect("a PackML state panel");
+    let mut named = std::collections::BTreeMap::new();
+    for m in panel["fieldConfig"]["defaults"]["mappings"]
+        .as_array()
+        .unwrap()
+    {
+        for (value, shown) in m["options"].as_object().unwrap() {
+            named.insert(
+                value.parse::<u8>().unwrap(),
+                shown["text"].as_str().unwrap().to_string(),
+            );
+        }
+    }
+    for state in floorctl_protocol::packml::State::ALL {
+        assert_eq!(
+            named.get(&state.code()).map(String::as_str),
+            Some(state.name()),
+            "state {}",
+            state.code()
+        );
     }
 }
