@@ -22,6 +22,9 @@ use floorctl_protocol::scanner::{down_topic, up_topic, Direction, Task, UpBody};
 use rumqttc::{AsyncClient, ConnectReturnCode, Event as MqttEvent, MqttOptions, Packet, QoS};
 use tokio::sync::mpsc;
 
+/// Said on a client's channel when the broker has taken a subscription of its.
+const SUBSCRIBED: &str = "$subscribed";
+
 /// What a handheld receives: (topic, payload).
 type Received = mpsc::UnboundedReceiver<(String, Vec<u8>)>;
 
@@ -68,6 +71,9 @@ async fn connected(
             match el.poll().await {
                 Ok(MqttEvent::Incoming(Packet::Publish(p))) => {
                     let _ = tx.send((p.topic.clone(), p.payload.to_vec()));
+                }
+                Ok(MqttEvent::Incoming(Packet::SubAck(_))) => {
+                    let _ = tx.send((SUBSCRIBED.to_string(), Vec::new()));
                 }
                 Ok(_) => {}
                 Err(rumqttc::ConnectionError::ConnectionRefused(_)) => return,
@@ -289,6 +295,15 @@ async fn scenario(host: &str, port: u16, broker: Broker, gateway: Gateway) {
         .subscribe(&events_filter, QoS::AtLeastOnce)
         .await
         .unwrap();
+    // Nothing is published before the broker has taken the subscription.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match tokio::time::timeout_at(deadline, events_rx.recv()).await {
+            Ok(Some((topic, _))) if topic == SUBSCRIBED => break,
+            Ok(Some(_)) => {}
+            other => panic!("the events login's subscription was not taken: {other:?}"),
+        }
+    }
     let (h3, mut rx3, _) = handheld(&host, port, "h3").await;
     h3.subscribe(&events_filter, QoS::AtLeastOnce)
         .await
@@ -298,7 +313,7 @@ async fn scenario(host: &str, port: u16, broker: Broker, gateway: Gateway) {
         .submit(Order::one_line("O2", "11:00", "S1", 1, "A-01"))
         .await;
     let received = format!("floorctl/{site}/events/order.received");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
         match tokio::time::timeout_at(deadline, events_rx.recv()).await {
             Ok(Some((topic, body))) if topic == received => {
@@ -331,7 +346,10 @@ async fn scenario(host: &str, port: u16, broker: Broker, gateway: Gateway) {
         assert!(!topic.contains("/events/"), "handheld h3 read {topic}");
     }
     while let Ok((topic, _)) = events_rx.try_recv() {
-        assert!(topic.contains("/events/"), "the events login read {topic}");
+        assert!(
+            topic.contains("/events/") || topic == SUBSCRIBED,
+            "the events login read {topic}"
+        );
     }
 
     controller.shutdown(Duration::from_secs(5)).await;
