@@ -344,6 +344,16 @@ async fn a_supervisor_runs_the_floor_from_the_page_at_every_width_and_a_viewer_o
         "Confirm stop",
         "one click only asks"
     );
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(
+        b.eval(&format!(
+            "{}.textContent",
+            machine_button("sorter1", "Stop")
+        ))
+        .await,
+        "Confirm stop",
+        "and keeps asking while the live page redraws"
+    );
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert!(demo.controller.summary().borrow().equipment["sorter1"].wanted);
 
@@ -422,6 +432,32 @@ async fn a_supervisor_runs_the_floor_from_the_page_at_every_width_and_a_viewer_o
     .await;
     b.eval(&search(&sorted_order)).await;
     b.wait_for(&format!("{found} !== null"), 10).await;
+
+    // A machine's detail: its link's figures and its energy per zone, as the controller has them.
+    b.eval(&format!(
+        "{}.querySelector('a').click(); true",
+        machine("cv1")
+    ))
+    .await;
+    let detail = b
+        .wait_for(
+            "document.querySelector('#equipment tr[data-detail=\"cv1\"]')?.textContent",
+            10,
+        )
+        .await;
+    let detail = detail.as_str().unwrap();
+    let status = demo.controller.plc_status()["cv1"].clone();
+    assert!(
+        detail.contains(&format!("{} times lost", status.links_lost))
+            && detail.contains("zone 0 ")
+            && detail.contains("kWh in all"),
+        "{detail}"
+    );
+    b.eval(&format!(
+        "{}.querySelector('a').click(); true",
+        machine("cv1")
+    ))
+    .await;
 
     // The lost tote among the orders needing attention, as the database has it.
     let since = std::time::Instant::now();

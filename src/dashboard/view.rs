@@ -40,6 +40,8 @@ pub fn floor(
                 "zones": p.zone_energy_kwh.len(),
                 "zones_asleep": p.zones_asleep,
                 "pending_commands": p.pending_commands,
+                "polls": p.polls,
+                "energy_kwh": p.zone_energy_kwh,
                 "exceptions": p.exceptions,
                 "links_lost": p.links_lost,
                 "requests_resent": p.requests_resent,

@@ -95,18 +95,27 @@ async function command(path, body, done) {
 }
 
 // A command button; `done` is what the message line says when the controller has taken it.
-// One that stops the floor (`confirm`) asks again before it is sent.
+// One that stops the floor (`confirm`) asks again before it is sent: the first click arms it
+// for 5 s (kept across the live page's redraws), the second sends it.
+let armed = null;
+const ARMED_MS = 5000;
+
+function isArmed(path) {
+  return armed !== null && armed.path === path && Date.now() < armed.until;
+}
+
 function button(label, path, body, done, confirm, taken) {
-  const b = el("button", { type: "button", textContent: label });
-  let armed = null;
+  const asking = `Confirm ${label.toLowerCase()}`;
+  const b = el("button", { type: "button", textContent: confirm && isArmed(path) ? asking : label });
+  if (confirm && isArmed(path)) b.classList.add("confirm");
   b.addEventListener("click", () => {
-    if (confirm && !armed) {
-      b.textContent = `Confirm ${label.toLowerCase()}`;
+    if (confirm && !isArmed(path)) {
+      armed = { path, until: Date.now() + ARMED_MS };
+      b.textContent = asking;
       b.classList.add("confirm");
-      armed = setTimeout(() => { armed = null; b.textContent = label; b.classList.remove("confirm"); }, 5000);
+      setTimeout(() => { if (!isArmed(path)) { b.textContent = label; b.classList.remove("confirm"); } }, ARMED_MS + 50);
       return;
     }
-    clearTimeout(armed);
     armed = null;
     command(path, body, done || `${label}: done`).then((status) => { if (status === 200 && taken) taken(); });
   });
@@ -185,9 +194,26 @@ function watchCommand(v) {
   }
 }
 
+// The machine whose detail is open, if any.
+let machineShown = null;
+
+// A machine's detail: its link's figures, faults and energy per zone.
+function machineDetail(e) {
+  const energy = (e.energy_kwh || []);
+  const total = energy.reduce((a, b) => a + b, 0);
+  return el("tr", { class: "detail", "data-detail": e.id }, el("td", { colSpan: 5 },
+    el("div", {}, `Link ${e.link_up ? "up" : "down"} (${e.link}): ${e.polls} polls, ${e.links_lost} times lost, `
+      + `${e.requests_resent} requests sent again, ${e.exceptions} refusals from the PLC, ${e.pending_commands} commands waiting.`),
+    el("div", {}, `Faults: ${e.faults.map((x) => x.text).join("; ") || "none"}.`),
+    energy.length ? el("div", {}, `Energy since start: ${energy.map((k, z) => `zone ${z} ${k.toFixed(3)} kWh`).join(", ")}; `
+      + `${total.toFixed(3)} kWh in all.`) : ""));
+}
+
 function drawEquipment(v) {
-  rows("equipment", v.equipment.map((e) => el("tr", { "data-machine": e.id },
-    el("td", {}, e.id),
+  rows("equipment", v.equipment.flatMap((e) => [el("tr", { "data-machine": e.id },
+    el("td", {}, Object.assign(el("a", { href: "#", textContent: e.id, title: "Show its detail" }), {
+      onclick: (ev) => { ev.preventDefault(); machineShown = machineShown === e.id ? null : e.id; drawEquipment(v); },
+    })),
     el("td", {}, e.link_up ? "up" : "down"),
     el("td", { class: stateClass(e.state, e.link_up) }, e.state || "unknown"),
     el("td", {}, e.faults.map((x) => x.text).join("; ") || "—"),
@@ -199,7 +225,7 @@ function drawEquipment(v) {
       if (b.disabled) b.title = e.link_up ? `not possible while ${e.state || "its state is unknown"}` : "the link is down";
       return b;
     }) : [])),
-  )));
+  ), ...(machineShown === e.id ? [machineDetail(e)] : [])]));
 }
 
 function drawCharts(v) {
