@@ -32,21 +32,22 @@ function time(ms) {
   return ms ? new Date(ms).toLocaleTimeString("en-GB", { ...CLOCK, second: "2-digit" }) : "—";
 }
 
-// A due time: its hour, with its date when it is not today.
-function due(ms, now) {
-  if (!ms) return "—";
+// `text` said of an instant, after its date when that is not the day of `now`.
+function dated(ms, now, text) {
   const d = new Date(ms);
-  const hm = d.toLocaleTimeString("en-GB", CLOCK);
   return d.toDateString() === new Date(now).toDateString()
-    ? hm
-    : `${d.toLocaleDateString("en-GB", { weekday: "short", day: "numeric", month: "short" })} ${hm}`;
+    ? text
+    : `${d.toLocaleDateString("en-GB", { weekday: "short", day: "numeric", month: "short" })} ${text}`;
+}
+
+// A due time: its hour and minute, with its date when it is not today.
+function due(ms, now) {
+  return ms ? dated(ms, now, new Date(ms).toLocaleTimeString("en-GB", CLOCK)) : "—";
 }
 
 // An instant: its time, with its date when it is not today.
 function when(ms) {
-  const d = new Date(ms);
-  return d.toDateString() === new Date().toDateString()
-    ? time(ms) : `${d.toLocaleDateString("en-GB", { weekday: "short", day: "numeric", month: "short" })} ${time(ms)}`;
+  return dated(ms, Date.now(), time(ms));
 }
 
 // Minutes as words: "1 h 5 min", "40 min".
