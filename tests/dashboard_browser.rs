@@ -533,6 +533,15 @@ async fn a_supervisor_runs_the_floor_from_the_page_at_every_width_and_a_viewer_o
         json!([]),
         "a viewer's page has no commands (searching is no command)"
     );
+    // It lists the orders needing attention as soon as it opens (no search asked).
+    b.wait_for(
+        &format!(
+            "document.querySelector('#attention-exceptions li[data-order=\"{}\"]') !== null",
+            lost.1
+        ),
+        10,
+    )
+    .await;
     b.screenshot(&shot("viewer-1280.png")).await;
 
     // The controller restarts: the open page goes stale, then asks for a fresh login.

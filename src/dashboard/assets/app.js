@@ -628,10 +628,10 @@ async function start() {
   document.getElementById("history-form").addEventListener("submit", (e) => {
     e.preventDefault();
     loadAlarmHistory();
-  loadAttention();
-  setInterval(loadAttention, 10000);
   });
   loadAlarmHistory();
+  loadAttention();
+  setInterval(loadAttention, 10000);
   document.getElementById("ack-all").addEventListener("click", () =>
     command("/api/alarms/ack", {}, "Every waiting alarm acknowledged"));
   watchLiveness(new EventSource("/api/live"));
