@@ -159,6 +159,43 @@ async fn a_supervisor_runs_the_floor_from_the_page_at_every_width_and_a_viewer_o
         );
     }
 
+    // How the page words a cut-off's standing (the demo's cut-offs have no time of day): late,
+    // time to spare, done, and a due time tomorrow with its date.
+    let words: Vec<String> = serde_json::from_value(
+        b.eval(
+            "(() => { const now = Date.now(), min = 60000;
+               const w = (o) => ({ orders: 5, sorted: 1, ...o });
+               return [
+                 standing(w({ due: now + 30 * min, projected: now + 55 * min }), now)[0],
+                 standing(w({ due: now - 25 * min, projected: null }), now)[0],
+                 standing(w({ due: now + 100 * min, projected: now + 60 * min }), now)[0],
+                 standing(w({ sorted: 5, due: now, projected: now }), now)[0],
+                 due(now + 24 * 60 * min, now),
+                 due(now, now),
+               ]; })()",
+        )
+        .await,
+    )
+    .unwrap();
+    assert_eq!(
+        &words[..4],
+        [
+            "late by 25 min",
+            "late by 25 min",
+            "40 min to spare",
+            "done"
+        ],
+        "{words:?}"
+    );
+    assert!(
+        words[4].len() > words[5].len() && words[4].ends_with(&words[5]),
+        "a due time tomorrow carries its date: {words:?}"
+    );
+    assert!(
+        words[5].len() == 5 && words[5].as_bytes()[2] == b':',
+        "HH:MM, 24-hour: {words:?}"
+    );
+
     // A jam on the conveyor shows as an active alarm; acknowledging it moves it on.
     demo.sim.with_floor(|f| f.jam(2));
     let row = "[...document.querySelectorAll('#alarms tr[data-alarm]')]
