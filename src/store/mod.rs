@@ -301,16 +301,7 @@ impl Store {
             sqlx::query(&self.sql("SELECT id, order_id, status, chute FROM totes ORDER BY id"))
                 .fetch_all(&self.pool)
                 .await?;
-        each(&rows, |r| {
-            Ok({
-                (
-                    r.try_get::<i64, _>("id")? as u32,
-                    r.try_get("order_id")?,
-                    r.try_get("status")?,
-                    r.try_get::<Option<i64>, _>("chute")?.map(|c| c as u16),
-                )
-            })
-        })
+        each(&rows, tote_row)
     }
 
     /// Totes lost, or sorted to the exception chute `chute`, newest first: (tote, order,
@@ -328,14 +319,7 @@ impl Store {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        each(&rows, |r| {
-            Ok((
-                r.try_get::<i64, _>("id")? as u32,
-                r.try_get("order_id")?,
-                r.try_get("status")?,
-                r.try_get::<Option<i64>, _>("chute")?.map(|c| c as u16),
-            ))
-        })
+        each(&rows, tote_row)
     }
 
     /// Whether the database answers at all.
@@ -346,17 +330,12 @@ impl Store {
 
     /// Tote `id` as last recorded: (order, status, chute).
     pub async fn tote(&self, id: u32) -> Result<Option<(String, String, Option<u16>)>, StoreError> {
-        let row = sqlx::query(&self.sql("SELECT order_id, status, chute FROM totes WHERE id = ?"))
-            .bind(i64::from(id))
-            .fetch_optional(&self.pool)
-            .await?;
-        maybe(row, |r| {
-            Ok((
-                r.try_get("order_id")?,
-                r.try_get("status")?,
-                r.try_get::<Option<i64>, _>("chute")?.map(|c| c as u16),
-            ))
-        })
+        let row =
+            sqlx::query(&self.sql("SELECT id, order_id, status, chute FROM totes WHERE id = ?"))
+                .bind(i64::from(id))
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(maybe(row, tote_row)?.map(|(_, order, status, chute)| (order, status, chute)))
     }
 
     /// Transfer orders asked of the DC: (id, SKU, units, face, status).
@@ -386,3 +365,13 @@ impl Store {
 
 #[cfg(test)]
 mod tests;
+
+/// A tote as last recorded: (tote, order, status, chute).
+fn tote_row(r: &sqlx::any::AnyRow) -> Result<(u32, String, String, Option<u16>), sqlx::Error> {
+    Ok((
+        r.try_get::<i64, _>("id")? as u32,
+        r.try_get("order_id")?,
+        r.try_get("status")?,
+        r.try_get::<Option<i64>, _>("chute")?.map(|c| c as u16),
+    ))
+}
