@@ -11,7 +11,9 @@ use floorctl::controller::Controller;
 use floorctl::demo;
 use floorctl_core::Summary;
 use floorctl_protocol::order::Order;
-use floorctl_protocol::scanner::{down_topic, up_topic, Direction, ErrorReply, Task};
+use floorctl_protocol::scanner::{
+    down_topic, up_topic, Direction, ErrorReply, Refusal, Task, SCHEMA_VERSION,
+};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use tokio::sync::mpsc;
 
@@ -159,12 +161,27 @@ async fn malformed_and_undirected_messages_get_an_error_and_change_nothing() {
             .unwrap();
         let (kind, body) = next(&mut rx).await;
         assert_eq!(kind, "error");
-        let reply: ErrorReply = serde_json::from_slice(&body).unwrap();
-        assert!(!reply.reason.is_empty());
-        assert_eq!(reply.reply_to.as_deref(), id, "{}", reply.reason);
+        let reply: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let reason = reply["reason"].as_str().unwrap();
+        assert!(!reason.is_empty());
+        assert_eq!(reply["reply_to"].as_str(), id, "{reason}");
+        // A version 2 message is answered in version 2; one of no version spoken here, or
+        // none readable, in the newest, with the refusal's code.
+        match reply["v"].as_u64() {
+            Some(2) => assert!(reply.get("code").is_none(), "{reply}"),
+            _ => {
+                let reply: ErrorReply = serde_json::from_slice(&body).unwrap();
+                assert_eq!(reply.v, SCHEMA_VERSION);
+                assert!(
+                    ["malformed", "too_large", "version"].contains(&reply.refusal.code().as_str()),
+                    "{reply:?}"
+                );
+            }
+        }
     }
 
-    // Well-formed but not directed: refused with the message id and a reason.
+    // Well-formed but not directed: refused with the message id and a reason; in version 2
+    // the English reason only, in version 3 its code too.
     let pick = br#"{"v":2,"id":"m3","kind":"pick","order":"X","line":0,"qty":1,"tote":1}"#.to_vec();
     client
         .publish(up_topic(SITE, "h9", "pick"), QoS::AtLeastOnce, false, pick)
@@ -172,16 +189,28 @@ async fn malformed_and_undirected_messages_get_an_error_and_change_nothing() {
         .unwrap();
     let (kind, body) = next(&mut rx).await;
     assert_eq!(kind, "error");
-    let reply: ErrorReply = serde_json::from_slice(&body).unwrap();
-    assert_eq!(reply.reply_to.as_deref(), Some("m3"));
-    assert!(
-        reply.reason.contains("no pick is directed"),
-        "{}",
-        reply.reason
+    let reply: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        reply,
+        serde_json::json!({"v": 2, "reply_to": "m3", "reason": "no pick is directed to this handheld now"})
     );
+    let pick = br#"{"v":3,"id":"m4","kind":"pick","order":"X","line":0,"qty":1,"tote":1}"#.to_vec();
+    client
+        .publish(up_topic(SITE, "h9", "pick"), QoS::AtLeastOnce, false, pick)
+        .await
+        .unwrap();
+    let (kind, body) = next(&mut rx).await;
+    assert_eq!(kind, "error");
+    let reply: ErrorReply = serde_json::from_slice(&body).unwrap();
+    assert_eq!(reply.reply_to.as_deref(), Some("m4"));
+    assert_eq!(reply.refusal, Refusal::NoPick {});
 
     let after = controller.summary().borrow().clone();
-    assert_eq!(after.refused, before.refused + 1, "the refusal is counted");
+    assert_eq!(
+        after.refused,
+        before.refused + 2,
+        "the refusals are counted"
+    );
     assert_eq!(
         Summary {
             refused: before.refused,

@@ -5,7 +5,9 @@
 use floorctl::demo;
 use floorctl_core::{Command, Core, Event, PickFace};
 use floorctl_protocol::order::Order;
-use floorctl_protocol::scanner::{ScanWhat, Up, UpBody, SCHEMA_VERSION};
+use floorctl_protocol::scanner::{
+    ErrorReply, Refusal, ScanWhat, Up, UpBody, SCHEMA_VERSION, SUPPORTED_VERSIONS,
+};
 use serde_json::Value;
 
 fn schema(name: &str) -> jsonschema::Validator {
@@ -202,7 +204,9 @@ fn every_direction_and_error_the_controller_sends_matches_the_schemas() {
             }
             Command::Reject { reply, .. } => {
                 errors += 1;
-                assert_valid(&error, "error", &serde_json::to_value(&reply).unwrap());
+                let payload: Value = serde_json::from_slice(&reply.payload()).unwrap();
+                assert_eq!(payload["code"], "wrong_location");
+                assert_valid(&error, "error", &payload);
             }
             _ => {}
         }
@@ -223,4 +227,113 @@ fn every_direction_and_error_the_controller_sends_matches_the_schemas() {
         "every direction kind was checked"
     );
     assert_eq!(errors, 1, "the wrong location was refused");
+}
+
+/// One refusal of every code.
+fn every_refusal() -> Vec<Refusal> {
+    let s = |x: &str| x.to_string();
+    vec![
+        Refusal::TooLarge {
+            bytes: 5000,
+            limit: 4096,
+        },
+        Refusal::Malformed {
+            detail: s("expected value at line 1 column 1"),
+        },
+        Refusal::Version { got: 9 },
+        Refusal::KindMismatch {
+            topic: s("pick"),
+            body: s("scan"),
+        },
+        Refusal::Stale { seq: 9, last: 10 },
+        Refusal::StaleSession { session: s("a1") },
+        Refusal::LogInFirst {},
+        Refusal::OnBreak {},
+        Refusal::NoPick {},
+        Refusal::NotDirected {
+            order: s("o1"),
+            line: 0,
+            tote: 3,
+        },
+        Refusal::UnknownLine {
+            order: s("o1"),
+            line: 4,
+        },
+        Refusal::ScanLocationFirst {
+            location: s("A-01"),
+        },
+        Refusal::ScanSkuFirst { sku: s("S1") },
+        Refusal::WrongLocation {
+            expected: s("A-01"),
+            got: s("A-02"),
+        },
+        Refusal::WrongSku {
+            expected: s("S1"),
+            got: s("S2"),
+            location: s("A-01"),
+        },
+        Refusal::WrongTote {
+            expected: 3,
+            got: s("4"),
+        },
+        Refusal::OverPick {
+            confirmed: 3,
+            directed: 2,
+        },
+        Refusal::UnderPick {
+            confirmed: 1,
+            directed: 2,
+        },
+        Refusal::NotShort {
+            found: 2,
+            directed: 2,
+        },
+        Refusal::NoOffer {},
+        Refusal::NoToteToClose {},
+        Refusal::NoToteOpen {},
+        Refusal::NoReplenishment {},
+        Refusal::WrongReplenishment {
+            expected: 4,
+            got: 5,
+        },
+        Refusal::MoreThanHeld {
+            moved: 9,
+            held: 3,
+            location: s("R-01"),
+        },
+    ]
+}
+
+#[test]
+fn every_refusal_code_matches_the_error_schema_in_both_versions_and_a_wrong_parameter_is_refused() {
+    let error = schema("down.error");
+    let mut codes = Vec::new();
+    for refusal in every_refusal() {
+        codes.push(refusal.code());
+        for v in SUPPORTED_VERSIONS {
+            let reply = ErrorReply::new(v, Some("m1".into()), refusal.clone());
+            let payload: Value = serde_json::from_slice(&reply.payload()).unwrap();
+            assert_valid(&error, &format!("{} v{v}", refusal.code()), &payload);
+            if v == SCHEMA_VERSION {
+                let mut stray = payload.clone();
+                stray["params"]["extra"] = Value::from(1);
+                assert!(!error.is_valid(&stray), "{stray}");
+                let mut unknown = payload.clone();
+                unknown["code"] = Value::from("no_such_code");
+                assert!(!error.is_valid(&unknown), "{unknown}");
+            }
+        }
+    }
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/schemas/down.error.schema.json"
+    ))
+    .unwrap();
+    let schema: Value = serde_json::from_str(&text).unwrap();
+    let listed: Vec<String> =
+        serde_json::from_value(schema["oneOf"][0]["properties"]["code"]["enum"].clone()).unwrap();
+    assert_eq!(
+        codes, listed,
+        "the schema lists every code the controller sends"
+    );
 }

@@ -2,7 +2,9 @@
 //! breaks, log-outs and presence. A message answers once; a re-delivery gets the same answer.
 
 use floorctl_protocol::order::OrderLine;
-use floorctl_protocol::scanner::{ErrorReply, Expect, ScanWhat, Up, UpBody, SCHEMA_VERSION};
+use floorctl_protocol::scanner::{
+    answer_version, ErrorReply, Expect, Refusal, ScanWhat, Up, UpBody,
+};
 
 use super::{
     Command, Core, Millis, Note, OrderStatus, Reaction, Reply, ScannerState, ToteStatus, Work,
@@ -26,6 +28,7 @@ impl Core {
         }
         let state = self.scanners.entry(scanner.to_string()).or_default();
         state.last_heard = Some(now);
+        state.version = answer_version(Some(msg.v));
         if let Some((_, answer)) = state.answers.iter().find(|(id, _)| *id == msg.id) {
             // The same refusal; for a direction, the current one: it is the one answered unless
             // the work has moved on since, and an older one would take the handheld back.
@@ -55,9 +58,9 @@ impl Core {
         } = &msg.body
         {
             if state.past_sessions.contains(session) {
-                stale = Some(format!(
-                    "stale login: session {session} was followed by another; nothing changed"
-                ));
+                stale = Some(Refusal::StaleSession {
+                    session: session.clone(),
+                });
             } else if state.session.as_ref() != Some(session) {
                 // A session not seen before (the app started afresh: reinstalled, another
                 // device) counts its messages from its own start.
@@ -70,10 +73,8 @@ impl Core {
                 state.last_seq = None;
             }
         }
-        let stale = stale.or_else(|| match (msg.seq, state.last_seq) {
-            (Some(seq), Some(last)) if seq <= last => Some(format!(
-                "stale message: counter {seq} is not above {last}, already taken; nothing changed"
-            )),
+        let stale = stale.or(match (msg.seq, state.last_seq) {
+            (Some(seq), Some(last)) if seq <= last => Some(Refusal::Stale { seq, last }),
             _ => None,
         });
         let result = match stale {
@@ -85,15 +86,11 @@ impl Core {
                 self.apply(scanner, &msg.body, out)
             }
         };
-        if let Err(reason) = result {
+        if let Err(refusal) = result {
             self.summary.refused += 1;
             out.push(Command::Reject {
                 scanner: scanner.to_string(),
-                reply: ErrorReply {
-                    v: SCHEMA_VERSION,
-                    reply_to: Some(msg.id.clone()),
-                    reason,
-                },
+                reply: ErrorReply::new(msg.v, Some(msg.id.clone()), refusal),
             });
         }
         let mut answer: Vec<Reply> = Vec::new();
@@ -120,13 +117,11 @@ impl Core {
     }
 
     /// The state of the handheld a message came from (made when its first message arrived).
-    fn handheld(&mut self, scanner: &str) -> Result<&mut ScannerState, String> {
-        self.scanners
-            .get_mut(scanner)
-            .ok_or_else(|| format!("handheld {scanner} is not known here"))
+    fn handheld(&mut self, scanner: &str) -> Result<&mut ScannerState, Refusal> {
+        self.scanners.get_mut(scanner).ok_or(Refusal::LogInFirst {})
     }
 
-    fn apply(&mut self, scanner: &str, body: &UpBody, out: &mut Reaction) -> Result<(), String> {
+    fn apply(&mut self, scanner: &str, body: &UpBody, out: &mut Reaction) -> Result<(), Refusal> {
         let logged_in = !self.handheld(scanner)?.picker.is_empty();
         match body {
             UpBody::Login { picker, .. } => {
@@ -140,7 +135,7 @@ impl Core {
                 }
                 Ok(())
             }
-            _ if !logged_in => Err("log in first".into()),
+            _ if !logged_in => Err(Refusal::LogInFirst {}),
             UpBody::Logout => {
                 self.handheld(scanner)?.picker.clear();
                 self.release_work(scanner, out);
@@ -162,7 +157,7 @@ impl Core {
                 }
                 Ok(())
             }
-            _ if self.handheld(scanner)?.paused => Err("on a break: resume first".into()),
+            _ if self.handheld(scanner)?.paused => Err(Refusal::OnBreak {}),
             UpBody::Scan { what, code } => self.scan(scanner, *what, code, out),
             UpBody::Pick {
                 order,
@@ -171,18 +166,18 @@ impl Core {
                 tote,
             } => {
                 let directed = self.directed_line(scanner, order, *line, *tote, false)?;
-                if *qty > directed.qty {
-                    return Err(format!(
-                        "over-pick: {qty} confirmed, {} directed; put {} back",
-                        directed.qty,
-                        qty - directed.qty
-                    ));
+                let (confirmed, directed_qty) = (*qty, directed.qty);
+                if confirmed > directed_qty {
+                    return Err(Refusal::OverPick {
+                        confirmed,
+                        directed: directed_qty,
+                    });
                 }
-                if *qty < directed.qty {
-                    return Err(format!(
-                        "{qty} is fewer than the {} directed: report a short with the units found",
-                        directed.qty
-                    ));
+                if confirmed < directed_qty {
+                    return Err(Refusal::UnderPick {
+                        confirmed,
+                        directed: directed_qty,
+                    });
                 }
                 self.line_done(scanner, *qty, out);
                 Ok(())
@@ -195,10 +190,10 @@ impl Core {
             } => {
                 let directed = self.directed_line(scanner, order, *line, *tote, true)?;
                 if *found >= directed.qty {
-                    return Err(format!(
-                        "{found} found is not short of the {} directed: confirm it as a pick",
-                        directed.qty
-                    ));
+                    return Err(Refusal::NotShort {
+                        found: *found,
+                        directed: directed.qty,
+                    });
                 }
                 self.short(scanner, order, &directed, *found, out);
                 self.line_done(scanner, *found, out);
@@ -207,7 +202,7 @@ impl Core {
             UpBody::Accept => {
                 let state = self.handheld(scanner)?;
                 if state.work != Some(Work::Offered) {
-                    return Err("no trip is offered to this handheld now".into());
+                    return Err(Refusal::NoOffer {});
                 }
                 self.advance(scanner);
                 self.direct(scanner, out);
@@ -229,7 +224,7 @@ impl Core {
         line: u32,
         tote: u32,
         short: bool,
-    ) -> Result<OrderLine, String> {
+    ) -> Result<OrderLine, Refusal> {
         let Some(Work::Picking {
             order: o,
             tote: t,
@@ -237,12 +232,14 @@ impl Core {
             expect,
         }) = self.scanners.get(scanner).and_then(|s| s.work.as_ref())
         else {
-            return Err("no pick is directed to this handheld now".into());
+            return Err(Refusal::NoPick {});
         };
         if o != order || *l != line || *t != tote {
-            return Err(format!(
-                "this pick is not the one directed: expected order {o} line {l} into tote {t}"
-            ));
+            return Err(Refusal::NotDirected {
+                order: o.clone(),
+                line: *l,
+                tote: *t,
+            });
         }
         let Some(directed) = self
             .orders
@@ -250,11 +247,16 @@ impl Core {
             .and_then(|x| x.order.lines.get(*l as usize))
             .cloned()
         else {
-            return Err(format!("order {o} line {l} is not known here"));
+            return Err(Refusal::UnknownLine {
+                order: o.clone(),
+                line: *l,
+            });
         };
         match expect {
-            Expect::Location => Err(format!("scan the location {} first", directed.location)),
-            Expect::Sku if !short => Err(format!("scan the SKU {} first", directed.sku)),
+            Expect::Location => Err(Refusal::ScanLocationFirst {
+                location: directed.location,
+            }),
+            Expect::Sku if !short => Err(Refusal::ScanSkuFirst { sku: directed.sku }),
             _ => Ok(directed),
         }
     }
@@ -265,7 +267,7 @@ impl Core {
         what: ScanWhat,
         code: &str,
         out: &mut Reaction,
-    ) -> Result<(), String> {
+    ) -> Result<(), Refusal> {
         let Some(Work::Picking {
             order,
             tote,
@@ -273,31 +275,42 @@ impl Core {
             expect,
         }) = self.scanners.get(scanner).and_then(|s| s.work.clone())
         else {
-            return Err("no pick is directed to this handheld now".into());
+            return Err(Refusal::NoPick {});
         };
         let Some(l) = self
             .orders
             .get(&order)
             .and_then(|o| o.order.lines.get(line as usize))
         else {
-            return Err(format!("order {order} line {line} is not known here"));
+            return Err(Refusal::UnknownLine { order, line });
         };
         let next = match what {
             ScanWhat::Tote if code == tote.to_string() => expect,
-            ScanWhat::Tote => return Err(format!("wrong tote {code}: pick into tote {tote}")),
+            ScanWhat::Tote => {
+                return Err(Refusal::WrongTote {
+                    expected: tote,
+                    got: code.to_string(),
+                })
+            }
             ScanWhat::Location if code == l.location => expect.max(Expect::Sku),
             ScanWhat::Location => {
-                return Err(format!("wrong location {code}: go to {}", l.location))
+                return Err(Refusal::WrongLocation {
+                    expected: l.location.clone(),
+                    got: code.to_string(),
+                })
             }
             ScanWhat::Sku if expect == Expect::Location => {
-                return Err(format!("scan the location {} first", l.location))
+                return Err(Refusal::ScanLocationFirst {
+                    location: l.location.clone(),
+                })
             }
             ScanWhat::Sku if code == l.sku => Expect::Quantity,
             ScanWhat::Sku => {
-                return Err(format!(
-                    "wrong SKU {code}: pick {} at {}",
-                    l.sku, l.location
-                ))
+                return Err(Refusal::WrongSku {
+                    expected: l.sku.clone(),
+                    got: code.to_string(),
+                    location: l.location.clone(),
+                })
             }
         };
         if let Some(Work::Picking { expect, .. }) = &mut self.handheld(scanner)?.work {
@@ -419,15 +432,16 @@ impl Core {
         self.direct(scanner, out);
     }
 
-    fn tote_closed(&mut self, scanner: &str, tote: u32, out: &mut Reaction) -> Result<(), String> {
+    fn tote_closed(&mut self, scanner: &str, tote: u32, out: &mut Reaction) -> Result<(), Refusal> {
         let state = self.handheld(scanner)?;
         let Some(Work::Closing { order, tote: t }) = &state.work else {
-            return Err("no tote is waiting to be closed on this handheld".into());
+            return Err(Refusal::NoToteToClose {});
         };
         if *t != tote {
-            return Err(format!(
-                "tote {tote} is not the tote of this order; close tote {t}"
-            ));
+            return Err(Refusal::WrongTote {
+                expected: *t,
+                got: tote.to_string(),
+            });
         }
         let order = order.clone();
         state.trip.closed += 1;
@@ -448,15 +462,16 @@ impl Core {
 
     /// The tote being picked into is full: it is closed as it is, and the order goes on in a
     /// new tote; both go to the conveyor with the rest of the cart.
-    fn tote_full(&mut self, scanner: &str, tote: u32, out: &mut Reaction) -> Result<(), String> {
+    fn tote_full(&mut self, scanner: &str, tote: u32, out: &mut Reaction) -> Result<(), Refusal> {
         let Some(Work::Picking { order, tote: t, .. }) = self.handheld(scanner)?.work.clone()
         else {
-            return Err("no tote is being picked into on this handheld".into());
+            return Err(Refusal::NoToteOpen {});
         };
         if t != tote {
-            return Err(format!(
-                "tote {tote} is not the one being picked into; that is tote {t}"
-            ));
+            return Err(Refusal::WrongTote {
+                expected: t,
+                got: tote.to_string(),
+            });
         }
         let fresh = self.new_tote(&order, out);
         if let Some(full) = self.totes.get_mut(&tote) {

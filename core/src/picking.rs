@@ -1,7 +1,7 @@
 //! Orders handed to pickers one direction at a time; unfinished work handed back and taken over.
 
 use floorctl_protocol::order::Order;
-use floorctl_protocol::scanner::{Direction, Expect, Task, SCHEMA_VERSION};
+use floorctl_protocol::scanner::{answer_version, Direction, Expect, Task, SCHEMA_VERSION};
 
 use super::batching::Trip;
 use super::{
@@ -342,8 +342,12 @@ impl Core {
                 conveyor: self.layout.pick_conveyor.clone(),
             },
         };
+        let v = self
+            .scanners
+            .get(scanner)
+            .map_or(SCHEMA_VERSION, |s| answer_version(Some(s.version)));
         let direction = Direction {
-            v: SCHEMA_VERSION,
+            v,
             id: format!("{scanner}:{}", self.next_direction),
             task,
         };

@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use floorctl_protocol::scanner::Refusal;
+
 use super::{Command, Core, Millis, Reaction, Work};
 
 /// A forward pick face and its stock limits, from the forward-area plan.
@@ -391,26 +393,28 @@ impl Core {
         task: u64,
         qty: u32,
         out: &mut Reaction,
-    ) -> Result<(), String> {
+    ) -> Result<(), Refusal> {
         let Some(Work::Replenishing { task: t }) =
             self.scanners.get(scanner).and_then(|s| s.work.clone())
         else {
-            return Err("no replenishment is directed to this handheld now".into());
+            return Err(Refusal::NoReplenishment {});
         };
         if t != task {
-            return Err(format!(
-                "this is not the replenishment directed: expected task {t}"
-            ));
+            return Err(Refusal::WrongReplenishment {
+                expected: t,
+                got: task,
+            });
         }
         let Some(r) = self.replenishments.get(&task).cloned() else {
-            return Err(format!("replenishment task {task} is not known here"));
+            return Err(Refusal::NoReplenishment {});
         };
         let held = self.on_hand(&r.sku, &r.from);
         if qty > held {
-            return Err(format!(
-                "{qty} moved is more than the {held} {} holds; count it and send what was moved",
-                r.from
-            ));
+            return Err(Refusal::MoreThanHeld {
+                moved: qty,
+                held,
+                location: r.from.clone(),
+            });
         }
         self.replenishments.remove(&task);
         let places = self.stock.entry(r.sku.clone()).or_default();

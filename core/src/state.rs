@@ -101,6 +101,14 @@ pub(crate) struct ScannerState {
     pub(crate) paused: bool,
     /// When the handheld went offline, while it is.
     pub(crate) offline_since: Option<Millis>,
+    /// The protocol version it speaks (of its last message), which its answers are written in.
+    #[serde(default = "version_2")]
+    pub(crate) version: u32,
+}
+
+/// The version of a handheld kept before versions were: all spoke 2.
+fn version_2() -> u32 {
+    2
 }
 
 /// What a handheld's message was answered with, kept to answer a re-delivery the same way. A

@@ -276,7 +276,7 @@ fn a_full_tote_is_closed_and_the_order_goes_on_in_a_new_one_and_is_sorted_with_i
         .commands;
     assert_eq!(
         super::tests::rejects(&wrong),
-        ["tote 9 is not the one being picked into; that is tote 1"]
+        ["wrong tote 9: the tote is 1"]
     );
     let cmds = core
         .handle(&up("h1", "f", UpBody::ToteFull { tote: 1 }), 1)

@@ -1,7 +1,7 @@
 //! Handheld protocol: scans verified, shorts reallocated or back-ordered, breaks, log-outs,
 //! handhelds going offline, stale and re-delivered messages.
 
-use floorctl_protocol::scanner::{Expect, ScanWhat, Task, UpBody};
+use floorctl_protocol::scanner::{Expect, Refusal, ScanWhat, Task, Up, UpBody};
 
 use super::tests::{layout, login, order, pick, rejects, scan, up};
 use super::tests_equipment::refusals;
@@ -23,6 +23,88 @@ fn task(cmds: &[Command]) -> Option<Task> {
         Command::Direct { direction, .. } => Some(direction.task.clone()),
         _ => None,
     })
+}
+
+/// A refusal's code and parameters, as a version 3 handheld is sent them.
+fn refusal(cmds: &[Command]) -> Option<(u32, Refusal)> {
+    cmds.iter().find_map(|c| match c {
+        Command::Reject { reply, .. } => Some((reply.v, reply.refusal.clone())),
+        _ => None,
+    })
+}
+
+#[test]
+fn a_refusal_names_its_code_and_what_was_expected_and_a_version_2_handheld_is_answered_in_version_2(
+) {
+    let mut core = Core::new(layout());
+    core.handle(&order("o1", "11:00", 1), 0);
+    core.handle(&order("o2", "11:00", 1), 0);
+    let directed = login(&mut core, "h1");
+    let version = |cmds: &[Command]| {
+        cmds.iter().find_map(|c| match c {
+            Command::Direct { direction, .. } => Some(direction.v),
+            _ => None,
+        })
+    };
+    assert_eq!(version(&directed), Some(3));
+    let wrong = core.handle(&scan_as("h1", "a", ScanWhat::Location, "B-99"), 1);
+    assert_eq!(
+        refusal(&wrong.commands),
+        Some((
+            3,
+            Refusal::WrongLocation {
+                expected: "A-00".into(),
+                got: "B-99".into()
+            }
+        ))
+    );
+    let over = core.handle(&pick("b", "o1", 0, 5, 1), 1);
+    assert_eq!(
+        refusal(&over.commands).map(|(_, r)| r),
+        Some(Refusal::ScanLocationFirst {
+            location: "A-00".into()
+        })
+    );
+
+    let v2 = |id: &str, body: UpBody| Event::Scanner {
+        scanner: "h2".into(),
+        msg: Up {
+            v: 2,
+            id: id.into(),
+            seq: None,
+            body,
+        },
+    };
+    let directed = core.handle(
+        &v2(
+            "l",
+            UpBody::Login {
+                picker: "p2".into(),
+                session: None,
+            },
+        ),
+        2,
+    );
+    assert_eq!(version(&directed.commands), Some(2));
+    let wrong = core.handle(
+        &v2(
+            "s",
+            UpBody::Scan {
+                what: ScanWhat::Sku,
+                code: "S9".into(),
+            },
+        ),
+        2,
+    );
+    let Some(Command::Reject { reply, .. }) = wrong.commands.first() else {
+        panic!("{:?}", wrong.commands);
+    };
+    assert_eq!(reply.v, 2);
+    let sent: serde_json::Value = serde_json::from_slice(&reply.payload()).unwrap();
+    assert_eq!(
+        sent,
+        serde_json::json!({"v": 2, "reply_to": "s", "reason": "scan the location A-00 first"})
+    );
 }
 
 #[test]
@@ -68,7 +150,7 @@ fn wrong_scans_are_refused_with_what_to_do_and_the_right_ones_move_the_direction
             .handle(&scan_as("h1", "e", ScanWhat::Tote, "9"), 1)
             .commands,
     );
-    assert_eq!(r, vec!["wrong tote 9: pick into tote 1"]);
+    assert_eq!(r, vec!["wrong tote 9: the tote is 1"]);
     let d = task(
         &core
             .handle(&scan_as("h1", "f", ScanWhat::Sku, "S0"), 1)

@@ -7,6 +7,7 @@ pub mod image;
 pub mod map;
 pub mod order;
 pub mod packml;
+pub mod refusal;
 pub mod routing;
 pub mod scanner;
 pub mod text;

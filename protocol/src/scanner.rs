@@ -6,8 +6,20 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Schema version of every payload.
-pub const SCHEMA_VERSION: u32 = 2;
+pub use crate::refusal::Refusal;
+
+/// Schema version of every payload the controller and the simulator write.
+pub const SCHEMA_VERSION: u32 = 3;
+/// Versions the controller reads. A version 2 handheld is answered in version 2: the same
+/// messages, with refusals as an English `reason` only.
+pub const SUPPORTED_VERSIONS: [u32; 2] = [2, 3];
+
+/// The version to answer a handheld in that sent `v`: its own when it is spoken here, else the
+/// newest.
+pub fn answer_version(v: Option<u32>) -> u32 {
+    v.filter(|v| SUPPORTED_VERSIONS.contains(v))
+        .unwrap_or(SCHEMA_VERSION)
+}
 
 /// Largest payload the controller accepts from a handheld.
 pub const MAX_PAYLOAD_BYTES: usize = 4096;
@@ -186,7 +198,7 @@ pub enum DecodeError {
     #[error("malformed payload: {0}")]
     Malformed(String),
     /// A schema version this controller does not speak.
-    #[error("schema version {0} is not supported (expected {SCHEMA_VERSION})")]
+    #[error("schema version {0} is not supported (this controller speaks 2 and 3)")]
     Version(u32),
     /// The body's kind differs from the topic's.
     #[error("message kind `{body}` sent on topic kind `{topic}`")]
@@ -198,7 +210,41 @@ pub enum DecodeError {
     },
 }
 
+impl DecodeError {
+    /// The refusal a handheld is sent.
+    pub fn refusal(&self) -> Refusal {
+        match self {
+            DecodeError::TooLarge(bytes) => Refusal::TooLarge {
+                bytes: *bytes,
+                limit: MAX_PAYLOAD_BYTES,
+            },
+            DecodeError::Malformed(detail) => Refusal::Malformed {
+                detail: detail.clone(),
+            },
+            DecodeError::Version(got) => Refusal::Version { got: *got },
+            DecodeError::KindMismatch { topic, body } => Refusal::KindMismatch {
+                topic: topic.clone(),
+                body: body.clone(),
+            },
+        }
+    }
+}
+
 impl Up {
+    /// The schema version of a payload that may not decode, so its refusal is written in the
+    /// handheld's version; `None` when there is none to read.
+    pub fn readable_version(payload: &[u8]) -> Option<u32> {
+        #[derive(Deserialize)]
+        struct VersionOnly {
+            v: u32,
+        }
+        if payload.len() > MAX_PAYLOAD_BYTES {
+            return None;
+        }
+        let VersionOnly { v } = serde_json::from_slice(payload).ok()?;
+        Some(v)
+    }
+
     /// The message id of a payload that may not decode (a wrong field, a wrong version), so a
     /// refusal can name the message it answers; `None` when there is none to read.
     pub fn readable_id(payload: &[u8]) -> Option<String> {
@@ -220,7 +266,7 @@ impl Up {
         }
         let up: Up =
             serde_json::from_slice(payload).map_err(|e| DecodeError::Malformed(e.to_string()))?;
-        if up.v != SCHEMA_VERSION {
+        if !SUPPORTED_VERSIONS.contains(&up.v) {
             return Err(DecodeError::Version(up.v));
         }
         if up.body.kind() != kind {
@@ -317,15 +363,51 @@ pub enum Task {
     LoggedOut,
 }
 
-/// An error sent to a handheld (topic kind `error`).
+/// An error sent to a handheld (topic kind `error`): its message was refused and changed
+/// nothing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorReply {
     /// Schema version.
     pub v: u32,
     /// Id of the message refused, when it could be read.
     pub reply_to: Option<String>,
-    /// Reason the handheld can show.
+    /// Why, as a code and its parameters (version 3).
+    #[serde(flatten)]
+    pub refusal: Refusal,
+    /// Why, in English.
     pub reason: String,
+}
+
+impl ErrorReply {
+    /// A refusal of message `reply_to`, in version `v`.
+    pub fn new(v: u32, reply_to: Option<String>, refusal: Refusal) -> ErrorReply {
+        ErrorReply {
+            v,
+            reply_to,
+            reason: refusal.to_string(),
+            refusal,
+        }
+    }
+
+    /// The payload sent: version 2 has no code and parameters, only the English reason.
+    pub fn payload(&self) -> Vec<u8> {
+        #[derive(Serialize)]
+        struct Version2<'a> {
+            v: u32,
+            reply_to: &'a Option<String>,
+            reason: &'a str,
+        }
+        let bytes = if self.v == 2 {
+            serde_json::to_vec(&Version2 {
+                v: 2,
+                reply_to: &self.reply_to,
+                reason: &self.reason,
+            })
+        } else {
+            serde_json::to_vec(self)
+        };
+        bytes.expect("a refusal serialises")
+    }
 }
 
 #[cfg(test)]
@@ -402,6 +484,44 @@ mod tests {
     }
 
     #[test]
+    fn a_refusal_is_written_in_the_version_of_the_handheld_it_answers() {
+        let refusal = Refusal::OverPick {
+            confirmed: 3,
+            directed: 2,
+        };
+        let v3 = ErrorReply::new(3, Some("h1-12".into()), refusal.clone());
+        let sent: serde_json::Value = serde_json::from_slice(&v3.payload()).unwrap();
+        assert_eq!(
+            sent,
+            serde_json::json!({"v": 3, "reply_to": "h1-12", "code": "over_pick",
+                "params": {"confirmed": 3, "directed": 2},
+                "reason": "over-pick: 3 confirmed, 2 directed; put 1 back"})
+        );
+        let back: ErrorReply = serde_json::from_value(sent).unwrap();
+        assert_eq!(back, v3);
+        let v2 = ErrorReply::new(2, None, refusal);
+        let sent: serde_json::Value = serde_json::from_slice(&v2.payload()).unwrap();
+        assert_eq!(
+            sent,
+            serde_json::json!({"v": 2, "reply_to": null,
+                "reason": "over-pick: 3 confirmed, 2 directed; put 1 back"})
+        );
+        assert_eq!(answer_version(Some(2)), 2);
+        assert_eq!(answer_version(Some(9)), SCHEMA_VERSION);
+        assert_eq!(answer_version(None), SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn a_version_2_message_still_decodes() {
+        let up = Up::decode("break", br#"{"v":3,"id":"b","kind":"break"}"#).unwrap();
+        assert_eq!(up.v, 3);
+        assert_eq!(
+            Up::readable_version(br#"{"v":2,"id":"x","kind":"nonsense"}"#),
+            Some(2)
+        );
+    }
+
+    #[test]
     fn bad_payloads_are_refused_with_a_reason() {
         assert!(matches!(
             Up::decode("pick", b"\xff\xfe"),
@@ -412,8 +532,8 @@ mod tests {
             Err(DecodeError::Malformed(_))
         ));
         assert!(matches!(
-            Up::decode("pick", br#"{"v":1,"id":"m","kind":"tote_closed","tote":1}"#),
-            Err(DecodeError::Version(1))
+            Up::decode("pick", br#"{"v":4,"id":"m","kind":"tote_closed","tote":1}"#),
+            Err(DecodeError::Version(4))
         ));
         assert!(matches!(
             Up::decode("pick", br#"{"v":2,"id":"m","kind":"tote_closed","tote":1}"#),

@@ -5,7 +5,7 @@ use super::flood::{Floods, Verdict};
 use crate::telemetry::names;
 use std::time::Duration;
 
-use floorctl_protocol::scanner::{self, Direction, ErrorReply, Up, SCHEMA_VERSION};
+use floorctl_protocol::scanner::{self, Direction, ErrorReply, Refusal, Up};
 use rumqttc::{AsyncClient, Event as MqttEvent, MqttOptions, Packet, Publish, QoS};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
@@ -195,13 +195,13 @@ async fn poll(
                         }
                         Some(receipt)
                     }
-                    Err(Some((scanner, reason))) => {
-                        tracing::warn!(%scanner, topic = %p.topic, %reason, "handheld message refused");
-                        let reply = ErrorReply {
-                            v: SCHEMA_VERSION,
-                            reply_to: Up::readable_id(&p.payload),
-                            reason,
-                        };
+                    Err(Some((scanner, refusal))) => {
+                        tracing::warn!(%scanner, topic = %p.topic, %refusal, "handheld message refused");
+                        let reply = ErrorReply::new(
+                            scanner::answer_version(Up::readable_version(&p.payload)),
+                            Up::readable_id(&p.payload),
+                            refusal,
+                        );
                         crate::bus::offer(&out, "handhelds", Outgoing::Error { scanner, reply });
                         None
                     }
@@ -235,7 +235,7 @@ impl Drop for StoppedOnDrop {
 
 /// A handheld message as an event; or the handheld and the reason it was refused (`None` when the
 /// topic names no handheld, such as a presence message, which is not an order of work).
-fn decode(site: &str, p: &Publish) -> Result<Event, Option<(String, String)>> {
+fn decode(site: &str, p: &Publish) -> Result<Event, Option<(String, Refusal)>> {
     let Some((scanner, kind)) = scanner::parse_up_topic(site, &p.topic) else {
         return Err(None);
     };
@@ -244,7 +244,7 @@ fn decode(site: &str, p: &Publish) -> Result<Event, Option<(String, String)>> {
             scanner: scanner.to_string(),
             msg,
         }),
-        Err(e) => Err(Some((scanner.to_string(), e.to_string()))),
+        Err(e) => Err(Some((scanner.to_string(), e.refusal()))),
     }
 }
 
@@ -268,7 +268,7 @@ async fn publish(
                         ),
                         Outgoing::Error { scanner, reply } => (
                             scanner::down_topic(&site, scanner, "error"),
-                            serde_json::to_vec(reply),
+                            Ok(reply.payload()),
                         ),
                     };
                     (topic, payload.expect("messages serialise"), None)
