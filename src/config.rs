@@ -296,7 +296,8 @@ impl Config {
         let cutoffs = release::cutoffs(&file.cutoff, &mut problems);
         let release = release::release(&file.release, &file.zones, &mut problems);
         let batching = release::batching(&file.batching, &mut problems);
-        let dashboard = dashboard::site_dashboard(&file.dashboard, &mut problems);
+        let mut dashboard = dashboard::site_dashboard(&file.dashboard, &mut problems);
+        dashboard.handheld_websocket_url = mqtt::websocket_url(&file.mqtt, &mut problems);
         let database = database(&file, &mut problems);
         let network = file.network.as_ref().map(|n| {
             let names: Vec<&str> = file.cutoff.iter().map(|c| c.name.as_str()).collect();

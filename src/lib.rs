@@ -7,6 +7,7 @@ pub mod connections;
 pub mod controller;
 pub mod dashboard;
 pub mod demo;
+pub mod handheld;
 pub mod health;
 pub mod http_client;
 pub mod link_state;

@@ -209,10 +209,14 @@ fn mosquitto_runs_with_the_shipped_configuration() {
     let port = floorctl_bench::fixtures::free_addr("127.0.0.1:0".parse().unwrap())
         .unwrap()
         .port();
+    let ws_port = floorctl_bench::fixtures::free_addr("127.0.0.1:0".parse().unwrap())
+        .unwrap()
+        .port();
     let deploy = root().join("deploy/mosquitto");
     let conf = std::fs::read_to_string(deploy.join("mosquitto.conf"))
         .unwrap()
         .replace("listener 1883", &format!("listener {port} 127.0.0.1"))
+        .replace("listener 9001", &format!("listener {ws_port} 127.0.0.1"))
         .replace(
             "/etc/mosquitto/floorctl.passwd",
             &deploy.join("floorctl.passwd.example").to_string_lossy(),

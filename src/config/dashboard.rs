@@ -13,6 +13,9 @@ pub struct DashboardSettings {
     pub session_hours: u32,
     /// Requests a second each API service account may make, sustained (twice as many at once).
     pub api_requests_per_s: u32,
+    /// Where the handheld app reaches an external broker over WebSocket (`mqtt.websocket_url`);
+    /// none: the embedded broker's door on the dashboard's own listener.
+    pub handheld_websocket_url: Option<String>,
 }
 
 /// The site file's `[dashboard]` section.
@@ -92,6 +95,7 @@ pub(super) fn site_dashboard(
         ),
         session_hours: hours,
         api_requests_per_s: rate,
+        handheld_websocket_url: None,
     }
 }
 
@@ -102,6 +106,7 @@ impl Default for DashboardSettings {
             metrics_listen: None,
             session_hours: default_session_hours(),
             api_requests_per_s: DEFAULT_API_REQUESTS_PER_S,
+            handheld_websocket_url: None,
         }
     }
 }

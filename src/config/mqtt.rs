@@ -28,6 +28,34 @@ pub struct MqttFile {
     /// Let the embedded broker admit handhelds without a login (a trial floor only).
     #[serde(default)]
     pub allow_anonymous: bool,
+    /// External broker: where the handheld app reaches its WebSocket listener, as
+    /// `ws://host:port` or `wss://host:port/path` (see deploy/mosquitto). With the embedded
+    /// broker the app uses the dashboard's own `/mqtt`.
+    pub websocket_url: Option<String>,
+}
+
+/// The handheld app's WebSocket URL of an external broker, checked.
+pub(super) fn websocket_url(file: &MqttFile, problems: &mut Vec<String>) -> Option<String> {
+    let url = file.websocket_url.as_ref()?;
+    if file.broker.is_none() {
+        problems.push("mqtt.websocket_url is for an external broker; with the embedded broker the handheld app uses the dashboard's /mqtt".into());
+        return None;
+    }
+    let rest = url
+        .strip_prefix("wss://")
+        .or_else(|| url.strip_prefix("ws://"));
+    let fine = rest.is_some_and(|r| {
+        !r.is_empty()
+            && r.chars()
+                .all(|c| c.is_ascii_graphic() && c != ';' && c != '\'' && c != '"')
+    });
+    if !fine {
+        problems.push(format!(
+            "mqtt.websocket_url `{url}` must be ws://host:port or wss://host:port/path, for example ws://broker.site:9001"
+        ));
+        return None;
+    }
+    Some(url.clone())
 }
 
 /// Default embedded broker address.
@@ -120,5 +148,44 @@ pub(super) fn broker(file: &MqttFile, problems: &mut Vec<String>) -> Broker {
             listen: listen.unwrap_or_else(default_listen),
             handhelds,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn external(url: &str) -> MqttFile {
+        MqttFile {
+            broker: Some("broker.site:1883".into()),
+            websocket_url: Some(url.into()),
+            ..MqttFile::default()
+        }
+    }
+
+    #[test]
+    fn the_handheld_apps_websocket_url_is_a_ws_address_of_an_external_broker() {
+        let mut problems = Vec::new();
+        let url = websocket_url(&external("wss://broker.site:9001/mqtt"), &mut problems);
+        assert_eq!(url.as_deref(), Some("wss://broker.site:9001/mqtt"));
+        assert!(problems.is_empty());
+        for bad in [
+            "http://broker.site:9001",
+            "ws://",
+            "ws://a b",
+            "ws://x; script-src *",
+            "ws://x'",
+        ] {
+            let mut problems = Vec::new();
+            assert_eq!(websocket_url(&external(bad), &mut problems), None, "{bad}");
+            assert!(problems[0].contains("mqtt.websocket_url"), "{problems:?}");
+        }
+        let mut problems = Vec::new();
+        let embedded = MqttFile {
+            websocket_url: Some("ws://x:9001".into()),
+            ..MqttFile::default()
+        };
+        assert_eq!(websocket_url(&embedded, &mut problems), None);
+        assert!(problems[0].contains("embedded broker"), "{problems:?}");
     }
 }

@@ -83,6 +83,8 @@ pub struct Handle {
     summary: watch::Receiver<Summary>,
     plcs: StatusBoard,
     broker: watch::Receiver<LinkState>,
+    /// The embedded broker's door for MQTT over WebSocket; none with an external broker.
+    door: Option<scanners::Door>,
     store: Store,
     fenced: Fenced,
     failed: Failed,
@@ -115,20 +117,25 @@ impl Controller {
         let (core, last_seq) = recover(&store, &config.layout).await?;
         let (tx, rx) = mpsc::channel(1024);
         let (queries, queries_rx) = mpsc::channel(64);
-        let (host, port, credentials) = match &config.broker {
+        let (host, port, credentials, door) = match &config.broker {
             Broker::Embedded { listen, handhelds } => {
                 // Its gateway raises this controller's alarm when logins are guessed at.
                 let alarms = Some(tx.clone());
-                let login =
+                let embedded =
                     scanners::start_embedded_with_alarms(*listen, handhelds.clone(), alarms)
                         .await?;
-                (listen.ip().to_string(), listen.port(), Some(login))
+                (
+                    listen.ip().to_string(),
+                    listen.port(),
+                    Some(embedded.controller),
+                    Some(embedded.door),
+                )
             }
             Broker::External {
                 host,
                 port,
                 credentials,
-            } => (host.clone(), *port, credentials.clone()),
+            } => (host.clone(), *port, credentials.clone(), None),
         };
         let cancel = CancellationToken::new();
         let (broadcast_tx, broadcasts) = mpsc::channel(64);
@@ -201,6 +208,7 @@ impl Controller {
                 summary,
                 plcs: board,
                 broker,
+                door,
                 store,
                 fenced,
                 failed,
@@ -511,6 +519,12 @@ impl Handle {
     /// The live status of every PLC link.
     pub fn plc_status(&self) -> BTreeMap<String, PlcStatus> {
         self.plcs.snapshot()
+    }
+
+    /// The embedded broker's door for MQTT over WebSocket (the handheld app); none with an
+    /// external broker, whose own WebSocket listener the app uses.
+    pub fn mqtt_door(&self) -> Option<&scanners::Door> {
+        self.door.as_ref()
     }
 
     /// Where the controller's connection to the MQTT broker stands.

@@ -52,6 +52,8 @@ pub struct Dashboard {
     peers: Throttle,
     /// Requests a second per API service account.
     api_requests_per_s: u32,
+    /// The handheld app served beside the dashboard.
+    handheld: crate::handheld::App,
 }
 
 /// Failed logins an account may have in a row before each attempt waits (1 s, doubling).
@@ -66,6 +68,7 @@ const LOGIN_COOKIE: &str = "floorctl_login";
 impl Dashboard {
     /// A dashboard on a running controller; logins last `session`.
     pub fn new(controller: Handle, layout: Layout, site: &str, session: Duration) -> Dashboard {
+        let door = controller.mqtt_door().cloned();
         Dashboard {
             controller,
             layout,
@@ -82,6 +85,11 @@ impl Dashboard {
                 MAX_LOGIN_WAIT,
             ),
             api_requests_per_s: crate::config::DEFAULT_API_REQUESTS_PER_S,
+            handheld: crate::handheld::App {
+                site: site.to_string(),
+                websocket_url: None,
+                door,
+            },
         }
     }
 
@@ -145,6 +153,7 @@ pub fn router(state: Arc<Dashboard>) -> Router {
         f64::from(state.api_requests_per_s),
     )));
     let health = crate::health::routes(state.controller.clone());
+    let handheld = crate::handheld::router(state.handheld.clone());
     Router::new()
         .route("/", get(index))
         .route("/login", get(login::login_page).post(login::login))
@@ -181,6 +190,7 @@ pub fn router(state: Arc<Dashboard>) -> Router {
         .with_state(state)
         .merge(api)
         .merge(health)
+        .merge(handheld)
 }
 
 /// Headers on every answer: nothing from elsewhere, never in a frame, no type sniffing.
@@ -304,6 +314,7 @@ pub async fn start(
             Duration::from_secs(hours * 3600),
         );
         d.api_requests_per_s = settings.api_requests_per_s;
+        d.handheld.websocket_url = settings.handheld_websocket_url.clone();
         tokio::spawn(serve(listener, d, cancel.clone()));
     }
     if let Some(addr) = settings.metrics_listen {

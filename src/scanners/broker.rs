@@ -13,6 +13,7 @@ use tokio::sync::mpsc;
 
 use super::gateway::{self, Gateway};
 use super::passwd::Passwords;
+use super::websocket::Door;
 use crate::bus::Inbound;
 use crate::scanners::Credentials;
 
@@ -37,7 +38,18 @@ pub async fn start_embedded(
     listen: SocketAddr,
     handhelds: Option<Passwords>,
 ) -> Result<Credentials, BrokerError> {
-    start_embedded_with_alarms(listen, handhelds, None).await
+    Ok(start_embedded_with_alarms(listen, handhelds, None)
+        .await?
+        .controller)
+}
+
+/// A started embedded broker.
+#[derive(Debug)]
+pub struct Embedded {
+    /// The login the controller uses on it.
+    pub controller: Credentials,
+    /// Its door for MQTT over WebSocket (the handheld app).
+    pub door: Door,
 }
 
 /// As [`start_embedded`], the gateway handing `alarms` an event when logins of one handheld
@@ -46,7 +58,7 @@ pub async fn start_embedded_with_alarms(
     listen: SocketAddr,
     handhelds: Option<Passwords>,
     alarms: Option<mpsc::Sender<Inbound>>,
-) -> Result<Credentials, BrokerError> {
+) -> Result<Embedded, BrokerError> {
     let listen_err = |addr, source| BrokerError::Listen { addr, source };
     let listener = TcpListener::bind(listen)
         .await
@@ -141,8 +153,12 @@ pub async fn start_embedded_with_alarms(
         peers,
         alarms,
     };
-    tokio::spawn(gateway::serve(listener, Arc::new(gateway)));
-    Ok(controller)
+    let gateway = Arc::new(gateway);
+    tokio::spawn(gateway::serve(listener, gateway.clone()));
+    Ok(Embedded {
+        controller,
+        door: Door::new(gateway),
+    })
 }
 
 /// A random password for a login that never leaves the process.

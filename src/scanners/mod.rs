@@ -6,7 +6,11 @@ mod flood;
 mod gateway;
 mod login;
 pub mod passwd;
+mod websocket;
 
-pub use broker::{start_embedded, start_embedded_with_alarms, BrokerError};
+pub use broker::{start_embedded, start_embedded_with_alarms, BrokerError, Embedded};
 pub use client::{spawn, Broadcast, Outgoing};
 pub use login::Credentials;
+pub use websocket::{
+    Door, MAX_MESSAGE as WEBSOCKET_MAX_MESSAGE, SUBPROTOCOL as WEBSOCKET_SUBPROTOCOL,
+};

@@ -95,7 +95,11 @@ pub(super) async fn serve(listener: TcpListener, gateway: Arc<Gateway>) {
         let g = gateway.clone();
         tokio::spawn(async move {
             let (socket, _place) = socket.into_parts();
-            if let Err(reason) = connection(socket, peer, waiting, &g).await {
+            if let Err(reason) = socket.set_nodelay(true) {
+                tracing::warn!(%peer, %reason, "MQTT connection closed by the gateway");
+                return;
+            }
+            if let Err(reason) = connection(socket, peer, Some(waiting), &g).await {
                 metrics::counter!(names::MQTT_GATEWAY_CLOSED_TOTAL).increment(1);
                 tracing::warn!(%peer, reason, "MQTT connection closed by the gateway");
             }
@@ -103,14 +107,18 @@ pub(super) async fn serve(listener: TcpListener, gateway: Arc<Gateway>) {
     }
 }
 
-async fn connection(
-    client: TcpStream,
+/// Serves one MQTT connection over any byte stream (a TCP socket, a WebSocket's messages):
+/// the CONNECT checked, then every packet both ways until either side ends.
+pub(super) async fn connection<S>(
+    client: S,
     peer: SocketAddr,
-    waiting: Admission,
+    waiting: Option<Admission>,
     g: &Gateway,
-) -> Result<(), String> {
-    client.set_nodelay(true).map_err(|e| e.to_string())?;
-    let (from_client, mut to_client) = client.into_split();
+) -> Result<(), String>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin,
+{
+    let (from_client, mut to_client) = tokio::io::split(client);
     // Frames are read a few bytes at a time: from a buffer, not a system call each. Small: a
     // connection not logged in holds little.
     let mut from_client = tokio::io::BufReader::with_capacity(2 * 1024, from_client);
@@ -193,7 +201,7 @@ async fn connection(
 
 /// Answers a CONNECT with a refusal code and ends the connection.
 async fn refuse(
-    to_client: &mut tokio::net::tcp::OwnedWriteHalf,
+    to_client: &mut (impl tokio::io::AsyncWrite + Unpin),
     code: u8,
     why: String,
 ) -> Result<(), String> {
