@@ -226,6 +226,51 @@ fn catalogue(lang: &str) -> Value {
     .unwrap()
 }
 
+/// A browser as a 5" Android scanner: 360×740, touch, network conditions under the test's hand.
+async fn scanner_browser(chromium: &str) -> Browser {
+    let mut b = Browser::launch(chromium, 360, 740).await;
+    b.call(
+        "Emulation.setDeviceMetricsOverride",
+        json!({"width": 360, "height": 740, "deviceScaleFactor": 2, "mobile": true}),
+    )
+    .await;
+    b.call(
+        "Emulation.setTouchEmulationEnabled",
+        json!({"enabled": true, "maxTouchPoints": 5}),
+    )
+    .await;
+    b.call("Network.enable", json!({})).await;
+    b
+}
+
+/// A controller on the test floor with `broker`, three-tote carts, and its dashboard's listener
+/// (where the app is served); returns it with the listener's URL.
+async fn controller(
+    f: &common::Floor,
+    broker: Broker,
+    websocket_url: Option<String>,
+) -> (
+    floorctl::controller::Controller,
+    String,
+    tokio_util::sync::CancellationToken,
+) {
+    let mut config = common::config(f, &f.db);
+    config.broker = broker;
+    config.layout.batching.policy = BatchPolicy::Fcfs;
+    config.layout.batching.totes_per_cart = 3;
+    config.dashboard.listen = Some("127.0.0.1:0".parse().unwrap());
+    config.dashboard.handheld_websocket_url = websocket_url;
+    let controller = floorctl::controller::Controller::start(config.clone())
+        .await
+        .unwrap();
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let listening = floorctl::dashboard::start(&controller, &config, &cancel)
+        .await
+        .unwrap();
+    let web = format!("http://{}", listening.dashboard.unwrap());
+    (controller, web, cancel)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_picker_does_a_trip_on_the_app_through_a_wrong_scan_a_short_and_a_wifi_gap_in_english_and_chinese(
 ) {
@@ -243,35 +288,12 @@ async fn a_picker_does_a_trip_on_the_app_through_a_wrong_scan_a_short_and_a_wifi
         .iter()
         .map(|h| passwd::line(h, &format!("{h}-secret-pw"), 1_000) + "\n")
         .collect();
-    let mut config = common::config(&f, &f.db);
-    config.broker = Broker::Embedded {
+    let embedded = Broker::Embedded {
         listen: broker,
         handhelds: Some(Passwords::parse(&lines).unwrap()),
     };
-    config.layout.batching.policy = BatchPolicy::Fcfs;
-    config.layout.batching.totes_per_cart = 3;
-    config.dashboard.listen = Some("127.0.0.1:0".parse().unwrap());
-    let controller = floorctl::controller::Controller::start(config.clone())
-        .await
-        .unwrap();
-    let cancel = tokio_util::sync::CancellationToken::new();
-    let listening = floorctl::dashboard::start(&controller, &config, &cancel)
-        .await
-        .unwrap();
-    let web = format!("http://{}", listening.dashboard.unwrap());
-
-    let mut b = Browser::launch(&chromium, 360, 740).await;
-    b.call(
-        "Emulation.setDeviceMetricsOverride",
-        json!({"width": 360, "height": 740, "deviceScaleFactor": 2, "mobile": true}),
-    )
-    .await;
-    b.call(
-        "Emulation.setTouchEmulationEnabled",
-        json!({"enabled": true, "maxTouchPoints": 5}),
-    )
-    .await;
-    b.call("Network.enable", json!({})).await;
+    let (controller, web, cancel) = controller(&f, embedded, None).await;
+    let mut b = scanner_browser(&chromium).await;
 
     // A password that fails: said in the picker's words, and nothing is logged in.
     let en = catalogue("en");
@@ -313,11 +335,7 @@ async fn a_picker_does_a_trip_on_the_app_through_a_wrong_scan_a_short_and_a_wifi
     assert_eq!(summary.picked, 3);
     common::wait_sorted(&controller, 3, Duration::from_secs(60)).await;
     b.screenshot(&shot("en-done.png")).await;
-    b.call(
-        "Runtime.evaluate",
-        json!({"expression": "document.querySelector('#log-out').click()"}),
-    )
-    .await;
+    tap(&mut b, "#log-out").await;
     b.wait_for("!document.querySelector('#login').hidden", 20)
         .await;
 
@@ -355,6 +373,85 @@ async fn a_picker_does_a_trip_on_the_app_through_a_wrong_scan_a_short_and_a_wifi
         );
     }
     println!("screenshots in {}", shot("").display());
+    b.close().await;
+    cancel.cancel();
+    controller.shutdown(Duration::from_secs(2)).await;
+}
+
+/// The same app against Mosquitto's WebSocket listener (deploy/mosquitto), the controller on
+/// Mosquitto too; then another device logs in as the same handheld and the app gives way,
+/// saying so, instead of taking the session back and forth.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_works_against_mosquittos_websocket_listener_and_gives_way_to_a_second_device() {
+    let Some(chromium) = common::peer("CHROMIUM", "a Chromium browser (Debian's chromium)") else {
+        return;
+    };
+    let Some(mqtt) = common::peer(
+        "MOSQUITTO_ACL_ADDR",
+        "a Mosquitto run with deploy/mosquitto (logins and per-handheld ACL)",
+    ) else {
+        return;
+    };
+    let Some(ws) = common::peer(
+        "MOSQUITTO_WS_ADDR",
+        "the WebSocket listener of that Mosquitto (deploy/mosquitto's listener 9001)",
+    ) else {
+        return;
+    };
+    let mqtt: SocketAddr = mqtt.parse().unwrap();
+    let f = common::floor(6)
+        .orders(0)
+        .pickers(|p| p.count = 0)
+        .broker(mqtt)
+        .build()
+        .await;
+    let external = Broker::External {
+        host: mqtt.ip().to_string(),
+        port: mqtt.port(),
+        credentials: Some(floorctl::scanners::Credentials {
+            username: "floorctl".into(),
+            password: "floorctl-secret".into(),
+        }),
+    };
+    let (controller, web, cancel) = controller(&f, external, Some(format!("ws://{ws}"))).await;
+    let mut b = scanner_browser(&chromium).await;
+    for (i, o) in ["M1", "M2", "M3"].iter().enumerate() {
+        controller.submit(order(o, 70 + 10 * i as u32)).await;
+    }
+    let en = catalogue("en");
+    log_in(&mut b, &web, "en", "h2", "h2-secret").await;
+    b.wait_for(
+        "app.direction !== null && app.direction.kind === 'pick'",
+        30,
+    )
+    .await;
+    let (wrong, lines) = trip(&mut b, &f.sim, "mosquitto", &en).await;
+    assert!(wrong.starts_with("Wrong location Z-99-99."), "{wrong}");
+    assert_eq!(lines, 6);
+    assert_eq!(controller.summary().borrow().lines_picked, 6);
+
+    // Another device logs in as h2 and keeps its link up.
+    let mut opts = rumqttc::MqttOptions::new("h2", mqtt.ip().to_string(), mqtt.port());
+    opts.set_credentials("h2", "h2-secret")
+        .set_keep_alive(Duration::from_secs(5))
+        .set_clean_session(true);
+    let (_client, mut events) = rumqttc::AsyncClient::new(opts, 10);
+    let other = tokio::spawn(async move {
+        loop {
+            if events.poll().await.is_err() {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    });
+    let said = b
+        .wait_for(
+            "!document.querySelector('#login').hidden && document.querySelector('#login-message').textContent",
+            60,
+        )
+        .await;
+    assert_eq!(said, en["login.taken_over"]);
+    b.screenshot(&shot("mosquitto-taken-over.png")).await;
+    other.abort();
     b.close().await;
     cancel.cancel();
     controller.shutdown(Duration::from_secs(2)).await;

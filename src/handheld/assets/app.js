@@ -15,6 +15,8 @@ const app = {
   tab: Math.random().toString(36).slice(2),
   // Milliseconds from each scan to the next direction on screen.
   scanAt: 0, scanToDirectionMs: [],
+  // When the link last came up, and when it dropped soon after (another login as this handheld).
+  connectedAt: 0, dropped: [],
 };
 
 // ---- words -----------------------------------------------------------------------------
@@ -81,6 +83,7 @@ function connect(password) {
   client.on("connect", () => {
     const first = !app.everConnected;
     app.connected = true;
+    app.connectedAt = Date.now();
     app.everConnected = true;
     app.queued = 0;
     showLink();
@@ -91,7 +94,19 @@ function connect(password) {
     if (first) show("work");
   });
   client.on("message", (t, payload) => received(t, payload));
-  client.on("close", () => { app.connected = false; showLink(); });
+  client.on("close", () => {
+    // Dropped again and again just after connecting: another device or tab logged in as this
+    // handheld and the broker hands the session back and forth. This one gives way.
+    if (app.connected && Date.now() - app.connectedAt < 5000) app.dropped.push(Date.now());
+    app.dropped = app.dropped.filter((at) => Date.now() - at < 30000);
+    app.connected = false;
+    if (app.dropped.length >= 3) {
+      stop();
+      loginMessage(t("login.taken_over"));
+      return;
+    }
+    showLink();
+  });
   client.on("offline", () => { app.connected = false; showLink(); });
   client.on("error", (err) => {
     // CONNACK 4 or 5: the id or password is refused; trying again would not help.
@@ -105,6 +120,7 @@ function connect(password) {
 }
 
 function stop() {
+  app.dropped = [];
   if (app.client) app.client.end(true);
   app.client = null;
   app.connected = false;
@@ -116,14 +132,14 @@ function stop() {
 function received(t, payload) {
   let msg;
   try { msg = JSON.parse(new TextDecoder().decode(payload)); } catch { return; }
-  if (t.endsWith("/down/direction")) {
+  if (t === topic("down", "direction")) {
     // The same work sent again (a reconnect's login): kept, not drawn again under a finger.
     if (app.direction && sameWork(app.direction, msg)) {
       app.direction = msg;
       return;
     }
     render(msg);
-  } else if (t.endsWith("/down/error")) {
+  } else if (t === topic("down", "error")) {
     refused(msg);
   }
 }
