@@ -10,6 +10,8 @@ pub mod demo;
 pub mod handheld;
 pub mod health;
 pub mod http_client;
+#[cfg(test)]
+mod i18n;
 pub mod link_state;
 pub mod logging;
 pub mod network;

@@ -581,7 +581,47 @@ async fn a_supervisor_runs_the_floor_from_the_page_at_every_width_and_a_viewer_o
     .await;
     b.screenshot(&shot("viewer-1280.png")).await;
 
-    // The controller restarts: the open page goes stale, then asks for a fresh login.
+    // The viewer reads the page in Chinese: chosen on the page, kept with the account.
+    b.eval(
+        "const s = document.querySelector('#language'); s.value = 'zh';
+         s.dispatchEvent(new Event('change')); true",
+    )
+    .await;
+    b.wait_for(
+        "document.documentElement.lang === 'zh-CN'
+         && document.querySelector('[data-t=\"section.floor\"]').textContent === '现场'
+         && document.querySelector('#role').textContent === '查看者'
+         && document.querySelector('#waves tbody .counts').textContent.includes('已分拣')",
+        10,
+    )
+    .await;
+    b.wait_for("document.querySelector('#link').textContent === '实时'", 10)
+        .await;
+    let mut kept = None;
+    for _ in 0..50 {
+        kept = demo.controller.store().account("vic").await.unwrap().unwrap().language;
+        if kept.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(kept.as_deref(), Some("zh"), "the account keeps its language");
+    b.screenshot(&shot("viewer-1280-zh.png")).await;
+    b.goto(&web).await;
+    b.wait_for(
+        "document.documentElement.lang === 'zh-CN' && document.querySelector('#language').value === 'zh'",
+        10,
+    )
+    .await;
+
+    // The controller restarts: the open page goes stale, then asks for a fresh login, in
+    // the browser's language (Chinese here).
+    b.call("Network.enable", json!({})).await;
+    b.call(
+        "Network.setExtraHTTPHeaders",
+        json!({"headers": {"Accept-Language": "zh-CN,zh;q=0.9"}}),
+    )
+    .await;
     demo.shutdown().await;
     b.wait_for(
         "document.body.classList.contains('stale') && !document.querySelector('#stale').hidden",
@@ -602,6 +642,14 @@ async fn a_supervisor_runs_the_floor_from_the_page_at_every_width_and_a_viewer_o
     .await
     .unwrap();
     b.wait_for("location.pathname === '/login'", 30).await;
+    let asked = b
+        .wait_for(
+            "document.querySelector('#login') && document.querySelector('#login').textContent",
+            10,
+        )
+        .await;
+    assert_eq!(asked, "登录");
+    b.screenshot(&shot("login-zh.png")).await;
     b.close().await;
     again.shutdown().await;
 }

@@ -15,13 +15,65 @@ use super::commands::signed;
 use super::{refusal, Dashboard, LOGIN, LOGIN_COOKIE};
 use crate::connections::Peer;
 
-/// The login page with `message`, and a fresh token bound to it by a cookie of its own: a
-/// login posted from another site's page carries no such pair and is refused.
-pub(super) fn login_form(status: StatusCode, message: &str) -> Response {
+/// The login page's texts, by the blank each fills in the page.
+pub(super) const LOGIN_TEXTS: [(&str, &str); 4] = [
+    ("{intro}", "login.intro"),
+    ("{user}", "login.user"),
+    ("{password}", "login.password"),
+    ("{submit}", "login.submit"),
+];
+
+/// The language of a browser that has no account yet: Chinese when it asks for it first.
+fn browser_language(headers: &HeaderMap) -> &'static str {
+    let first = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .unwrap_or("");
+    if first.trim().to_ascii_lowercase().starts_with("zh") {
+        "zh"
+    } else {
+        "en"
+    }
+}
+
+/// The text of `key` in `lang`, its `{name}`s filled from `params`.
+fn said(lang: &str, key: &str, params: &[(&str, String)]) -> String {
+    let catalogue = if lang == "zh" {
+        super::I18N_ZH
+    } else {
+        super::I18N_EN
+    };
+    let texts: std::collections::BTreeMap<String, String> =
+        serde_json::from_str(catalogue).unwrap_or_default();
+    let mut text = texts.get(key).cloned().unwrap_or_else(|| key.to_string());
+    for (name, value) in params {
+        text = text.replace(&format!("{{{name}}}"), value);
+    }
+    text
+}
+
+/// The login page in the browser's language with the message of `key` (none: no message),
+/// and a fresh token bound to it by a cookie of its own: a login posted from another site's
+/// page carries no such pair and is refused.
+pub(super) fn login_form(
+    status: StatusCode,
+    headers: &HeaderMap,
+    key: Option<&str>,
+    params: &[(&str, String)],
+) -> Response {
+    let lang = browser_language(headers);
     let token = auth::token();
-    let page = LOGIN
-        .replace("{message}", message)
-        .replace("{token}", &token);
+    let mut page = LOGIN
+        .replace(
+            "{message}",
+            &key.map(|k| said(lang, k, params)).unwrap_or_default(),
+        )
+        .replace("{token}", &token)
+        .replace("{lang}", lang);
+    for (blank, key) in LOGIN_TEXTS {
+        page = page.replace(blank, &said(lang, key, &[]));
+    }
     let cookie = format!("{LOGIN_COOKIE}={token}; Path=/login; HttpOnly; SameSite=Strict");
     let mut r = (status, Html(page)).into_response();
     if let Ok(v) = HeaderValue::from_str(&cookie) {
@@ -30,8 +82,8 @@ pub(super) fn login_form(status: StatusCode, message: &str) -> Response {
     r
 }
 
-pub(super) async fn login_page() -> Response {
-    login_form(StatusCode::OK, "")
+pub(super) async fn login_page(headers: HeaderMap) -> Response {
+    login_form(StatusCode::OK, &headers, None, &[])
 }
 
 #[derive(Deserialize)]
@@ -61,8 +113,7 @@ pub(super) async fn login(
     if f.token.is_empty() || auth::cookie_named(&headers, LOGIN_COOKIE).as_deref() != Some(&f.token)
     {
         tracing::warn!(%peer, "dashboard login without its form's token refused");
-        let why = "The login form has expired or came from elsewhere; log in again here.";
-        return login_form(StatusCode::FORBIDDEN, why);
+        return login_form(StatusCode::FORBIDDEN, &headers, Some("login.expired"), &[]);
     }
     let now = Instant::now();
     let (account_key, peer_key) = (
@@ -75,18 +126,24 @@ pub(super) async fn login(
         .max(d.peers.wait(&peer_key, now));
     if let Some(wait) = wait {
         tracing::warn!(user = %f.user, %peer, "dashboard login refused: too many failures");
-        let why = format!(
-            "Too many failed logins; try again in {} s.",
-            wait.as_secs().max(1)
+        let s = wait.as_secs().max(1).to_string();
+        return login_form(
+            StatusCode::TOO_MANY_REQUESTS,
+            &headers,
+            Some("login.wait"),
+            &[("s", s)],
         );
-        return login_form(StatusCode::TOO_MANY_REQUESTS, &why);
     }
     let account = match d.controller.store().account(&f.user).await {
         Ok(a) => a,
         Err(err) => {
             tracing::error!(%err, "cannot read dashboard accounts");
-            let why = "The database does not answer; try again shortly.";
-            return login_form(StatusCode::SERVICE_UNAVAILABLE, why);
+            return login_form(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &headers,
+                Some("login.unavailable"),
+                &[],
+            );
         }
     };
     let password = f.password;
@@ -103,10 +160,7 @@ pub(super) async fn login(
     .unwrap_or(false);
     if verified && disabled {
         tracing::warn!(user = %f.user, "login to a disabled dashboard account refused");
-        return login_form(
-            StatusCode::FORBIDDEN,
-            "This account is disabled; ask whoever runs floorctl here.",
-        );
+        return login_form(StatusCode::FORBIDDEN, &headers, Some("login.disabled"), &[]);
     }
     match Role::from_name(&role).filter(|_| verified) {
         Some(role) => {
@@ -130,7 +184,7 @@ pub(super) async fn login(
                     d.controller.logins_refused(&source, failed.count).await;
                 }
             }
-            login_form(StatusCode::UNAUTHORIZED, "Wrong user name or password.")
+            login_form(StatusCode::UNAUTHORIZED, &headers, Some("login.wrong"), &[])
         }
     }
 }
@@ -150,10 +204,58 @@ pub(super) async fn logout(State(d): State<Arc<Dashboard>>, headers: HeaderMap) 
 
 pub(super) async fn session(State(d): State<Arc<Dashboard>>, headers: HeaderMap) -> Response {
     match d.current(&headers).await {
-        Some(s) => Json(serde_json::json!({
-            "user": s.user, "role": s.role, "csrf": s.csrf, "site": d.site, "sites": s.sites,
-        }))
-        .into_response(),
+        Some(s) => {
+            // Read again (not kept in the session): a language changed on another page holds.
+            let language = match d.controller.store().account(&s.user).await {
+                Ok(a) => a.and_then(|a| a.language),
+                Err(_) => None,
+            };
+            Json(serde_json::json!({
+                "user": s.user, "role": s.role, "csrf": s.csrf, "site": d.site, "sites": s.sites,
+                "language": language,
+            }))
+            .into_response()
+        }
         None => refusal(StatusCode::UNAUTHORIZED, "log in first"),
+    }
+}
+
+/// The languages the dashboard speaks.
+pub(super) const LANGUAGES: [&str; 2] = ["en", "zh"];
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct LanguageBody {
+    language: String,
+}
+
+/// Sets the language the logged-in account reads the dashboard in (any role; the page's CSRF
+/// token required).
+pub(super) async fn set_language(
+    State(d): State<Arc<Dashboard>>,
+    headers: HeaderMap,
+    Json(body): Json<LanguageBody>,
+) -> Response {
+    let s = match super::commands::signed(&d, &headers).await {
+        Ok(s) => s,
+        Err((status, why)) => return refusal(status, why),
+    };
+    if !LANGUAGES.contains(&body.language.as_str()) {
+        return refusal(
+            StatusCode::BAD_REQUEST,
+            "the dashboard speaks `en` (English) and `zh` (简体中文)",
+        );
+    }
+    match d
+        .controller
+        .store()
+        .set_language(&s.user, &body.language)
+        .await
+    {
+        Ok(_) => Json(serde_json::json!({"ok": true, "language": body.language})).into_response(),
+        Err(err) => {
+            tracing::error!(%err, "cannot keep an account's language");
+            refusal(StatusCode::SERVICE_UNAVAILABLE, super::UNAVAILABLE)
+        }
     }
 }

@@ -36,6 +36,9 @@ const INDEX: &str = include_str!("assets/index.html");
 const LOGIN: &str = include_str!("assets/login.html");
 const APP_JS: &str = include_str!("assets/app.js");
 const STYLE: &str = include_str!("assets/style.css");
+/// The page's texts, by language.
+const I18N_EN: &str = include_str!("assets/i18n/en.json");
+const I18N_ZH: &str = include_str!("assets/i18n/zh.json");
 /// The charting library, vendored (see assets/vendor/README.md).
 const UPLOT_JS: &str = include_str!("assets/vendor/uplot/uPlot.iife.min.js");
 const UPLOT_CSS: &str = include_str!("assets/vendor/uplot/uPlot.min.css");
@@ -172,6 +175,15 @@ pub fn router(state: Arc<Dashboard>) -> Router {
             get(|| async { asset(UPLOT_CSS, "text/css") }),
         )
         .route("/api/session", get(login::session))
+        .route("/api/session/language", post(login::set_language))
+        .route(
+            "/assets/i18n/en.json",
+            get(|| async { asset(I18N_EN, "application/json") }),
+        )
+        .route(
+            "/assets/i18n/zh.json",
+            get(|| async { asset(I18N_ZH, "application/json") }),
+        )
         .route("/api/live", get(live::stream))
         .route("/api/audit", get(audit_log))
         .route("/api/search", get(search::search))
@@ -332,4 +344,33 @@ pub async fn start(
         ));
     }
     Ok(listening)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_text_of_the_page_is_in_english_and_chinese_with_the_same_blanks() {
+        let problems = crate::i18n::problems(&[("en", I18N_EN), ("zh", I18N_ZH)], &[INDEX, APP_JS]);
+        assert!(problems.is_empty(), "{problems:#?}");
+        let said: Vec<&str> = login::LOGIN_TEXTS.iter().map(|(_, key)| *key).collect();
+        for (lang, text) in [("en", I18N_EN), ("zh", I18N_ZH)] {
+            let texts = crate::i18n::catalogue(text);
+            for key in said.iter().chain(&[
+                "login.expired",
+                "login.wait",
+                "login.unavailable",
+                "login.disabled",
+                "login.wrong",
+            ]) {
+                assert!(texts.contains_key(*key), "{key} in {lang}.json");
+            }
+        }
+        assert_eq!(
+            login::LANGUAGES.len(),
+            2,
+            "a language the page offers has its catalogue"
+        );
+    }
 }

@@ -177,64 +177,22 @@ async fn websocket(
 
 #[cfg(test)]
 mod tests {
-    use std::collections::{BTreeMap, BTreeSet};
+    use std::collections::BTreeSet;
 
     use super::*;
-
-    fn catalogue(text: &str) -> BTreeMap<String, String> {
-        serde_json::from_str(text).expect("a catalogue is a JSON object of texts")
-    }
-
-    /// The `{name}`s a text fills in.
-    fn placeholders(text: &str) -> BTreeSet<String> {
-        text.split('{')
-            .skip(1)
-            .filter_map(|s| s.split_once('}').map(|(name, _)| name.to_string()))
-            .collect()
-    }
-
-    /// The keys the page and the script ask for: `data-t="…"`, `t("…"` and `t(\`…\``.
-    fn keys_used() -> BTreeSet<String> {
-        let mut keys = BTreeSet::new();
-        for (text, open) in [(INDEX, "data-t=\""), (APP_JS, "t(\"")] {
-            for part in text.split(open).skip(1) {
-                if let Some((key, _)) = part.split_once('"') {
-                    keys.insert(key.to_string());
-                }
-            }
-        }
-        keys
-    }
+    use crate::i18n;
 
     #[test]
     fn every_text_is_in_both_languages_with_the_same_blanks_and_every_refusal_code_is_said() {
-        let en = catalogue(EN);
-        let zh = catalogue(ZH);
-        let missing: Vec<_> = en.keys().filter(|k| !zh.contains_key(*k)).collect();
-        assert!(missing.is_empty(), "missing in zh.json: {missing:?}");
-        let missing: Vec<_> = zh.keys().filter(|k| !en.contains_key(*k)).collect();
-        assert!(missing.is_empty(), "missing in en.json: {missing:?}");
-        for (key, text) in &en {
-            assert_eq!(
-                placeholders(text),
-                placeholders(&zh[key]),
-                "{key}: the two languages fill in different blanks"
-            );
-        }
-        for key in keys_used() {
-            assert!(
-                en.contains_key(&key),
-                "the app asks for `{key}`, in no catalogue"
-            );
-        }
+        let problems = i18n::problems(&CATALOGUES, &[INDEX, APP_JS]);
+        assert!(problems.is_empty(), "{problems:#?}");
+        let en = i18n::catalogue(EN);
         let schema: serde_json::Value =
             serde_json::from_str(include_str!("../../docs/schemas/down.error.schema.json"))
                 .unwrap();
-        let codes = schema["oneOf"][0]["properties"]["code"]["enum"]
-            .as_array()
-            .unwrap();
-        assert!(codes.len() > 20);
-        for case in schema["oneOf"][0]["allOf"].as_array().unwrap() {
+        let cases = schema["oneOf"][0]["allOf"].as_array().unwrap();
+        assert!(cases.len() > 20);
+        for case in cases {
             let code = case["if"]["properties"]["code"]["const"].as_str().unwrap();
             let key = format!("refused.{code}");
             let text = en.get(&key).unwrap_or_else(|| panic!("no text for {key}"));
@@ -244,7 +202,7 @@ mod tests {
                 .keys()
                 .cloned()
                 .collect();
-            let blanks = placeholders(text);
+            let blanks = i18n::placeholders(text);
             assert!(
                 blanks.is_subset(&params),
                 "{key} fills in {blanks:?}, the code carries {params:?}"

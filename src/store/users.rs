@@ -29,6 +29,8 @@ pub struct Account {
     pub sites: Option<Vec<String>>,
     /// Disabled: it logs in no more.
     pub disabled: bool,
+    /// The language it reads the dashboard in; none: the browser's.
+    pub language: Option<String>,
 }
 
 /// An account as listed: name, role, sites, when last set, when disabled.
@@ -117,7 +119,7 @@ impl Store {
     /// An account.
     pub async fn account(&self, name: &str) -> Result<Option<Account>, StoreError> {
         let q = format!(
-            "SELECT role, hash, sites, disabled_ms FROM {} WHERE name = ?",
+            "SELECT role, hash, sites, disabled_ms, language FROM {} WHERE name = ?",
             self.users()
         );
         let row = sqlx::query(&self.sql_owned(q))
@@ -130,6 +132,7 @@ impl Store {
                 hash: r.try_get("hash")?,
                 sites: sites_of(r.try_get("sites")?),
                 disabled: r.try_get::<Option<i64>, _>("disabled_ms")?.is_some(),
+                language: r.try_get("language")?,
             })
         })
     }
@@ -160,6 +163,18 @@ impl Store {
         let q = format!("UPDATE {} SET disabled_ms = ? WHERE name = ?", self.users());
         let done = sqlx::query(&self.sql_owned(q))
             .bind(at.map(|t| t as i64))
+            .bind(name)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Sets the language an account reads the dashboard in; `false` when there is none of that
+    /// name.
+    pub async fn set_language(&self, name: &str, language: &str) -> Result<bool, StoreError> {
+        let q = format!("UPDATE {} SET language = ? WHERE name = ?", self.users());
+        let done = sqlx::query(&self.sql_owned(q))
+            .bind(language)
             .bind(name)
             .execute(&self.pool)
             .await?;

@@ -5,6 +5,42 @@
 let session = null;
 const SVG = "http://www.w3.org/2000/svg";
 
+// The page's texts in the reader's language (assets/i18n): the account's, else the browser's.
+let texts = {};
+let language = "en";
+
+/** The text of `key`, its `{name}`s filled from `params`. */
+function t(key, params = {}) {
+  const text = texts[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (_, name) => (name in params ? String(params[name]) : `{${name}}`));
+}
+
+async function useLanguage(lang) {
+  const r = await fetch(`/assets/i18n/${lang}.json`, { credentials: "same-origin" });
+  if (!r.ok) return;
+  texts = await r.json();
+  language = lang;
+  document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+  document.querySelectorAll("[data-t]").forEach((e) => { e.textContent = t(e.dataset.t); });
+  document.querySelectorAll("[data-t-placeholder]").forEach((e) => { e.placeholder = t(e.dataset.tPlaceholder); });
+  document.getElementById("language").value = lang;
+  if (session) document.getElementById("role").textContent = word("role", session.role);
+  // The chart's legend is written when it is made: made again in the new words.
+  if (shiftChart) { shiftChart.destroy(); shiftChart = null; document.getElementById("shift-chart").replaceChildren(); }
+  if (lastView) render(lastView);
+  if (session) { loadAttention(); loadAlarmHistory(); loadAudit(); }
+}
+
+/** A state's or kind's word: its text in the catalogue, else the value itself. */
+function word(group, value) {
+  const key = `${group}.${value}`;
+  return key in texts ? texts[key] : String(value).replaceAll("_", " ");
+}
+
+function browserLanguage() {
+  return (navigator.languages || [navigator.language]).some((l) => /^zh\b/i.test(l)) ? "zh" : "en";
+}
+
 function el(tag, attrs, ...children) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
@@ -52,18 +88,19 @@ function when(ms) {
 
 // Minutes as words: "1 h 5 min", "40 min".
 function minutes(m) {
-  return m >= 60 ? `${Math.floor(m / 60)} h ${m % 60} min` : `${m} min`;
+  if (m >= 60 && m % 60 === 0) return t("time.hours", { h: m / 60 });
+  return m >= 60 ? t("time.hours_minutes", { h: Math.floor(m / 60), m: m % 60 }) : t("time.minutes", { m });
 }
 
 // How a cut-off stands: done, late by, or time to spare, from the projected finish.
 function standing(w, now) {
-  if (w.orders > 0 && w.sorted >= w.orders) return ["done", "state-ok"];
+  if (w.orders > 0 && w.sorted >= w.orders) return [t("standing.done"), "state-ok"];
   if (!w.due) return ["—", ""];
   if (!w.projected) {
-    return w.due < now ? [`late by ${minutes(Math.round((now - w.due) / 60000))}`, "state-bad"] : ["no pick rate yet", ""];
+    return w.due < now ? [t("standing.late", { time: minutes(Math.round((now - w.due) / 60000)) }), "state-bad"] : [t("standing.no_rate"), ""];
   }
   const m = Math.round((w.due - w.projected) / 60000);
-  return m >= 0 ? [`${minutes(m)} to spare`, "state-ok"] : [`late by ${minutes(-m)}`, "state-bad"];
+  return m >= 0 ? [t("standing.spare", { time: minutes(m) }), "state-ok"] : [t("standing.late", { time: minutes(-m) }), "state-bad"];
 }
 
 function supervisor() {
@@ -89,8 +126,8 @@ async function command(path, body, done) {
   });
   let answer = { message: "" };
   try { answer = await r.json(); } catch (_) { /* not JSON */ }
-  const text = r.status === 200 ? done : (answer.message || "").replace(/^refused: /, "Not done: ");
-  say(text || "The controller did not answer; try again.", r.status === 200);
+  const text = r.status === 200 ? done : (answer.message || "").replace(/^refused: /, t("command.not_done"));
+  say(text || t("command.no_answer"), r.status === 200);
   loadAudit();
   return r.status;
 }
@@ -106,7 +143,7 @@ function isArmed(path) {
 }
 
 function button(label, path, body, done, confirm, taken) {
-  const asking = `Confirm ${label.toLowerCase()}`;
+  const asking = t("command.confirm", { command: label.toLowerCase() });
   const b = el("button", { type: "button", textContent: confirm && isArmed(path) ? asking : label });
   if (confirm && isArmed(path)) b.classList.add("confirm");
   b.addEventListener("click", () => {
@@ -118,7 +155,7 @@ function button(label, path, body, done, confirm, taken) {
       return;
     }
     armed = null;
-    command(path, body, done || `${label}: done`).then((status) => { if (status === 200 && taken) taken(); });
+    command(path, body, done || t("command.done", { command: label })).then((status) => { if (status === 200 && taken) taken(); });
   });
   return b;
 }
@@ -139,29 +176,29 @@ function drawFloor(v) {
     const n = Math.max(conveyor.zones, 1);
     const w = 420 / n;
     const running = conveyor.link_up && conveyor.state === "Execute";
-    parts.push(svg("text", { x: 10, y: 20 }, `${conveyor.id}: ${conveyor.link_up ? conveyor.state || "?" : "link down"}`));
+    parts.push(svg("text", { x: 10, y: 20 }, `${conveyor.id}: ${conveyor.link_up ? (conveyor.state ? word("state", conveyor.state) : "?") : t("floor.link_down")}`));
     for (let z = 0; z < n; z++) {
       const fault = conveyor.faults.some((x) => x.condition === `zone${z}`);
       const asleep = (conveyor.zones_asleep || [])[z];
       const cls = fault ? "zone fault" : !running ? "zone stopped" : asleep ? "zone asleep" : "zone";
       const r = svg("rect", { x: 10 + z * w, y: 30, width: w - 4, height: 34, class: cls });
-      r.append(svg("title", {}, `zone ${z}${fault ? ": faulted" : ""}`));
+      r.append(svg("title", {}, t(fault ? "floor.zone_faulted" : "floor.zone", { zone: z })));
       parts.push(r, svg("text", { x: 14 + z * w, y: 52 }, `z${z}`));
     }
   }
-  parts.push(svg("text", { x: 10, y: 90 }, `totes in flight: ${v.in_flight} · recirculations: ${v.recirculations}`));
+  parts.push(svg("text", { x: 10, y: 90 }, t("floor.in_flight", { totes: v.in_flight, recirculations: v.recirculations })));
   if (sorter) {
     const running = sorter.link_up && sorter.state === "Execute";
     const fault = sorter.faults.length > 0 || !sorter.link_up;
     parts.push(svg("rect", { x: 450, y: 30, width: 440, height: 34, class: fault ? "sorter fault" : running ? "sorter" : "sorter stopped" }));
-    parts.push(svg("text", { x: 460, y: 20 }, `${sorter.id}: ${sorter.link_up ? sorter.state || "?" : "link down"}`));
+    parts.push(svg("text", { x: 460, y: 20 }, `${sorter.id}: ${sorter.link_up ? (sorter.state ? word("state", sorter.state) : "?") : t("floor.link_down")}`));
   }
   const cw = 440 / Math.max(v.chutes.length, 1);
   v.chutes.forEach((c, i) => {
     const x = 450 + i * cw;
     const cls = c.disabled ? "chute disabled" : c.full ? "chute full" : "chute";
     const r = svg("rect", { x, y: 80, width: cw - 6, height: 110, class: cls, "data-chute": c.chute });
-    r.append(svg("title", {}, `chute ${c.chute} (${c.lane})${c.full ? " full" : ""}${c.disabled ? " disabled" : ""}`));
+    r.append(svg("title", {}, `${t("floor.chute", { chute: c.chute, lane: c.lane })}${c.full ? ` ${t("floor.full")}` : ""}${c.disabled ? ` ${t("floor.disabled")}` : ""}`));
     parts.push(r);
     parts.push(svg("text", { x: x + 4, y: 100 }, `${c.chute}`));
     parts.push(svg("text", { x: x + 4, y: 120 }, c.lane));
@@ -187,10 +224,11 @@ function watchCommand(v) {
   if (!watching) return;
   const m = v.equipment.find((e) => e.id === watching.machine);
   if (m && m.link_up && TAKES[watching.command].includes(m.state)) {
-    say(`${watching.machine} took ${watching.command}: now ${m.state}`, true);
+    say(t("machine.took", { machine: watching.machine, command: word("command", watching.command), state: word("state", m.state) }), true);
     watching = null;
   } else if (Date.now() - watching.since > ACT_WITHIN_MS) {
-    say(`${watching.machine} has not acted on ${watching.command} within ${ACT_WITHIN_MS / 1000} s (it is ${m && m.link_up ? m.state || "in an unknown state" : "out of contact"}): check it on the floor`, false);
+    const now = m && m.link_up ? (m.state ? word("state", m.state) : t("machine.unknown_state")) : t("machine.out_of_contact");
+    say(t("machine.not_acted", { machine: watching.machine, command: word("command", watching.command), s: ACT_WITHIN_MS / 1000, now }), false);
     watching = null;
   }
 }
@@ -203,27 +241,27 @@ function machineDetail(e) {
   const energy = (e.energy_kwh || []);
   const total = energy.reduce((a, b) => a + b, 0);
   return el("tr", { class: "detail", "data-detail": e.id }, el("td", { colSpan: 5 },
-    el("div", {}, `Link ${e.link_up ? "up" : "down"} (${e.link}): ${e.polls} polls, ${e.links_lost} times lost, `
-      + `${e.requests_resent} requests sent again, ${e.exceptions} refusals from the PLC, ${e.pending_commands} commands waiting.`),
-    el("div", {}, `Faults: ${e.faults.map((x) => x.text).join("; ") || "none"}.`),
-    energy.length ? el("div", {}, `Energy since start: ${energy.map((k, z) => `zone ${z} ${k.toFixed(3)} kWh`).join(", ")}; `
-      + `${total.toFixed(3)} kWh in all.`) : ""));
+    el("div", {}, t("machine.link_figures", { link: t(e.link_up ? "link.up" : "link.down"), words: e.link, polls: e.polls,
+      lost: e.links_lost, resent: e.requests_resent, exceptions: e.exceptions, waiting: e.pending_commands })),
+    el("div", {}, t("machine.faults", { faults: e.faults.map((x) => x.text).join("; ") || t("none") })),
+    energy.length ? el("div", {}, t("machine.energy", { zones: energy.map((k, z) => t("machine.zone_energy", { zone: z, kwh: k.toFixed(3) })).join(", "),
+      total: total.toFixed(3) })) : ""));
 }
 
 function drawEquipment(v) {
   rows("equipment", v.equipment.flatMap((e) => [el("tr", { "data-machine": e.id },
-    el("td", {}, Object.assign(el("a", { href: "#", textContent: e.id, title: "Show its detail" }), {
+    el("td", {}, Object.assign(el("a", { href: "#", textContent: e.id, title: t("machine.show_detail") }), {
       onclick: (ev) => { ev.preventDefault(); machineShown = machineShown === e.id ? null : e.id; drawEquipment(v); },
     })),
-    el("td", {}, e.link_up ? "up" : "down"),
-    el("td", { class: stateClass(e.state, e.link_up) }, e.state || "unknown"),
+    el("td", {}, t(e.link_up ? "link.up" : "link.down")),
+    el("td", { class: stateClass(e.state, e.link_up) }, e.state ? word("state", e.state) : t("machine.unknown")),
     el("td", {}, e.faults.map((x) => x.text).join("; ") || "—"),
     el("td", {}, ...(supervisor() ? ["Start", "Stop", "Hold", "Unhold", "Reset", "Clear", "Abort"].map((c) => {
-      const b = button(c, `/api/equipment/${encodeURIComponent(e.id)}/${c.toLowerCase()}`, undefined,
-        `${c} sent to ${e.id}; waiting for it to act…`, STOPPING.includes(c),
+      const b = button(word("command", c), `/api/equipment/${encodeURIComponent(e.id)}/${c.toLowerCase()}`, undefined,
+        t("machine.sent", { command: word("command", c), machine: e.id }), STOPPING.includes(c),
         () => { watching = { machine: e.id, command: c, since: Date.now() }; });
       b.disabled = !(e.commands || []).includes(c);
-      if (b.disabled) b.title = e.link_up ? `not possible while ${e.state || "its state is unknown"}` : "the link is down";
+      if (b.disabled) b.title = e.link_up ? t("machine.not_possible", { state: e.state ? word("state", e.state) : t("machine.unknown") }) : t("machine.link_is_down");
       return b;
     }) : [])),
   ), ...(machineShown === e.id ? [machineDetail(e)] : [])]));
@@ -231,7 +269,7 @@ function drawEquipment(v) {
 
 function drawCharts(v) {
   const minutes = v.throughput;
-  const series = [["totes", "totes"], ["lines", "lines"], ["orders", "orders"]];
+  const series = [["totes", t("chart.totes")], ["lines", t("chart.lines")], ["orders", t("chart.orders")]];
   const now = v.now - (v.now % 60000);
   document.getElementById("charts").replaceChildren(...series.map(([key, label]) => {
     const inHour = minutes.filter((m) => m.at > now - 3600000);
@@ -245,7 +283,7 @@ function drawCharts(v) {
       bar.append(svg("title", {}, `${time(m.at)}: ${m[key]} ${label}`));
       s.append(bar);
     }
-    return el("div", { class: "chart" }, el("span", {}, el("b", {}, total), ` ${label}/h`), s);
+    return el("div", { class: "chart" }, el("span", {}, el("b", {}, total), ` ${t("chart.per_hour", { what: label })}`), s);
   }));
 }
 
@@ -279,12 +317,12 @@ function drawShift(v) {
       scales: { x: { time: true } },
       series: [
         { value: (u, t) => (t == null ? "—" : new Date(t * 1000).toLocaleTimeString("en-GB", CLOCK)) },
-        { label: "totes sorted", stroke: "#1b873f", width: 2 },
-        { label: "lines picked", stroke: "#3b7dd8", width: 2 },
-        { label: "orders picked", stroke: "#c77700", width: 2 },
+        { label: t("chart.totes_sorted"), stroke: "#1b873f", width: 2 },
+        { label: t("chart.lines_picked"), stroke: "#3b7dd8", width: 2 },
+        { label: t("chart.orders_picked"), stroke: "#c77700", width: 2 },
       ],
       axes: [{ values: (u, splits) => splits.map((t) => new Date(t * 1000).toLocaleTimeString("en-GB", CLOCK)) },
-        { label: "per 5 min" }],
+        { label: t("chart.per_5_min") }],
     }, data, box);
     return;
   }
@@ -302,17 +340,18 @@ function drawWaves(v) {
     sorted.style.width = `${w.orders ? (100 * w.sorted) / w.orders : 0}%`;
     bar.append(picked, sorted);
     const counts = el("div", { class: "counts" },
-      `${w.sorted}/${w.orders} sorted · ${w.orders - w.picked} to pick${w.lines_left ? ` · ${w.lines_left} lines left` : ""}`,
+      t("wave.counts", { sorted: w.sorted, orders: w.orders, to_pick: w.orders - w.picked }),
+      w.lines_left ? t("wave.lines_left", { lines: w.lines_left }) : "",
       w.pickers_needed ? el("span", { class: `pickers ${w.pickers_needed > working ? "state-bad" : ""}` },
-        ` · needs ${w.pickers_needed} picker${w.pickers_needed === 1 ? "" : "s"} (${working} at work)`) : "");
+        t(w.pickers_needed === 1 ? "wave.needs_one" : "wave.needs", { n: w.pickers_needed, working })) : "");
     const act = !supervisor() ? "" : w.held
-      ? button("Release", `/api/waves/${encodeURIComponent(w.cutoff)}/release`, undefined, `Wave ${w.cutoff} released`)
-      : button("Hold", `/api/waves/${encodeURIComponent(w.cutoff)}/hold`, undefined, `Wave ${w.cutoff} held`, true);
+      ? button(t("action.release"), `/api/waves/${encodeURIComponent(w.cutoff)}/release`, undefined, t("wave.released", { cutoff: w.cutoff }))
+      : button(t("action.hold"), `/api/waves/${encodeURIComponent(w.cutoff)}/hold`, undefined, t("wave.held", { cutoff: w.cutoff }), true);
     const done = w.orders > 0 && w.sorted >= w.orders;
     const cls = done ? "done" : w.at_risk ? "at-risk" : w.held ? "held" : "";
     const [words, wordsClass] = standing(w, v.now);
     return el("tr", { class: cls, "data-cutoff": w.cutoff },
-      el("td", {}, w.cutoff, w.at_risk && !done ? " — at risk" : "", w.held ? " — held" : ""),
+      el("td", {}, w.cutoff, w.at_risk && !done ? ` — ${t("wave.at_risk")}` : "", w.held ? ` — ${t("wave.is_held")}` : ""),
       el("td", {}, w.lane), el("td", {}, bar, counts),
       el("td", {}, due(w.due, v.now)), el("td", {}, w.projected ? due(w.projected, v.now) : "—"),
       el("td", { class: `standing ${wordsClass}` }, words), el("td", {}, act));
@@ -334,14 +373,14 @@ function drawAlarms(v, force) {
   const sorted = [...v.alarms].sort((a, b) =>
     (open(b) - open(a)) || (open(a) && PRIORITY_ORDER[a.priority] - PRIORITY_ORDER[b.priority]) || b.id - a.id);
   rows("alarms", sorted.map((a) => el("tr", { class: `alarm-${a.state}`, "data-alarm": a.id },
-    el("td", {}, a.id), el("td", {}, el("span", { class: `priority ${a.priority}` }, a.priority)),
+    el("td", {}, a.id), el("td", {}, el("span", { class: `priority ${a.priority}` }, word("priority", a.priority))),
     el("td", {}, time(a.raised)), el("td", {}, a.source),
-    el("td", {}, a.text, a.repeats ? el("div", { class: "repeats" }, `${a.standing ? "came back" : "happened"} ${a.repeats} more time(s), the last at ${time(a.last)}`) : ""),
-    el("td", { class: "alarm-state" }, a.state.replace("_", " "),
-      a.acknowledged_by ? ` by ${a.acknowledged_by}` : "", a.cleared ? ` · cleared ${time(a.cleared)}` : "",
-      a.shelved && a.state === "shelved" ? el("div", { class: "repeats" }, `by ${a.shelved.by} until ${time(a.shelved.until)}: ${a.shelved.reason}`) : ""),
+    el("td", {}, a.text, a.repeats ? el("div", { class: "repeats" }, t(a.standing ? "alarm.came_back" : "alarm.happened", { n: a.repeats, at: time(a.last) })) : ""),
+    el("td", { class: "alarm-state" }, word("alarm.state", a.state),
+      a.acknowledged_by ? ` ${t("alarm.by", { who: a.acknowledged_by })}` : "", a.cleared ? ` · ${t("alarm.cleared_at", { at: time(a.cleared) })}` : "",
+      a.shelved && a.state === "shelved" ? el("div", { class: "repeats" }, t("alarm.shelf", { who: a.shelved.by, until: time(a.shelved.until), reason: a.shelved.reason })) : ""),
     el("td", { class: "alarm-actions" }, ...(supervisor() ? [
-      a.acknowledged_by ? "" : Object.assign(button("Acknowledge", `/api/alarms/${a.id}/ack`, undefined, `Alarm ${a.id} acknowledged`), { className: "ack" }),
+      a.acknowledged_by ? "" : Object.assign(button(t("action.acknowledge"), `/api/alarms/${a.id}/ack`, undefined, t("alarm.acknowledged", { id: a.id })), { className: "ack" }),
       ["active", "acknowledged"].includes(a.state) ? shelveControl(a) : "",
     ] : [])),
   )));
@@ -350,9 +389,9 @@ function drawAlarms(v, force) {
 
 function drawAlarmCounts(v) {
   const waiting = v.alarms.filter((a) => !a.acknowledged_by && a.state === "active").length;
-  document.getElementById("alarms-waiting").textContent = waiting ? `${waiting} waiting` : "none waiting";
+  document.getElementById("alarms-waiting").textContent = waiting ? t("alarm.waiting", { n: waiting }) : t("alarm.none_waiting");
   const rate = document.getElementById("alarm-rate");
-  rate.textContent = `${v.alarm_rate.last_10_min} in the last 10 min (a supervisor can manage ${v.alarm_rate.manageable})`;
+  rate.textContent = t("alarm.rate", { n: v.alarm_rate.last_10_min, manageable: v.alarm_rate.manageable });
   rate.className = v.alarm_rate.last_10_min > v.alarm_rate.manageable ? "muted state-bad" : "muted";
   document.getElementById("ack-all").hidden = !supervisor() || waiting === 0;
 }
@@ -360,25 +399,25 @@ function drawAlarmCounts(v) {
 // Shelving an alarm: a reason and how long, asked in the row itself (kept open across the
 // live page's redraws while it is being filled in).
 let shelving = null;
-const SHELVE_FOR = [[15, "15 min"], [60, "1 h"], [240, "4 h"], [480, "8 h"]];
+const SHELVE_FOR = [15, 60, 240, 480];
 
 function shelveControl(a) {
   if (shelving !== a.id) {
-    const b = el("button", { type: "button", textContent: "Shelve…", className: "shelve" });
+    const b = el("button", { type: "button", textContent: t("action.shelve_ask"), className: "shelve" });
     b.addEventListener("click", () => { shelving = a.id; drawAlarms(lastView, true); });
     return b;
   }
-  const reason = el("input", { placeholder: "Why", className: "shelve-reason", required: true, maxLength: 200 });
-  const minutes = el("select", { className: "shelve-minutes" },
-    ...SHELVE_FOR.map(([m, label]) => el("option", { value: m }, label)));
-  const form = el("form", { className: "inline shelve-form" }, reason, minutes,
-    el("button", { type: "submit", textContent: "Shelve" }),
-    Object.assign(el("button", { type: "button", textContent: "Cancel" }), { onclick: () => { shelving = null; drawAlarms(lastView, true); } }));
+  const reason = el("input", { placeholder: t("shelve.why"), className: "shelve-reason", required: true, maxLength: 200 });
+  const span = el("select", { className: "shelve-minutes" },
+    ...SHELVE_FOR.map((m) => el("option", { value: m }, minutes(m))));
+  const form = el("form", { className: "inline shelve-form" }, reason, span,
+    el("button", { type: "submit", textContent: t("action.shelve") }),
+    Object.assign(el("button", { type: "button", textContent: t("action.cancel") }), { onclick: () => { shelving = null; drawAlarms(lastView, true); } }));
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     shelving = null;
-    command(`/api/alarms/${a.id}/shelve`, { reason: reason.value.trim(), minutes: Number(minutes.value) },
-      `Alarm ${a.id} shelved for ${minutes.selectedOptions[0].textContent}`);
+    command(`/api/alarms/${a.id}/shelve`, { reason: reason.value.trim(), minutes: Number(span.value) },
+      t("alarm.shelved", { id: a.id, time: span.selectedOptions[0].textContent }));
   });
   setTimeout(() => reason.focus(), 0);
   return form;
@@ -386,25 +425,26 @@ function shelveControl(a) {
 
 function drawHandhelds(v) {
   rows("handhelds", v.handhelds.map((h) => el("tr", {},
-    el("td", { class: h.online ? "state-ok" : "state-bad" }, h.id, h.online ? "" : " (offline)"),
+    el("td", { class: h.online ? "state-ok" : "state-bad" }, h.id, h.online ? "" : ` (${t("handheld.offline")})`),
     el("td", {}, h.picker || "—"), el("td", {}, h.doing),
     el("td", {}, ...(supervisor() ? [
-      Object.assign(button("Hand work back", `/api/handhelds/${encodeURIComponent(h.id)}/release`, undefined, `${h.id}: its work went back to the others`),
-        { title: "Its unfinished work goes to other pickers; it gets new work when it logs in again" }),
-      Object.assign(button("Reset counter", `/api/handhelds/${encodeURIComponent(h.id)}/reset`, undefined, `${h.id}: counter reset`),
-        { title: "For a swapped or reinstalled device refused as stale" })] : [])))));
+      Object.assign(button(t("action.hand_back"), `/api/handhelds/${encodeURIComponent(h.id)}/release`, undefined, t("handheld.handed_back", { id: h.id })),
+        { title: t("handheld.hand_back_hint") }),
+      Object.assign(button(t("action.reset_counter"), `/api/handhelds/${encodeURIComponent(h.id)}/reset`, undefined, t("handheld.counter_reset", { id: h.id })),
+        { title: t("handheld.reset_hint") })] : [])))));
 }
 
 function drawForward(v) {
   const f = v.forward;
   document.getElementById("forward-summary").textContent = f.faces
-    ? `${f.faces} faces · ${f.open_replenishments} refills open · ${f.replenished} done · ${f.emergencies} emergencies · stock-outs coming: ${f.stockouts.length ? f.stockouts.join(", ") : "none"} · lines served forward: ${f.lines_forward}`
-    : "No forward pick faces installed.";
+    ? t("forward.summary", { faces: f.faces, open: f.open_replenishments, done: f.replenished, emergencies: f.emergencies,
+      stockouts: f.stockouts.length ? f.stockouts.join(", ") : t("none"), forward: f.lines_forward })
+    : t("forward.none");
   rows("forward", f.shown.map((x) => {
     const bar = el("div", { class: "bar" });
     const fill = el("span", { class: x.on_hand <= x.min ? "picked" : "sorted" });
     fill.style.width = `${Math.min(100, (100 * x.on_hand) / Math.max(1, x.max))}%`;
-    bar.append(fill, el("em", {}, `${x.on_hand} of ${x.max} (min ${x.min}, +${x.inbound} coming)`));
+    bar.append(fill, el("em", {}, t("forward.face", { on_hand: x.on_hand, max: x.max, min: x.min, inbound: x.inbound })));
     return el("tr", {}, el("td", {}, x.location), el("td", {}, x.sku), el("td", {}, bar),
       el("td", { class: x.projected < 0 ? "state-bad" : "" }, x.projected));
   }));
@@ -413,7 +453,7 @@ function drawForward(v) {
 function drawKpis(v) {
   rows("kpis", v.kpis.map((k) => el("tr", {},
     el("td", {}, k.name), el("td", {}, el("b", {}, pct(k.value))),
-    el("td", {}, `${k.good} of ${k.of}`), el("td", {}, k.definition))));
+    el("td", {}, t("kpi.counted", { good: k.good, of: k.of })), el("td", {}, k.definition))));
 }
 
 function render(v) {
@@ -424,7 +464,7 @@ function render(v) {
   const risky = v.waves.filter((w) => w.at_risk && !(w.orders > 0 && w.sorted >= w.orders)).map((w) => w.cutoff);
   const active = v.alarms.filter((a) => a.state !== "cleared").length;
   const header = document.getElementById("header-alarms");
-  header.textContent = `alarms ${active} · at risk: ${risky.length ? risky.join(", ") : "none"}`;
+  header.textContent = t("header.alarms", { alarms: active, risky: risky.length ? risky.join(", ") : t("none") });
   header.className = active || risky.length ? "state-bad" : "";
   const broker = document.getElementById("broker");
   broker.textContent = v.broker.words;
@@ -445,18 +485,18 @@ async function loadNetwork() {
     const st = s.status || {};
     const risk = s.at_risk.map((w) => w.cutoff).join(", ");
     return el("tr", { class: !s.owned ? "state-bad" : risk ? "at-risk" : "", "data-site": s.site },
-      el("td", {}, s.site, s.site === n.here ? " (here)" : ""),
-      el("td", { class: s.owned ? "state-ok" : "state-bad" }, s.owned ? s.owner : `no owner (lease ran out ${Math.round(-s.lease_left_ms / 1000)} s ago)`),
-      el("td", {}, `${st.sorted ?? 0}/${st.orders ?? 0} sorted`),
-      el("td", {}, risk || "none"),
-      el("td", {}, `${st.active_alarms ?? 0}${st.plc_links_down ? ` · ${st.plc_links_down} PLC link(s) down` : ""}`),
+      el("td", {}, s.site, s.site === n.here ? ` (${t("network.here")})` : ""),
+      el("td", { class: s.owned ? "state-ok" : "state-bad" }, s.owned ? s.owner : t("network.no_owner", { s: Math.round(-s.lease_left_ms / 1000) })),
+      el("td", {}, t("network.sorted", { sorted: st.sorted ?? 0, orders: st.orders ?? 0 })),
+      el("td", {}, risk || t("none")),
+      el("td", {}, `${st.active_alarms ?? 0}${st.plc_links_down ? ` · ${t("network.links_down", { n: st.plc_links_down })}` : ""}`),
       el("td", {}, s.pending_transfers));
   }));
-  const line = (t, off) => el("tr", { class: off ? "at-risk" : "" },
-    el("td", {}, `${t.site} #${t.id}`), el("td", {}, `${t.dc} → ${t.site}`), el("td", {}, t.sku),
-    el("td", {}, off ? `${t.qty} asked, ${t.received} received` : t.qty),
-    el("td", {}, off ? "received, discrepancy" : t.status.replace("_", " "), t.tote ? ` (tote ${t.tote})` : ""));
-  rows("transfers", [...n.discrepancies.map((t) => line(t, true)), ...n.pending_transfers.map((t) => line(t, false))]);
+  const line = (x, off) => el("tr", { class: off ? "at-risk" : "" },
+    el("td", {}, `${x.site} #${x.id}`), el("td", {}, `${x.dc} → ${x.site}`), el("td", {}, x.sku),
+    el("td", {}, off ? t("transfer.short", { qty: x.qty, received: x.received }) : x.qty),
+    el("td", {}, off ? t("transfer.discrepancy") : x.status.replace("_", " "), x.tote ? ` (${t("transfer.tote", { tote: x.tote })})` : ""));
+  rows("transfers", [...n.discrepancies.map((x) => line(x, true)), ...n.pending_transfers.map((x) => line(x, false))]);
   return true;
 }
 
@@ -470,14 +510,14 @@ function watchLiveness(events) {
   events.addEventListener("floor", (e) => {
     last = Date.now();
     render(JSON.parse(e.data));
-    link.textContent = "live"; link.className = "badge on";
+    link.textContent = t("live.live"); link.dataset.live = "live"; link.className = "badge on";
     document.body.classList.remove("stale"); banner.hidden = true;
   });
   const stale = async () => {
     document.body.classList.add("stale");
     banner.hidden = false;
-    banner.textContent = `No news from the controller since ${time(last)}: what this page shows is old.`;
-    link.textContent = "no news"; link.className = "badge off";
+    banner.textContent = t("live.stale", { since: time(last) });
+    link.textContent = t("live.no_news"); link.dataset.live = "stale"; link.className = "badge off";
     if (checking) return;
     checking = true;
     try {
@@ -492,18 +532,13 @@ function watchLiveness(events) {
 }
 
 // What a published event says, in a few words (never its raw JSON).
-const EVENT_WORDS = {
-  "order.received": "received", "order.released": "released to the floor", "order.line_picked": "line picked",
-  "order.short": "short", "order.picked": "picked", "order.back_ordered": "back-ordered", "order.sorted": "sorted",
-  "order.late": "late", "order.cancelled": "cancelled", "tote.closed": "tote closed", "tote.inducted": "tote inducted",
-  "tote.sorted": "tote sorted", "tote.lost": "tote lost",
-};
-const EVENT_DETAILS = [["handheld", "by"], ["sku", "SKU"], ["qty", "units"], ["tote", "tote"], ["chute", "chute"], ["lane", "lane"]];
+const EVENT_DETAILS = ["handheld", "sku", "qty", "tote", "chute", "lane"];
 
 function eventWords(e) {
   const d = e.data || {};
-  const details = EVENT_DETAILS.filter(([k]) => d[k] !== undefined && d[k] !== null).map(([k, w]) => `${w} ${d[k]}`);
-  return [EVENT_WORDS[e.type] || e.type.replace(".", " ").replace("_", " "), details.join(", ")];
+  const details = EVENT_DETAILS.filter((k) => d[k] !== undefined && d[k] !== null).map((k) => t(`event.detail.${k}`, { value: d[k] }));
+  const key = `event.${e.type}`;
+  return [key in texts ? t(key) : e.type.replace(".", " ").replace("_", " "), details.join(", ")];
 }
 
 function orderFound(o, heading) {
@@ -511,30 +546,33 @@ function orderFound(o, heading) {
     const [what, details] = eventWords(e);
     return el("tr", {}, el("td", {}, time(Date.parse(e.timestamp))), el("td", {}, what), el("td", {}, details));
   });
-  const lines = (o.lines || []).map((l) => `${l.qty} × ${l.sku}${l.location ? ` at ${l.location}` : ""}`).join(" · ");
+  const lines = (o.lines || []).map((l) => `${l.qty} × ${l.sku}${l.location ? ` ${t("found.at", { location: l.location })}` : ""}`).join(" · ");
   const urgent = supervisor() && o.priority !== "urgent" && !["sorted", "cancelled"].includes(o.status)
-    ? button("Make urgent", `/api/orders/${encodeURIComponent(o.order)}/priority`, { priority: "urgent" }, `Order ${o.order} is urgent`) : "";
+    ? button(t("action.make_urgent"), `/api/orders/${encodeURIComponent(o.order)}/priority`, { priority: "urgent" }, t("order.urgent", { order: o.order })) : "";
   return el("div", { class: "found-item", "data-found": `order:${o.order}` },
     el("h3", {}, heading, " ", urgent),
-    el("p", {}, `${o.status} · cut-off ${o.cutoff || "next"} · ${o.priority}${o.destination ? ` · to ${o.destination}` : ""}${o.tote ? ` · tote ${o.tote}` : ""} · ${lines}`),
-    el("table", { class: "history" }, el("thead", {}, el("tr", {}, el("th", {}, "When"), el("th", {}, "What"), el("th", {}, ""))),
+    el("p", {}, [word("status", o.status), t("found.cutoff", { cutoff: o.cutoff || t("found.next") }), word("order.priority", o.priority),
+      o.destination ? t("found.to", { destination: o.destination }) : "", o.tote ? t("found.tote", { tote: o.tote }) : "", lines]
+      .filter((x) => x).join(" · ")),
+    el("table", { class: "history" }, el("thead", {}, el("tr", {}, el("th", {}, t("col.when")), el("th", {}, t("col.what")), el("th", {}, ""))),
       el("tbody", {}, ...events)));
 }
 
 function showFound(x) {
-  if (x.found === "order") return orderFound(x.order, `Order ${x.id}`);
+  if (x.found === "order") return orderFound(x.order, t("found.order", { id: x.id }));
   if (x.found === "tote") {
-    const where = `${x.status}${x.chute ? ` in chute ${x.chute}` : ""}`;
-    return x.order ? orderFound(x.order, `Tote ${x.id} (${where}) of order ${x.order_id}`)
-      : el("div", { class: "found-item" }, el("h3", {}, `Tote ${x.id}: ${where}, order ${x.order_id}`));
+    const where = `${word("tote.status", x.status)}${x.chute ? ` ${t("found.in_chute", { chute: x.chute })}` : ""}`;
+    return x.order ? orderFound(x.order, t("found.tote_of_order", { id: x.id, where, order: x.order_id }))
+      : el("div", { class: "found-item" }, el("h3", {}, t("found.tote_alone", { id: x.id, where, order: x.order_id })));
   }
   if (x.found === "handheld") {
     const h = x.handheld;
     return el("div", { class: "found-item", "data-found": `handheld:${h.id}` },
-      el("h3", {}, `Handheld ${h.id}`), el("p", {}, `${h.online ? "online" : "offline"} · ${h.picker || "nobody logged in"} · ${h.doing}`));
+      el("h3", {}, t("found.handheld", { id: h.id })),
+      el("p", {}, `${t(h.online ? "handheld.online" : "handheld.offline")} · ${h.picker || t("handheld.nobody")} · ${h.doing}`));
   }
-  return el("div", { class: "found-item", "data-found": `sku:${x.id}` }, el("h3", {}, `SKU ${x.id}`),
-    el("p", {}, x.faces.map((f) => `${f.location}: ${f.on_hand} of ${f.max} (refill at ${f.min}, +${f.inbound} coming)`).join(" · ")));
+  return el("div", { class: "found-item", "data-found": `sku:${x.id}` }, el("h3", {}, t("found.sku", { id: x.id })),
+    el("p", {}, x.faces.map((f) => `${f.location}: ${t("found.face", { on_hand: f.on_hand, max: f.max, min: f.min, inbound: f.inbound })}`).join(" · ")));
 }
 
 async function find(q) {
@@ -548,7 +586,7 @@ async function find(q) {
     answer = await r.json();
   } catch (_) { /* no answer */ }
   if (!r || !r.ok) {
-    box.replaceChildren(el("p", { class: "message bad" }, answer.message || "The controller did not answer; try again."));
+    box.replaceChildren(el("p", { class: "message bad" }, answer.message || t("command.no_answer")));
     return;
   }
   box.replaceChildren(...answer.results.map(showFound));
@@ -566,10 +604,12 @@ async function loadAttention() {
   };
   const list = (id, items, none) =>
     document.getElementById(id).replaceChildren(...(items.length ? items : [el("li", { class: "none" }, none)]));
-  list("attention-late", a.late.map((o) => item(o.order, `cut-off ${o.cutoff}, ${o.status}${o.tote ? `, tote ${o.tote}` : ""}`)), "none");
-  list("attention-risk", a.at_risk.map((o) => item(o.order, `cut-off ${o.cutoff}, ${o.status}`)), "none");
-  list("attention-exceptions", a.exceptions.map((t) => item(t.order,
-    `tote ${t.tote} ${t.status === "lost" ? "lost" : `in chute ${t.chute}`}`)), "none");
+  const of = (o) => [t("found.cutoff", { cutoff: o.cutoff }), word("status", o.status), o.tote ? t("found.tote", { tote: o.tote }) : ""]
+    .filter((x) => x).join(", ");
+  list("attention-late", a.late.map((o) => item(o.order, of(o))), t("none"));
+  list("attention-risk", a.at_risk.map((o) => item(o.order, of({ ...o, tote: null }))), t("none"));
+  list("attention-exceptions", a.exceptions.map((x) => item(x.order,
+    `${t("found.tote", { tote: x.tote })} ${x.status === "lost" ? t("tote.status.lost") : t("found.in_chute", { chute: x.chute })}`)), t("none"));
 }
 
 // The alarm history from the database: raised and cleared, newest first, searched by words.
@@ -577,12 +617,12 @@ async function loadAlarmHistory() {
   const q = document.getElementById("history-q").value.trim();
   const r = await fetch(`/api/alarms/history?q=${encodeURIComponent(q)}`, { credentials: "same-origin" });
   const answer = await r.json().catch(() => ({}));
-  if (!r.ok) { say(answer.message || "The controller did not answer; try again.", false); return; }
+  if (!r.ok) { say(answer.message || t("command.no_answer"), false); return; }
   rows("alarm-history", answer.alarms.map((a) => el("tr", { class: a.raised ? "" : "cleared" },
     el("td", {}, when(a.at)),
-    el("td", {}, a.raised ? "raised" : "cleared"), el("td", {}, a.source), el("td", {}, a.text))));
+    el("td", {}, t(a.raised ? "history.raised" : "history.cleared")), el("td", {}, a.source), el("td", {}, a.text))));
   if (!answer.alarms.length) {
-    rows("alarm-history", [el("tr", {}, el("td", { colSpan: 4 }, q ? `No alarm mentions “${q}”.` : "No alarm yet."))]);
+    rows("alarm-history", [el("tr", {}, el("td", { colSpan: 4 }, q ? t("history.nothing", { q }) : t("history.none")))]);
   }
 }
 
@@ -598,8 +638,20 @@ async function start() {
   const r = await fetch("/api/session", { credentials: "same-origin" });
   if (!r.ok) { location.href = "/login"; return; }
   session = await r.json();
+  await useLanguage(session.language || localStorage.getItem("floorctl.language") || browserLanguage());
+  document.getElementById("language").addEventListener("change", async (e) => {
+    const lang = e.target.value;
+    localStorage.setItem("floorctl.language", lang);
+    await useLanguage(lang);
+    await fetch("/api/session/language", {
+      method: "POST",
+      headers: { "X-CSRF-Token": session.csrf, "Content-Type": "application/json" },
+      body: JSON.stringify({ language: lang }),
+      credentials: "same-origin",
+    });
+  });
   document.getElementById("who").textContent = session.user;
-  document.getElementById("role").textContent = session.role;
+  document.getElementById("role").textContent = word("role", session.role);
   document.getElementById("logout").addEventListener("click", async () => {
     await fetch("/logout", { method: "POST", headers: { "X-CSRF-Token": session.csrf }, credentials: "same-origin" });
     location.href = "/login";
@@ -608,14 +660,14 @@ async function start() {
   document.getElementById("priority-form").addEventListener("submit", (e) => {
     e.preventDefault();
     const id = document.getElementById("priority-order").value.trim();
-    command(`/api/orders/${encodeURIComponent(id)}/priority`, { priority: "urgent" }, `Order ${id} is urgent`);
+    command(`/api/orders/${encodeURIComponent(id)}/priority`, { priority: "urgent" }, t("order.urgent", { order: id }));
   });
   document.getElementById("count-form").addEventListener("submit", (e) => {
     e.preventDefault();
     const sku = document.getElementById("count-sku").value.trim();
     const location = document.getElementById("count-location").value.trim();
     const qty = Number(document.getElementById("count-qty").value);
-    command("/api/counts", { sku, location, qty }, `Count of ${sku} at ${location} recorded: ${qty}`);
+    command("/api/counts", { sku, location, qty }, t("count.recorded", { sku, location, qty }));
   });
   document.getElementById("search-form").addEventListener("submit", (e) => {
     e.preventDefault();
@@ -633,7 +685,7 @@ async function start() {
   loadAttention();
   setInterval(loadAttention, 10000);
   document.getElementById("ack-all").addEventListener("click", () =>
-    command("/api/alarms/ack", {}, "Every waiting alarm acknowledged"));
+    command("/api/alarms/ack", {}, t("alarm.all_acknowledged")));
   watchLiveness(new EventSource("/api/live"));
   loadAudit();
   if (await loadNetwork()) setInterval(loadNetwork, 5000);
