@@ -97,7 +97,8 @@ function connect(password) {
   client.on("close", () => {
     // Dropped again and again just after connecting: another device or tab logged in as this
     // handheld and the broker hands the session back and forth. This one gives way.
-    if (app.connected && Date.now() - app.connectedAt < 5000) app.dropped.push(Date.now());
+    if (app.connectedAt && Date.now() - app.connectedAt < 5000) app.dropped.push(Date.now());
+    app.connectedAt = 0;
     app.dropped = app.dropped.filter((at) => Date.now() - at < 30000);
     app.connected = false;
     if (app.dropped.length >= 3) {
