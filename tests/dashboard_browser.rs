@@ -599,13 +599,24 @@ async fn a_supervisor_runs_the_floor_from_the_page_at_every_width_and_a_viewer_o
         .await;
     let mut kept = None;
     for _ in 0..50 {
-        kept = demo.controller.store().account("vic").await.unwrap().unwrap().language;
+        kept = demo
+            .controller
+            .store()
+            .account("vic")
+            .await
+            .unwrap()
+            .unwrap()
+            .language;
         if kept.is_some() {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    assert_eq!(kept.as_deref(), Some("zh"), "the account keeps its language");
+    assert_eq!(
+        kept.as_deref(),
+        Some("zh"),
+        "the account keeps its language"
+    );
     b.screenshot(&shot("viewer-1280-zh.png")).await;
     b.goto(&web).await;
     b.wait_for(

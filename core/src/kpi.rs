@@ -91,6 +91,12 @@ pub type Throughput = Arc<VecDeque<Minute>>;
 /// One key figure as the dashboard shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct KeyFigure {
+    /// Which figure: `fill_rate`, `inventory_accuracy`, `on_time` (of `cutoff`),
+    /// `shipment_accuracy`, `no_read_rate`, `recirculation_rate`.
+    pub key: &'static str,
+    /// The cut-off of an on-time figure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cutoff: Option<String>,
     /// Name.
     pub name: String,
     /// The share, 0 to 1; `None` while nothing has been counted.
@@ -103,8 +109,16 @@ pub struct KeyFigure {
     pub definition: &'static str,
 }
 
-fn figure(name: String, good: u64, of: u64, definition: &'static str) -> KeyFigure {
+fn figure(
+    key: &'static str,
+    name: String,
+    good: u64,
+    of: u64,
+    definition: &'static str,
+) -> KeyFigure {
     KeyFigure {
+        key,
+        cutoff: None,
         name,
         value: (of > 0).then(|| good as f64 / of as f64),
         good,
@@ -127,12 +141,14 @@ pub fn key_figures(s: &super::Summary) -> Vec<KeyFigure> {
         .sum();
     let mut figures = vec![
         figure(
+            "fill_rate",
             "Order fill rate".into(),
             k.orders_complete.into(),
             k.orders_shipped.into(),
             "Orders in their dispatch lane with every unit ordered picked, of all orders in their lane.",
         ),
         figure(
+            "inventory_accuracy",
             "Inventory accuracy".into(),
             k.counts_matching.into(),
             k.counts.into(),
@@ -140,26 +156,33 @@ pub fn key_figures(s: &super::Summary) -> Vec<KeyFigure> {
         ),
     ];
     for (cutoff, w) in &s.waves {
-        figures.push(figure(
-            format!("On-time shipment, cut-off {cutoff}"),
-            w.on_time as u64,
-            (w.on_time + w.late) as u64,
-            "Orders in their lane by their cut-off's sorted-by time, of the cut-off's orders in their lane (cut-offs with a time only).",
-        ));
+        figures.push(KeyFigure {
+            cutoff: Some(cutoff.clone()),
+            ..figure(
+                "on_time",
+                format!("On-time shipment, cut-off {cutoff}"),
+                w.on_time as u64,
+                (w.on_time + w.late) as u64,
+                "Orders in their lane by their cut-off's sorted-by time, of the cut-off's orders in their lane (cut-offs with a time only).",
+            )
+        });
     }
     figures.push(figure(
+        "shipment_accuracy",
         "Shipment accuracy".into(),
         k.totes_right_lane.into(),
         k.totes_sorted.into(),
         "Order totes diverted into a chute of their order's dispatch lane, of all order totes diverted.",
     ));
     figures.push(figure(
+        "no_read_rate",
         "Sorter no-read rate".into(),
         outcome(SortOutcome::NoRead),
         results,
         "Sort results where the induct scanner could not read the tote, of all sort results.",
     ));
     figures.push(figure(
+        "recirculation_rate",
         "Recirculation rate".into(),
         recirculated,
         results,

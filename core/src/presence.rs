@@ -132,6 +132,63 @@ pub struct HandheldView {
     pub online: bool,
     /// What it is doing, in a few words.
     pub doing: String,
+    /// The same, as a kind and its details, for a page to say in its reader's language.
+    pub activity: Activity,
+}
+
+/// What a handheld is doing.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "what", rename_all = "snake_case")]
+pub enum Activity {
+    /// Nobody logged in.
+    LoggedOut,
+    /// The picker is on a break.
+    OnBreak,
+    /// No work for it now.
+    Waiting,
+    /// A trip is offered.
+    Offered,
+    /// Picking an order into a tote.
+    Picking {
+        /// Order.
+        order: String,
+        /// Tote.
+        tote: u32,
+    },
+    /// Closing an order's tote.
+    Closing {
+        /// Order.
+        order: String,
+        /// Tote.
+        tote: u32,
+    },
+    /// Taking totes to the conveyor.
+    Delivering {
+        /// How many.
+        totes: usize,
+    },
+    /// Refilling a pick face.
+    Replenishing {
+        /// Task.
+        task: u64,
+    },
+}
+
+impl std::fmt::Display for Activity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Activity::LoggedOut => f.write_str("logged out"),
+            Activity::OnBreak => f.write_str("on a break"),
+            Activity::Waiting => f.write_str("waiting for work"),
+            Activity::Offered => f.write_str("offered a trip"),
+            Activity::Picking { order, tote } => {
+                write!(f, "picking order {order} into tote {tote}")
+            }
+            Activity::Closing { order, tote } => write!(f, "closing tote {tote} of order {order}"),
+            Activity::Delivering { totes } => write!(f, "taking {totes} tote(s) to the conveyor"),
+            Activity::Replenishing { task } => write!(f, "replenishing (task {task})"),
+        }
+    }
 }
 
 impl Core {
@@ -153,27 +210,28 @@ impl Core {
         self.scanners
             .iter()
             .map(|(id, s)| {
-                let doing = match &s.work {
-                    _ if s.picker.is_empty() => "logged out".to_string(),
-                    _ if s.paused => "on a break".to_string(),
-                    None => "waiting for work".to_string(),
-                    Some(Work::Offered) => "offered a trip".to_string(),
-                    Some(Work::Picking { order, tote, .. }) => {
-                        format!("picking order {order} into tote {tote}")
-                    }
-                    Some(Work::Closing { order, tote }) => {
-                        format!("closing tote {tote} of order {order}")
-                    }
-                    Some(Work::Delivering { totes }) => {
-                        format!("taking {} tote(s) to the conveyor", totes.len())
-                    }
-                    Some(Work::Replenishing { task }) => format!("replenishing (task {task})"),
+                let activity = match &s.work {
+                    _ if s.picker.is_empty() => Activity::LoggedOut,
+                    _ if s.paused => Activity::OnBreak,
+                    None => Activity::Waiting,
+                    Some(Work::Offered) => Activity::Offered,
+                    Some(Work::Picking { order, tote, .. }) => Activity::Picking {
+                        order: order.clone(),
+                        tote: *tote,
+                    },
+                    Some(Work::Closing { order, tote }) => Activity::Closing {
+                        order: order.clone(),
+                        tote: *tote,
+                    },
+                    Some(Work::Delivering { totes }) => Activity::Delivering { totes: totes.len() },
+                    Some(Work::Replenishing { task }) => Activity::Replenishing { task: *task },
                 };
                 HandheldView {
                     id: id.clone(),
                     picker: s.picker.clone(),
                     online: s.offline_since.is_none(),
-                    doing,
+                    doing: activity.to_string(),
+                    activity,
                 }
             })
             .collect()

@@ -35,6 +35,7 @@ pub fn floor(
                 "id": id,
                 "link_up": p.link_up(),
                 "link": p.link.words(),
+                "link_state": p.link,
                 "state": p.state.map(|s| s.name()),
                 "wanted": core.is_none_or(|e| e.wanted),
                 "zones": p.zone_energy_kwh.len(),
@@ -108,7 +109,7 @@ pub fn floor(
     alarms.reverse();
     json!({
         "site": site,
-        "broker": {"connected": broker == LinkState::Connected, "words": broker.words()},
+        "broker": {"connected": broker == LinkState::Connected, "words": broker.words(), "state": broker},
         "now": now,
         "orders": s.orders,
         "picked": s.picked,

@@ -241,7 +241,7 @@ function machineDetail(e) {
   const energy = (e.energy_kwh || []);
   const total = energy.reduce((a, b) => a + b, 0);
   return el("tr", { class: "detail", "data-detail": e.id }, el("td", { colSpan: 5 },
-    el("div", {}, t("machine.link_figures", { link: t(e.link_up ? "link.up" : "link.down"), words: e.link, polls: e.polls,
+    el("div", {}, t("machine.link_figures", { link: t(e.link_up ? "link.up" : "link.down"), words: word("link_state", e.link_state), polls: e.polls,
       lost: e.links_lost, resent: e.requests_resent, exceptions: e.exceptions, waiting: e.pending_commands })),
     el("div", {}, t("machine.faults", { faults: e.faults.map((x) => x.text).join("; ") || t("none") })),
     energy.length ? el("div", {}, t("machine.energy", { zones: energy.map((k, z) => t("machine.zone_energy", { zone: z, kwh: k.toFixed(3) })).join(", "),
@@ -423,10 +423,16 @@ function shelveControl(a) {
   return form;
 }
 
+/** What a handheld is doing, in the reader's words. */
+function doing(h) {
+  const a = h.activity;
+  return a && `doing.${a.what}` in texts ? t(`doing.${a.what}`, a) : h.doing;
+}
+
 function drawHandhelds(v) {
   rows("handhelds", v.handhelds.map((h) => el("tr", {},
     el("td", { class: h.online ? "state-ok" : "state-bad" }, h.id, h.online ? "" : ` (${t("handheld.offline")})`),
-    el("td", {}, h.picker || "—"), el("td", {}, h.doing),
+    el("td", {}, h.picker || "—"), el("td", {}, doing(h)),
     el("td", {}, ...(supervisor() ? [
       Object.assign(button(t("action.hand_back"), `/api/handhelds/${encodeURIComponent(h.id)}/release`, undefined, t("handheld.handed_back", { id: h.id })),
         { title: t("handheld.hand_back_hint") }),
@@ -452,8 +458,9 @@ function drawForward(v) {
 
 function drawKpis(v) {
   rows("kpis", v.kpis.map((k) => el("tr", {},
-    el("td", {}, k.name), el("td", {}, el("b", {}, pct(k.value))),
-    el("td", {}, t("kpi.counted", { good: k.good, of: k.of })), el("td", {}, k.definition))));
+    el("td", {}, `kpi.name.${k.key}` in texts ? t(`kpi.name.${k.key}`, { cutoff: k.cutoff }) : k.name), el("td", {}, el("b", {}, pct(k.value))),
+    el("td", {}, t("kpi.counted", { good: k.good, of: k.of })),
+    el("td", {}, `kpi.definition.${k.key}` in texts ? t(`kpi.definition.${k.key}`) : k.definition))));
 }
 
 function render(v) {
@@ -467,7 +474,7 @@ function render(v) {
   header.textContent = t("header.alarms", { alarms: active, risky: risky.length ? risky.join(", ") : t("none") });
   header.className = active || risky.length ? "state-bad" : "";
   const broker = document.getElementById("broker");
-  broker.textContent = v.broker.words;
+  broker.textContent = word("link_state", v.broker.state);
   broker.className = v.broker.connected ? "" : "state-bad";
   watchCommand(v);
   drawFloor(v); drawEquipment(v); drawCharts(v); drawShift(v); drawWaves(v); drawAlarms(v);
@@ -569,7 +576,7 @@ function showFound(x) {
     const h = x.handheld;
     return el("div", { class: "found-item", "data-found": `handheld:${h.id}` },
       el("h3", {}, t("found.handheld", { id: h.id })),
-      el("p", {}, `${t(h.online ? "handheld.online" : "handheld.offline")} · ${h.picker || t("handheld.nobody")} · ${h.doing}`));
+      el("p", {}, `${t(h.online ? "handheld.online" : "handheld.offline")} · ${h.picker || t("handheld.nobody")} · ${doing(h)}`));
   }
   return el("div", { class: "found-item", "data-found": `sku:${x.id}` }, el("h3", {}, t("found.sku", { id: x.id })),
     el("p", {}, x.faces.map((f) => `${f.location}: ${t("found.face", { on_hand: f.on_hand, max: f.max, min: f.min, inbound: f.inbound })}`).join(" · ")));
