@@ -4,12 +4,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A catalogue: texts by key.
-pub fn catalogue(text: &str) -> BTreeMap<String, String> {
+pub(crate) fn catalogue(text: &str) -> BTreeMap<String, String> {
     serde_json::from_str(text).expect("a catalogue is a JSON object of texts")
 }
 
 /// The `{name}`s a text fills in.
-pub fn placeholders(text: &str) -> BTreeSet<String> {
+pub(crate) fn placeholders(text: &str) -> BTreeSet<String> {
     text.split('{')
         .skip(1)
         .filter_map(|s| s.split_once('}').map(|(name, _)| name.to_string()))
@@ -18,7 +18,7 @@ pub fn placeholders(text: &str) -> BTreeSet<String> {
 
 /// The keys a page and its script ask for: `data-t="…"`, `data-t-placeholder="…"` and
 /// `t("…"`.
-pub fn keys_used(sources: &[&str]) -> BTreeSet<String> {
+pub(crate) fn keys_used(sources: &[&str]) -> BTreeSet<String> {
     let mut keys = BTreeSet::new();
     for text in sources {
         for open in ["data-t=\"", "data-t-placeholder=\"", "t(\""] {
@@ -40,7 +40,7 @@ pub fn keys_used(sources: &[&str]) -> BTreeSet<String> {
 }
 
 /// What is wrong with `catalogues` (language, text) for pages made of `sources`.
-pub fn problems(catalogues: &[(&str, &str)], sources: &[&str]) -> Vec<String> {
+pub(crate) fn problems(catalogues: &[(&str, &str)], sources: &[&str]) -> Vec<String> {
     let mut problems = Vec::new();
     let all: Vec<(&str, BTreeMap<String, String>)> = catalogues
         .iter()
