@@ -255,16 +255,8 @@ async fn still_open(held: &mut [tokio::net::TcpStream]) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_of_connections_on_every_listener_leaves_the_floor_sorting() {
     let f = floor(46).await;
-    let mut config = common::config(&f, &f.db);
-    config.dashboard.listen = Some("127.0.0.1:0".parse().unwrap());
-    let controller = floorctl::controller::Controller::start(config.clone())
-        .await
-        .unwrap();
-    let cancel = tokio_util::sync::CancellationToken::new();
-    let listening = floorctl::dashboard::start(&controller, &config, &cancel)
-        .await
-        .unwrap();
-    let web = listening.dashboard.unwrap();
+    let (controller, web, cancel) =
+        common::controller_with_dashboard(common::config(&f, &f.db)).await;
     for o in &f.orders {
         controller.submit(o.clone()).await;
     }

@@ -99,6 +99,24 @@ fn site_config(broker: SocketAddr, database: &Path) -> Config {
 }
 
 /// The next message the controller sends the handheld, checked against the protocol's schema.
+/// Sends h9 a pick of schema version `v` that nothing directed; returns the error it gets.
+async fn undirected_pick(
+    client: &AsyncClient,
+    rx: &mut mpsc::UnboundedReceiver<(String, Vec<u8>)>,
+    v: u32,
+    id: &str,
+) -> Vec<u8> {
+    let pick =
+        format!(r#"{{"v":{v},"id":"{id}","kind":"pick","order":"X","line":0,"qty":1,"tote":1}}"#);
+    client
+        .publish(up_topic(SITE, "h9", "pick"), QoS::AtLeastOnce, false, pick)
+        .await
+        .unwrap();
+    let (kind, body) = next(rx).await;
+    assert_eq!(kind, "error");
+    body
+}
+
 async fn next(rx: &mut mpsc::UnboundedReceiver<(String, Vec<u8>)>) -> (String, Vec<u8>) {
     let (kind, body) = tokio::time::timeout(Duration::from_secs(10), rx.recv())
         .await
@@ -182,25 +200,13 @@ async fn malformed_and_undirected_messages_get_an_error_and_change_nothing() {
 
     // Well-formed but not directed: refused with the message id and a reason; in version 2
     // the English reason only, in version 3 its code too.
-    let pick = br#"{"v":2,"id":"m3","kind":"pick","order":"X","line":0,"qty":1,"tote":1}"#.to_vec();
-    client
-        .publish(up_topic(SITE, "h9", "pick"), QoS::AtLeastOnce, false, pick)
-        .await
-        .unwrap();
-    let (kind, body) = next(&mut rx).await;
-    assert_eq!(kind, "error");
+    let body = undirected_pick(&client, &mut rx, 2, "m3").await;
     let reply: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(
         reply,
         serde_json::json!({"v": 2, "reply_to": "m3", "reason": "no pick is directed to this handheld now"})
     );
-    let pick = br#"{"v":3,"id":"m4","kind":"pick","order":"X","line":0,"qty":1,"tote":1}"#.to_vec();
-    client
-        .publish(up_topic(SITE, "h9", "pick"), QoS::AtLeastOnce, false, pick)
-        .await
-        .unwrap();
-    let (kind, body) = next(&mut rx).await;
-    assert_eq!(kind, "error");
+    let body = undirected_pick(&client, &mut rx, 3, "m4").await;
     let reply: ErrorReply = serde_json::from_slice(&body).unwrap();
     assert_eq!(reply.reply_to.as_deref(), Some("m4"));
     assert_eq!(reply.refusal, Refusal::NoPick {});

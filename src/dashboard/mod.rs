@@ -207,13 +207,21 @@ pub fn router(state: Arc<Dashboard>) -> Router {
 
 /// Headers on every answer: nothing from elsewhere, never in a frame, no type sniffing.
 async fn security_headers(mut r: Response) -> Response {
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
+    page_headers(
+        &mut r,
         HeaderValue::from_static(
             "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
         ),
+        "no-store",
     );
+    r
+}
+
+/// The headers of a page floorctl serves: the content policy `csp`, never in a frame, no type
+/// sniffing, no referrer; `cache` unless the answer says otherwise.
+pub(crate) fn page_headers(r: &mut Response, csp: HeaderValue, cache: &'static str) {
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_SECURITY_POLICY, csp);
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -224,11 +232,11 @@ async fn security_headers(mut r: Response) -> Response {
         HeaderValue::from_static("no-referrer"),
     );
     h.entry(header::CACHE_CONTROL)
-        .or_insert(HeaderValue::from_static("no-store"));
-    r
+        .or_insert(HeaderValue::from_static(cache));
 }
 
-fn asset(body: &'static str, kind: &'static str) -> Response {
+/// A file of a page, as `kind`.
+pub(crate) fn asset(body: &'static str, kind: &'static str) -> Response {
     ([(header::CONTENT_TYPE, kind)], body).into_response()
 }
 

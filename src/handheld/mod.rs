@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 
+use crate::dashboard::{asset, page_headers};
 use crate::scanners::{Door, WEBSOCKET_MAX_MESSAGE, WEBSOCKET_SUBPROTOCOL};
 
 const INDEX: &str = include_str!("assets/index.html");
@@ -78,7 +79,9 @@ pub fn router(app: App) -> Router {
         .layer(axum::middleware::map_response(move |mut r: Response| {
             let csp = csp.clone();
             async move {
-                headers(&mut r, csp);
+                // The service worker keeps its own copy for a gap in the Wi-Fi; the browser
+                // asks afresh each time.
+                page_headers(&mut r, csp, "no-cache");
                 r
             }
         }))
@@ -95,26 +98,6 @@ fn csp(websocket_url: Option<&str>) -> HeaderValue {
         "default-src 'self'; connect-src {connect}; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
     ))
     .unwrap_or(HeaderValue::from_static("default-src 'self'"))
-}
-
-fn headers(r: &mut Response, csp: HeaderValue) {
-    let h = r.headers_mut();
-    h.insert(header::CONTENT_SECURITY_POLICY, csp);
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    // The service worker keeps its own copy for a gap in the Wi-Fi; the browser asks afresh.
-    h.entry(header::CACHE_CONTROL)
-        .or_insert(HeaderValue::from_static("no-cache"));
-}
-
-fn asset(body: &'static str, kind: &'static str) -> Response {
-    ([(header::CONTENT_TYPE, kind)], body).into_response()
 }
 
 /// The MQTT library, compressed for a browser that takes gzip (every one the app runs in).

@@ -238,6 +238,23 @@ pub async fn demo(dir: &Path, orders: usize, pickers: usize) -> floorctl::demo::
     .unwrap()
 }
 
+/// A controller on `config` with its dashboard's listener (`config.dashboard.listen`, any free
+/// port when unset), served until the token is cancelled.
+pub async fn controller_with_dashboard(
+    mut config: Config,
+) -> (Controller, SocketAddr, tokio_util::sync::CancellationToken) {
+    config
+        .dashboard
+        .listen
+        .get_or_insert("127.0.0.1:0".parse().unwrap());
+    let controller = Controller::start(config.clone()).await.unwrap();
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let listening = floorctl::dashboard::start(&controller, &config, &cancel)
+        .await
+        .unwrap();
+    (controller, listening.dashboard.unwrap(), cancel)
+}
+
 /// Makes a dashboard account on a running demo's database.
 pub async fn account(controller: &Controller, name: &str, role: &str, password: &str) {
     let hash = floorctl::dashboard::auth::hash_password(password).unwrap();
