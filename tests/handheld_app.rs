@@ -3,7 +3,8 @@
 //! through the embedded broker's gateway: a refused password, then a picker's trip of three
 //! orders with a wrong scan and a short, the totes closed and taken by the conveyor; the
 //! connection cut mid-pick and a scan made while it is down, sent once when it is back; the
-//! same trip in Chinese. Screenshots are saved under target/handheld/.
+//! app opened again with no network at all; the same trip in Chinese. Screenshots are saved
+//! under target/handheld/.
 
 mod common;
 
@@ -258,17 +259,9 @@ async fn controller(
     config.broker = broker;
     config.layout.batching.policy = BatchPolicy::Fcfs;
     config.layout.batching.totes_per_cart = 3;
-    config.dashboard.listen = Some("127.0.0.1:0".parse().unwrap());
     config.dashboard.handheld_websocket_url = websocket_url;
-    let controller = floorctl::controller::Controller::start(config.clone())
-        .await
-        .unwrap();
-    let cancel = tokio_util::sync::CancellationToken::new();
-    let listening = floorctl::dashboard::start(&controller, &config, &cancel)
-        .await
-        .unwrap();
-    let web = format!("http://{}", listening.dashboard.unwrap());
-    (controller, web, cancel)
+    let (controller, web, cancel) = common::controller_with_dashboard(config).await;
+    (controller, format!("http://{web}"), cancel)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -302,6 +295,12 @@ async fn a_picker_does_a_trip_on_the_app_through_a_wrong_scan_a_short_and_a_wifi
         .wait_for("document.querySelector('#login-message').textContent", 30)
         .await;
     assert_eq!(said, en["login.refused"]);
+    assert_eq!(
+        b.eval("[...document.querySelectorAll('#always button, #link')].filter(e => e.getClientRects().length > 0).length")
+            .await,
+        0,
+        "nothing of the work screen shows before a login"
+    );
     b.screenshot(&shot("en-login-refused.png")).await;
     let sent: u64 = b
         .eval(
@@ -312,6 +311,19 @@ async fn a_picker_does_a_trip_on_the_app_through_a_wrong_scan_a_short_and_a_wifi
         .as_u64()
         .unwrap();
     println!("the app's transferred size on first load: {sent} bytes (goal under 150 kB)");
+
+    // The app keeps its own files: opened again in a Wi-Fi gap, it still comes up.
+    b.wait_for("navigator.serviceWorker.controller !== null", 20)
+        .await;
+    offline(&mut b, true).await;
+    b.goto(&format!("{web}/handheld/")).await;
+    b.wait_for(
+        "document.body.dataset.ready === 'true' && document.querySelector('#log-in').textContent === 'Log in'",
+        20,
+    )
+    .await;
+    b.screenshot(&shot("en-opened-offline.png")).await;
+    offline(&mut b, false).await;
 
     // Three orders of two lines each: one trip on a cart of three totes.
     for (i, o) in ["E1", "E2", "E3"].iter().enumerate() {

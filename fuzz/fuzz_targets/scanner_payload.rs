@@ -1,5 +1,5 @@
 //! A handheld's MQTT message: topic and payload as they arrive from the broker. Decoding never
-//! panics; what it accepts is of the topic's kind and the protocol's version.
+//! panics; what it accepts is of the topic's kind and of a version the controller reads.
 #![no_main]
 
 use floorctl_protocol::scanner::{parse_up_topic, Up, SUPPORTED_VERSIONS};

@@ -165,6 +165,7 @@ function show(name) {
 function showLink() {
   const link = $("#link");
   const on = app.connected;
+  link.hidden = !app.client;
   link.dataset.state = on ? "on" : "off";
   link.textContent = app.client ? t(on ? "link.on" : "link.off") : "";
   const banner = $("#offline");
