@@ -24,6 +24,8 @@ async function useLanguage(lang) {
   document.querySelectorAll("[data-t]").forEach((e) => { e.textContent = t(e.dataset.t); });
   document.querySelectorAll("[data-t-placeholder]").forEach((e) => { e.placeholder = t(e.dataset.tPlaceholder); });
   document.getElementById("language").value = lang;
+  const link = document.getElementById("link");
+  link.textContent = t({ live: "live.live", stale: "live.no_news" }[link.dataset.live] || "live.connecting");
   if (session) document.getElementById("role").textContent = word("role", session.role);
   // The chart's legend is written when it is made: made again in the new words.
   if (shiftChart) { shiftChart.destroy(); shiftChart = null; document.getElementById("shift-chart").replaceChildren(); }
@@ -73,7 +75,7 @@ function dated(ms, now, text) {
   const d = new Date(ms);
   return d.toDateString() === new Date(now).toDateString()
     ? text
-    : `${d.toLocaleDateString("en-GB", { weekday: "short", day: "numeric", month: "short" })} ${text}`;
+    : `${d.toLocaleDateString(language === "zh" ? "zh-CN" : "en-GB", { weekday: "short", day: "numeric", month: "short" })} ${text}`;
 }
 
 // A due time: its hour and minute, with its date when it is not today.

@@ -63,7 +63,6 @@ function brokerUrl() {
 function send(kind, body = {}) {
   if (!app.client) return;
   app.seq += 1;
-  localStorage.setItem(`floorctl.seq.${app.handheld}`, `${app.session}:${app.seq}`);
   const msg = { v: VERSION, id: `${app.handheld}-${app.session}-${app.seq}`, seq: app.seq, kind, ...body };
   app.client.publish(topic("up", kind), JSON.stringify(msg), { qos: 1 });
   if (!app.connected) {
@@ -93,7 +92,7 @@ function connect(password) {
     send("login", { picker: app.picker, session: app.session });
     if (first) show("work");
   });
-  client.on("message", (t, payload) => received(t, payload));
+  client.on("message", (name, payload) => received(name, payload));
   client.on("close", () => {
     // Dropped again and again just after connecting: another device or tab logged in as this
     // handheld and the broker hands the session back and forth. This one gives way.
@@ -120,9 +119,10 @@ function connect(password) {
   });
 }
 
-function stop() {
+/** Back to the login screen; `gently`: what is still queued is sent first (a log-out). */
+function stop(gently = false) {
   app.dropped = [];
-  if (app.client) app.client.end(true);
+  if (app.client) app.client.end(!gently);
   app.client = null;
   app.connected = false;
   app.everConnected = false;
@@ -130,17 +130,17 @@ function stop() {
   show("login");
 }
 
-function received(t, payload) {
+function received(name, payload) {
   let msg;
   try { msg = JSON.parse(new TextDecoder().decode(payload)); } catch { return; }
-  if (t === topic("down", "direction")) {
+  if (name === topic("down", "direction")) {
     // The same work sent again (a reconnect's login): kept, not drawn again under a finger.
     if (app.direction && sameWork(app.direction, msg)) {
       app.direction = msg;
       return;
     }
     render(msg);
-  } else if (t === topic("down", "error")) {
+  } else if (name === topic("down", "error")) {
     refused(msg);
   }
 }
@@ -415,7 +415,7 @@ async function start() {
     if (app.direction && app.direction.kind === "pick") send("tote_full", { tote: app.direction.tote });
   });
   $("#break").addEventListener("click", () => send("break"));
-  $("#log-out").addEventListener("click", () => { send("logout"); setTimeout(stop, 500); });
+  $("#log-out").addEventListener("click", () => { send("logout"); stop(true); });
   $("#refused").addEventListener("click", () => { $("#refused").hidden = true; focusScan(); });
   $("#scan").addEventListener("keydown", (e) => {
     if (e.key !== "Enter") return;
