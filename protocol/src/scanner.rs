@@ -230,33 +230,28 @@ impl DecodeError {
     }
 }
 
+/// One field of a JSON object whose whole may not decode as a message.
+fn readable_field<T: serde::de::DeserializeOwned>(payload: &[u8], field: &str) -> Option<T> {
+    if payload.len() > MAX_PAYLOAD_BYTES {
+        return None;
+    }
+    let mut object: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(payload).ok()?;
+    serde_json::from_value(object.remove(field)?).ok()
+}
+
 impl Up {
     /// The schema version of a payload that may not decode, so its refusal is written in the
     /// handheld's version; `None` when there is none to read.
     pub fn readable_version(payload: &[u8]) -> Option<u32> {
-        #[derive(Deserialize)]
-        struct VersionOnly {
-            v: u32,
-        }
-        if payload.len() > MAX_PAYLOAD_BYTES {
-            return None;
-        }
-        let VersionOnly { v } = serde_json::from_slice(payload).ok()?;
-        Some(v)
+        readable_field(payload, "v")
     }
 
     /// The message id of a payload that may not decode (a wrong field, a wrong version), so a
     /// refusal can name the message it answers; `None` when there is none to read.
     pub fn readable_id(payload: &[u8]) -> Option<String> {
-        #[derive(Deserialize)]
-        struct IdOnly {
-            id: String,
-        }
-        if payload.len() > MAX_PAYLOAD_BYTES {
-            return None;
-        }
-        let IdOnly { id } = serde_json::from_slice(payload).ok()?;
-        (!id.is_empty() && id.len() <= MAX_ID_BYTES).then_some(id)
+        readable_field::<String>(payload, "id")
+            .filter(|id| !id.is_empty() && id.len() <= MAX_ID_BYTES)
     }
 
     /// Decodes a handheld's payload sent on its `up/{kind}` topic.
