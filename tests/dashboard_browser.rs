@@ -199,7 +199,7 @@ async fn a_supervisor_runs_the_floor_from_the_page_at_every_width_and_a_viewer_o
     // A jam on the conveyor shows as an active alarm; acknowledging it moves it on.
     demo.sim.with_floor(|f| f.jam(2));
     let row = "[...document.querySelectorAll('#alarms tr[data-alarm]')]
-               .find(r => r.textContent.includes('zone 2 faulted'))";
+               .find(r => r.textContent.includes('Zone 2 faulted (a jam or a motor trip): the line is held'))";
     let id = b
         .wait_for(
             &format!("{row}.classList.contains('alarm-active') && {row}.dataset.alarm"),
@@ -617,10 +617,28 @@ async fn a_supervisor_runs_the_floor_from_the_page_at_every_width_and_a_viewer_o
         Some("zh"),
         "the account keeps its language"
     );
+    // Alarm texts too, worded from their codes: the emergency stop and the jam, in the list
+    // and in the history the database keeps; no English sentence left among them.
+    let alarm_rows =
+        "[...document.querySelectorAll('#alarms tr[data-alarm]')].map(r => r.textContent)";
+    b.wait_for(
+        &format!(
+            "{alarm_rows}.some(t => t.includes('sorter1 已中止（急停或故障），并非本处下令'))
+             && {alarm_rows}.some(t => t.includes('区段故障（卡箱或电机跳闸）'))
+             && !{alarm_rows}.some(t => /nobody|faulted|tote \\d/.test(t))"
+        ),
+        10,
+    )
+    .await;
     b.screenshot(&shot("viewer-1280-zh.png")).await;
     b.goto(&web).await;
     b.wait_for(
         "document.documentElement.lang === 'zh-CN' && document.querySelector('#language').value === 'zh'",
+        10,
+    )
+    .await;
+    b.wait_for(
+        "[...document.querySelectorAll('#alarm-history tbody tr')].some(r => r.textContent.includes('已中止（急停或故障）'))",
         10,
     )
     .await;

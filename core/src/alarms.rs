@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::{Command, Core, Millis, Reaction};
+use super::{AlarmText, Command, Core, Millis, Reaction};
 
 /// Finished alarms kept for the dashboard beside the open ones.
 const FINISHED_KEPT: usize = 100;
@@ -113,8 +113,12 @@ pub struct Alarm {
     pub id: u64,
     /// Equipment, handheld, order or cut-off it is about.
     pub source: String,
-    /// What happened.
+    /// What happened, in English.
     pub text: String,
+    /// What happened, as a code with its details for a page to word (none for an alarm raised
+    /// before texts had codes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub said: Option<AlarmText>,
     /// When it was raised.
     pub raised: Millis,
     /// Where it stands.
@@ -181,10 +185,11 @@ impl Core {
         &mut self,
         source: &str,
         kind: &str,
-        text: &str,
+        said: &AlarmText,
         standing: bool,
     ) -> u64 {
-        let key = (!standing).then(|| (source.to_string(), kind_of(text)));
+        let text = said.to_string();
+        let key = (!standing).then(|| (source.to_string(), kind_of(&text)));
         if let Some(&id) = key.as_ref().and_then(|k| self.open_one_off.get(k)) {
             let now = self.now;
             let log = Arc::make_mut(&mut self.summary.alarm_log);
@@ -192,7 +197,8 @@ impl Core {
                 |a: &&mut Alarm| matches!(a.state, AlarmState::Active | AlarmState::Shelved);
             if let Some(a) = log.get_mut(&id).filter(waiting) {
                 a.repeats += 1;
-                a.text = text.to_string();
+                a.text = text;
+                a.said = Some(said.clone());
                 a.last = Some(now);
                 return id;
             }
@@ -206,7 +212,8 @@ impl Core {
             Alarm {
                 id,
                 source: source.to_string(),
-                text: text.to_string(),
+                text,
+                said: Some(said.clone()),
                 raised: self.now,
                 state: AlarmState::Active,
                 acknowledged_by: None,
@@ -431,25 +438,26 @@ pub(super) fn refuse(subject: &str, reason: String, out: &mut Reaction) {
 
 impl Core {
     /// Raises a one-off alarm: it stays on the supervisors' list until acknowledged.
-    pub(super) fn alarm(&mut self, source: &str, text: String, out: &mut Reaction) {
-        self.emit_alarm(source, "event", text, false, out);
+    pub(super) fn alarm(&mut self, source: &str, said: AlarmText, out: &mut Reaction) {
+        self.emit_alarm(source, "event", said, false, out);
     }
 
     pub(super) fn emit_alarm(
         &mut self,
         source: &str,
         kind: &str,
-        text: String,
+        said: AlarmText,
         standing: bool,
         out: &mut Reaction,
     ) -> u64 {
-        let id = self.log_alarm(source, kind, &text, standing);
+        let id = self.log_alarm(source, kind, &said, standing);
         if !self.is_shelved(id) {
             self.annunciated();
         }
         out.push(Command::Alarm {
             source: source.to_string(),
-            text,
+            text: said.to_string(),
+            said,
         });
         id
     }
@@ -459,10 +467,11 @@ impl Core {
         &mut self,
         source: &str,
         condition: &str,
-        text: String,
+        said: AlarmText,
         out: &mut Reaction,
     ) {
         let key = (source.to_string(), condition.to_string());
+        let text = said.to_string();
         if self.summary.active_alarms.get(&key) == Some(&text) {
             return;
         }
@@ -471,7 +480,7 @@ impl Core {
             self.alarm_cleared(old);
         }
         self.summary.active_alarms.insert(key.clone(), text.clone());
-        let id = match self.reopen(&key, &text) {
+        let id = match self.reopen(&key, &said) {
             Some(id) => {
                 if !self.is_shelved(id) {
                     self.annunciated();
@@ -479,17 +488,18 @@ impl Core {
                 out.push(Command::Alarm {
                     source: source.to_string(),
                     text,
+                    said,
                 });
                 id
             }
-            None => self.emit_alarm(source, kind_of_condition(condition), text, true, out),
+            None => self.emit_alarm(source, kind_of_condition(condition), said, true, out),
         };
         self.alarm_ids.insert(key, id);
     }
 
     /// The alarm of `key` raised again soon after it cleared: its line is active again, counted
     /// once more, waiting for a new acknowledgement. `None` when there is no such line.
-    fn reopen(&mut self, key: &(String, String), text: &str) -> Option<u64> {
+    fn reopen(&mut self, key: &(String, String), said: &AlarmText) -> Option<u64> {
         let now = self.now;
         let (id, cleared) = self.recently_cleared.remove(key)?;
         if now.saturating_sub(cleared) > CHATTER_MS {
@@ -506,14 +516,17 @@ impl Core {
         a.acknowledged = None;
         a.repeats += 1;
         a.last = Some(now);
-        a.text = text.to_string();
+        a.text = said.to_string();
+        a.said = Some(said.clone());
         Some(id)
     }
 
     /// Clears a standing alarm when its condition is gone.
     pub(super) fn clear_alarm(&mut self, source: &str, condition: &str, out: &mut Reaction) {
         let key = (source.to_string(), condition.to_string());
+        let mut said = None;
         if let Some(id) = self.alarm_ids.remove(&key) {
+            said = self.summary.alarm_log.get(&id).and_then(|a| a.said.clone());
             self.alarm_cleared(id);
             let now = self.now;
             self.recently_cleared
@@ -524,6 +537,7 @@ impl Core {
             out.push(Command::AlarmCleared {
                 source: source.to_string(),
                 text,
+                said,
             });
         }
     }

@@ -4,6 +4,8 @@ use floorctl_protocol::packml::Command as PackCommand;
 use floorctl_protocol::scanner::{Direction, ErrorReply};
 use serde::Serialize;
 
+use crate::AlarmText;
+
 /// An action for the shell.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Command {
@@ -41,8 +43,10 @@ pub enum Command {
     Alarm {
         /// Equipment, handheld or order the alarm is about.
         source: String,
-        /// What happened.
+        /// What happened, in English.
         text: String,
+        /// What happened, as a code with its details.
+        said: AlarmText,
     },
     /// A standing alarm's condition is gone.
     AlarmCleared {
@@ -50,6 +54,9 @@ pub enum Command {
         source: String,
         /// Its text.
         text: String,
+        /// Its text as a code with its details (none for an alarm raised before texts had
+        /// codes).
+        said: Option<AlarmText>,
     },
     /// Ask the distribution centre for stock (an inter-site transfer order).
     Transfer {

@@ -3,6 +3,7 @@
 use floorctl_protocol::packml::{Command as PackCommand, State};
 
 use super::{Command, Core, Note, PlcCondition, Reaction};
+use crate::{AlarmText, LinkTrouble};
 
 /// What the core knows of one PLC-driven machine.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -50,10 +51,10 @@ impl Core {
         } else {
             // Nothing read from it can be trusted until the link is back.
             e.state = None;
-            let text = format!(
-                "No contact with {plc}: {}. Check its power and network cable; the controller keeps trying.",
-                link_trouble(reason.unwrap_or(""))
-            );
+            let text = AlarmText::LinkDown {
+                plc: plc.to_string(),
+                trouble: LinkTrouble::of(reason.unwrap_or("")),
+            };
             self.raise_alarm(plc, "link", text, out);
         }
     }
@@ -80,12 +81,7 @@ impl Core {
             None => {}
         }
         match state {
-            None => self.raise_alarm(
-                plc,
-                "state",
-                format!("PLC reports state number {raw}, which its map does not define"),
-                out,
-            ),
+            None => self.raise_alarm(plc, "state", AlarmText::UndefinedState { raw }, out),
             Some(s) => {
                 out.note(Note::EquipmentState {
                     plc: plc.to_string(),
@@ -140,19 +136,20 @@ impl Core {
             .active_alarms
             .keys()
             .any(|(source, condition)| source == plc && condition != "stop" && condition != "link");
-        let (what, to_do) = match e.state {
-            Some(State::Held) if e.commanded != Some(PackCommand::Hold) => ("held", "Unhold it"),
+        let plc = plc.to_string();
+        let text = match e.state {
+            Some(State::Held) if e.commanded != Some(PackCommand::Hold) => {
+                AlarmText::StillHeld { plc: plc.clone() }
+            }
             Some(State::Stopped) if !e.wanted || !self.layout.auto_start => {
-                ("stopped", "Reset and Start it")
+                AlarmText::StillStopped { plc: plc.clone() }
             }
             _ => return,
         };
         if faulted || !e.link_up {
             return;
         }
-        let text =
-            format!("{plc} is still {what} now that its fault has cleared: {to_do} to run again.");
-        self.raise_alarm(plc, "stop", text, out);
+        self.raise_alarm(&plc, "stop", text, out);
     }
 
     pub(super) fn supervisor_command(
@@ -204,8 +201,7 @@ impl Core {
     ) {
         let key = format!("zone{zone}");
         if fault {
-            let text = format!("zone {zone} faulted (jam or motor trip): line held");
-            self.raise_alarm(conveyor, &key, text, out);
+            self.raise_alarm(conveyor, &key, AlarmText::ZoneFault { zone }, out);
             self.explained_stop(conveyor, out);
         } else {
             self.clear_alarm(conveyor, &key, out);
@@ -221,8 +217,12 @@ impl Core {
         out: &mut Reaction,
     ) {
         match fault {
-            Some(text) => {
-                self.raise_alarm(plc, condition.name(), text.to_string(), out);
+            Some(detail) => {
+                let text = AlarmText::PlcFault {
+                    condition: condition.name().to_string(),
+                    detail: detail.to_string(),
+                };
+                self.raise_alarm(plc, condition.name(), text, out);
                 self.explained_stop(plc, out);
             }
             None => {
@@ -253,17 +253,16 @@ fn unplanned_stop(
     now: State,
     commanded: Option<PackCommand>,
     faulted: bool,
-) -> Option<String> {
+) -> Option<AlarmText> {
     if faulted && now != State::Aborted {
         return None;
     }
+    let plc = plc.to_string();
     let text = match now {
-        State::Aborted if commanded != Some(PackCommand::Abort) => format!(
-            "{plc} is aborted (an emergency stop or a fault) and nobody here commanded it: find the cause on the floor, then Clear and Reset it."
-        ),
-        State::Held if commanded != Some(PackCommand::Hold) => format!(
-            "{plc} is held and nobody here commanded it: find the cause, then Unhold it."
-        ),
+        State::Aborted if commanded != Some(PackCommand::Abort) => {
+            AlarmText::AbortedUnasked { plc }
+        }
+        State::Held if commanded != Some(PackCommand::Hold) => AlarmText::HeldUnasked { plc },
         State::Stopped
             if before.is_some_and(|b| !matches!(b, State::Stopped | State::Clearing))
                 && !matches!(
@@ -271,29 +270,9 @@ fn unplanned_stop(
                     Some(PackCommand::Stop | PackCommand::Abort | PackCommand::Clear)
                 ) =>
         {
-            format!("{plc} stopped while running and nobody here commanded it: find the cause, then Reset and Start it.")
+            AlarmText::StoppedUnasked { plc }
         }
         _ => return None,
     };
     Some(text)
-}
-
-/// Why a link failed, in a supervisor's words, from the link's own account of it (which goes to
-/// the log in full).
-fn link_trouble(reason: &str) -> &'static str {
-    if reason.starts_with("connect failed") {
-        if reason.contains("refused") {
-            "it refuses the connection (is its Modbus server running?)"
-        } else {
-            "it cannot be reached on the network"
-        }
-    } else if reason.starts_with("no answer") || reason.contains("timed out") {
-        "it does not answer"
-    } else if reason.starts_with("transport error") || reason.starts_with("malformed answer") {
-        "its answers cannot be read"
-    } else if reason.contains("heartbeat") {
-        "its program has stopped (its heartbeat does not change)"
-    } else {
-        "the connection failed"
-    }
 }

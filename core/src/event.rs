@@ -391,6 +391,16 @@ pub enum PlcCondition {
 }
 
 impl PlcCondition {
+    /// Every condition.
+    pub const ALL: [PlcCondition; 6] = [
+        PlcCondition::Reads,
+        PlcCondition::Writes,
+        PlcCondition::Acknowledgement,
+        PlcCondition::Heartbeat,
+        PlcCondition::Setpoints,
+        PlcCondition::Values,
+    ];
+
     /// Conditions one link session reports: cleared when a new session starts, which reports
     /// them again if they last. (Setpoints and values are seen again on their own.)
     pub const OF_A_SESSION: [PlcCondition; 4] = [

@@ -10,6 +10,7 @@ use super::{
     Command, Core, Millis, Note, OrderStatus, Reaction, Reply, ScannerState, ToteStatus, Work,
     SEEN_IDS_PER_SCANNER,
 };
+use crate::AlarmText;
 
 /// Earlier sessions remembered per handheld, so a login of one delivered again is stale.
 const PAST_SESSIONS: usize = 8;
@@ -337,10 +338,12 @@ impl Core {
             .and_then(|s| s.get(&directed.location))
             .copied();
         if let Some(book) = booked {
-            let text = format!(
-                "{} held {found} of SKU {} where the stock said {book}; counted as {found} and emptied",
-                directed.location, directed.sku
-            );
+            let text = AlarmText::FoundShort {
+                location: directed.location.clone(),
+                sku: directed.sku.clone(),
+                found,
+                book,
+            };
             self.alarm(&directed.location, text, out);
         }
         // Everything there was picked: the location is empty now (line_done takes `found` off).

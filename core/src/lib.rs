@@ -3,6 +3,7 @@
 //! No sockets, no clock reads, no database. The same events in the same order give the same
 //! commands, which is what makes replay after a restart and deterministic tests possible.
 
+mod alarm_text;
 mod alarms;
 mod batching;
 mod clock;
@@ -28,6 +29,7 @@ mod supervision;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
+pub use alarm_text::{AlarmText, LinkTrouble};
 pub use alarms::{
     default_priority, Alarm, AlarmPriority, AlarmState, Shelf, ALARM_KINDS, MANAGEABLE_PER_10_MIN,
     MAX_SHELVE_MINUTES,
@@ -280,20 +282,20 @@ impl Core {
                 scanner, command, ..
             } => self.handheld_command(scanner, *command, now, &mut out),
             Event::LoginsRefused { source, failures } => {
-                let text = format!(
-                    "{failures} failed logins in a row for {source}; its further attempts wait \
-                     longer each time (someone may be guessing passwords)"
-                );
+                let text = AlarmText::LoginsRefused {
+                    whose: source.clone(),
+                    failures: *failures,
+                };
                 self.alarm(source, text, &mut out);
             }
             Event::Delivery { endpoint, fault } => {
                 let source = format!("webhook {endpoint}");
                 match fault {
                     Some(fault) => {
-                        let text = format!(
-                            "events cannot be delivered to {endpoint}: {fault}; they are kept and \
-                             sent again until it answers"
-                        );
+                        let text = AlarmText::DeliveryFailing {
+                            endpoint: endpoint.clone(),
+                            fault: fault.clone(),
+                        };
                         self.raise_alarm(&source, "delivery", text, &mut out);
                     }
                     None => self.clear_alarm(&source, "delivery", &mut out),

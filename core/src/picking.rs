@@ -7,6 +7,7 @@ use super::batching::Trip;
 use super::{
     Command, Core, Millis, OrderState, OrderStatus, Reaction, ToteState, ToteStatus, Work,
 };
+use crate::AlarmText;
 
 impl Core {
     pub(super) fn order_received(&mut self, order: &Order, out: &mut Reaction) {
@@ -21,10 +22,9 @@ impl Core {
             match self.fullest_location(&line.sku) {
                 Some(loc) => line.location = loc,
                 None => {
-                    let text = format!(
-                        "order line for {} names no location and none holds it here",
-                        line.sku
-                    );
+                    let text = AlarmText::NoLocation {
+                        sku: line.sku.clone(),
+                    };
                     self.alarm(&order.id, text, out);
                 }
             }
@@ -37,7 +37,10 @@ impl Core {
         let rank = match cutoff {
             Some(r) => r,
             None => {
-                self.alarm(&order.id, format!("order has unknown cut-off `{}`; it is picked last and sorted to the exception chute", order.cutoff), out);
+                let text = AlarmText::UnknownCutoff {
+                    cutoff: order.cutoff.clone(),
+                };
+                self.alarm(&order.id, text, out);
                 usize::MAX
             }
         };
@@ -178,10 +181,7 @@ impl Core {
         let t = loop {
             if self.next_tote < first || self.next_tote > last {
                 self.next_tote = first;
-                let text = format!(
-                    "tote numbers {first} to {last} are used up; numbering starts again at {first}"
-                );
-                self.alarm("totes", text, out);
+                self.alarm("totes", AlarmText::ToteNumbersUsedUp { first, last }, out);
             }
             let t = self.next_tote;
             // Past u32::MAX, 0: below `first`, so the next call starts again.

@@ -275,15 +275,15 @@ impl Core {
         }
         for command in &reaction.commands {
             match command {
-                Command::Alarm { source, text } => out.push(Published::new(
+                Command::Alarm { source, text, said } => out.push(Published::new(
                     Kind::AlarmRaised,
                     None,
-                    json!({ "source": source, "text": text }),
+                    alarm_data(source, text, Some(said)),
                 )),
-                Command::AlarmCleared { source, text } => out.push(Published::new(
+                Command::AlarmCleared { source, text, said } => out.push(Published::new(
                     Kind::AlarmCleared,
                     None,
-                    json!({ "source": source, "text": text }),
+                    alarm_data(source, text, said.as_ref()),
                 )),
                 _ => {}
             }
@@ -358,4 +358,15 @@ impl Core {
             )),
         }
     }
+}
+
+/// An alarm's event: its source, its English text, and its code with the details (`code`,
+/// `params`) when it has one.
+fn alarm_data(source: &str, text: &str, said: Option<&crate::AlarmText>) -> serde_json::Value {
+    let mut data = said
+        .and_then(|s| serde_json::to_value(s).ok())
+        .unwrap_or_else(|| json!({}));
+    data["source"] = json!(source);
+    data["text"] = json!(text);
+    data
 }

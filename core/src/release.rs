@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use super::clock::{LocalClock, TimeOfDay};
 use super::{Core, Millis, Note, OrderStatus, Reaction};
+use crate::AlarmText;
 
 /// How often the at-risk projection is made while orders with a due time are open.
 pub(super) const RISK_CHECK_MS: Millis = 30_000;
@@ -515,15 +516,17 @@ impl Core {
             let source = format!("cut-off {name}");
             match (late, due) {
                 (true, Some(due)) => {
-                    let text = format!(
-                        "cut-off {name} is at risk: at the current pick rate its orders are not all in lane {} by {}",
-                        self.layout
+                    let text = AlarmText::CutoffAtRisk {
+                        cutoff: name.clone(),
+                        lane: self
+                            .layout
                             .cutoffs
                             .iter()
                             .find(|c| c.name == name)
-                            .map_or("?", |c| c.lane.as_str()),
-                        clock.show(due)
-                    );
+                            .map_or("?", |c| c.lane.as_str())
+                            .to_string(),
+                        due: clock.show(due).to_string(),
+                    };
                     self.raise_alarm(&source, "at risk", text, out);
                 }
                 _ => self.clear_alarm(&source, "at risk", out),

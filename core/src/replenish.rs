@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use floorctl_protocol::scanner::Refusal;
 
 use super::{Command, Core, Millis, Reaction, Work};
+use crate::AlarmText;
 
 /// A forward pick face and its stock limits, from the forward-area plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -282,16 +283,11 @@ impl Core {
             return;
         }
         if !self.transfer_orders.contains_key(&transfer) {
-            let text = format!("tote {tote} shipped for transfer {transfer}, which is not open");
-            self.alarm("dc", text, out);
+            self.alarm("dc", AlarmText::TransferNotOpen { tote, transfer }, out);
             return;
         }
         if self.totes.contains_key(&tote) {
-            self.alarm(
-                "dc",
-                format!("tote {tote} shipped by the DC is already in use here"),
-                out,
-            );
+            self.alarm("dc", AlarmText::TransferToteInUse { tote }, out);
             return;
         }
         self.totes.insert(
@@ -325,14 +321,13 @@ impl Core {
             received: qty,
         });
         if qty != asked_qty {
-            let (word, diff) = if qty < asked_qty {
-                ("short", asked_qty - qty)
-            } else {
-                ("over", qty - asked_qty)
+            let text = AlarmText::TransferDifference {
+                transfer,
+                sku: sku.clone(),
+                tote,
+                asked: asked_qty,
+                received: qty,
             };
-            let text = format!(
-                "transfer {transfer} of {sku} received in tote {tote}: {asked_qty} asked, {qty} received ({diff} {word})"
-            );
             self.alarm("dc", text, out);
         }
         if qty == 0 {

@@ -2,24 +2,18 @@
 
 use std::collections::BTreeSet;
 
-use super::{ChuteChoice, Command, Core, OrderStatus, Reaction, SortOutcome, ToteStatus, Work};
+use super::{
+    AlarmText, ChuteChoice, Command, Core, OrderStatus, Reaction, SortOutcome, ToteStatus, Work,
+};
 
 impl Core {
     pub(super) fn tote_entered(&mut self, conveyor: &str, tote: u32, out: &mut Reaction) {
         let Some(t) = self.totes.get_mut(&tote) else {
-            self.alarm(
-                conveyor,
-                format!("unknown tote {tote} entered the conveyor"),
-                out,
-            );
+            self.alarm(conveyor, AlarmText::UnknownToteEntered { tote }, out);
             return;
         };
         if t.status == ToteStatus::Sorted {
-            self.alarm(
-                conveyor,
-                format!("tote {tote} entered the conveyor again after it was sorted"),
-                out,
-            );
+            self.alarm(conveyor, AlarmText::SortedToteEntered { tote }, out);
             return;
         }
         if t.status != ToteStatus::Conveying {
@@ -81,15 +75,14 @@ impl Core {
     fn chute_for_tote(&mut self, sorter: &str, tote: u32, out: &mut Reaction) -> Option<u16> {
         let exception = self.layout.exception_chute;
         let Some(t) = self.totes.get(&tote) else {
-            let text = format!("unknown tote {tote} at the induct; sent to the exception chute");
-            self.alarm(sorter, text, out);
+            self.alarm(sorter, AlarmText::UnknownToteInducted { tote }, out);
             return Some(exception);
         };
         if t.recirculations >= self.layout.max_recirculations {
-            let text = format!(
-                "tote {tote} went round the sorter {} times; sent to the exception chute",
-                t.recirculations
-            );
+            let text = AlarmText::Recirculated {
+                tote,
+                times: t.recirculations,
+            };
             self.alarm(sorter, text, out);
             return Some(exception);
         }
@@ -109,14 +102,12 @@ impl Core {
         match self.layout.chute_for(&cutoff, &unavailable) {
             ChuteChoice::Lane(chute) => Some(chute),
             ChuteChoice::Exception => {
-                let text = format!(
-                    "tote {tote}: cut-off {cutoff:?} has no lane; sent to the exception chute"
-                );
+                let text = AlarmText::NoLane { tote, cutoff };
                 self.alarm(sorter, text, out);
                 Some(exception)
             }
             ChuteChoice::LaneFull => {
-                let text = format!("every chute of the lane for cut-off {cutoff} is full or disabled; tote {tote} recirculates");
+                let text = AlarmText::LaneFull { tote, cutoff };
                 self.alarm(sorter, text, out);
                 None
             }
@@ -157,16 +148,11 @@ impl Core {
             _ => {}
         }
         if outcome == SortOutcome::Sorted && !self.layout.knows_chute(chute) {
-            let text = format!("sorter reports tote {tote} sorted to chute {chute}, which the layout does not have");
-            self.alarm(sorter, text, out);
+            self.alarm(sorter, AlarmText::NoSuchChute { tote, chute }, out);
         }
         let Some(t) = self.totes.get_mut(&tote) else {
             if outcome == SortOutcome::Sorted {
-                self.alarm(
-                    sorter,
-                    format!("unknown tote {tote} sorted to chute {chute}"),
-                    out,
-                );
+                self.alarm(sorter, AlarmText::UnknownToteSorted { tote, chute }, out);
             }
             return;
         };
@@ -176,8 +162,7 @@ impl Core {
             return;
         }
         if t.status == ToteStatus::Sorted {
-            let text = format!("tote {tote} reported sorted again, to chute {chute}");
-            self.alarm(sorter, text, out);
+            self.alarm(sorter, AlarmText::SortedAgain { tote, chute }, out);
             return;
         }
         let order = t.order.clone();
@@ -187,10 +172,7 @@ impl Core {
         if outcome == SortOutcome::Lost {
             t.status = ToteStatus::Lost;
             self.record_tote(tote, out);
-            let text = format!(
-                "tote {tote} of order {order} lost on the sorter: find it and induct it again"
-            );
-            self.alarm(sorter, text, out);
+            self.alarm(sorter, AlarmText::ToteLost { tote, order }, out);
             return;
         }
         t.status = ToteStatus::Sorted;
@@ -210,11 +192,12 @@ impl Core {
         self.summary.kpis.totes_right_lane += u32::from(right_lane);
         self.count_done(super::kpi::Done::Tote);
         if !right_lane && chute != self.layout.exception_chute {
-            self.alarm(
-                sorter,
-                format!("tote {tote} of order {order} went to chute {chute}, outside its lane"),
-                out,
-            );
+            let text = AlarmText::OutsideLane {
+                tote,
+                order: order.clone(),
+                chute,
+            };
+            self.alarm(sorter, text, out);
         }
         *self.summary.per_chute.entry(chute).or_default() += 1;
         // An order that filled totes on the way is sorted when its last tote is.

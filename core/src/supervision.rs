@@ -7,6 +7,7 @@ use floorctl_protocol::order::Priority;
 
 use super::alarms::refuse;
 use super::{Core, HandheldCommand, Millis, OrderStatus, Reaction, StockMovement};
+use crate::AlarmText;
 
 impl Core {
     /// A supervisor's command on a handheld: its work handed back, or its counter reset.
@@ -164,9 +165,12 @@ impl Core {
         self.summary.kpis.counts += 1;
         self.summary.kpis.counts_matching += u32::from(book == qty);
         if book != qty {
-            let text = format!(
-                "count of {sku} at {location}: {qty} found, {book} on the book; book corrected"
-            );
+            let text = AlarmText::CountCorrected {
+                sku: sku.to_string(),
+                location: location.to_string(),
+                found: qty,
+                book,
+            };
             self.alarm(location, text, out);
         }
         self.stock

@@ -85,7 +85,7 @@ fn a_stop_nobody_commanded_raises_an_alarm_that_clears_when_the_machine_runs_aga
     // An emergency stop on the floor.
     let r = core.handle(&state("cv1", State::Aborted), 1_000);
     assert!(
-        r.commands.iter().any(|c| matches!(c, Command::Alarm { source, text }
+        r.commands.iter().any(|c| matches!(c, Command::Alarm { source, text, .. }
             if source == "cv1" && text.contains("aborted") && text.contains("nobody here commanded it"))),
         "{:?}",
         r.commands

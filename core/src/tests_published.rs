@@ -150,7 +150,7 @@ fn a_failing_webhook_is_a_standing_alarm_until_it_takes_events_again() {
     };
     let out = core.handle(&failing(Some("connection refused")), 0);
     assert!(
-        matches!(&out.commands[..], [Command::Alarm { source, text }]
+        matches!(&out.commands[..], [Command::Alarm { source, text, .. }]
         if source == "webhook erp" && text.contains("connection refused"))
     );
     assert!(

@@ -111,8 +111,10 @@ impl Shell {
                     self.to_plc(&sorter, PlcCommand::Divert { tote, chute })
                 }
                 Command::Packml { plc, command } => self.to_plc(&plc, PlcCommand::Packml(command)),
-                Command::Alarm { source, text } => tracing::warn!(%source, alarm = %text, "alarm"),
-                Command::AlarmCleared { source, text } => {
+                Command::Alarm { source, text, .. } => {
+                    tracing::warn!(%source, alarm = %text, "alarm")
+                }
+                Command::AlarmCleared { source, text, .. } => {
                     tracing::info!(%source, alarm = %text, "alarm cleared")
                 }
                 Command::Transfer { sku, qty, to } => {

@@ -375,10 +375,45 @@ mod tests {
                 assert!(texts.contains_key(*key), "{key} in {lang}.json");
             }
         }
-        assert_eq!(
-            login::LANGUAGES.len(),
-            2,
-            "a language the page offers has its catalogue"
-        );
+        for offered in login::LANGUAGES {
+            assert!(
+                ["en", "zh"].contains(&offered),
+                "the page offers {offered}, which has no catalogue"
+            );
+        }
+    }
+
+    #[test]
+    fn every_alarm_text_the_core_makes_is_worded_in_both_languages_from_its_details() {
+        let trouble = floorctl_core::LinkTrouble::ALL.map(|t| {
+            let name = serde_json::to_value(t).unwrap();
+            format!("link_trouble.{}", name.as_str().unwrap())
+        });
+        let conditions =
+            floorctl_core::PlcCondition::ALL.map(|c| format!("plc_condition.{}", c.name()));
+        for (lang, text) in [("en", I18N_EN), ("zh", I18N_ZH)] {
+            let texts = crate::i18n::catalogue(text);
+            for said in floorctl_core::AlarmText::every_kind() {
+                let said = serde_json::to_value(&said).unwrap();
+                let key = format!("said.{}", said["code"].as_str().unwrap());
+                let worded = texts
+                    .get(&key)
+                    .unwrap_or_else(|| panic!("{key} in {lang}.json"));
+                let params: std::collections::BTreeSet<String> = said["params"]
+                    .as_object()
+                    .unwrap()
+                    .keys()
+                    .cloned()
+                    .collect();
+                let blanks = crate::i18n::placeholders(worded);
+                assert!(
+                    blanks.is_subset(&params),
+                    "{key} in {lang}.json fills in {blanks:?}, of {params:?}"
+                );
+            }
+            for key in trouble.iter().chain(&conditions) {
+                assert!(texts.contains_key(key), "{key} in {lang}.json");
+            }
+        }
     }
 }

@@ -172,8 +172,11 @@ pub(super) async fn alarm_history(
             let lines: Vec<Value> = events
                 .iter()
                 .map(|e| {
+                    let said = e.data.get("code").map(
+                        |code| json!({"code": code, "params": e.data.get("params").unwrap_or(&json!({}))}),
+                    );
                     json!({"at": e.at, "raised": e.kind == "alarm.raised",
-                           "source": e.data["source"], "text": e.data["text"]})
+                           "source": e.data["source"], "text": e.data["text"], "said": said})
                 })
                 .collect();
             Json(json!({"ok": true, "alarms": lines})).into_response()

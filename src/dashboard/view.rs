@@ -29,7 +29,15 @@ pub fn floor(
                 .active_alarms
                 .iter()
                 .filter(|((source, _), _)| source == id)
-                .map(|((_, condition), text)| json!({"condition": condition, "text": text}))
+                .map(|((_, condition), text)| {
+                    let said = s
+                        .alarm_log
+                        .values()
+                        .rev()
+                        .find(|a| a.source == *id && a.text == *text && a.cleared.is_none())
+                        .and_then(|a| a.said.as_ref());
+                    json!({"condition": condition, "text": text, "said": said})
+                })
                 .collect();
             json!({
                 "id": id,

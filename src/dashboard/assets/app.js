@@ -245,7 +245,7 @@ function machineDetail(e) {
   return el("tr", { class: "detail", "data-detail": e.id }, el("td", { colSpan: 5 },
     el("div", {}, t("machine.link_figures", { link: t(e.link_up ? "link.up" : "link.down"), words: word("link_state", e.link_state), polls: e.polls,
       lost: e.links_lost, resent: e.requests_resent, exceptions: e.exceptions, waiting: e.pending_commands })),
-    el("div", {}, t("machine.faults", { faults: e.faults.map((x) => x.text).join("; ") || t("none") })),
+    el("div", {}, t("machine.faults", { faults: e.faults.map(alarmWords).join("; ") || t("none") })),
     energy.length ? el("div", {}, t("machine.energy", { zones: energy.map((k, z) => t("machine.zone_energy", { zone: z, kwh: k.toFixed(3) })).join(", "),
       total: total.toFixed(3) })) : ""));
 }
@@ -257,7 +257,7 @@ function drawEquipment(v) {
     })),
     el("td", {}, t(e.link_up ? "link.up" : "link.down")),
     el("td", { class: stateClass(e.state, e.link_up) }, e.state ? word("state", e.state) : t("machine.unknown")),
-    el("td", {}, e.faults.map((x) => x.text).join("; ") || "—"),
+    el("td", {}, e.faults.map(alarmWords).join("; ") || "—"),
     el("td", {}, ...(supervisor() ? ["Start", "Stop", "Hold", "Unhold", "Reset", "Clear", "Abort"].map((c) => {
       const b = button(word("command", c), `/api/equipment/${encodeURIComponent(e.id)}/${c.toLowerCase()}`, undefined,
         t("machine.sent", { command: word("command", c), machine: e.id }), STOPPING.includes(c),
@@ -363,6 +363,24 @@ function drawWaves(v) {
 // The last view drawn, for redrawing the alarms between feeds.
 let lastView = null;
 
+// Details of an alarm's text that are themselves worded, by the group of their words.
+const WORDED_DETAILS = { trouble: "link_trouble", condition: "plc_condition" };
+
+// An alarm's text in the reader's language from its code and details (`said`), else the
+// English text it came with; a detail meant for the log (`detail`, `fault`) goes to the
+// cell's tooltip.
+function alarmWords(a) {
+  if (!a.said || !texts[`said.${a.said.code}`]) return a.text;
+  const params = { ...a.said.params };
+  for (const [name, group] of Object.entries(WORDED_DETAILS)) if (name in params) params[name] = word(group, params[name]);
+  return t(`said.${a.said.code}`, params);
+}
+
+function alarmText(a) {
+  const logged = a.said?.params?.detail ?? a.said?.params?.fault;
+  return el("span", logged ? { title: t("alarm.detail", { detail: logged }) } : {}, alarmWords(a));
+}
+
 // Alarms waiting for a supervisor first, the most urgent first; then the rest, newest first.
 const PRIORITY_ORDER = { high: 0, medium: 1, low: 2 };
 
@@ -377,7 +395,7 @@ function drawAlarms(v, force) {
   rows("alarms", sorted.map((a) => el("tr", { class: `alarm-${a.state}`, "data-alarm": a.id },
     el("td", {}, a.id), el("td", {}, el("span", { class: `priority ${a.priority}` }, word("priority", a.priority))),
     el("td", {}, time(a.raised)), el("td", {}, a.source),
-    el("td", {}, a.text, a.repeats ? el("div", { class: "repeats" }, t(a.standing ? "alarm.came_back" : "alarm.happened", { n: a.repeats, at: time(a.last) })) : ""),
+    el("td", {}, alarmText(a), a.repeats ? el("div", { class: "repeats" }, t(a.standing ? "alarm.came_back" : "alarm.happened", { n: a.repeats, at: time(a.last) })) : ""),
     el("td", { class: "alarm-state" }, word("alarm.state", a.state),
       a.acknowledged_by ? ` ${t("alarm.by", { who: a.acknowledged_by })}` : "", a.cleared ? ` · ${t("alarm.cleared_at", { at: time(a.cleared) })}` : "",
       a.shelved && a.state === "shelved" ? el("div", { class: "repeats" }, t("alarm.shelf", { who: a.shelved.by, until: time(a.shelved.until), reason: a.shelved.reason })) : ""),
@@ -629,7 +647,7 @@ async function loadAlarmHistory() {
   if (!r.ok) { say(answer.message || t("command.no_answer"), false); return; }
   rows("alarm-history", answer.alarms.map((a) => el("tr", { class: a.raised ? "" : "cleared" },
     el("td", {}, when(a.at)),
-    el("td", {}, t(a.raised ? "history.raised" : "history.cleared")), el("td", {}, a.source), el("td", {}, a.text))));
+    el("td", {}, t(a.raised ? "history.raised" : "history.cleared")), el("td", {}, a.source), el("td", {}, alarmText(a)))));
   if (!answer.alarms.length) {
     rows("alarm-history", [el("tr", {}, el("td", { colSpan: 4 }, q ? t("history.nothing", { q }) : t("history.none")))]);
   }
