@@ -8,7 +8,7 @@ use crate::telemetry::names;
 
 /// What the core made of an event: `Err(reason)` when it refused it (a supervisor's command
 /// not allowed in the machine's state, say). Either way the event is journalled.
-pub type Outcome = Result<(), String>;
+pub type Outcome = Result<(), floorctl_core::Refusal>;
 
 /// An event on its way to the core, with an optional receipt fired once it is journalled.
 #[derive(Debug)]

@@ -345,6 +345,23 @@ async fn a_supervisor_runs_the_floor_from_the_page_at_every_width_and_a_viewer_o
         .collect();
     assert!(waiting.is_empty(), "{waiting:?}");
 
+    // An order nobody has: the refusal says so in words, and the audit log keeps it.
+    b.eval(
+        "document.querySelector('#priority-order').value = 'NOPE-1';
+         document.querySelector('#priority-form').requestSubmit(); true",
+    )
+    .await;
+    b.wait_for(
+        "document.querySelector('#message').textContent === 'Refused: there is no order NOPE-1'",
+        10,
+    )
+    .await;
+    b.wait_for(
+        "[...document.querySelectorAll('#audit tr')].some(r => r.textContent.includes('Set order NOPE-1 to urgent') && r.textContent.includes('Refused: there is no order NOPE-1'))",
+        10,
+    )
+    .await;
+
     // Clear brings the sorter back (the controller resets and starts it); Stop asks first.
     b.eval(&format!(
         "{}.click(); true",
@@ -623,9 +640,20 @@ async fn a_supervisor_runs_the_floor_from_the_page_at_every_width_and_a_viewer_o
         "[...document.querySelectorAll('#alarms tr[data-alarm]')].map(r => r.textContent)";
     b.wait_for(
         &format!(
-            "{alarm_rows}.some(t => t.includes('sorter1 已中止（急停或故障），并非本处下令'))
+            "{alarm_rows}.some(t => t.includes('sorter1 已急停（急停按钮或故障），并非本处下令'))
              && {alarm_rows}.some(t => t.includes('区段故障（卡箱或电机跳闸）'))
              && !{alarm_rows}.some(t => /nobody|faulted|tote \\d/.test(t))"
+        ),
+        10,
+    )
+    .await;
+    // The audit log too: who did what, and how it ended, in Chinese.
+    let audit_rows = "[...document.querySelectorAll('#audit tbody tr')].map(r => r.textContent)";
+    b.wait_for(
+        &format!(
+            "{audit_rows}.some(t => t.includes('订单 NOPE-1 设为加急') && t.includes('已拒绝：没有订单 NOPE-1'))
+             && {audit_rows}.some(t => t.includes('确认全部报警') && t.includes('已完成'))
+             && !{audit_rows}.some(t => /acknowledge|refused|done/.test(t))"
         ),
         10,
     )
@@ -638,7 +666,7 @@ async fn a_supervisor_runs_the_floor_from_the_page_at_every_width_and_a_viewer_o
     )
     .await;
     b.wait_for(
-        "[...document.querySelectorAll('#alarm-history tbody tr')].some(r => r.textContent.includes('已中止（急停或故障）'))",
+        "[...document.querySelectorAll('#alarm-history tbody tr')].some(r => r.textContent.includes('已急停（急停按钮或故障）'))",
         10,
     )
     .await;

@@ -56,7 +56,7 @@ async fn a_jam_holds_the_line_with_an_alarm_until_cleared_and_unheld() {
 
     let refused = c.equipment_command("cv1", Pack::Start, "sam").await;
     assert!(
-        matches!(&refused, Err(CommandError::Refused(r)) if r.contains("Start is not allowed in state Held")),
+        matches!(&refused, Err(CommandError::Refused(r)) if r.reason.contains("Start is not allowed in state Held")),
         "{refused:?}"
     );
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::{AlarmText, Command, Core, Millis, Reaction};
+use super::{AlarmText, Command, Core, Millis, Reaction, RefusalText};
 
 /// Finished alarms kept for the dashboard beside the open ones.
 const FINISHED_KEPT: usize = 100;
@@ -311,8 +311,8 @@ impl Core {
         if waiting.is_empty() {
             let subject = source.unwrap_or("alarms");
             let reason = match source {
-                Some(s) => format!("no alarm of {s} is waiting to be acknowledged"),
-                None => "no alarm is waiting to be acknowledged".to_string(),
+                Some(s) => RefusalText::NoAlarmWaitingOf { of: s.to_string() },
+                None => RefusalText::NoAlarmWaiting,
             };
             return refuse(subject, reason, out);
         }
@@ -335,26 +335,19 @@ impl Core {
         let subject = format!("alarm {id}");
         let reason = reason.trim();
         if reason.is_empty() || reason.chars().count() > 200 {
-            return refuse(
-                &subject,
-                "say why it is shelved, in up to 200 characters".into(),
-                out,
-            );
+            return refuse(&subject, RefusalText::ShelveWhy, out);
         }
         if minutes == 0 || minutes > MAX_SHELVE_MINUTES {
-            return refuse(
-                &subject,
-                format!("an alarm is shelved for 1 to {MAX_SHELVE_MINUTES} minutes"),
-                out,
-            );
+            let max = MAX_SHELVE_MINUTES;
+            return refuse(&subject, RefusalText::ShelveMinutes { max }, out);
         }
         let until = self.now + u64::from(minutes) * 60_000;
         let log = Arc::make_mut(&mut self.summary.alarm_log);
         let Some(a) = log.get_mut(&id) else {
-            return refuse(&subject, format!("there is no alarm {id}"), out);
+            return refuse(&subject, RefusalText::NoAlarm { alarm: id }, out);
         };
         if a.state == AlarmState::Cleared {
-            return refuse(&subject, format!("alarm {id} has already cleared"), out);
+            return refuse(&subject, RefusalText::AlarmCleared { alarm: id }, out);
         }
         a.state = AlarmState::Shelved;
         a.shelved = Some(Shelf {
@@ -404,17 +397,14 @@ impl Core {
         let Some(a) = log.get_mut(&id) else {
             return refuse(
                 &format!("alarm {id}"),
-                format!("there is no alarm {id}"),
+                RefusalText::NoAlarm { alarm: id },
                 out,
             );
         };
         if a.acknowledged_by.is_some() {
-            let who = a.acknowledged_by.clone().unwrap_or_default();
-            return refuse(
-                &format!("alarm {id}"),
-                format!("alarm {id} was already acknowledged by {who}"),
-                out,
-            );
+            let by = a.acknowledged_by.clone().unwrap_or_default();
+            let said = RefusalText::AlreadyAcknowledged { alarm: id, by };
+            return refuse(&format!("alarm {id}"), said, out);
         }
         a.acknowledged_by = Some(by.to_string());
         a.acknowledged = Some(now);
@@ -432,7 +422,7 @@ impl Core {
 }
 
 /// Refuses a supervisor's command: nothing changes, the reason goes back to them.
-pub(super) fn refuse(subject: &str, reason: String, out: &mut Reaction) {
+pub(super) fn refuse(subject: &str, reason: RefusalText, out: &mut Reaction) {
     out.refuse(subject, reason);
 }
 

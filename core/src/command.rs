@@ -4,7 +4,7 @@ use floorctl_protocol::packml::Command as PackCommand;
 use floorctl_protocol::scanner::{Direction, ErrorReply};
 use serde::Serialize;
 
-use crate::AlarmText;
+use crate::{AlarmText, RefusalText};
 
 /// An action for the shell.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -100,10 +100,11 @@ impl Reaction {
     }
 
     /// Refuses a supervisor's command: nothing changes, the reason goes back to them.
-    pub(crate) fn refuse(&mut self, subject: &str, reason: String) {
+    pub(crate) fn refuse(&mut self, subject: &str, said: RefusalText) {
         self.refusal = Some(Refusal {
             subject: subject.to_string(),
-            reason,
+            reason: said.to_string(),
+            said,
         });
     }
 }
@@ -113,8 +114,10 @@ impl Reaction {
 pub struct Refusal {
     /// What the command was about (a PLC, `alarm 12`, `wave 11:00`, `order A1`).
     pub subject: String,
-    /// Why, in words for the supervisor.
+    /// Why, in English words for the supervisor and the log.
     pub reason: String,
+    /// Why, as a code with its details for a page to word.
+    pub said: RefusalText,
 }
 
 /// A fact the shell writes to its log. The core logs nothing itself.
@@ -245,6 +248,16 @@ pub enum ToteStatus {
 }
 
 impl OrderStatus {
+    /// Every status.
+    pub const ALL: [OrderStatus; 6] = [
+        OrderStatus::Waiting,
+        OrderStatus::Released,
+        OrderStatus::Picking,
+        OrderStatus::Picked,
+        OrderStatus::Sorted,
+        OrderStatus::Cancelled,
+    ];
+
     /// The name stored in the database.
     pub fn as_str(self) -> &'static str {
         match self {

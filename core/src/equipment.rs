@@ -3,7 +3,7 @@
 use floorctl_protocol::packml::{Command as PackCommand, State};
 
 use super::{Command, Core, Note, PlcCondition, Reaction};
-use crate::{AlarmText, LinkTrouble};
+use crate::{AlarmText, LinkTrouble, RefusalText};
 
 /// What the core knows of one PLC-driven machine.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -159,21 +159,34 @@ impl Core {
         by: &str,
         out: &mut Reaction,
     ) {
-        let refuse = |reason: String, out: &mut Reaction| super::alarms::refuse(plc, reason, out);
+        let refuse =
+            |reason: RefusalText, out: &mut Reaction| super::alarms::refuse(plc, reason, out);
+        let (plc_id, name) = (plc.to_string(), command.name().to_string());
         let Some(e) = self.equipment.get_mut(plc) else {
-            return refuse(format!("{plc} is not a PLC of this site"), out);
+            return refuse(RefusalText::NoPlc { plc: plc_id }, out);
         };
         if !e.link_up {
-            return refuse(format!("{command} refused: the link to {plc} is down"), out);
+            let said = RefusalText::PlcLinkDown {
+                plc: plc_id,
+                command: name,
+            };
+            return refuse(said, out);
         }
         let Some(state) = e.state else {
-            return refuse(
-                format!("{command} refused: the state of {plc} is not known"),
-                out,
-            );
+            let said = RefusalText::StateUnknown {
+                plc: plc_id,
+                command: name,
+            };
+            return refuse(said, out);
         };
-        if let Err(reason) = state.accept(command) {
-            return refuse(format!("{plc}: {reason}"), out);
+        if state.accept(command).is_err() {
+            let said = RefusalText::NotAllowed {
+                plc: plc_id,
+                command: name,
+                state: state.name().to_string(),
+                accepted: state.accepted().map(|c| c.name().to_string()).collect(),
+            };
+            return refuse(said, out);
         }
         match command {
             PackCommand::Stop | PackCommand::Abort => e.wanted = false,

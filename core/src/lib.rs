@@ -18,6 +18,7 @@ mod picking;
 mod presence;
 mod promise;
 mod published;
+mod refusal_text;
 mod release;
 mod replenish;
 pub use floorctl_protocol::routing;
@@ -44,6 +45,7 @@ pub use layout::{ChuteChoice, Layout, DEFAULT_HANDHELD_SILENT_MS};
 pub use presence::{Activity, HandheldView};
 pub use promise::{Outlook, Promise};
 pub use published::{Kind as PublishedKind, Published};
+pub use refusal_text::RefusalText;
 #[cfg(test)]
 use release::RISK_CHECK_MS;
 pub use release::{Cutoff, Release, Wave};

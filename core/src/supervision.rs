@@ -7,7 +7,7 @@ use floorctl_protocol::order::Priority;
 
 use super::alarms::refuse;
 use super::{Core, HandheldCommand, Millis, OrderStatus, Reaction, StockMovement};
-use crate::AlarmText;
+use crate::{AlarmText, RefusalText};
 
 impl Core {
     /// A supervisor's command on a handheld: its work handed back, or its counter reset.
@@ -19,11 +19,10 @@ impl Core {
         out: &mut Reaction,
     ) {
         let Some(state) = self.scanners.get_mut(scanner) else {
-            return refuse(
-                &format!("handheld {scanner}"),
-                format!("there is no handheld `{scanner}`"),
-                out,
-            );
+            let said = RefusalText::NoHandheld {
+                handheld: scanner.to_string(),
+            };
+            return refuse(&format!("handheld {scanner}"), said, out);
         };
         match command {
             HandheldCommand::Release => {
@@ -44,11 +43,17 @@ impl Core {
     pub(super) fn hold_wave(&mut self, cutoff: &str, held: bool, out: &mut Reaction) {
         let subject = format!("wave {cutoff}");
         if !self.layout.cutoffs.iter().any(|c| c.name == cutoff) {
-            return refuse(&subject, format!("there is no cut-off `{cutoff}`"), out);
+            let cutoff = cutoff.to_string();
+            return refuse(&subject, RefusalText::NoCutoff { cutoff }, out);
         }
         if held == self.held_waves.contains(cutoff) {
-            let now = if held { "held" } else { "not held" };
-            return refuse(&subject, format!("wave {cutoff} is already {now}"), out);
+            let cutoff = cutoff.to_string();
+            let said = if held {
+                RefusalText::WaveAlreadyHeld { cutoff }
+            } else {
+                RefusalText::WaveNotHeld { cutoff }
+            };
+            return refuse(&subject, said, out);
         }
         if held {
             self.held_waves.insert(cutoff.to_string());
@@ -79,22 +84,19 @@ impl Core {
     pub(super) fn set_priority(&mut self, id: &str, priority: Priority, out: &mut Reaction) {
         let subject = format!("order {id}");
         let Some(o) = self.orders.get_mut(id) else {
-            return refuse(&subject, format!("there is no order `{id}`"), out);
+            let order = id.to_string();
+            return refuse(&subject, RefusalText::NoOrder { order }, out);
         };
         if !matches!(o.status, OrderStatus::Waiting | OrderStatus::Released) {
-            let status = o.status.as_str();
-            return refuse(
-                &subject,
-                format!("order {id} is already {status}: its priority no longer matters"),
-                out,
-            );
+            let said = RefusalText::PriorityTooLate {
+                order: id.to_string(),
+                status: o.status.as_str().to_string(),
+            };
+            return refuse(&subject, said, out);
         }
         if o.order.priority == priority {
-            return refuse(
-                &subject,
-                format!("order {id} already has that priority"),
-                out,
-            );
+            let order = id.to_string();
+            return refuse(&subject, RefusalText::SamePriority { order }, out);
         }
         let old = o.key;
         o.order.priority = priority;
@@ -117,7 +119,8 @@ impl Core {
     pub(super) fn cancel(&mut self, id: &str, out: &mut Reaction) {
         let subject = format!("order {id}");
         let Some(o) = self.orders.get(id) else {
-            return refuse(&subject, format!("there is no order `{id}`"), out);
+            let order = id.to_string();
+            return refuse(&subject, RefusalText::NoOrder { order }, out);
         };
         let (status, key, release_at, cutoff) =
             (o.status, o.key, o.release_at, o.order.cutoff.clone());
@@ -130,18 +133,16 @@ impl Core {
                 self.add_demand(id, -1);
             }
             OrderStatus::Cancelled => {
-                return refuse(&subject, format!("order {id} is already cancelled"), out)
+                let order = id.to_string();
+                return refuse(&subject, RefusalText::AlreadyCancelled { order }, out);
             }
             _ => {
-                let tote = o.tote.map_or(String::new(), |t| format!(" (tote {t})"));
-                return refuse(
-                    &subject,
-                    format!(
-                        "order {id} is already {}{tote}: it can no longer be cancelled; take it out at packing",
-                        status.as_str()
-                    ),
-                    out,
-                );
+                let said = RefusalText::CancelTooLate {
+                    order: id.to_string(),
+                    status: status.as_str().to_string(),
+                    tote: o.tote,
+                };
+                return refuse(&subject, said, out);
             }
         }
         self.set_order_status(id, OrderStatus::Cancelled);
@@ -200,13 +201,13 @@ impl Core {
                     .and_then(|l| l.get(*location))
                     .copied()
                     .unwrap_or(0);
-                return refuse(
-                    "stock",
-                    format!(
-                        "{sku} at {location}: the book holds {book}, and the movements would leave {held}; nothing was moved"
-                    ),
-                    out,
-                );
+                let said = RefusalText::StockBelowNothing {
+                    sku: sku.to_string(),
+                    location: location.to_string(),
+                    book,
+                    held: *held,
+                };
+                return refuse("stock", said, out);
             }
         }
         for ((sku, location), held) in after {

@@ -185,11 +185,7 @@ impl State {
     /// The acting state `cmd` leads to from this state, or why the command is refused here.
     pub fn accept(self, cmd: Command) -> Result<State, String> {
         self.target(cmd).ok_or_else(|| {
-            let accepted: Vec<&str> = Command::ALL
-                .into_iter()
-                .filter(|c| self.target(*c).is_some())
-                .map(Command::name)
-                .collect();
+            let accepted: Vec<&str> = self.accepted().map(Command::name).collect();
             let hint = if accepted.is_empty() {
                 "it accepts no command until it leaves this state by itself".to_string()
             } else {
@@ -201,6 +197,15 @@ impl State {
                 self.name()
             )
         })
+    }
+}
+
+impl State {
+    /// The commands this state takes.
+    pub fn accepted(self) -> impl Iterator<Item = Command> {
+        Command::ALL
+            .into_iter()
+            .filter(move |c| self.target(*c).is_some())
     }
 }
 

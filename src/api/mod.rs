@@ -329,6 +329,7 @@ async fn audit(api: &Api, who: &ApiToken, action: String, outcome: &str) {
         user: format!("api:{}", who.name),
         action,
         outcome: outcome.to_string(),
+        said: None,
     };
     if let Err(err) = api.controller.store().audit(&entry).await {
         tracing::error!(%err, "cannot write the audit log");

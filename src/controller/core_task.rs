@@ -333,7 +333,7 @@ async fn process(
     drop(entries);
     for (inbound, reaction) in handled {
         if let (_, Some(receipt)) = inbound.into_parts() {
-            let refusal = reaction.refusal.as_ref().map(|r| r.reason.clone());
+            let refusal = reaction.refusal.clone();
             let _ = receipt.send(refusal.map_or(Ok(()), Err));
         }
         shell.act(reaction);

@@ -50,8 +50,8 @@ pub enum StartError {
 #[derive(Debug, thiserror::Error)]
 pub enum CommandError {
     /// Refused by the rules (PackML transitions, link down, unknown machine).
-    #[error("{0}")]
-    Refused(String),
+    #[error("{}", .0.reason)]
+    Refused(floorctl_core::Refusal),
     /// The controller is stopping.
     #[error("the controller is stopping")]
     Stopping,

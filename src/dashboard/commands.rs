@@ -12,6 +12,7 @@ use floorctl_protocol::order::Priority;
 use floorctl_protocol::packml::Command as PackCommand;
 use serde::Deserialize;
 
+use super::action::{Action, Ending};
 use super::auth::{Role, Session};
 use super::{now_ms, refusal, Dashboard};
 use crate::controller::{CommandError, Handle};
@@ -40,7 +41,7 @@ pub(super) async fn signed(
 pub(super) async fn command<F, Fut>(
     d: &Dashboard,
     headers: &HeaderMap,
-    action: String,
+    action: Action,
     run: F,
 ) -> Response
 where
@@ -51,29 +52,32 @@ where
         Ok(s) => s,
         Err((status, why)) => return refusal(status, why),
     };
-    let (status, outcome) = if s.role != Role::Supervisor {
-        (
-            StatusCode::FORBIDDEN,
-            format!(
-                "refused: {} has the viewer role and may not command",
-                s.user
-            ),
-        )
+    let (status, ending) = if s.role != Role::Supervisor {
+        (StatusCode::FORBIDDEN, Ending::Viewer)
     } else {
         match run(d.controller.clone(), s.user.clone()).await {
-            Ok(()) => (StatusCode::OK, "done".to_string()),
-            Err(CommandError::Refused(why)) => (StatusCode::CONFLICT, format!("refused: {why}")),
-            Err(CommandError::Stopping) => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "refused: the controller is stopping".to_string(),
-            ),
+            Ok(()) => (StatusCode::OK, Ending::Done),
+            Err(CommandError::Refused(why)) => (StatusCode::CONFLICT, Ending::Refused(why.said)),
+            Err(CommandError::Stopping) => (StatusCode::SERVICE_UNAVAILABLE, Ending::Stopping),
         }
     };
+    let outcome = match &ending {
+        Ending::Done => "done".to_string(),
+        Ending::Viewer => format!(
+            "refused: {} has the viewer role and may not command",
+            s.user
+        ),
+        Ending::Refused(why) => format!("refused: {why}"),
+        Ending::Stopping => "refused: the controller is stopping".to_string(),
+    };
+    let said = serde_json::json!({"action": &action, "outcome": &ending});
+    let action = action.to_string();
     let entry = AuditEntry {
         at: now_ms(),
         user: s.user.clone(),
         action: action.clone(),
         outcome: outcome.clone(),
+        said: Some(said.clone()),
     };
     if let Err(err) = d.controller.store().audit(&entry).await {
         tracing::error!(%err, user = %s.user, %action, "cannot write the audit log");
@@ -82,7 +86,7 @@ where
     let ok = status == StatusCode::OK;
     (
         status,
-        Json(serde_json::json!({"ok": ok, "message": outcome})),
+        Json(serde_json::json!({"ok": ok, "message": outcome, "said": said["outcome"]})),
     )
         .into_response()
 }
@@ -92,7 +96,7 @@ pub(super) async fn ack_alarm(
     headers: HeaderMap,
     Path(id): Path<u64>,
 ) -> Response {
-    let action = format!("acknowledge alarm {id}");
+    let action = Action::AcknowledgeAlarm { alarm: id };
     command(&d, &headers, action, |c, by| async move {
         c.acknowledge(id, &by).await
     })
@@ -112,11 +116,11 @@ pub(super) async fn shelve(
     Path(id): Path<u64>,
     Json(body): Json<ShelveBody>,
 ) -> Response {
-    let action = format!(
-        "shelve alarm {id} for {} min: {}",
-        body.minutes,
-        body.reason.trim()
-    );
+    let action = Action::ShelveAlarm {
+        alarm: id,
+        minutes: body.minutes,
+        reason: body.reason.trim().to_string(),
+    };
     command(&d, &headers, action, |c, by| async move {
         c.shelve(id, &body.reason, body.minutes, &by).await
     })
@@ -136,8 +140,8 @@ pub(super) async fn ack_all(
     Json(body): Json<AckAllBody>,
 ) -> Response {
     let action = match &body.source {
-        Some(s) => format!("acknowledge every alarm of {s}"),
-        None => "acknowledge every alarm".to_string(),
+        Some(s) => Action::AcknowledgeAllOf { of: s.clone() },
+        None => Action::AcknowledgeAll,
     };
     command(&d, &headers, action, |c, by| async move {
         c.acknowledge_all(body.source.as_deref(), &by).await
@@ -159,7 +163,10 @@ pub(super) async fn equipment(
             &format!("`{name}` is not a PackML command"),
         );
     };
-    let action = format!("{} {plc}", cmd.name());
+    let action = Action::Machine {
+        plc: plc.clone(),
+        command: cmd.name().to_string(),
+    };
     command(&d, &headers, action, |c, by| async move {
         c.equipment_command(&plc, cmd, &by).await
     })
@@ -176,7 +183,15 @@ pub(super) async fn wave(
         "release" => false,
         _ => return refusal(StatusCode::NOT_FOUND, "waves are held or released"),
     };
-    let action = format!("{act} wave {cutoff}");
+    let action = if held {
+        Action::HoldWave {
+            cutoff: cutoff.clone(),
+        }
+    } else {
+        Action::ReleaseWave {
+            cutoff: cutoff.clone(),
+        }
+    };
     command(&d, &headers, action, |c, by| async move {
         c.hold_wave(&cutoff, held, &by).await
     })
@@ -198,7 +213,11 @@ pub(super) async fn handheld(
             )
         }
     };
-    let action = format!("{act} handheld {id}");
+    let handheld = id.clone();
+    let action = match cmd {
+        HandheldCommand::Release => Action::ReleaseHandheld { handheld },
+        HandheldCommand::Reset => Action::ResetHandheld { handheld },
+    };
     command(&d, &headers, action, |c, by| async move {
         c.handheld_command(&id, cmd, &by).await
     })
@@ -216,7 +235,10 @@ pub(super) async fn priority(
     Path(id): Path<String>,
     Json(body): Json<PriorityBody>,
 ) -> Response {
-    let action = format!("set order {id} priority {:?}", body.priority).to_lowercase();
+    let action = Action::SetPriority {
+        order: id.clone(),
+        priority: body.priority,
+    };
     command(&d, &headers, action, |c, by| async move {
         c.set_priority(&id, body.priority, &by).await
     })
@@ -235,7 +257,11 @@ pub(super) async fn count(
     headers: HeaderMap,
     Json(c): Json<CountBody>,
 ) -> Response {
-    let action = format!("count {} at {}: {}", c.sku, c.location, c.qty);
+    let action = Action::Count {
+        sku: c.sku.clone(),
+        location: c.location.clone(),
+        qty: c.qty,
+    };
     command(&d, &headers, action, |h, by| async move {
         h.counted(&c.sku, &c.location, c.qty, &by).await
     })

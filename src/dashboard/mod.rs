@@ -6,6 +6,7 @@
 //! supervisor role and the session's CSRF token in `X-CSRF-Token`; a viewer's command is
 //! answered 403 and changes nothing.
 
+mod action;
 pub mod auth;
 mod commands;
 mod live;
@@ -383,37 +384,85 @@ mod tests {
         }
     }
 
+    /// Problems with wording `kinds` (codes with their details) from the catalogue's `group`
+    /// in both languages: a code without its text, or a text with a blank its details lack.
+    fn unworded(group: &str, kinds: &[serde_json::Value]) -> Vec<String> {
+        let mut problems = Vec::new();
+        for (lang, text) in [("en", I18N_EN), ("zh", I18N_ZH)] {
+            let texts = crate::i18n::catalogue(text);
+            for said in kinds {
+                let code = said["code"].as_str().unwrap();
+                let params: std::collections::BTreeSet<String> = said["params"]
+                    .as_object()
+                    .map(|p| p.keys().cloned().collect())
+                    .unwrap_or_default();
+                // A machine that takes no command now is said apart.
+                let none = said["params"]["accepted"]
+                    .is_array()
+                    .then(|| format!("{code}_none"));
+                for key in std::iter::once(format!("{group}.{code}"))
+                    .chain(none.map(|c| format!("{group}.{c}")))
+                {
+                    match texts.get(&key) {
+                        None => problems.push(format!("{key} is not in {lang}.json")),
+                        Some(worded) => {
+                            let blanks = crate::i18n::placeholders(worded);
+                            if !blanks.is_subset(&params) {
+                                problems.push(format!(
+                                    "{key} in {lang}.json fills in {blanks:?}, of {params:?}"
+                                ));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        problems
+    }
+
+    fn as_values<T: serde::Serialize>(kinds: Vec<T>) -> Vec<serde_json::Value> {
+        kinds
+            .iter()
+            .map(|k| serde_json::to_value(k).unwrap())
+            .collect()
+    }
+
     #[test]
-    fn every_alarm_text_the_core_makes_is_worded_in_both_languages_from_its_details() {
+    fn every_text_the_controller_makes_is_worded_in_both_languages_from_its_details() {
+        let mut problems = unworded(
+            "alarm_text",
+            &as_values(floorctl_core::AlarmText::every_kind()),
+        );
+        problems.extend(unworded(
+            "refused",
+            &as_values(floorctl_core::RefusalText::every_kind()),
+        ));
+        problems.extend(unworded("did", &as_values(action::Action::every_kind())));
+        // A refusal's ending fills in its reason, worded apart (above).
+        let mut endings = as_values(vec![
+            action::Ending::Done,
+            action::Ending::Viewer,
+            action::Ending::Stopping,
+        ]);
+        endings.push(serde_json::json!({"code": "refused", "params": {"why": "x"}}));
+        problems.extend(unworded("ending", &endings));
+        // Details that are words themselves, worded from their own groups.
         let trouble = floorctl_core::LinkTrouble::ALL.map(|t| {
             let name = serde_json::to_value(t).unwrap();
             format!("link_trouble.{}", name.as_str().unwrap())
         });
-        let conditions =
-            floorctl_core::PlcCondition::ALL.map(|c| format!("plc_condition.{}", c.name()));
-        for (lang, text) in [("en", I18N_EN), ("zh", I18N_ZH)] {
-            let texts = crate::i18n::catalogue(text);
-            for said in floorctl_core::AlarmText::every_kind() {
-                let said = serde_json::to_value(&said).unwrap();
-                let key = format!("said.{}", said["code"].as_str().unwrap());
-                let worded = texts
-                    .get(&key)
-                    .unwrap_or_else(|| panic!("{key} in {lang}.json"));
-                let params: std::collections::BTreeSet<String> = said["params"]
-                    .as_object()
-                    .unwrap()
-                    .keys()
-                    .cloned()
-                    .collect();
-                let blanks = crate::i18n::placeholders(worded);
-                assert!(
-                    blanks.is_subset(&params),
-                    "{key} in {lang}.json fills in {blanks:?}, of {params:?}"
-                );
-            }
-            for key in trouble.iter().chain(&conditions) {
-                assert!(texts.contains_key(key), "{key} in {lang}.json");
+        let words = trouble
+            .into_iter()
+            .chain(floorctl_core::PlcCondition::ALL.map(|c| format!("plc_condition.{}", c.name())))
+            .chain(floorctl_protocol::packml::Command::ALL.map(|c| format!("command.{}", c.name())))
+            .chain(floorctl_core::OrderStatus::ALL.map(|s| format!("status.{}", s.as_str())));
+        for key in words {
+            for (lang, text) in [("en", I18N_EN), ("zh", I18N_ZH)] {
+                if !crate::i18n::catalogue(text).contains_key(&key) {
+                    problems.push(format!("{key} is not in {lang}.json"));
+                }
             }
         }
+        assert!(problems.is_empty(), "{problems:#?}");
     }
 }

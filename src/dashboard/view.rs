@@ -72,16 +72,18 @@ pub fn floor(
     let chutes: Vec<Value> = chutes
         .into_iter()
         .map(|c| {
-            let lane = if c == layout.exception_chute {
-                "exceptions"
+            // The exception and inbound chutes have a role rather than a lane of the site's.
+            let (lane, role) = if c == layout.exception_chute {
+                ("exceptions", Some("exceptions"))
             } else if Some(c) == layout.inbound_chute {
-                "inbound"
+                ("inbound", Some("inbound"))
             } else {
-                lane_of.get(&c).copied().unwrap_or("")
+                (lane_of.get(&c).copied().unwrap_or(""), None)
             };
             json!({
                 "chute": c,
                 "lane": lane,
+                "role": role,
                 "totes": s.per_chute.get(&c).copied().unwrap_or(0),
                 "full": s.full_chutes.contains(&c),
                 "disabled": s.disabled_chutes.contains(&c),

@@ -66,9 +66,16 @@ async fn accounts_and_audit_are_kept(db: &Database) {
             user: "sue".into(),
             action: action.into(),
             outcome: "done".into(),
+            said: (at == 6).then(|| serde_json::json!({"action": {"code": "second"}})),
         };
         store.audit(&entry).await.unwrap();
     }
+    let log = store.audit_log(2).await.unwrap();
+    assert_eq!(
+        log[0].said,
+        Some(serde_json::json!({"action": {"code": "second"}}))
+    );
+    assert_eq!(log[1].said, None, "{db}");
     let log = store.audit_log(1).await.unwrap();
     assert_eq!(
         (log.len(), log[0].action.as_str(), log[0].at),

@@ -16,6 +16,9 @@ pub struct AuditEntry {
     pub action: String,
     /// `done`, or why it was refused.
     pub outcome: String,
+    /// The command and its outcome as codes with their details, for a page to word (none for
+    /// a call through the API).
+    pub said: Option<serde_json::Value>,
 }
 
 /// A dashboard account.
@@ -194,12 +197,15 @@ impl Store {
     /// Appends to the audit log.
     pub async fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
         sqlx::query(
-            &self.sql("INSERT INTO audit (at_ms, who, action, outcome) VALUES (?, ?, ?, ?)"),
+            &self.sql(
+                "INSERT INTO audit (at_ms, who, action, outcome, said) VALUES (?, ?, ?, ?, ?)",
+            ),
         )
         .bind(entry.at as i64)
         .bind(&entry.user)
         .bind(&entry.action)
         .bind(&entry.outcome)
+        .bind(entry.said.as_ref().map(|s| s.to_string()))
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -207,18 +213,22 @@ impl Store {
 
     /// The last `limit` audit entries, newest first.
     pub async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
-        let rows = sqlx::query(
-            &self.sql("SELECT at_ms, who, action, outcome FROM audit ORDER BY seq DESC LIMIT ?"),
-        )
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?;
+        let rows =
+            sqlx::query(&self.sql(
+                "SELECT at_ms, who, action, outcome, said FROM audit ORDER BY seq DESC LIMIT ?",
+            ))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
         each(&rows, |r| {
             Ok(AuditEntry {
                 at: r.try_get::<i64, _>("at_ms")? as Millis,
                 user: r.try_get("who")?,
                 action: r.try_get("action")?,
                 outcome: r.try_get("outcome")?,
+                said: r
+                    .try_get::<Option<String>, _>("said")?
+                    .and_then(|s| serde_json::from_str(&s).ok()),
             })
         })
     }

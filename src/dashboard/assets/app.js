@@ -128,7 +128,7 @@ async function command(path, body, done) {
   });
   let answer = { message: "" };
   try { answer = await r.json(); } catch (_) { /* not JSON */ }
-  const text = r.status === 200 ? done : (answer.message || "").replace(/^refused: /, t("command.not_done"));
+  const text = r.status === 200 ? done : endingWords(answer.said) ?? (answer.message || "").replace(/^refused: /, t("command.not_done"));
   say(text || t("command.no_answer"), r.status === 200);
   loadAudit();
   return r.status;
@@ -200,10 +200,11 @@ function drawFloor(v) {
     const x = 450 + i * cw;
     const cls = c.disabled ? "chute disabled" : c.full ? "chute full" : "chute";
     const r = svg("rect", { x, y: 80, width: cw - 6, height: 110, class: cls, "data-chute": c.chute });
-    r.append(svg("title", {}, `${t("floor.chute", { chute: c.chute, lane: c.lane })}${c.full ? ` ${t("floor.full")}` : ""}${c.disabled ? ` ${t("floor.disabled")}` : ""}`));
+    const lane = c.role ? t(`floor.${c.role}`) : c.lane;
+    r.append(svg("title", {}, `${t("floor.chute", { chute: c.chute, lane })}${c.full ? ` ${t("floor.full")}` : ""}${c.disabled ? ` ${t("floor.disabled")}` : ""}`));
     parts.push(r);
     parts.push(svg("text", { x: x + 4, y: 100 }, `${c.chute}`));
-    parts.push(svg("text", { x: x + 4, y: 120 }, c.lane));
+    parts.push(svg("text", { x: x + 4, y: 120 }, lane));
     parts.push(svg("text", { x: x + 4, y: 175 }, `${c.totes}`));
   });
   f.replaceChildren(...parts);
@@ -318,7 +319,7 @@ function drawShift(v) {
       width, height: 220,
       scales: { x: { time: true } },
       series: [
-        { value: (u, t) => (t == null ? "—" : new Date(t * 1000).toLocaleTimeString("en-GB", CLOCK)) },
+        { label: t("chart.time"), value: (u, at) => (at == null ? "—" : new Date(at * 1000).toLocaleTimeString("en-GB", CLOCK)) },
         { label: t("chart.totes_sorted"), stroke: "#1b873f", width: 2 },
         { label: t("chart.lines_picked"), stroke: "#3b7dd8", width: 2 },
         { label: t("chart.orders_picked"), stroke: "#c77700", width: 2 },
@@ -363,17 +364,38 @@ function drawWaves(v) {
 // The last view drawn, for redrawing the alarms between feeds.
 let lastView = null;
 
-// Details of an alarm's text that are themselves worded, by the group of their words.
-const WORDED_DETAILS = { trouble: "link_trouble", condition: "plc_condition" };
+// Details of a text made by the controller that are themselves words, by their group.
+const WORDED_DETAILS = {
+  trouble: "link_trouble", condition: "plc_condition", command: "command", state: "state",
+  status: "status", priority: "order.priority",
+};
 
-// An alarm's text in the reader's language from its code and details (`said`), else the
-// English text it came with; a detail meant for the log (`detail`, `fault`) goes to the
-// cell's tooltip.
+// A text the controller made as a code with its details (`{code, params}`), in the reader's
+// language from the catalogue's `group`; null when the catalogue does not know the code.
+function worded(group, said) {
+  if (!said) return null;
+  const params = { ...said.params };
+  let code = said.code;
+  if (Array.isArray(params.accepted)) {
+    if (!params.accepted.length) code = `${code}_none`;
+    params.accepted = params.accepted.map((c) => word("command", c)).join(t("list.and"));
+  }
+  if (!(`${group}.${code}` in texts)) return null;
+  for (const [name, g] of Object.entries(WORDED_DETAILS)) if (name in params) params[name] = word(g, params[name]);
+  return t(`${group}.${code}`, params);
+}
+
+// How a command ended (`{code, params}`), in the reader's language.
+function endingWords(ending) {
+  if (!ending || !(`ending.${ending.code}` in texts)) return null;
+  const why = ending.code === "refused" ? worded("refused", ending.params) : null;
+  return ending.code === "refused" && !why ? null : t(`ending.${ending.code}`, { why });
+}
+
+// An alarm's text in the reader's language, else the English text it came with; a detail
+// meant for the log (`detail`, `fault`) goes to the cell's tooltip.
 function alarmWords(a) {
-  if (!a.said || !texts[`said.${a.said.code}`]) return a.text;
-  const params = { ...a.said.params };
-  for (const [name, group] of Object.entries(WORDED_DETAILS)) if (name in params) params[name] = word(group, params[name]);
-  return t(`said.${a.said.code}`, params);
+  return worded("alarm_text", a.said) ?? a.text;
 }
 
 function alarmText(a) {
@@ -658,7 +680,7 @@ async function loadAudit() {
   if (!r.ok) return;
   const entries = await r.json();
   rows("audit", entries.map((e) => el("tr", {}, el("td", {}, time(e.at)), el("td", {}, e.user),
-    el("td", {}, e.action), el("td", {}, e.outcome))));
+    el("td", {}, worded("did", e.said?.action) ?? e.action), el("td", {}, endingWords(e.said?.outcome) ?? e.outcome))));
 }
 
 async function start() {
