@@ -659,6 +659,15 @@ async fn a_supervisor_runs_the_floor_from_the_page_at_every_width_and_a_viewer_o
     )
     .await;
     b.screenshot(&shot("viewer-1280-zh.png")).await;
+    // In Chinese too the page fits a phone, its header with the language selector included.
+    width(&mut b, 390).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let fits = b
+        .eval("document.documentElement.scrollWidth <= window.innerWidth + 1 && document.querySelector('#language').getBoundingClientRect().right <= window.innerWidth")
+        .await;
+    assert_eq!(fits, true, "the Chinese page overflows at 390 px");
+    b.screenshot(&shot("viewer-390-zh.png")).await;
+    width(&mut b, 1280).await;
     b.goto(&web).await;
     b.wait_for(
         "document.documentElement.lang === 'zh-CN' && document.querySelector('#language').value === 'zh'",

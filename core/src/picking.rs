@@ -1,7 +1,7 @@
 //! Orders handed to pickers one direction at a time; unfinished work handed back and taken over.
 
 use floorctl_protocol::order::Order;
-use floorctl_protocol::scanner::{answer_version, Direction, Expect, Task, SCHEMA_VERSION};
+use floorctl_protocol::scanner::{Direction, Expect, Task, SCHEMA_VERSION};
 
 use super::batching::Trip;
 use super::{
@@ -345,7 +345,7 @@ impl Core {
         let v = self
             .scanners
             .get(scanner)
-            .map_or(SCHEMA_VERSION, |s| answer_version(Some(s.version)));
+            .map_or(SCHEMA_VERSION, |s| s.version);
         let direction = Direction {
             v,
             id: format!("{scanner}:{}", self.next_direction),

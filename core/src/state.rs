@@ -77,7 +77,7 @@ pub(crate) enum Work {
 }
 
 /// One handheld.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct ScannerState {
     pub(crate) picker: String,
     pub(crate) work: Option<Work>,
@@ -109,6 +109,26 @@ pub(crate) struct ScannerState {
 /// The version of a handheld kept before versions were: all spoke 2.
 fn version_2() -> u32 {
     2
+}
+
+impl Default for ScannerState {
+    /// A handheld not heard from yet: answered in the newest version until it says its own.
+    fn default() -> ScannerState {
+        ScannerState {
+            picker: String::new(),
+            work: None,
+            trip: batching::Trip::default(),
+            direction: None,
+            answers: VecDeque::new(),
+            last_seq: None,
+            session: None,
+            past_sessions: VecDeque::new(),
+            last_heard: None,
+            paused: false,
+            offline_since: None,
+            version: floorctl_protocol::scanner::SCHEMA_VERSION,
+        }
+    }
 }
 
 /// What a handheld's message was answered with, kept to answer a re-delivery the same way. A

@@ -179,11 +179,34 @@ pub enum Refusal {
 
 impl Refusal {
     /// The stable code, as on the wire.
-    pub fn code(&self) -> String {
-        serde_json::to_value(self)
-            .ok()
-            .and_then(|v| v.get("code").and_then(|c| c.as_str()).map(str::to_string))
-            .unwrap_or_default()
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::TooLarge { .. } => "too_large",
+            Refusal::Malformed { .. } => "malformed",
+            Refusal::Version { .. } => "version",
+            Refusal::KindMismatch { .. } => "kind_mismatch",
+            Refusal::Stale { .. } => "stale",
+            Refusal::StaleSession { .. } => "stale_session",
+            Refusal::LogInFirst { .. } => "log_in_first",
+            Refusal::OnBreak { .. } => "on_break",
+            Refusal::NoPick { .. } => "no_pick",
+            Refusal::NotDirected { .. } => "not_directed",
+            Refusal::UnknownLine { .. } => "unknown_line",
+            Refusal::ScanLocationFirst { .. } => "scan_location_first",
+            Refusal::ScanSkuFirst { .. } => "scan_sku_first",
+            Refusal::WrongLocation { .. } => "wrong_location",
+            Refusal::WrongSku { .. } => "wrong_sku",
+            Refusal::WrongTote { .. } => "wrong_tote",
+            Refusal::OverPick { .. } => "over_pick",
+            Refusal::UnderPick { .. } => "under_pick",
+            Refusal::NotShort { .. } => "not_short",
+            Refusal::NoOffer { .. } => "no_offer",
+            Refusal::NoToteToClose { .. } => "no_tote_to_close",
+            Refusal::NoToteOpen { .. } => "no_tote_open",
+            Refusal::NoReplenishment { .. } => "no_replenishment",
+            Refusal::WrongReplenishment { .. } => "wrong_replenishment",
+            Refusal::MoreThanHeld { .. } => "more_than_held",
+        }
     }
 }
 

@@ -39,13 +39,15 @@ fn browser_language(headers: &HeaderMap) -> &'static str {
 
 /// The text of `key` in `lang`, its `{name}`s filled from `params`.
 fn said(lang: &str, key: &str, params: &[(&str, String)]) -> String {
-    let catalogue = if lang == "zh" {
-        super::I18N_ZH
+    type Texts = std::collections::BTreeMap<String, String>;
+    static EN: std::sync::OnceLock<Texts> = std::sync::OnceLock::new();
+    static ZH: std::sync::OnceLock<Texts> = std::sync::OnceLock::new();
+    let (kept, catalogue) = if lang == "zh" {
+        (&ZH, super::I18N_ZH)
     } else {
-        super::I18N_EN
+        (&EN, super::I18N_EN)
     };
-    let texts: std::collections::BTreeMap<String, String> =
-        serde_json::from_str(catalogue).unwrap_or_default();
+    let texts = kept.get_or_init(|| serde_json::from_str(catalogue).unwrap_or_default());
     let mut text = texts.get(key).cloned().unwrap_or_else(|| key.to_string());
     for (name, value) in params {
         text = text.replace(&format!("{{{name}}}"), value);

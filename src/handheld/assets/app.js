@@ -27,6 +27,28 @@ function t(key, params = {}) {
   return text.replace(/\{(\w+)\}/g, (_, name) => (name in params ? String(params[name]) : `{${name}}`));
 }
 
+/** `t` as nodes, each filled-in value in a span kept on one line (a location A-01-01 is not
+ * broken at its hyphen). */
+function tKept(key, params = {}) {
+  const text = app.texts[key] ?? key;
+  const nodes = [];
+  let last = 0;
+  for (const m of text.matchAll(/\{(\w+)\}/g)) {
+    nodes.push(text.slice(last, m.index));
+    if (m[1] in params) {
+      const kept = document.createElement("span");
+      kept.className = "kept";
+      kept.textContent = String(params[m[1]]);
+      nodes.push(kept);
+    } else {
+      nodes.push(m[0]);
+    }
+    last = m.index + m[0].length;
+  }
+  nodes.push(text.slice(last));
+  return nodes;
+}
+
 async function setLanguage(lang) {
   const answer = await fetch(`/handheld/i18n/${lang}.json`);
   app.texts = await answer.json();
@@ -299,12 +321,12 @@ function scanned(code) {
 function refused(msg) {
   app.scanAt = 0;
   const key = `refused.${msg.code}`;
-  const text = msg.code && key in app.texts ? t(key, msg.params || {}) : t("refused.unknown", { reason: msg.reason });
+  const text = msg.code && key in app.texts ? tKept(key, msg.params || {}) : t("refused.unknown", { reason: msg.reason });
   refusedText(text, msg.code || "");
 }
 
 function refusedText(text, code = "") {
-  $("#refused-text").textContent = text;
+  $("#refused-text").replaceChildren(...[].concat(text));
   $("#refused").dataset.code = code;
   $("#refused").hidden = false;
   if (navigator.vibrate) navigator.vibrate([180, 80, 180]);
