@@ -19,12 +19,14 @@ mod mqtt;
 mod network;
 mod plcs;
 mod release;
+mod topology;
 mod totes;
 pub use dashboard::{DashboardFile, DashboardSettings, DEFAULT_API_REQUESTS_PER_S};
 pub use mqtt::{Broker, MqttFile, DEFAULT_EMBEDDED_LISTEN};
 pub use network::{Network, NetworkFile};
 pub use plcs::PlcFile;
 pub use release::{BatchingFile, CutoffFile, ReleaseFile, WindowFile};
+pub use topology::MergeFile;
 
 /// The site file as written.
 #[derive(Debug, Clone, Deserialize)]
@@ -47,9 +49,12 @@ pub struct SiteFile {
     /// PLCs of the site.
     #[serde(default)]
     pub plc: Vec<PlcFile>,
+    /// Merges where conveyors join on their way to a sorter.
+    #[serde(default)]
+    pub merge: Vec<MergeFile>,
     /// Dispatch lanes: lane id to its chutes, in order of preference.
     #[serde(default)]
-    pub lanes: BTreeMap<String, Vec<u16>>,
+    pub lanes: BTreeMap<String, toml::Spanned<Vec<u16>>>,
     /// Delivery cut-offs in the order they fall in the day.
     #[serde(default)]
     pub cutoff: Vec<CutoffFile>,
@@ -193,6 +198,7 @@ impl Config {
         }
         let mut config = Config::from_file(
             file,
+            &text,
             |p| PlcMap::load(&base.join(p)).map_err(|e| e.to_string()),
             |p| {
                 let text = read_text(&base.join(p), MAX_CONFIG_BYTES)
@@ -207,10 +213,11 @@ impl Config {
         Ok(config)
     }
 
-    /// Validates a parsed site file, loading maps with `load_map` and the pick area with
-    /// `load_area`.
+    /// Validates a parsed site file (`text` is what it was parsed from, for the lines problems
+    /// are on), loading maps with `load_map` and the pick area with `load_area`.
     pub fn from_file(
         file: SiteFile,
+        text: &str,
         load_map: impl Fn(&Path) -> Result<PlcMap, String>,
         load_area: impl Fn(&Path) -> Result<Warehouse, Vec<String>>,
     ) -> Result<Config, Vec<String>> {
@@ -237,44 +244,50 @@ impl Config {
         let broker = mqtt::broker(&file.mqtt, &mut problems);
         let plcs::Plcs {
             specs: plcs,
-            mut conveyors,
-            sorter_chutes,
+            conveyors,
+            sorters,
             tote_register,
         } = plcs::plcs(&file.plc, load_map, &mut problems);
-        if conveyors.len() != 1 {
-            problems.push(format!(
-                "exactly one conveyor PLC is needed for closed totes, found {}; add a [[plc]] whose map is of kind conveyor",
-                conveyors.len()
-            ));
+        if conveyors.is_empty() {
+            problems.push(
+                "no conveyor PLC for closed totes: add a [[plc]] whose map is of kind conveyor"
+                    .into(),
+            );
         }
-        let chutes = sorter_chutes.unwrap_or_else(|| {
+        if sorters.is_empty() {
             problems.push("no sorter PLC: add a [[plc]] whose map is of kind sorter".into());
-            0
-        });
-        let chute_ok = |c: u16| (1..=chutes).contains(&c);
-        if let Some(c) = file.inbound_chute.filter(|c| chutes > 0 && !chute_ok(*c)) {
-            problems.push(format!(
-                "inbound_chute {c} is not a chute of the sorter (1..={chutes})"
-            ));
         }
-        if chutes > 0 && !chute_ok(file.exception_chute) {
-            problems.push(format!(
-                "exception_chute {} is not a chute of the sorter (1..={chutes})",
-                file.exception_chute
-            ));
-        }
-        for (lane, cs) in &file.lanes {
-            if cs.is_empty() {
-                problems.push(format!("lane `{lane}` has no chutes; list at least one"));
-            }
-            for c in cs {
-                if chutes > 0 && !chute_ok(*c) {
-                    problems.push(format!(
-                        "lane `{lane}`: chute {c} is not a chute of the sorter (1..={chutes})"
-                    ));
-                }
-            }
-        }
+        let cutoff_lanes: Vec<(&str, &str)> = file
+            .cutoff
+            .iter()
+            .map(|c| (c.name.as_str(), c.lane.as_str()))
+            .collect();
+        let topology = topology::topology(
+            &topology::Lines(text),
+            &conveyors
+                .iter()
+                .map(|p| topology::ConveyorNode {
+                    id: &p.id,
+                    feeds: p.feeds.as_ref(),
+                })
+                .collect::<Vec<_>>(),
+            &sorters
+                .iter()
+                .map(|(p, chutes)| topology::SorterNode {
+                    id: &p.id,
+                    chutes: *chutes,
+                    first_chute: p.first_chute,
+                    exception_chute: p.exception_chute,
+                    feeds: p.feeds.as_ref(),
+                })
+                .collect::<Vec<_>>(),
+            &file.merge,
+            &file.lanes,
+            &cutoff_lanes,
+            file.exception_chute,
+            file.inbound_chute,
+            &mut problems,
+        );
         if file.cutoff.is_empty() {
             problems.push(
                 "no [[cutoff]]: add at least one, for example name = \"11:00\", lane = \"PM\""
@@ -327,9 +340,14 @@ impl Config {
             broker,
             layout: Layout {
                 cutoffs,
-                lanes: file.lanes,
+                lanes: file
+                    .lanes
+                    .into_iter()
+                    .map(|(lane, chutes)| (lane, chutes.into_inner()))
+                    .collect(),
                 exception_chute: file.exception_chute,
-                pick_conveyor: conveyors.remove(0),
+                pick_conveyor: topology.entries.into_iter().next().unwrap_or_default(),
+                sorters: topology.sorters,
                 max_recirculations: file.max_recirculations,
                 auto_start: file.auto_start,
                 handheld_timeout_ms: file.handheld_timeout_ms,

@@ -523,7 +523,7 @@ async fn a_supervisor_runs_the_floor_from_the_page_at_every_width_and_a_viewer_o
         let totes = demo
             .controller
             .store()
-            .exception_totes(8, 100)
+            .exception_totes(&[8], 100)
             .await
             .unwrap();
         if let Some(t) = totes.into_iter().find(|t| t.2 == "lost") {

@@ -205,6 +205,16 @@ pub enum AlarmText {
         /// Its cut-off.
         cutoff: String,
     },
+    /// A tote's lane has no chute on the sorter it reached.
+    #[error("tote {tote}: the lane of cut-off {cutoff} has no chute on {sorter}; sent to its exception chute")]
+    NoLaneHere {
+        /// The tote.
+        tote: u32,
+        /// Its cut-off.
+        cutoff: String,
+        /// The sorter.
+        sorter: String,
+    },
     /// Every chute of a tote's lane is full or disabled.
     #[error("every chute of the lane for cut-off {cutoff} is full or disabled; tote {tote} recirculates")]
     LaneFull {
@@ -390,6 +400,11 @@ impl AlarmText {
                 tote: 1,
                 cutoff: s(),
             },
+            AlarmText::NoLaneHere {
+                tote: 1,
+                cutoff: s(),
+                sorter: s(),
+            },
             AlarmText::LaneFull {
                 tote: 1,
                 cutoff: s(),
@@ -434,6 +449,7 @@ impl AlarmText {
                 | AlarmText::UnknownToteInducted { .. }
                 | AlarmText::Recirculated { .. }
                 | AlarmText::NoLane { .. }
+                | AlarmText::NoLaneHere { .. }
                 | AlarmText::LaneFull { .. }
                 | AlarmText::NoSuchChute { .. }
                 | AlarmText::UnknownToteSorted { .. }

@@ -45,6 +45,21 @@ pub struct Layout {
     pub last_tote: u32,
     /// Alarm priorities the site sets, by kind, over the defaults.
     pub alarm_priorities: BTreeMap<String, super::AlarmPriority>,
+    /// Each sorter's chutes in the site's numbering, and its own exception chute. Empty: every
+    /// sorter has every chute (one sorter, or sorters numbered alike).
+    pub sorters: BTreeMap<String, SorterChutes>,
+}
+
+/// A sorter's chutes, numbered the site's way (a floor numbers its chutes once, across its
+/// sorters), and the chute it sends totes that have no lane to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SorterChutes {
+    /// Its first chute.
+    pub first: u16,
+    /// Its last chute.
+    pub last: u16,
+    /// Its exception chute, one of its own.
+    pub exception: u16,
 }
 
 /// How long a handheld holding work may be silent by default: no picker goes five minutes
@@ -71,7 +86,32 @@ impl Layout {
             first_tote: 1,
             last_tote: u32::MAX,
             alarm_priorities: BTreeMap::new(),
+            sorters: BTreeMap::new(),
         }
+    }
+
+    /// Whether `chute` is one of `sorter`'s.
+    pub fn on_sorter(&self, sorter: &str, chute: u16) -> bool {
+        self.sorters
+            .get(sorter)
+            .is_none_or(|s| (s.first..=s.last).contains(&chute))
+    }
+
+    /// Every exception chute of the site.
+    pub fn exception_chutes(&self) -> Vec<u16> {
+        let mut chutes: Vec<u16> = std::iter::once(self.exception_chute)
+            .chain(self.sorters.values().map(|s| s.exception))
+            .collect();
+        chutes.sort_unstable();
+        chutes.dedup();
+        chutes
+    }
+
+    /// The chute `sorter` sends totes that have no lane to.
+    pub fn exception_for(&self, sorter: &str) -> u16 {
+        self.sorters
+            .get(sorter)
+            .map_or(self.exception_chute, |s| s.exception)
     }
 
     /// Position of a cut-off in the day, or `None` when it is not configured.
@@ -79,14 +119,24 @@ impl Layout {
         self.cutoffs.iter().position(|c| c.name == cutoff)
     }
 
-    /// The chute for a tote of an order due at `cutoff`: the first chute of the cut-off's lane
-    /// that is not full. `None` when every chute of the lane is full (the tote recirculates).
-    pub fn chute_for(&self, cutoff: &str, full: &BTreeSet<u16>) -> ChuteChoice {
+    /// The chute on `sorter` for a tote of an order due at `cutoff`: the first chute of the
+    /// cut-off's lane on that sorter that is not full.
+    pub fn chute_for(&self, sorter: &str, cutoff: &str, full: &BTreeSet<u16>) -> ChuteChoice {
         let Some(Cutoff { lane, .. }) = self.cutoffs.iter().find(|c| c.name == cutoff) else {
             return ChuteChoice::Exception;
         };
-        let chutes = self.lanes.get(lane).map(Vec::as_slice).unwrap_or_default();
-        match chutes.iter().find(|c| !full.contains(c)) {
+        let mut here = self
+            .lanes
+            .get(lane)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .filter(|c| self.on_sorter(sorter, **c))
+            .peekable();
+        if here.peek().is_none() {
+            return ChuteChoice::NotOnSorter;
+        }
+        match here.find(|c| !full.contains(c)) {
             Some(&c) => ChuteChoice::Lane(c),
             None => ChuteChoice::LaneFull,
         }
@@ -95,6 +145,7 @@ impl Layout {
     /// Whether `chute` is a chute of some lane or the exception chute.
     pub fn knows_chute(&self, chute: u16) -> bool {
         chute == self.exception_chute
+            || self.sorters.values().any(|s| s.exception == chute)
             || Some(chute) == self.inbound_chute
             || self.lanes.values().any(|l| l.contains(&chute))
     }
@@ -118,6 +169,8 @@ pub enum ChuteChoice {
     LaneFull,
     /// It has no lane: the exception chute.
     Exception,
+    /// Its lane has no chute on this sorter: the sorter's exception chute.
+    NotOnSorter,
 }
 
 /// A small layout for tests: cut-off 11:00 to lane PM (chutes 1, 2), 17:00 to AM (chute 3).
@@ -143,6 +196,7 @@ pub(super) fn test_layout() -> Layout {
         first_tote: 1,
         last_tote: u32::MAX,
         alarm_priorities: BTreeMap::new(),
+        sorters: BTreeMap::new(),
     }
 }
 
@@ -157,13 +211,16 @@ mod tests {
     #[test]
     fn a_tote_goes_to_the_first_free_chute_of_its_cutoffs_lane() {
         let l = layout();
-        assert_eq!(l.chute_for("11:00", &BTreeSet::new()), ChuteChoice::Lane(1));
         assert_eq!(
-            l.chute_for("11:00", &BTreeSet::from([1])),
+            l.chute_for("s1", "11:00", &BTreeSet::new()),
+            ChuteChoice::Lane(1)
+        );
+        assert_eq!(
+            l.chute_for("s1", "11:00", &BTreeSet::from([1])),
             ChuteChoice::Lane(2)
         );
         assert_eq!(
-            l.chute_for("17:00", &BTreeSet::from([1])),
+            l.chute_for("s1", "17:00", &BTreeSet::from([1])),
             ChuteChoice::Lane(3)
         );
     }
@@ -172,12 +229,60 @@ mod tests {
     fn a_full_lane_recirculates_and_an_unknown_cutoff_goes_to_exceptions() {
         let l = layout();
         assert_eq!(
-            l.chute_for("17:00", &BTreeSet::from([3])),
+            l.chute_for("s1", "17:00", &BTreeSet::from([3])),
             ChuteChoice::LaneFull
         );
         assert_eq!(
-            l.chute_for("09:00", &BTreeSet::new()),
+            l.chute_for("s1", "09:00", &BTreeSet::new()),
             ChuteChoice::Exception
         );
+    }
+
+    #[test]
+    fn a_tote_goes_to_its_lanes_chutes_on_the_sorter_it_is_on() {
+        let mut l = layout();
+        l.lanes = BTreeMap::from([("PM".into(), vec![1, 9, 10]), ("AM".into(), vec![3])]);
+        l.sorters = BTreeMap::from([
+            (
+                "s1".into(),
+                SorterChutes {
+                    first: 1,
+                    last: 8,
+                    exception: 8,
+                },
+            ),
+            (
+                "s2".into(),
+                SorterChutes {
+                    first: 9,
+                    last: 16,
+                    exception: 16,
+                },
+            ),
+        ]);
+        assert_eq!(
+            l.chute_for("s1", "11:00", &BTreeSet::new()),
+            ChuteChoice::Lane(1)
+        );
+        assert_eq!(
+            l.chute_for("s2", "11:00", &BTreeSet::new()),
+            ChuteChoice::Lane(9)
+        );
+        assert_eq!(
+            l.chute_for("s2", "11:00", &BTreeSet::from([9])),
+            ChuteChoice::Lane(10)
+        );
+        assert_eq!(
+            l.chute_for("s1", "11:00", &BTreeSet::from([1])),
+            ChuteChoice::LaneFull,
+            "a full lane on this sorter is not passed to another sorter's chutes"
+        );
+        assert_eq!(
+            l.chute_for("s2", "17:00", &BTreeSet::new()),
+            ChuteChoice::NotOnSorter
+        );
+        assert_eq!((l.exception_for("s1"), l.exception_for("s2")), (8, 16));
+        assert_eq!(l.exception_for("elsewhere"), l.exception_chute);
+        assert!(l.knows_chute(16) && !l.knows_chute(17));
     }
 }

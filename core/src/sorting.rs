@@ -73,7 +73,7 @@ impl Core {
     /// nor disabled; the exception chute when it is unknown, has no lane or has gone round too
     /// often; `None` (recirculate) when its whole lane is unavailable.
     fn chute_for_tote(&mut self, sorter: &str, tote: u32, out: &mut Reaction) -> Option<u16> {
-        let exception = self.layout.exception_chute;
+        let exception = self.layout.exception_for(sorter);
         let Some(t) = self.totes.get(&tote) else {
             self.alarm(sorter, AlarmText::UnknownToteInducted { tote }, out);
             return Some(exception);
@@ -99,10 +99,19 @@ impl Core {
             .union(&self.disabled_chutes)
             .copied()
             .collect();
-        match self.layout.chute_for(&cutoff, &unavailable) {
+        match self.layout.chute_for(sorter, &cutoff, &unavailable) {
             ChuteChoice::Lane(chute) => Some(chute),
             ChuteChoice::Exception => {
                 let text = AlarmText::NoLane { tote, cutoff };
+                self.alarm(sorter, text, out);
+                Some(exception)
+            }
+            ChuteChoice::NotOnSorter => {
+                let text = AlarmText::NoLaneHere {
+                    tote,
+                    cutoff,
+                    sorter: sorter.to_string(),
+                };
                 self.alarm(sorter, text, out);
                 Some(exception)
             }
@@ -191,7 +200,7 @@ impl Core {
         self.summary.kpis.totes_sorted += 1;
         self.summary.kpis.totes_right_lane += u32::from(right_lane);
         self.count_done(super::kpi::Done::Tote);
-        if !right_lane && chute != self.layout.exception_chute {
+        if !right_lane && chute != self.layout.exception_for(sorter) {
             let text = AlarmText::OutsideLane {
                 tote,
                 order: order.clone(),

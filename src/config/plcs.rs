@@ -37,6 +37,14 @@ pub struct PlcFile {
     /// Conveyors: a zone with nothing to carry for this long sleeps until its upstream
     /// photo-eye wakes it (0: never sleep).
     pub zone_sleep_after_ms: Option<u64>,
+    /// Conveyors: the sorter, merge or conveyor its totes go on to (default: the site's only
+    /// sorter).
+    pub feeds: Option<toml::Spanned<String>>,
+    /// Sorters: the number of its first chute in the site's numbering (default 1), so that a
+    /// floor with several sorters gives each chute a number of its own.
+    pub first_chute: Option<u16>,
+    /// Sorters: its own exception chute, one of its chutes (default: the site's).
+    pub exception_chute: Option<u16>,
 }
 
 fn default_unit() -> u8 {
@@ -44,27 +52,27 @@ fn default_unit() -> u8 {
 }
 
 /// The PLCs of a site file and what the rest of the file is checked against.
-pub(super) struct Plcs {
+pub(super) struct Plcs<'a> {
     /// Every PLC whose map loaded.
     pub(super) specs: Vec<PlcSpec>,
-    /// Ids of the conveyors.
-    pub(super) conveyors: Vec<String>,
-    /// Chutes of the sorter, when there is one.
-    pub(super) sorter_chutes: Option<u16>,
-    /// The sorter and the type of its tote register.
+    /// The conveyors' entries, in file order.
+    pub(super) conveyors: Vec<&'a PlcFile>,
+    /// The sorters' entries with the chutes each map has.
+    pub(super) sorters: Vec<(&'a PlcFile, u16)>,
+    /// The sorter whose tote register holds the fewest numbers, and its type.
     pub(super) tote_register: Option<(String, SignalType)>,
 }
 
 /// Checks each PLC entry and loads its map with `load_map`, adding problems to `problems`.
-pub(super) fn plcs(
-    files: &[PlcFile],
+pub(super) fn plcs<'a>(
+    files: &'a [PlcFile],
     load_map: impl Fn(&Path) -> Result<PlcMap, String>,
     problems: &mut Vec<String>,
-) -> Plcs {
+) -> Plcs<'a> {
     let mut plcs = Vec::new();
     let mut ids = BTreeSet::new();
     let mut conveyors = Vec::new();
-    let mut sorter_chutes = None;
+    let mut sorters = Vec::new();
     let mut tote_register: Option<(String, SignalType)> = None;
     for p in files {
         if let Err(e) = PlcId::try_from(p.id.as_str()) {
@@ -101,16 +109,25 @@ pub(super) fn plcs(
             Ok(map) => {
                 problems.extend(setpoint_problems(&p.id, &map, &p.setpoints));
                 match map.kind {
-                    EquipmentKind::Conveyor => conveyors.push(p.id.clone()),
-                    EquipmentKind::Sorter => {
-                        if sorter_chutes.is_some() {
+                    EquipmentKind::Conveyor => {
+                        conveyors.push(p);
+                        if p.first_chute.is_some() || p.exception_chute.is_some() {
                             problems.push(format!(
-                                "plc `{}`: a second sorter; one sorter per site is supported",
+                                "plc `{}` is a conveyor: first_chute and exception_chute are a sorter's",
                                 p.id
                             ));
                         }
-                        sorter_chutes = map.signal("chute_full").map(|s| s.count);
-                        tote_register = map.signal("induct_tote").map(|s| (p.id.clone(), s.ty));
+                    }
+                    EquipmentKind::Sorter => {
+                        sorters.push((p, map.signal("chute_full").map_or(0, |s| s.count)));
+                        if let Some(s) = map.signal("induct_tote") {
+                            let fewer = tote_register.as_ref().is_none_or(|(_, ty)| {
+                                super::totes::largest(s.ty) < super::totes::largest(*ty)
+                            });
+                            if fewer {
+                                tote_register = Some((p.id.clone(), s.ty));
+                            }
+                        }
                     }
                 }
                 let poll_interval_ms = p.poll_interval_ms.unwrap_or(map.poll_interval_ms);
@@ -125,6 +142,7 @@ pub(super) fn plcs(
                     retries: p.retries.unwrap_or(DEFAULT_RETRIES),
                     setpoints: p.setpoints.clone(),
                     zone_sleep_after_ms: p.zone_sleep_after_ms.unwrap_or(DEFAULT_ZONE_SLEEP_MS),
+                    first_chute: p.first_chute.unwrap_or(1),
                     map,
                 });
             }
@@ -134,7 +152,7 @@ pub(super) fn plcs(
     Plcs {
         specs: plcs,
         conveyors,
-        sorter_chutes,
+        sorters,
         tote_register,
     }
 }

@@ -268,3 +268,141 @@ fn alarm_priorities_are_set_by_kind_and_an_unknown_kind_or_priority_is_named() {
         "{problems:?}"
     );
 }
+
+/// The two-sorter example site with its maps and password file named by absolute paths.
+fn two_sorters() -> String {
+    let root = concat!("\"", env!("CARGO_MANIFEST_DIR"), "/");
+    std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/sites/two-sorters.toml"
+    ))
+    .unwrap()
+    .replace("\"../", root)
+}
+
+/// The line (from 1) of the first line of `text` holding `needle`.
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines().position(|l| l.contains(needle)).unwrap() + 1
+}
+
+#[test]
+fn a_site_of_three_pick_conveyors_merging_onto_two_sorters_is_read_as_drawn() {
+    let c = Config::load(Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/sites/two-sorters.toml"
+    )))
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(c.plcs.len(), 5);
+    assert_eq!(
+        c.layout.pick_conveyor, "cv-a",
+        "the first conveyor nothing feeds"
+    );
+    let s2 = c.plcs.iter().find(|p| p.id == "sorter2").unwrap();
+    assert_eq!(s2.first_chute, 9);
+    assert_eq!(
+        c.layout.sorters["sorter2"],
+        floorctl_core::SorterChutes {
+            first: 9,
+            last: 16,
+            exception: 16
+        }
+    );
+    assert_eq!(c.layout.exception_for("sorter1"), 8);
+}
+
+#[test]
+fn each_broken_topology_is_refused_with_the_line_it_is_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("site.toml");
+    let good = two_sorters();
+    let problems = |text: &str| {
+        std::fs::write(&path, text).unwrap();
+        Config::load(&path).unwrap_err().problems
+    };
+    let said = |text: &str, line: usize, words: &str| {
+        let all = problems(text);
+        assert!(
+            all.iter()
+                .any(|p| p.starts_with(&format!("line {line}: ")) && p.contains(words)),
+            "`{words}` on line {line}: {all:#?}"
+        );
+    };
+    // A chute in two lanes.
+    let text = good.replace("AM = [4, 5, 6,", "AM = [3, 4, 5, 6,");
+    said(
+        &text,
+        line_of(&text, "AM = ["),
+        "chute 3 is in lanes `PM` and `AM`",
+    );
+    // The exception chute inside a lane.
+    let text = good.replace("PM = [1, 2, 3,", "PM = [1, 2, 8,");
+    said(
+        &text,
+        line_of(&text, "PM = ["),
+        "holds chute 8, an exception chute",
+    );
+    // A chute no sorter has.
+    let text = good.replace("AM = [4, 5, 6,", "AM = [4, 5, 20,");
+    said(
+        &text,
+        line_of(&text, "AM = ["),
+        "chute 20 is no sorter's chute (sorter1 1..=8, sorter2 9..=16)",
+    );
+    // A sorter nothing feeds.
+    let text = good.replace("feeds = \"sorter2\"", "feeds = \"m1\"");
+    said(
+        &text,
+        line_of(&text, "id = \"sorter2\""),
+        "sorter `sorter2` is fed by no conveyor",
+    );
+    // A loop: zone C's conveyor feeds a merge that feeds it back.
+    let text = good.replace("feeds = \"sorter2\"", "feeds = \"m2\"")
+        + "\n[[merge]]\nid = \"m2\"\nfeeds = \"cv-c\"\n";
+    said(
+        &text,
+        line_of(&text, "feeds = \"m2\""),
+        "leads round a loop (cv-c → m2 → cv-c)",
+    );
+    // A feed to nothing of this site.
+    let text = good.replace("feeds = \"sorter1\"", "feeds = \"sorter9\"");
+    said(
+        &text,
+        line_of(&text, "feeds = \"sorter9\""),
+        "`m1` feeds `sorter9`, which is no sorter",
+    );
+    // Two sorters numbering the same chutes.
+    let text = good.replace("first_chute = 9", "first_chute = 5");
+    said(
+        &text,
+        line_of(&text, "id = \"sorter2\""),
+        "overlap sorter `sorter1`'s 1..=8",
+    );
+    // A sorter whose exception chute is another's.
+    let text = good.replace("exception_chute = 16", "exception_chute = 7");
+    said(
+        &text,
+        line_of(&text, "id = \"sorter2\""),
+        "exception chute 7 is not one of its chutes",
+    );
+    // A lane with no chute on one sorter: its totes reaching that sorter have nowhere to go.
+    let text = good.replace("AM = [4, 5, 6, 12, 13, 14]", "AM = [4, 5, 6]");
+    said(
+        &text,
+        line_of(&text, "AM = ["),
+        "no chute on sorter `sorter2`",
+    );
+    // A conveyor that does not say where its totes go, with two sorters to choose from.
+    let text = good.replacen("feeds = \"m1\"\n", "\n", 1);
+    said(
+        &text,
+        line_of(&text, "id = \"cv-a\""),
+        "conveyor `cv-a` does not say where its totes go",
+    );
+    // A sorter that says it feeds something.
+    let text = good.replace("first_chute = 1\n", "first_chute = 1\nfeeds = \"cv-a\"\n");
+    said(
+        &text,
+        line_of(&text, "feeds = \"cv-a\""),
+        "a sorter's totes leave by its chutes",
+    );
+}

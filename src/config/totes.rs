@@ -8,7 +8,7 @@ use floorctl_protocol::value::SignalType;
 pub(super) const MIN_TOTE_NUMBERS: u32 = 1_000;
 
 /// The largest tote number a register of type `ty` holds.
-fn largest(ty: SignalType) -> u32 {
+pub(super) fn largest(ty: SignalType) -> u32 {
     match ty {
         SignalType::U16 => u32::from(u16::MAX),
         SignalType::I16 => i16::MAX as u32,

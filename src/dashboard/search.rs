@@ -116,7 +116,7 @@ pub(super) async fn attention(State(d): State<Arc<Dashboard>>, headers: HeaderMa
                 .orders_needing_attention(false, &at_risk, ATTENTION_LINES)
                 .await?,
             store
-                .exception_totes(d.layout.exception_chute, ATTENTION_LINES)
+                .exception_totes(&d.layout.exception_chutes(), ATTENTION_LINES)
                 .await?,
         ))
     };

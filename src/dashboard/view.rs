@@ -65,7 +65,8 @@ pub fn floor(
         .flat_map(|(lane, chutes)| chutes.iter().map(move |c| (*c, lane.as_str())))
         .collect();
     let mut chutes: Vec<u16> = lane_of.keys().copied().collect();
-    chutes.push(layout.exception_chute);
+    let exceptions = layout.exception_chutes();
+    chutes.extend(&exceptions);
     chutes.extend(layout.inbound_chute);
     chutes.sort_unstable();
     chutes.dedup();
@@ -73,7 +74,7 @@ pub fn floor(
         .into_iter()
         .map(|c| {
             // The exception and inbound chutes have a role rather than a lane of the site's.
-            let (lane, role) = if c == layout.exception_chute {
+            let (lane, role) = if exceptions.contains(&c) {
                 ("exceptions", Some("exceptions"))
             } else if Some(c) == layout.inbound_chute {
                 ("inbound", Some("inbound"))

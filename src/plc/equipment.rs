@@ -38,7 +38,16 @@ impl Seen {
     }
 
     /// Compares a fresh image with what was seen before.
-    pub(super) fn diff(&mut self, id: &str, map: &PlcMap, sig: &Signals, img: &Image) -> Changes {
+    /// A sorter's chutes are reported in the site's numbering (its chute 1 is `first_chute`).
+    pub(super) fn diff(
+        &mut self,
+        id: &str,
+        map: &PlcMap,
+        sig: &Signals,
+        img: &Image,
+        first_chute: u16,
+    ) -> Changes {
+        let site = |own: u16| super::chutes::site_chute(first_chute, own);
         let get = |s: &Signal| img.get(s, 0);
         let changed = |last: &mut Option<u32>, now: u32| {
             let fresh = now != 0 && *last != Some(now);
@@ -94,7 +103,7 @@ impl Seen {
                         Some(outcome) => out.events.push(Event::SortConfirmed {
                             sorter: id.into(),
                             tote: get(&so.confirm_tote),
-                            chute: get(&so.confirm_chute) as u16,
+                            chute: site(get(&so.confirm_chute) as u16),
                             outcome,
                             seq: seq as u16,
                         }),
@@ -115,7 +124,7 @@ impl Seen {
                     &mut out.events,
                     |c, full| Event::ChuteFull {
                         sorter: id.into(),
-                        chute: c + 1,
+                        chute: site(c + 1),
                         full,
                     },
                 );
@@ -127,7 +136,7 @@ impl Seen {
                         &mut out.events,
                         |c, disabled| Event::ChuteDisabled {
                             sorter: id.into(),
-                            chute: c + 1,
+                            chute: site(c + 1),
                             disabled,
                         },
                     );

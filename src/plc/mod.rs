@@ -1,6 +1,7 @@
 //! Modbus adapter: one task per PLC that polls its map, turns register changes into events and
 //! writes commands with the sequence/acknowledge handshake, keeping the heartbeat alive.
 
+mod chutes;
 mod equipment;
 mod handshake;
 mod link;

@@ -37,6 +37,9 @@ pub struct PlcSpec {
     pub setpoints: BTreeMap<String, f64>,
     /// Idle time after which a conveyor zone sleeps (0: never).
     pub zone_sleep_after_ms: u64,
+    /// Sorters: the site's number of its chute 1 (its chute k is the site's chute
+    /// `first_chute + k - 1`); 1 when the site numbers chutes as the sorter does.
+    pub first_chute: u16,
 }
 
 impl PlcSpec {
@@ -51,6 +54,7 @@ impl PlcSpec {
             retries: DEFAULT_RETRIES,
             setpoints: BTreeMap::new(),
             zone_sleep_after_ms: DEFAULT_ZONE_SLEEP_MS,
+            first_chute: 1,
             map,
         }
     }

@@ -308,17 +308,20 @@ impl Store {
     /// status, chute).
     pub async fn exception_totes(
         &self,
-        chute: u16,
+        chutes: &[u16],
         limit: u32,
     ) -> Result<Vec<(u32, String, String, Option<u16>)>, StoreError> {
-        let rows = sqlx::query(&self.sql(
-            "SELECT id, order_id, status, chute FROM totes WHERE status = 'lost' OR chute = ?
+        let listed: Vec<String> = chutes.iter().map(u16::to_string).collect();
+        let sql =
+            format!(
+            "SELECT id, order_id, status, chute FROM totes WHERE status = 'lost' OR chute IN ({})
              ORDER BY updated_ms DESC, id DESC LIMIT ?",
-        ))
-        .bind(i64::from(chute))
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?;
+            if listed.is_empty() { "NULL".to_string() } else { listed.join(", ") }
+        );
+        let rows = sqlx::query(&self.sql_owned(sql))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
         each(&rows, tote_row)
     }
 

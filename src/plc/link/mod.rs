@@ -182,6 +182,8 @@ struct Session {
     started: Instant,
     /// Whether the core was told the link is up (and so must be told when it goes down).
     announced: bool,
+    /// The site's number of the sorter's chute 1.
+    first_chute: u16,
 }
 
 impl Session {
@@ -191,6 +193,7 @@ impl Session {
             .map_or(0, |c| usize::from(c.zone_run.count));
         Session {
             sig: signals.clone(),
+            first_chute: spec.first_chute,
             image: Image::for_map(&spec.map),
             plan: spec.map.read_plan(),
             seen: Seen::default(),
@@ -321,10 +324,14 @@ impl Session {
                     tracing::error!(tote, chute, "divert for a PLC that is not a sorter");
                     return Ok(());
                 };
+                let Some(own) = crate::plc::chutes::own_chute(self.first_chute, chute) else {
+                    tracing::error!(tote, chute, "divert to a chute this sorter does not have");
+                    return Ok(());
+                };
                 let (t, c) = (&sorter.divert_tote, &sorter.divert_chute);
                 let writes = vec![
                     (t.address, Image::encode(t, tote)),
-                    (c.address, Image::encode(c, u32::from(chute))),
+                    (c.address, Image::encode(c, u32::from(own))),
                 ];
                 let p = Pending::new(format!("divert tote {tote} to chute {chute}"), writes);
                 (&mut outbox.diverts, p)
@@ -383,7 +390,9 @@ impl Session {
         self.report_refusal(spec, events, None).await?;
         self.watch_heartbeat(map)?;
         self.verify_setpoints(spec, events).await?;
-        let mut changes = self.seen.diff(&spec.id, map, &self.sig, &self.image);
+        let mut changes = self
+            .seen
+            .diff(&spec.id, map, &self.sig, &self.image, self.first_chute);
         if let Some(text) = changes.impossible.take() {
             changes.events.push(Event::PlcFault {
                 plc: spec.id.clone(),
