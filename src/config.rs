@@ -15,6 +15,7 @@ use floorctl_core::routing::Warehouse;
 use floorctl_core::Layout;
 
 mod dashboard;
+mod lane_rules;
 mod mqtt;
 mod network;
 mod plcs;
@@ -22,6 +23,7 @@ mod release;
 mod topology;
 mod totes;
 pub use dashboard::{DashboardFile, DashboardSettings, DEFAULT_API_REQUESTS_PER_S};
+pub use lane_rules::LaneRuleFile;
 pub use mqtt::{Broker, MqttFile, DEFAULT_EMBEDDED_LISTEN};
 pub use network::{Network, NetworkFile};
 pub use plcs::PlcFile;
@@ -58,6 +60,9 @@ pub struct SiteFile {
     /// Delivery cut-offs in the order they fall in the day.
     #[serde(default)]
     pub cutoff: Vec<CutoffFile>,
+    /// Rules choosing an order's lane by its cut-off, destination and priority, in order.
+    #[serde(default)]
+    pub lane_rule: Vec<LaneRuleFile>,
     /// How orders are released to the floor.
     #[serde(default)]
     pub release: ReleaseFile,
@@ -257,13 +262,22 @@ impl Config {
         if sorters.is_empty() {
             problems.push("no sorter PLC: add a [[plc]] whose map is of kind sorter".into());
         }
-        let cutoff_lanes: Vec<(&str, &str)> = file
+        let names: Vec<&str> = file.cutoff.iter().map(|c| c.name.as_str()).collect();
+        let lines = topology::Lines(text);
+        let lane_rules =
+            lane_rules::lane_rules(&file.lane_rule, &file.lanes, &names, &lines, &mut problems);
+        let lanes_used: Vec<(String, &str)> = file
             .cutoff
             .iter()
-            .map(|c| (c.name.as_str(), c.lane.as_str()))
+            .map(|c| (format!("cut-off {}", c.name), c.lane.as_str()))
+            .chain(
+                file.lane_rule
+                    .iter()
+                    .map(|r| ("a lane rule".to_string(), r.lane.get_ref().as_str())),
+            )
             .collect();
         let topology = topology::topology(
-            &topology::Lines(text),
+            &lines,
             &conveyors
                 .iter()
                 .map(|p| topology::ConveyorNode {
@@ -283,7 +297,7 @@ impl Config {
                 .collect::<Vec<_>>(),
             &file.merge,
             &file.lanes,
-            &cutoff_lanes,
+            &lanes_used,
             file.exception_chute,
             file.inbound_chute,
             &mut problems,
@@ -348,6 +362,7 @@ impl Config {
                 exception_chute: file.exception_chute,
                 pick_conveyor: topology.entries.into_iter().next().unwrap_or_default(),
                 sorters: topology.sorters,
+                lane_rules,
                 max_recirculations: file.max_recirculations,
                 auto_start: file.auto_start,
                 handheld_timeout_ms: file.handheld_timeout_ms,

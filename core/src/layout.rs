@@ -2,6 +2,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use floorctl_protocol::order::{Order, Priority};
+
 use super::batching::Batching;
 use super::release::{Cutoff, Release};
 
@@ -48,6 +50,35 @@ pub struct Layout {
     /// Each sorter's chutes in the site's numbering, and its own exception chute. Empty: every
     /// sorter has every chute (one sorter, or sorters numbered alike).
     pub sorters: BTreeMap<String, SorterChutes>,
+    /// Rules choosing an order's lane by its cut-off, destination and priority, in order: the
+    /// first an order matches gives its lane; none: its cut-off's lane.
+    pub lane_rules: Vec<LaneRule>,
+}
+
+/// A rule giving the orders it matches a lane: each condition it sets must hold (a rule sets
+/// at least one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LaneRule {
+    /// The order's cut-off.
+    pub cutoff: Option<String>,
+    /// The order's destination (a route, a van, a locker bank, a pickup point, a site).
+    pub destination: Option<String>,
+    /// The order's priority.
+    pub priority: Option<Priority>,
+    /// The lane its totes go to.
+    pub lane: String,
+}
+
+impl LaneRule {
+    /// Whether `order` meets every condition of the rule.
+    pub fn matches(&self, order: &Order) -> bool {
+        self.cutoff.as_ref().is_none_or(|c| *c == order.cutoff)
+            && self
+                .destination
+                .as_ref()
+                .is_none_or(|d| order.destination.as_ref() == Some(d))
+            && self.priority.is_none_or(|p| p == order.priority)
+    }
 }
 
 /// A sorter's chutes, numbered the site's way (a floor numbers its chutes once, across its
@@ -87,7 +118,30 @@ impl Layout {
             last_tote: u32::MAX,
             alarm_priorities: BTreeMap::new(),
             sorters: BTreeMap::new(),
+            lane_rules: Vec::new(),
         }
+    }
+
+    /// The lane of a cut-off.
+    pub fn cutoff_lane(&self, cutoff: &str) -> Option<&str> {
+        self.cutoffs
+            .iter()
+            .find(|c| c.name == cutoff)
+            .map(|c| c.lane.as_str())
+    }
+
+    /// The lane an order's totes go to: the first lane rule it matches, else its cut-off's lane;
+    /// `None` when neither gives one (an unknown cut-off).
+    pub fn lane_of(&self, order: &Order) -> Option<&str> {
+        match self.lane_rules.iter().find(|r| r.matches(order)) {
+            Some(rule) => Some(rule.lane.as_str()),
+            None => self.cutoff_lane(&order.cutoff),
+        }
+    }
+
+    /// Whether `chute` is one of `lane`'s.
+    pub fn lane_has(&self, lane: &str, chute: u16) -> bool {
+        self.lanes.get(lane).is_some_and(|cs| cs.contains(&chute))
     }
 
     /// Whether `chute` is one of `sorter`'s.
@@ -119,10 +173,10 @@ impl Layout {
         self.cutoffs.iter().position(|c| c.name == cutoff)
     }
 
-    /// The chute on `sorter` for a tote of an order due at `cutoff`: the first chute of the
-    /// cut-off's lane on that sorter that is not full.
-    pub fn chute_for(&self, sorter: &str, cutoff: &str, full: &BTreeSet<u16>) -> ChuteChoice {
-        let Some(Cutoff { lane, .. }) = self.cutoffs.iter().find(|c| c.name == cutoff) else {
+    /// The chute on `sorter` for a tote going to `lane`: the first chute of the lane on that
+    /// sorter that is not full.
+    pub fn chute_for(&self, sorter: &str, lane: Option<&str>, full: &BTreeSet<u16>) -> ChuteChoice {
+        let Some(lane) = lane else {
             return ChuteChoice::Exception;
         };
         let mut here = self
@@ -197,6 +251,7 @@ pub(super) fn test_layout() -> Layout {
         last_tote: u32::MAX,
         alarm_priorities: BTreeMap::new(),
         sorters: BTreeMap::new(),
+        lane_rules: Vec::new(),
     }
 }
 
@@ -212,15 +267,15 @@ mod tests {
     fn a_tote_goes_to_the_first_free_chute_of_its_cutoffs_lane() {
         let l = layout();
         assert_eq!(
-            l.chute_for("s1", "11:00", &BTreeSet::new()),
+            l.chute_for("s1", l.cutoff_lane("11:00"), &BTreeSet::new()),
             ChuteChoice::Lane(1)
         );
         assert_eq!(
-            l.chute_for("s1", "11:00", &BTreeSet::from([1])),
+            l.chute_for("s1", l.cutoff_lane("11:00"), &BTreeSet::from([1])),
             ChuteChoice::Lane(2)
         );
         assert_eq!(
-            l.chute_for("s1", "17:00", &BTreeSet::from([1])),
+            l.chute_for("s1", l.cutoff_lane("17:00"), &BTreeSet::from([1])),
             ChuteChoice::Lane(3)
         );
     }
@@ -229,11 +284,11 @@ mod tests {
     fn a_full_lane_recirculates_and_an_unknown_cutoff_goes_to_exceptions() {
         let l = layout();
         assert_eq!(
-            l.chute_for("s1", "17:00", &BTreeSet::from([3])),
+            l.chute_for("s1", l.cutoff_lane("17:00"), &BTreeSet::from([3])),
             ChuteChoice::LaneFull
         );
         assert_eq!(
-            l.chute_for("s1", "09:00", &BTreeSet::new()),
+            l.chute_for("s1", l.cutoff_lane("09:00"), &BTreeSet::new()),
             ChuteChoice::Exception
         );
     }
@@ -261,28 +316,74 @@ mod tests {
             ),
         ]);
         assert_eq!(
-            l.chute_for("s1", "11:00", &BTreeSet::new()),
+            l.chute_for("s1", l.cutoff_lane("11:00"), &BTreeSet::new()),
             ChuteChoice::Lane(1)
         );
         assert_eq!(
-            l.chute_for("s2", "11:00", &BTreeSet::new()),
+            l.chute_for("s2", l.cutoff_lane("11:00"), &BTreeSet::new()),
             ChuteChoice::Lane(9)
         );
         assert_eq!(
-            l.chute_for("s2", "11:00", &BTreeSet::from([9])),
+            l.chute_for("s2", l.cutoff_lane("11:00"), &BTreeSet::from([9])),
             ChuteChoice::Lane(10)
         );
         assert_eq!(
-            l.chute_for("s1", "11:00", &BTreeSet::from([1])),
+            l.chute_for("s1", l.cutoff_lane("11:00"), &BTreeSet::from([1])),
             ChuteChoice::LaneFull,
             "a full lane on this sorter is not passed to another sorter's chutes"
         );
         assert_eq!(
-            l.chute_for("s2", "17:00", &BTreeSet::new()),
+            l.chute_for("s2", l.cutoff_lane("17:00"), &BTreeSet::new()),
             ChuteChoice::NotOnSorter
         );
         assert_eq!((l.exception_for("s1"), l.exception_for("s2")), (8, 16));
         assert_eq!(l.exception_for("elsewhere"), l.exception_chute);
         assert!(l.knows_chute(16) && !l.knows_chute(17));
+    }
+
+    #[test]
+    fn a_lane_rule_sends_an_orders_totes_by_destination_and_priority_before_its_cutoff() {
+        let mut l = layout();
+        l.lanes.insert("R3".into(), vec![5, 6]);
+        l.lanes.insert("URGENT".into(), vec![7]);
+        let rule =
+            |cutoff: Option<&str>, destination: Option<&str>, priority, lane: &str| LaneRule {
+                cutoff: cutoff.map(String::from),
+                destination: destination.map(String::from),
+                priority,
+                lane: lane.into(),
+            };
+        l.lane_rules = vec![
+            rule(None, None, Some(Priority::Urgent), "URGENT"),
+            rule(Some("11:00"), Some("R3"), None, "R3"),
+        ];
+        let order = |cutoff: &str, destination: Option<&str>, priority| Order {
+            destination: destination.map(String::from),
+            priority,
+            ..Order::one_line("o", cutoff, "S", 1, "A")
+        };
+        assert_eq!(
+            l.lane_of(&order("11:00", Some("R3"), Priority::Normal)),
+            Some("R3")
+        );
+        assert_eq!(
+            l.lane_of(&order("11:00", Some("R3"), Priority::Urgent)),
+            Some("URGENT")
+        );
+        assert_eq!(
+            l.lane_of(&order("17:00", Some("R3"), Priority::Normal)),
+            Some("AM"),
+            "route R3 for another cut-off: that cut-off's lane"
+        );
+        assert_eq!(
+            l.lane_of(&order("11:00", None, Priority::Normal)),
+            Some("PM")
+        );
+        assert_eq!(l.lane_of(&order("09:00", None, Priority::Normal)), None);
+        assert_eq!(
+            l.chute_for("s1", Some("R3"), &BTreeSet::from([5])),
+            ChuteChoice::Lane(6)
+        );
+        assert!(l.lane_has("R3", 6) && !l.lane_has("PM", 6));
     }
 }

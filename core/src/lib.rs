@@ -41,7 +41,7 @@ pub use command::{Command, Note, OrderStatus, Reaction, Record, Refusal, ToteSta
 pub use equipment::Equipment;
 pub use event::{Event, HandheldCommand, PlcCondition, SortOutcome, StockMovement};
 pub use kpi::{key_figures, KeyFigure, Kpis, Minute, Throughput};
-pub use layout::{ChuteChoice, Layout, SorterChutes, DEFAULT_HANDHELD_SILENT_MS};
+pub use layout::{ChuteChoice, LaneRule, Layout, SorterChutes, DEFAULT_HANDHELD_SILENT_MS};
 pub use presence::{Activity, HandheldView};
 pub use promise::{Outlook, Promise};
 pub use published::{Kind as PublishedKind, Published};

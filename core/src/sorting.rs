@@ -89,17 +89,17 @@ impl Core {
         if t.transfer.is_some() {
             return Some(self.layout.inbound_chute.unwrap_or(exception));
         }
-        let cutoff = self
-            .orders
-            .get(&t.order)
-            .map(|o| o.order.cutoff.clone())
-            .unwrap_or_default();
+        let order = self.orders.get(&t.order).map(|o| &o.order);
+        let cutoff = order.map(|o| o.cutoff.clone()).unwrap_or_default();
+        let lane = order
+            .and_then(|o| self.layout.lane_of(o))
+            .map(str::to_string);
         let unavailable: BTreeSet<u16> = self
             .full_chutes
             .union(&self.disabled_chutes)
             .copied()
             .collect();
-        match self.layout.chute_for(sorter, &cutoff, &unavailable) {
+        match self.layout.chute_for(sorter, lane.as_deref(), &unavailable) {
             ChuteChoice::Lane(chute) => Some(chute),
             ChuteChoice::Exception => {
                 let text = AlarmText::NoLane { tote, cutoff };
@@ -191,12 +191,11 @@ impl Core {
             self.transfer_arrived(transfer, tote, out);
             return;
         }
-        let cutoff = self
+        let right_lane = self
             .orders
             .get(&order)
-            .map(|o| o.order.cutoff.clone())
-            .unwrap_or_default();
-        let right_lane = self.layout.in_lane(&cutoff, chute);
+            .and_then(|o| self.layout.lane_of(&o.order))
+            .is_some_and(|lane| self.layout.lane_has(lane, chute));
         self.summary.kpis.totes_sorted += 1;
         self.summary.kpis.totes_right_lane += u32::from(right_lane);
         self.count_done(super::kpi::Done::Tote);

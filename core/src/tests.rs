@@ -424,3 +424,36 @@ fn an_order_already_known_is_no_news_and_changes_nothing() {
     assert_eq!(core.snapshot(), before, "handled again, it changes nothing");
     assert!(core.is_news(&order("O2", "11:00", 1)));
 }
+
+#[test]
+fn an_orders_destination_chooses_its_lane_by_the_sites_rules() {
+    let mut l = layout();
+    l.lanes.insert("R3".into(), vec![5, 6]);
+    l.lane_rules = vec![crate::LaneRule {
+        cutoff: Some("11:00".into()),
+        destination: Some("R3".into()),
+        priority: None,
+        lane: "R3".into(),
+    }];
+    let mut core = Core::new(l);
+    let Event::OrderReceived { mut order } = order("o1", "11:00", 1) else {
+        unreachable!()
+    };
+    order.destination = Some("R3".into());
+    core.handle(&Event::OrderReceived { order }, 0);
+    login(&mut core, "h1");
+    scan(&mut core, 0);
+    core.handle(&pick("m1", "o1", 0, 1, 1), 1);
+    core.handle(&up("h1", "m2", UpBody::ToteClosed { tote: 1 }), 2);
+    core.handle(&entered(1, 1), 3);
+    let cmds = core.handle(&induct(1, 1), 4).commands;
+    assert_eq!(
+        cmds,
+        vec![divert(1, 5)],
+        "route R3's chute, not the 11:00 lane's"
+    );
+    core.handle(&confirm(1, 5, SortOutcome::Sorted, 1), 5);
+    let s = core.summary();
+    assert_eq!((s.sorted, s.alarms), (1, 0), "in its lane: no alarm");
+    assert_eq!(s.kpis.totes_right_lane, 1);
+}

@@ -90,7 +90,7 @@ pub(super) fn topology(
     sorters: &[SorterNode],
     merges: &[MergeFile],
     lanes: &Lanes,
-    cutoff_lanes: &[(&str, &str)],
+    lanes_used: &[(String, &str)],
     exception_chute: u16,
     inbound_chute: Option<u16>,
     problems: &mut Vec<String>,
@@ -225,7 +225,7 @@ pub(super) fn topology(
     lane_problems(
         lines,
         lanes,
-        cutoff_lanes,
+        lanes_used,
         &chutes,
         sorters,
         exception_chute,
@@ -321,7 +321,7 @@ fn sorter_chutes(
 fn lane_problems(
     lines: &Lines,
     lanes: &Lanes,
-    cutoff_lanes: &[(&str, &str)],
+    lanes_used: &[(String, &str)],
     chutes: &BTreeMap<String, SorterChutes>,
     sorters: &[SorterNode],
     exception_chute: u16,
@@ -406,7 +406,7 @@ fn lane_problems(
     if chutes.is_empty() {
         return;
     }
-    for (cutoff, lane) in cutoff_lanes {
+    for (whose, lane) in lanes_used {
         let Some(cs) = lanes.get(*lane) else {
             continue;
         };
@@ -415,8 +415,8 @@ fn lane_problems(
                 say(
                     lines.of(cs),
                     format!(
-                        "lane `{lane}` (cut-off {cutoff}) has no chute on sorter `{sorter}`: its \
-                         totes reaching `{sorter}` could only go to the exception chute"
+                        "lane `{lane}` ({whose}) has no chute on sorter `{sorter}`: its totes \
+                         reaching `{sorter}` could only go to the exception chute"
                     ),
                 );
             }

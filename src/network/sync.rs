@@ -106,7 +106,8 @@ async fn accept(controller: &Handle, network: &Network, t: &NetTransfer) -> Resu
         id: transfer_order_id(&t.site, t.id),
         cutoff: cutoff.clone(),
         priority: Priority::default(),
-        destination: None,
+        // The site it goes to: a [[lane_rule]] may give it a lane of its own.
+        destination: Some(t.site.clone()),
         lines: vec![OrderLine {
             sku: t.sku.clone(),
             qty: u32::try_from(t.qty).unwrap_or(u32::MAX),
