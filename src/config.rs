@@ -363,6 +363,7 @@ impl Config {
                 pick_conveyor: topology.entries.into_iter().next().unwrap_or_default(),
                 sorters: topology.sorters,
                 lane_rules,
+                lines: topology.lines,
                 max_recirculations: file.max_recirculations,
                 auto_start: file.auto_start,
                 handheld_timeout_ms: file.handheld_timeout_ms,

@@ -17,11 +17,10 @@ use floorsim::{SimConfig, Simulator};
 
 const ORDERS: usize = 16;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn totes_reaching_the_second_sorter_go_to_their_lanes_chutes_there_in_the_floors_numbering() {
-    // Line B (pickers, conveyor cv2, sorter2) is the test floor; line A (cv1, sorter1) has no
-    // pickers: only a stray tote reaches it.
-    let f = floor(21).orders(ORDERS).await;
+/// Line B (pickers, conveyor cv2, sorter2) is the test floor; line A (cv1, sorter1) has no
+/// pickers: only a stray tote reaches it. The config drives both.
+async fn two_lines(seed: u64) -> (common::Floor, Simulator, floorctl::config::Config) {
+    let f = floor(seed).orders(ORDERS).await;
     let line_a = Simulator::start(SimConfig {
         conveyor_map: shipped_map(CONVEYOR_MAP),
         sorter_map: f.sorter_map.clone(),
@@ -64,6 +63,16 @@ async fn totes_reaching_the_second_sorter_go_to_their_lanes_chutes_there_in_the_
             },
         ),
     ]);
+    config.layout.lines = BTreeMap::from([
+        ("sorter1".into(), vec!["cv1".into()]),
+        ("sorter2".into(), vec!["cv2".into()]),
+    ]);
+    (f, line_a, config)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn totes_reaching_the_second_sorter_go_to_their_lanes_chutes_there_in_the_floors_numbering() {
+    let (f, line_a, config) = two_lines(21).await;
     let controller = Controller::start(config).await.unwrap();
     for o in &f.orders {
         controller.submit(o.clone()).await;
@@ -119,6 +128,57 @@ async fn totes_reaching_the_second_sorter_go_to_their_lanes_chutes_there_in_the_
         BTreeMap::from([(8, vec![4_000_000])]),
         "sorter1 diverted the stray tote to its own exception chute"
     );
+    line_a.shutdown().await;
+    f.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_control_room_draws_each_line_with_its_conveyor_sorter_and_chutes() {
+    let Some(chromium) = common::peer("CHROMIUM", "a Chromium browser (Debian's chromium)") else {
+        return;
+    };
+    let (f, line_a, config) = two_lines(22).await;
+    let (controller, listen, cancel) = common::controller_with_dashboard(config).await;
+    common::account(&controller, "sue", "supervisor", "sue-password-1").await;
+    let web = format!("http://{listen}");
+    let mut b = common::cdp::Browser::launch(&chromium, 1280, 900).await;
+    b.goto(&format!("{web}/login")).await;
+    b.eval(
+        "document.querySelector('#user').value = 'sue';
+         document.querySelector('#password').value = 'sue-password-1';
+         document.querySelector('#login').click(); true",
+    )
+    .await;
+    // Two lines, one under the other: each sorter with the conveyor that feeds it and its own
+    // chutes in the floor's numbering (sorter2's exception chute is the floor's 16).
+    let drawn = b
+        .wait_for(
+            "(() => {
+               const f = document.querySelector('#floor');
+               const label = (id) => f.querySelector(`text[data-machine=\"${id}\"]`);
+               const y = (id) => label(id) && label(id).getBBox().y;
+               const chutes = [...f.querySelectorAll('rect[data-chute]')].map(r => [Number(r.dataset.chute), r.getBBox().y]);
+               const line = (lo, hi) => chutes.filter(([c]) => c >= lo && c <= hi);
+               const ok = ['cv1', 'sorter1', 'cv2', 'sorter2'].every(label)
+                 && y('cv1') === y('sorter1') && y('cv2') === y('sorter2') && y('sorter2') > y('sorter1')
+                 && line(1, 8).length === 7 && line(9, 16).length === 7
+                 && line(1, 8).every(([, cy]) => cy < y('sorter2')) && line(9, 16).every(([, cy]) => cy > y('sorter2'));
+               return ok && chutes.map(([c]) => c).join(',');
+             })()",
+            30,
+        )
+        .await;
+    assert_eq!(drawn, "1,2,3,4,5,6,8,9,10,11,12,13,14,16");
+    let fits = b
+        .eval("document.documentElement.scrollWidth <= window.innerWidth + 1")
+        .await;
+    assert_eq!(fits, true);
+    let dir = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/target/dashboard"));
+    std::fs::create_dir_all(&dir).unwrap();
+    b.screenshot(&dir.join("two-lines-1280.png")).await;
+    b.close().await;
+    cancel.cancel();
+    controller.shutdown(Duration::from_secs(5)).await;
     line_a.shutdown().await;
     f.sim.shutdown().await;
 }

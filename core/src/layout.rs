@@ -53,6 +53,9 @@ pub struct Layout {
     /// Rules choosing an order's lane by its cut-off, destination and priority, in order: the
     /// first an order matches gives its lane; none: its cut-off's lane.
     pub lane_rules: Vec<LaneRule>,
+    /// The floor's lines as the site file connects them: each sorter with the conveyors whose
+    /// totes reach it, in the site file's order. Empty: not said (one line).
+    pub lines: BTreeMap<String, Vec<String>>,
 }
 
 /// A rule giving the orders it matches a lane: each condition it sets must hold (a rule sets
@@ -119,6 +122,7 @@ impl Layout {
             alarm_priorities: BTreeMap::new(),
             sorters: BTreeMap::new(),
             lane_rules: Vec::new(),
+            lines: BTreeMap::new(),
         }
     }
 
@@ -252,6 +256,7 @@ pub(super) fn test_layout() -> Layout {
         alarm_priorities: BTreeMap::new(),
         sorters: BTreeMap::new(),
         lane_rules: Vec::new(),
+        lines: BTreeMap::new(),
     }
 }
 

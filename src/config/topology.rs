@@ -41,6 +41,8 @@ pub(super) struct SorterNode<'a> {
 pub(super) struct Topology {
     pub(super) entries: Vec<String>,
     pub(super) sorters: BTreeMap<String, SorterChutes>,
+    /// Each sorter with the conveyors whose totes reach it.
+    pub(super) lines: BTreeMap<String, Vec<String>>,
 }
 
 /// The site file's text, to say on which line something is.
@@ -165,6 +167,7 @@ pub(super) fn topology(
     }
     // Follow each conveyor's totes to their sorter.
     let mut fed: BTreeSet<&str> = BTreeSet::new();
+    let mut lines_of: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let fed_by_something: BTreeSet<&str> = next.values().map(|(to, _)| *to).collect();
     for c in conveyors {
         let mut path = vec![c.id];
@@ -186,6 +189,10 @@ pub(super) fn topology(
             at = to;
             if sorter_ids.contains(at) {
                 fed.insert(at);
+                lines_of
+                    .entry(at.to_string())
+                    .or_default()
+                    .push(c.id.to_string());
                 break;
             }
         }
@@ -235,6 +242,7 @@ pub(super) fn topology(
     Topology {
         entries,
         sorters: chutes,
+        lines: lines_of,
     }
 }
 

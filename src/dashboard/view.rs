@@ -12,6 +12,38 @@ use floorctl_core::{key_figures, Layout, Millis, Summary};
 /// Forward faces listed: the ones closest to running out.
 const FACES_SHOWN: usize = 40;
 
+/// The floor's lines to draw: each sorter with the conveyors whose totes reach it and its
+/// chutes. Without lines in the site file: a line per sorter, every conveyor on the first.
+fn floor_lines(layout: &Layout, plcs: &BTreeMap<String, PlcStatus>, chutes: &[u16]) -> Vec<Value> {
+    let line = |sorter: &str, conveyors: &[&str]| {
+        let own: Vec<u16> = chutes
+            .iter()
+            .copied()
+            .filter(|c| layout.on_sorter(sorter, *c))
+            .collect();
+        json!({"sorter": sorter, "conveyors": conveyors, "chutes": own})
+    };
+    if !layout.lines.is_empty() {
+        return layout
+            .lines
+            .iter()
+            .map(|(sorter, conveyors)| {
+                let conveyors: Vec<&str> = conveyors.iter().map(String::as_str).collect();
+                line(sorter, &conveyors)
+            })
+            .collect();
+    }
+    let (conveyors, sorters): (Vec<_>, Vec<_>) = plcs
+        .iter()
+        .partition(|(_, p)| !p.zone_energy_kwh.is_empty());
+    let conveyors: Vec<&str> = conveyors.iter().map(|(c, _)| c.as_str()).collect();
+    sorters
+        .iter()
+        .enumerate()
+        .map(|(i, (s, _))| line(s, if i == 0 { &conveyors } else { &[] }))
+        .collect()
+}
+
 /// The page's view of the floor at `now`.
 pub fn floor(
     s: &Summary,
@@ -70,6 +102,7 @@ pub fn floor(
     chutes.extend(layout.inbound_chute);
     chutes.sort_unstable();
     chutes.dedup();
+    let lines = floor_lines(layout, plcs, &chutes);
     let chutes: Vec<Value> = chutes
         .into_iter()
         .map(|c| {
@@ -133,6 +166,7 @@ pub fn floor(
         "refused": s.refused,
         "equipment": equipment,
         "pick_conveyor": layout.pick_conveyor,
+        "lines": lines,
         "chutes": chutes,
         "throughput": *s.throughput,
         "shift": *s.shift,

@@ -169,45 +169,63 @@ function stateClass(state, link) {
   return "state-warn";
 }
 
+// The floor, a line under another: the conveyors whose totes reach a sorter, the sorter and its
+// chutes.
+const LINE_H = 230;
+
 function drawFloor(v) {
   const f = document.getElementById("floor");
   const parts = [];
-  const conveyor = v.equipment.find((e) => e.id === v.pick_conveyor) || v.equipment.find((e) => e.zones > 0);
-  const sorter = v.equipment.find((e) => e !== conveyor);
-  if (conveyor) {
+  const lines = v.lines && v.lines.length ? v.lines : [{ sorter: null, conveyors: [], chutes: v.chutes.map((c) => c.chute) }];
+  lines.forEach((line, i) => drawLine(v, line, i * LINE_H, parts));
+  f.setAttribute("viewBox", `0 0 900 ${LINE_H * lines.length}`);
+  f.style.maxHeight = `${260 * lines.length}px`;
+  f.replaceChildren(...parts);
+}
+
+function machineLabel(m) {
+  return `${m.id}: ${m.link_up ? (m.state ? word("state", m.state) : "?") : t("floor.link_down")}`;
+}
+
+function drawLine(v, line, y0, parts) {
+  const conveyors = line.conveyors.map((id) => v.equipment.find((e) => e.id === id)).filter(Boolean);
+  const cw = 420 / Math.max(conveyors.length, 1);
+  conveyors.forEach((conveyor, k) => {
+    const x0 = 10 + k * cw;
     const n = Math.max(conveyor.zones, 1);
-    const w = 420 / n;
+    const w = (cw - 10) / n;
     const running = conveyor.link_up && conveyor.state === "Execute";
-    parts.push(svg("text", { x: 10, y: 20 }, `${conveyor.id}: ${conveyor.link_up ? (conveyor.state ? word("state", conveyor.state) : "?") : t("floor.link_down")}`));
+    parts.push(svg("text", { x: x0, y: y0 + 20, "data-machine": conveyor.id }, machineLabel(conveyor)));
     for (let z = 0; z < n; z++) {
       const fault = conveyor.faults.some((x) => x.condition === `zone${z}`);
       const asleep = (conveyor.zones_asleep || [])[z];
       const cls = fault ? "zone fault" : !running ? "zone stopped" : asleep ? "zone asleep" : "zone";
-      const r = svg("rect", { x: 10 + z * w, y: 30, width: w - 4, height: 34, class: cls });
+      const r = svg("rect", { x: x0 + z * w, y: y0 + 30, width: w - 4, height: 34, class: cls });
       r.append(svg("title", {}, t(fault ? "floor.zone_faulted" : "floor.zone", { zone: z })));
-      parts.push(r, svg("text", { x: 14 + z * w, y: 52 }, `z${z}`));
+      parts.push(r, svg("text", { x: x0 + 4 + z * w, y: y0 + 52 }, `z${z}`));
     }
-  }
-  parts.push(svg("text", { x: 10, y: 90 }, t("floor.in_flight", { totes: v.in_flight, recirculations: v.recirculations })));
+  });
+  if (y0 === 0) parts.push(svg("text", { x: 10, y: 90 }, t("floor.in_flight", { totes: v.in_flight, recirculations: v.recirculations })));
+  const sorter = v.equipment.find((e) => e.id === line.sorter);
   if (sorter) {
     const running = sorter.link_up && sorter.state === "Execute";
     const fault = sorter.faults.length > 0 || !sorter.link_up;
-    parts.push(svg("rect", { x: 450, y: 30, width: 440, height: 34, class: fault ? "sorter fault" : running ? "sorter" : "sorter stopped" }));
-    parts.push(svg("text", { x: 460, y: 20 }, `${sorter.id}: ${sorter.link_up ? (sorter.state ? word("state", sorter.state) : "?") : t("floor.link_down")}`));
+    parts.push(svg("rect", { x: 450, y: y0 + 30, width: 440, height: 34, class: fault ? "sorter fault" : running ? "sorter" : "sorter stopped" }));
+    parts.push(svg("text", { x: 460, y: y0 + 20, "data-machine": sorter.id }, machineLabel(sorter)));
   }
-  const cw = 440 / Math.max(v.chutes.length, 1);
-  v.chutes.forEach((c, i) => {
-    const x = 450 + i * cw;
+  const chutes = v.chutes.filter((c) => line.chutes.includes(c.chute));
+  const w = 440 / Math.max(chutes.length, 1);
+  chutes.forEach((c, i) => {
+    const x = 450 + i * w;
     const cls = c.disabled ? "chute disabled" : c.full ? "chute full" : "chute";
-    const r = svg("rect", { x, y: 80, width: cw - 6, height: 110, class: cls, "data-chute": c.chute });
+    const r = svg("rect", { x, y: y0 + 80, width: w - 6, height: 110, class: cls, "data-chute": c.chute });
     const lane = c.role ? t(`floor.${c.role}`) : c.lane;
     r.append(svg("title", {}, `${t("floor.chute", { chute: c.chute, lane })}${c.full ? ` ${t("floor.full")}` : ""}${c.disabled ? ` ${t("floor.disabled")}` : ""}`));
     parts.push(r);
-    parts.push(svg("text", { x: x + 4, y: 100 }, `${c.chute}`));
-    parts.push(svg("text", { x: x + 4, y: 120 }, lane));
-    parts.push(svg("text", { x: x + 4, y: 175 }, `${c.totes}`));
+    parts.push(svg("text", { x: x + 4, y: y0 + 100 }, `${c.chute}`));
+    parts.push(svg("text", { x: x + 4, y: y0 + 120 }, lane));
+    parts.push(svg("text", { x: x + 4, y: y0 + 175 }, `${c.totes}`));
   });
-  f.replaceChildren(...parts);
 }
 
 // Commands that stop the floor ask for confirmation.
