@@ -320,6 +320,28 @@ impl Config {
                 ));
             }
         }
+        let mut zone_conveyors = BTreeMap::new();
+        for p in &file.plc {
+            let conveyor = conveyors.iter().any(|c| c.id == p.id);
+            for zone in &p.zones {
+                if !conveyor {
+                    problems.push(format!(
+                        "plc `{}`: zones are a conveyor's (where the zone's pickers put totes)",
+                        p.id
+                    ));
+                } else if !file.zones.contains_key(zone) {
+                    problems.push(format!(
+                        "plc `{}`: zone `{zone}` is not under [zones]",
+                        p.id
+                    ));
+                } else if let Some(other) = zone_conveyors.insert(zone.clone(), p.id.clone()) {
+                    problems.push(format!(
+                        "zone `{zone}` is given to conveyors `{other}` and `{}`; its totes go on one",
+                        p.id
+                    ));
+                }
+            }
+        }
         let cutoffs = release::cutoffs(&file.cutoff, &mut problems);
         let release = release::release(&file.release, &file.zones, &mut problems);
         let batching = release::batching(&file.batching, &mut problems);
@@ -361,6 +383,7 @@ impl Config {
                     .collect(),
                 exception_chute: file.exception_chute,
                 pick_conveyor: topology.entries.into_iter().next().unwrap_or_default(),
+                zone_conveyors,
                 sorters: topology.sorters,
                 lane_rules,
                 lines: topology.lines,

@@ -16,8 +16,11 @@ pub struct Layout {
     pub lanes: BTreeMap<String, Vec<u16>>,
     /// Chute for totes the sorter must not send to a lane (unknown tote, no lane).
     pub exception_chute: u16,
-    /// Conveyor pickers put closed totes on.
+    /// Conveyor pickers put closed totes on, unless their zone has its own.
     pub pick_conveyor: String,
+    /// The conveyor of each pick zone (a zone of `release.zones`): a trip ending in the zone
+    /// takes its totes there.
+    pub zone_conveyors: BTreeMap<String, String>,
     /// Times a tote may go round the sorter before it is sent to the exception chute.
     pub max_recirculations: u32,
     /// Whether the controller brings stopped equipment to Execute by itself (Reset, then Start)
@@ -108,6 +111,7 @@ impl Layout {
             lanes: BTreeMap::new(),
             exception_chute: 0,
             pick_conveyor: String::new(),
+            zone_conveyors: BTreeMap::new(),
             max_recirculations: 0,
             auto_start: false,
             handheld_timeout_ms: 0,
@@ -141,6 +145,14 @@ impl Layout {
             Some(rule) => Some(rule.lane.as_str()),
             None => self.cutoff_lane(&order.cutoff),
         }
+    }
+
+    /// The conveyor totes picked last at `location` go on: its zone's, else the pick conveyor.
+    pub fn conveyor_for(&self, location: &str) -> &str {
+        self.release
+            .zone_of(location)
+            .and_then(|z| self.zone_conveyors.get(z))
+            .unwrap_or(&self.pick_conveyor)
     }
 
     /// Whether `chute` is one of `lane`'s.
@@ -242,6 +254,7 @@ pub(super) fn test_layout() -> Layout {
         lanes: BTreeMap::from([("PM".into(), vec![1, 2]), ("AM".into(), vec![3])]),
         exception_chute: 8,
         pick_conveyor: "cv1".into(),
+        zone_conveyors: BTreeMap::new(),
         max_recirculations: 2,
         auto_start: true,
         handheld_timeout_ms: 10_000,

@@ -337,10 +337,20 @@ impl Core {
                 },
                 None => Task::Wait,
             },
-            Some(Work::Delivering { totes }) => Task::ToteComplete {
-                tote: totes.first().copied().unwrap_or_default(),
-                conveyor: self.layout.pick_conveyor.clone(),
-            },
+            Some(Work::Delivering { totes }) => {
+                let tote = totes.first().copied().unwrap_or_default();
+                // Where the trip ended: the last line of the tote's order.
+                let last = self
+                    .totes
+                    .get(&tote)
+                    .and_then(|t| self.orders.get(&t.order))
+                    .and_then(|o| o.order.lines.last())
+                    .map_or("", |l| l.location.as_str());
+                Task::ToteComplete {
+                    tote,
+                    conveyor: self.layout.conveyor_for(last).to_string(),
+                }
+            }
         };
         let v = self
             .scanners

@@ -457,3 +457,65 @@ fn an_orders_destination_chooses_its_lane_by_the_sites_rules() {
     assert_eq!((s.sorted, s.alarms), (1, 0), "in its lane: no alarm");
     assert_eq!(s.kpis.totes_right_lane, 1);
 }
+
+#[test]
+fn a_picker_takes_totes_to_the_conveyor_of_the_zone_the_trip_ended_in() {
+    let mut l = layout();
+    l.release.zones = vec![("A-".into(), "A".into()), ("B-".into(), "B".into())];
+    l.zone_conveyors = BTreeMap::from([("B".into(), "cv-b".into())]);
+    let mut core = Core::new(l);
+    // o1's one line is at A-00: zone A has no conveyor of its own, the pick conveyor takes it.
+    picked_o1(&mut core, 0);
+    let d = directions(
+        &core
+            .handle(&up("h1", "m2", UpBody::ToteClosed { tote: 1 }), 2)
+            .commands,
+    );
+    assert_eq!(
+        d,
+        vec![Task::ToteComplete {
+            tote: 1,
+            conveyor: "cv1".into()
+        }]
+    );
+    core.handle(&entered(1, 1), 3);
+    // o2's line is in zone B: its tote goes on zone B's conveyor.
+    let Event::OrderReceived { mut order } = order("o2", "11:00", 1) else {
+        unreachable!()
+    };
+    order.lines[0].location = "B-07".into();
+    core.handle(&Event::OrderReceived { order }, 4);
+    for e in [
+        up(
+            "h1",
+            "m3",
+            UpBody::Scan {
+                what: ScanWhat::Location,
+                code: "B-07".into(),
+            },
+        ),
+        up(
+            "h1",
+            "m4",
+            UpBody::Scan {
+                what: ScanWhat::Sku,
+                code: "S0".into(),
+            },
+        ),
+    ] {
+        core.handle(&e, 5);
+    }
+    core.handle(&pick("m5", "o2", 0, 1, 2), 6);
+    let d = directions(
+        &core
+            .handle(&up("h1", "m6", UpBody::ToteClosed { tote: 2 }), 7)
+            .commands,
+    );
+    assert_eq!(
+        d,
+        vec![Task::ToteComplete {
+            tote: 2,
+            conveyor: "cv-b".into()
+        }]
+    );
+}

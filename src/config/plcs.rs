@@ -45,6 +45,9 @@ pub struct PlcFile {
     pub first_chute: Option<u16>,
     /// Sorters: its own exception chute, one of its chutes (default: the site's).
     pub exception_chute: Option<u16>,
+    /// Conveyors: the pick zones (of `[zones]`) whose pickers put their totes on it.
+    #[serde(default)]
+    pub zones: Vec<String>,
 }
 
 fn default_unit() -> u8 {

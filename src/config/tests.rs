@@ -308,6 +308,12 @@ fn a_site_of_three_pick_conveyors_merging_onto_two_sorters_is_read_as_drawn() {
         }
     );
     assert_eq!(c.layout.exception_for("sorter1"), 8);
+    assert_eq!(
+        c.layout.conveyor_for("A06-03"),
+        "cv-b",
+        "zone B's pickers put totes on cv-b"
+    );
+    assert_eq!(c.layout.conveyor_for("A11-01"), "cv-c");
     let order =
         |cutoff: &str, destination: Option<&str>, urgent: bool| floorctl_protocol::order::Order {
             destination: destination.map(String::from),
@@ -420,6 +426,11 @@ fn each_broken_topology_is_refused_with_the_line_it_is_on() {
         line_of(&text, "id = \"cv-a\""),
         "conveyor `cv-a` does not say where its totes go",
     );
+    // A zone given to two conveyors.
+    let text = good.replace("zones = [\"B\"]", "zones = [\"A\"]");
+    assert!(problems(&text)
+        .iter()
+        .any(|p| p.contains("zone `A` is given to conveyors `cv-a` and `cv-b`")));
     // A sorter that says it feeds something.
     let text = good.replace("first_chute = 1\n", "first_chute = 1\nfeeds = \"cv-a\"\n");
     said(
