@@ -417,7 +417,29 @@ fn each_broken_topology_is_refused_with_the_line_it_is_on() {
     said(
         &text,
         line_of(&text, "AM = ["),
-        "no chute on sorter `sorter2`",
+        "lane `AM` (cut-off 17:00) has no chute on sorter `sorter2`",
+    );
+    // A lane rule naming a lane or a cut-off the site does not have, or with no condition.
+    let text = good.replace("lane = \"R3\"", "lane = \"R4\"");
+    said(
+        &text,
+        line_of(&text, "lane = \"R4\""),
+        "[[lane_rule]] names lane `R4`, which is not under [lanes]",
+    );
+    let text = good.replace(
+        "cutoff = \"11:00\"\ndestination",
+        "cutoff = \"12:00\"\ndestination",
+    );
+    said(
+        &text,
+        line_of(&text, "lane = \"R3\""),
+        "names cut-off `12:00`, which is no [[cutoff]]",
+    );
+    let text = good.replace("priority = \"urgent\"\n", "");
+    said(
+        &text,
+        line_of(&text, "lane = \"URGENT\""),
+        "has no condition",
     );
     // A conveyor that does not say where its totes go, with two sorters to choose from.
     let text = good.replacen("feeds = \"m1\"\n", "\n", 1);
