@@ -279,14 +279,7 @@ fn a_new_link_session_clears_the_faults_the_last_session_reported() {
 
 #[test]
 fn plc_conditions_are_journalled_by_the_names_their_alarms_carry() {
-    for c in [
-        PlcCondition::Reads,
-        PlcCondition::Writes,
-        PlcCondition::Acknowledgement,
-        PlcCondition::Heartbeat,
-        PlcCondition::Setpoints,
-        PlcCondition::Values,
-    ] {
+    for c in PlcCondition::ALL {
         let json = serde_json::to_string(&c).unwrap();
         assert_eq!(json, format!("\"{}\"", c.name()));
         assert_eq!(serde_json::from_str::<PlcCondition>(&json).unwrap(), c);
