@@ -296,10 +296,12 @@ impl Config {
                 })
                 .collect::<Vec<_>>(),
             &file.merge,
-            &file.lanes,
-            &lanes_used,
-            file.exception_chute,
-            file.inbound_chute,
+            &topology::SiteChutes {
+                lanes: &file.lanes,
+                used: &lanes_used,
+                exception_chute: file.exception_chute,
+                inbound_chute: file.inbound_chute,
+            },
             &mut problems,
         );
         if file.cutoff.is_empty() {

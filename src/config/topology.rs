@@ -83,18 +83,23 @@ impl Lines<'_> {
 /// The site file's lanes, each with where it is written.
 pub(super) type Lanes = BTreeMap<String, Spanned<Vec<u16>>>;
 
+/// The site file's chutes: its lanes, which lanes its cut-offs and rules use (each said with
+/// whose it is: `cut-off 11:00`), and its exception and inbound chutes.
+pub(super) struct SiteChutes<'a> {
+    pub(super) lanes: &'a Lanes,
+    pub(super) used: &'a [(String, &'a str)],
+    pub(super) exception_chute: u16,
+    pub(super) inbound_chute: Option<u16>,
+}
+
 /// Checks the graph (conveyors → merges → sorters) and the chutes (lanes, exception and inbound
 /// chutes against each sorter's), adding each problem with its line to `problems`.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn topology(
     lines: &Lines,
     conveyors: &[ConveyorNode],
     sorters: &[SorterNode],
     merges: &[MergeFile],
-    lanes: &Lanes,
-    lanes_used: &[(String, &str)],
-    exception_chute: u16,
-    inbound_chute: Option<u16>,
+    site: &SiteChutes,
     problems: &mut Vec<String>,
 ) -> Topology {
     let mut say = |line: usize, text: String| {
@@ -228,17 +233,8 @@ pub(super) fn topology(
             "every conveyor is fed by another: none is left for pickers to put totes on".into(),
         );
     }
-    let chutes = sorter_chutes(lines, sorters, exception_chute, &mut say);
-    lane_problems(
-        lines,
-        lanes,
-        lanes_used,
-        &chutes,
-        sorters,
-        exception_chute,
-        inbound_chute,
-        &mut say,
-    );
+    let chutes = sorter_chutes(lines, sorters, site.exception_chute, &mut say);
+    lane_problems(lines, site, &chutes, sorters, &mut say);
     Topology {
         entries,
         sorters: chutes,
@@ -325,17 +321,19 @@ fn sorter_chutes(
 
 /// Every lane's chutes exist on some sorter, serve one lane, and are no exception or inbound
 /// chute; with numbered sorters, each cut-off's lane has a chute on every sorter.
-#[allow(clippy::too_many_arguments)]
 fn lane_problems(
     lines: &Lines,
-    lanes: &Lanes,
-    lanes_used: &[(String, &str)],
+    site: &SiteChutes,
     chutes: &BTreeMap<String, SorterChutes>,
     sorters: &[SorterNode],
-    exception_chute: u16,
-    inbound_chute: Option<u16>,
     say: &mut impl FnMut(usize, String),
 ) {
+    let SiteChutes {
+        lanes,
+        used: lanes_used,
+        exception_chute,
+        inbound_chute,
+    } = *site;
     let ranges: Vec<(&str, u16, u16)> = if chutes.is_empty() {
         sorters.iter().map(|s| (s.id, 1, s.chutes)).collect()
     } else {
