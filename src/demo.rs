@@ -96,6 +96,7 @@ pub fn layout() -> Layout {
         auto_start: true,
         handheld_timeout_ms: 30_000,
         handheld_silent_ms: floorctl_core::DEFAULT_HANDHELD_SILENT_MS,
+        lines: BTreeMap::from([("sorter1".into(), vec!["cv1".into()])]),
         ..Layout::empty()
     }
 }

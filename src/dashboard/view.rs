@@ -13,7 +13,8 @@ use floorctl_core::{key_figures, Layout, Millis, Summary};
 const FACES_SHOWN: usize = 40;
 
 /// The floor's lines to draw: each sorter with the conveyors whose totes reach it and its
-/// chutes. Without lines in the site file: a line per sorter, every conveyor on the first.
+/// chutes. Without lines in the layout: a line per sorter, every conveyor (the pick conveyor and
+/// those reporting zones) on the first.
 fn floor_lines(layout: &Layout, plcs: &BTreeMap<String, PlcStatus>, chutes: &[u16]) -> Vec<Value> {
     let line = |sorter: &str, conveyors: &[&str]| {
         let own: Vec<u16> = chutes
@@ -35,7 +36,7 @@ fn floor_lines(layout: &Layout, plcs: &BTreeMap<String, PlcStatus>, chutes: &[u1
     }
     let (conveyors, sorters): (Vec<_>, Vec<_>) = plcs
         .iter()
-        .partition(|(_, p)| !p.zone_energy_kwh.is_empty());
+        .partition(|(id, p)| **id == layout.pick_conveyor || !p.zone_energy_kwh.is_empty());
     let conveyors: Vec<&str> = conveyors.iter().map(|(c, _)| c.as_str()).collect();
     sorters
         .iter()
