@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::id::{Location, OrderId, Sku};
+use crate::id::{Destination, Location, OrderId, Sku};
 
 /// How urgent an order is: urgent orders (a pharmacy's, say) are picked before any normal one,
 /// whatever their cut-off, each in a tote of its own as every order is.
@@ -70,17 +70,37 @@ pub struct OrderLine {
 pub const CSV_HEADER: &str = "order,cutoff,sku,qty,location";
 /// The same header with the optional priority column (`urgent` or `normal`).
 pub const CSV_HEADER_WITH_PRIORITY: &str = "order,cutoff,sku,qty,location,priority";
+/// Columns that may follow [`CSV_HEADER`], each at most once, in any order.
+pub const CSV_OPTIONAL_COLUMNS: [&str; 2] = ["priority", "destination"];
 
-/// Orders as CSV text that [`parse_csv`] reads back (header [`CSV_HEADER`], a line per order
-/// line).
+/// Orders as CSV text that [`parse_csv`] reads back (header [`CSV_HEADER`], with the priority
+/// and destination columns when an order needs them; a line per order line).
 pub fn to_csv(orders: &[Order]) -> String {
-    let mut csv = format!("{CSV_HEADER}\n");
+    let extra = orders
+        .iter()
+        .any(|o| o.priority != Priority::Normal || o.destination.is_some());
+    let mut csv = if extra {
+        format!("{CSV_HEADER},priority,destination\n")
+    } else {
+        format!("{CSV_HEADER}\n")
+    };
     for o in orders {
         for l in &o.lines {
             csv.push_str(&format!(
-                "{},{},{},{},{}\n",
+                "{},{},{},{},{}",
                 o.id, o.cutoff, l.sku, l.qty, l.location
             ));
+            if extra {
+                let priority = match o.priority {
+                    Priority::Urgent => "urgent",
+                    Priority::Normal => "normal",
+                };
+                csv.push_str(&format!(
+                    ",{priority},{}",
+                    o.destination.as_deref().unwrap_or_default()
+                ));
+            }
+            csv.push('\n');
         }
     }
     csv
@@ -96,42 +116,59 @@ pub fn parse_csv(text: &str) -> Result<Vec<Order>, Vec<String>> {
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty());
     let mut problems = Vec::new();
-    let with_priority = match lines.next() {
-        Some((_, h)) if h.trim() == CSV_HEADER => false,
-        Some((_, h)) if h.trim() == CSV_HEADER_WITH_PRIORITY => true,
-        _ => {
-            return Err(vec![format!(
-                "line 1: the header must be `{CSV_HEADER}` or `{CSV_HEADER_WITH_PRIORITY}`"
-            )])
-        }
+    let header = lines.next().map(|(_, h)| h.trim()).unwrap_or_default();
+    let extras: Vec<&str> = match header.strip_prefix(CSV_HEADER) {
+        Some("") => Vec::new(),
+        Some(rest) if rest.starts_with(',') => rest[1..].split(',').map(str::trim).collect(),
+        _ => Vec::new(),
     };
+    let known = extras.iter().all(|c| CSV_OPTIONAL_COLUMNS.contains(c))
+        && extras.len()
+            == extras
+                .iter()
+                .collect::<std::collections::HashSet<_>>()
+                .len();
+    if !header.starts_with(CSV_HEADER) || !known {
+        return Err(vec![format!(
+            "line 1: the header must be `{CSV_HEADER}`, followed by any of {} (for example `{CSV_HEADER_WITH_PRIORITY}`)",
+            CSV_OPTIONAL_COLUMNS.map(|c| format!("`{c}`")).join(" and ")
+        )]);
+    }
+    let with_priority = extras.contains(&"priority");
+    let at = |name: &str| extras.iter().position(|c| *c == name).map(|i| 5 + i);
     let mut orders: Vec<Order> = Vec::new();
     // Orders already ended by another's line: each line looks its order up once.
     let mut ended: std::collections::HashSet<String> = std::collections::HashSet::new();
     for (n, line) in lines {
-        let mut f: Vec<&str> = line.split(',').map(str::trim).collect();
-        let priority = match (with_priority, f.len()) {
-            (true, 6) => match f.pop() {
-                Some("urgent") => Priority::Urgent,
-                Some("normal" | "") => Priority::Normal,
-                other => {
-                    problems.push(format!(
-                        "line {}: priority `{}` is neither `urgent` nor `normal`",
-                        n + 1,
-                        other.unwrap_or_default()
-                    ));
-                    continue;
-                }
-            },
-            _ => Priority::Normal,
-        };
-        let [id, cutoff, sku, qty, location] = f[..] else {
-            let want = if with_priority { 6 } else { 5 };
+        let f: Vec<&str> = line.split(',').map(str::trim).collect();
+        let want = 5 + extras.len();
+        // The optional columns may be left off the end of a line.
+        if f.len() < 5 || f.len() > want {
             problems.push(format!(
                 "line {}: expected {want} fields, found {}",
                 n + 1,
-                f.len() + usize::from(with_priority && f.len() == 5)
+                f.len()
             ));
+            continue;
+        }
+        let field = |column: Option<usize>| column.and_then(|i| f.get(i)).copied().unwrap_or("");
+        let priority = match field(at("priority")) {
+            "urgent" => Priority::Urgent,
+            "normal" | "" => Priority::Normal,
+            other => {
+                problems.push(format!(
+                    "line {}: priority `{other}` is neither `urgent` nor `normal`",
+                    n + 1
+                ));
+                continue;
+            }
+        };
+        let destination = Some(field(at("destination"))).filter(|d| !d.is_empty());
+        if let Some(Err(e)) = destination.map(Destination::try_from) {
+            problems.push(format!("line {}: {e}", n + 1));
+            continue;
+        }
+        let [id, cutoff, sku, qty, location] = f[..5] else {
             continue;
         };
         let refused: Vec<String> = [
@@ -179,6 +216,9 @@ pub fn parse_csv(text: &str) -> Result<Vec<Order>, Vec<String>> {
                 if with_priority && o.priority != priority {
                     problems.push(format!("line {}: order {id} has two priorities", n + 1));
                 }
+                if o.destination.as_deref() != destination {
+                    problems.push(format!("line {}: order {id} has two destinations", n + 1));
+                }
                 o.lines.push(line);
             }
             _ => {
@@ -195,7 +235,7 @@ pub fn parse_csv(text: &str) -> Result<Vec<Order>, Vec<String>> {
                     id: id.into(),
                     cutoff: cutoff.into(),
                     priority,
-                    destination: None,
+                    destination: destination.map(String::from),
                     lines: vec![line],
                 });
             }
@@ -245,6 +285,25 @@ A1,,S1,2,L-01
             Order::one_line("O2", "17:00", "S2", 1, "B-02"),
         ];
         assert_eq!(parse_csv(&to_csv(&orders)).unwrap(), orders);
+    }
+
+    #[test]
+    fn a_destination_column_says_where_an_order_goes_and_reads_back() {
+        let csv = "order,cutoff,sku,qty,location,destination,priority\nR1,11:00,S1,1,L-01,R3\nR1,11:00,S2,1,L-02,R3\nP1,17:00,S1,1,L-01,,urgent\n";
+        let orders = parse_csv(csv).unwrap();
+        assert_eq!(orders[0].destination.as_deref(), Some("R3"));
+        assert_eq!(
+            (orders[1].destination.as_deref(), orders[1].priority),
+            (None, Priority::Urgent)
+        );
+        assert_eq!(parse_csv(&to_csv(&orders)).unwrap(), orders);
+        let two = "order,cutoff,sku,qty,location,destination\nR1,11:00,S1,1,L-01,R3\nR1,11:00,S2,1,L-02,R4\n";
+        assert!(parse_csv(two).unwrap_err()[0].contains("order R1 has two destinations"));
+        let unknown = "order,cutoff,sku,qty,location,route\nR1,11:00,S1,1,L-01,R3\n";
+        assert!(parse_csv(unknown).unwrap_err()[0]
+            .contains("followed by any of `priority` and `destination`"));
+        let bad = "order,cutoff,sku,qty,location,destination\nR1,11:00,S1,1,L-01,R\u{1b}3\n";
+        assert!(parse_csv(bad).unwrap_err()[0].contains("control character"));
     }
 
     #[test]

@@ -12,7 +12,8 @@ pub(super) struct RunArgs {
     /// Site configuration file (see floorctl.example.toml).
     #[arg(long)]
     config: PathBuf,
-    /// Orders to load at start, as CSV (order,cutoff,sku,qty,location); known orders are skipped.
+    /// Orders to load at start, as CSV (order,cutoff,sku,qty,location, then optionally priority
+    /// and destination); known orders are skipped.
     #[arg(long)]
     orders: Option<PathBuf>,
 }
