@@ -24,7 +24,7 @@ fuzz_target!(|data: &[u8]| {
         }
     };
     let load_area = |_: &Path| Err(vec!["no pick area while fuzzing".to_string()]);
-    if let Err(problems) = Config::from_file(file, load_map, load_area) {
+    if let Err(problems) = Config::from_file(file, text, load_map, load_area) {
         assert!(!problems.is_empty());
         assert!(problems.iter().all(|p| !p.is_empty()));
     }
